@@ -1,0 +1,85 @@
+# kheap: a demand-paged kernel heap for i386.
+#
+#   make            build/kernel.elf and build/kernel.iso
+#   make run        install what is missing, boot the demonstration in QEMU
+#   make test       host tests, then test boots in QEMU and Bochs
+#   make debug      QEMU paused for gdb (scripts/gdbinit)
+#   make host-test  the host tests alone
+
+CC      := gcc
+OUT     := build
+KOUT    := $(OUT)/kernel
+HOUT    := $(OUT)/host
+
+KCFLAGS := -m32 -march=i686 -std=gnu11 -O2 -g \
+	-ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns \
+	-Wall -Wextra -Werror \
+	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-I. -Iarch/x86 -MMD -MP
+KLDFLAGS := -m elf_i386 -T arch/x86/linker.ld -nostdlib -z noexecstack
+LIBGCC  := $(shell $(CC) -m32 -print-libgcc-file-name)
+
+KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
+	tests/ktest.c $(wildcard arch/x86/*.S)
+KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
+
+.PHONY: all run test host-test debug deps clean
+all: $(OUT)/kernel.elf $(OUT)/kernel.iso
+
+Q := @
+$(KOUT)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+
+$(KOUT)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(KCFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+# Two links: the first with an empty symbol table, the second with the
+# table generated from the first.  .ksyms is last, so nothing else moves;
+# the comparison proves it.
+$(KOUT)/ksyms0.S:
+	@mkdir -p $(dir $@)
+	$(Q)scripts/gen-ksyms > $@
+$(KOUT)/kernel0.elf: $(KOBJS) $(KOUT)/ksyms0.S.o arch/x86/linker.ld
+	@echo "  LD      $@"
+	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms0.S.o $(LIBGCC)
+$(KOUT)/ksyms.S: $(KOUT)/kernel0.elf scripts/gen-ksyms
+	$(Q)scripts/gen-ksyms $< > $@
+$(KOUT)/ksyms0.S.o: $(KOUT)/ksyms0.S
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+$(KOUT)/ksyms.S.o: $(KOUT)/ksyms.S
+	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
+$(OUT)/kernel.elf: $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
+	@echo "  LD      $@ (with symbols)"
+	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms.S.o $(LIBGCC)
+	@nm -n $(KOUT)/kernel0.elf | grep -v ksyms > $(KOUT)/syms0.txt
+	@nm -n $@ | grep -v ksyms > $(KOUT)/syms1.txt
+	@cmp -s $(KOUT)/syms0.txt $(KOUT)/syms1.txt || { echo "symbols moved between links"; exit 1; }
+	@grub-file --is-x86-multiboot2 $@ || { echo "$@: not a Multiboot2 kernel"; exit 1; }
+
+$(OUT)/kernel.iso: $(OUT)/kernel.elf grub.cfg scripts/mkiso
+	@echo "  ISO     $@"
+	$(Q)scripts/mkiso $(OUT)/kernel.elf $@
+
+deps:
+	@scripts/deps
+
+run: deps all
+	scripts/demo
+
+test: deps
+	scripts/test-all
+
+debug: all
+	scripts/run-qemu --gdb
+
+clean:
+	rm -rf $(OUT)
+
+-include $(KOBJS:.o=.d)
+include tests/host/host.mk

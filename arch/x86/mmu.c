@@ -1,0 +1,140 @@
+/*
+ * The real MMU behind mm/platform.h.  Page tables are reached through the
+ * recursive directory slot: the PTE of va is at PT_WINDOW + (va >> 12) * 4,
+ * provided the PDE of va is present.  A page's state sits in PTE bits 9-11
+ * in every state, present or not.
+ *
+ * Context: callers serialize (heap lock or interrupts off); nothing here
+ * locks.
+ */
+#include "arch/x86/mmu.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/cpu.h"
+#include "mm/pagestate.h"
+
+extern char __kernel_start[], __kernel_end[], boot_stack_guard[];
+extern uint32_t boot_pt[1024];
+
+#define TEMP_WINDOW_PAGES 16
+#define TEMP_WINDOW (KERNBASE + 0x400000 - TEMP_WINDOW_PAGES * PAGE_SIZE)
+
+static pfn_t (*table_alloc)(void);
+static uint32_t ntables = 1;		/* boot_pt */
+
+static inline volatile uint32_t *pde_ptr(uintptr_t va)
+{
+	return (volatile uint32_t *)PD_WINDOW + (va >> 22);
+}
+
+static inline volatile uint32_t *pte_ptr(uintptr_t va)
+{
+	return (volatile uint32_t *)PT_WINDOW + (va >> 12);
+}
+
+uint32_t mmu_pde(uintptr_t va) { return *pde_ptr(va); }
+
+uint32_t mmu_pte(uintptr_t va)
+{
+	return (*pde_ptr(va) & PTE_P) ? *pte_ptr(va) : 0;
+}
+
+uint32_t mmu_table_count(void) { return ntables; }
+
+unsigned mmu_state(uintptr_t va)
+{
+	return (mmu_pte(va) & PTE_STATE_MASK) >> PTE_STATE_SHIFT;
+}
+
+pfn_t mmu_frame(uintptr_t va)
+{
+	uint32_t pte = mmu_pte(va);
+
+	return (pte & PTE_P) ? pte >> PAGE_SHIFT : PFN_NONE;
+}
+
+static uint32_t pte_bits(unsigned state)
+{
+	switch (state) {
+	case PS_PRESENT:
+	case PS_WIRED:
+		return PTE_P | PTE_W;
+	case PS_MMIO:
+		return PTE_P | PTE_W | PTE_PCD;
+	case PS_ZERO:
+		return PTE_P;
+	default:
+		return 0;
+	}
+}
+
+void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
+{
+	uint32_t pte = (uint32_t)state << PTE_STATE_SHIFT | pte_bits(state);
+
+	if (frame != PFN_NONE)
+		pte |= frame << PAGE_SHIFT;
+	*pte_ptr(va) = pte;
+	invlpg(va);
+}
+
+void mmu_set_table_allocator(pfn_t (*alloc)(void)) { table_alloc = alloc; }
+
+bool mmu_ensure_table(uintptr_t va)
+{
+	uintptr_t table_va = PT_WINDOW + ((va >> 22) << PAGE_SHIFT);
+	pfn_t f;
+
+	if (*pde_ptr(va) & PTE_P)
+		return true;
+	f = table_alloc ? table_alloc() : PFN_NONE;
+	if (f == PFN_NONE)
+		return false;
+	*pde_ptr(va) = f << PAGE_SHIFT | PTE_P | PTE_W;
+	invlpg(table_va);
+	memset((void *)table_va, 0, PAGE_SIZE);	/* all entries UNUSABLE */
+	ntables++;
+	return true;
+}
+
+void mmu_zero_page(uintptr_t va)
+{
+	void *p = (void *)(va & ~(uintptr_t)(PAGE_SIZE - 1));
+	uint32_t n = PAGE_SIZE / 4;
+
+	__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
+}
+
+void *boot_map_temp(uint32_t pa, uint32_t len)
+{
+	uint32_t off = pa & (PAGE_SIZE - 1);
+	uint32_t pages = (off + len + PAGE_SIZE - 1) / PAGE_SIZE;
+
+	if (pages > TEMP_WINDOW_PAGES)
+		return NULL;
+	for (uint32_t i = 0; i < pages; i++) {
+		uintptr_t va = TEMP_WINDOW + i * PAGE_SIZE;
+
+		boot_pt[(va >> 12) & 1023] = ((pa & ~(PAGE_SIZE - 1)) + i * PAGE_SIZE) |
+					     PS_MMIO << PTE_STATE_SHIFT | PTE_P;
+		invlpg(va);
+	}
+	return (void *)(TEMP_WINDOW + off);
+}
+
+void mmu_init(void)
+{
+	uintptr_t start = (uintptr_t)__kernel_start, end = (uintptr_t)__kernel_end;
+
+	/* The boot window: image WIRED, stack guard GUARD, the rest UNUSABLE. */
+	for (uintptr_t va = KERNBASE; va < KERNBASE + 0x400000; va += PAGE_SIZE) {
+		uint32_t *pte = &boot_pt[(va >> 12) & 1023];
+
+		if (va >= start && va < end)
+			*pte = (*pte & PTE_FRAME_MASK) | PS_WIRED << PTE_STATE_SHIFT | PTE_P | PTE_W;
+		else
+			*pte = 0;
+	}
+	boot_pt[((uintptr_t)boot_stack_guard >> 12) & 1023] = PS_GUARD << PTE_STATE_SHIFT;
+	*pde_ptr(0) = 0;			/* drop the identity map */
+	write_cr3(read_cr3());
+}

@@ -1,0 +1,73 @@
+/*
+ * Physical frame allocator.
+ *
+ * Promises:
+ *  - frame_alloc and frame_free are O(1) and never read or write the
+ *    frame itself: free frames need not be mapped anywhere.
+ *  - Frames below 1 MiB, firmware ranges and the kernel's own boot-time
+ *    ranges are never handed out.
+ *  - frame_free refuses (and reports, naming the frame and the caller) a
+ *    frame that is not RAM or is already free, changing nothing.
+ *  - Reservations: the heap promises frames to pages it has committed
+ *    (frame_reserve); frame_alloc never takes a promised frame, and
+ *    frame_alloc_reserved always finds one.
+ *  - free + used == total at all times; frame_audit checks it, and that no
+ *    frame is in two states.
+ *
+ * Context: any, including the page-fault path; each call runs with
+ * interrupts off internally.  The memory-pressure hook is called with
+ * interrupts as the caller had them, after the allocator's own section.
+ */
+#ifndef MM_FRAME_H
+#define MM_FRAME_H
+
+#include "mm/platform.h"
+
+enum phys_kind {
+	PR_RAM,		/* usable RAM (memory map type 1) */
+	PR_FIRMWARE,	/* anything else the memory map lists: never RAM */
+	PR_KERNEL,	/* RAM the kernel holds from boot: image, boot info */
+};
+
+struct phys_range {
+	uint64_t start, end;	/* bytes, [start, end); any order or overlap */
+	unsigned kind;
+};
+
+struct frame_stats {
+	uint32_t total;		/* RAM frames at or above 1 MiB */
+	uint32_t free;		/* on the free stack */
+	uint32_t used;		/* handed out, including boot-time holdings */
+	uint32_t reserved;	/* free frames promised to the heap */
+	uint32_t low, high;	/* watermarks, in free frames */
+	pfn_t max_pfn;
+};
+
+/* Bytes of database frame_init needs for frames below max_pfn. */
+size_t frame_db_size(pfn_t max_pfn);
+/* Highest RAM pfn + 1 below 4 GiB among the ranges. */
+pfn_t frame_max_pfn(const struct phys_range *r, size_t n);
+void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n);
+
+pfn_t frame_alloc(void);		/* PFN_NONE when no unpromised frame */
+bool frame_free(pfn_t f);		/* false (and a report) when refused */
+bool frame_reserve(uint32_t n);		/* promise n frames, or none */
+void frame_unreserve(uint32_t n);
+pfn_t frame_alloc_reserved(void);	/* take one promised frame */
+
+void frame_stats(struct frame_stats *st);
+void frame_set_watermarks(uint32_t low, uint32_t high);
+/* Check the accounting; logs the first problem and returns false. */
+bool frame_audit(void);
+/* Is frame f handed out (not free, and RAM)? */
+bool frame_is_used(pfn_t f);
+
+/*
+ * Memory pressure: called by frame_alloc when free frames fall below the
+ * low watermark, or when it is about to fail (failed == true); the
+ * allocation is retried once after a failed-pressure call.
+ */
+typedef void (*frame_pressure_fn)(bool failed);
+void frame_set_pressure_hook(frame_pressure_fn fn);
+
+#endif

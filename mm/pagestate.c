@@ -1,0 +1,98 @@
+/*
+ * The page-state machine: the transition table and the only writer of
+ * page-table entries.  No locking of its own: callers hold whatever
+ * protects the page they change (the heap lock, or interrupts off in the
+ * fault path on this single CPU).
+ */
+#include "mm/pagestate.h"
+#include "mm/frame.h"
+
+static const char *const state_names[PS_COUNT] = {
+	"UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "SWAPPED",
+};
+
+static const char *const cause_names[PC_COUNT] = {
+	"boot", "write-fault", "read-fault", "scavenge", "explicit",
+};
+
+#define B(s) (1u << (s))
+static const uint8_t allowed[PS_COUNT] = {
+	[PS_UNUSABLE] = B(PS_AOW) | B(PS_GUARD) | B(PS_MMIO) | B(PS_WIRED),
+	[PS_AOW]      = B(PS_PRESENT) | B(PS_ZERO) | B(PS_UNUSABLE),
+	[PS_PRESENT]  = B(PS_AOW) | B(PS_UNUSABLE),
+	[PS_ZERO]     = B(PS_PRESENT) | B(PS_AOW) | B(PS_UNUSABLE),
+	[PS_GUARD]    = B(PS_UNUSABLE),
+	[PS_MMIO]     = B(PS_UNUSABLE),
+	[PS_WIRED]    = B(PS_UNUSABLE) | B(PS_GUARD),
+	[PS_SWAPPED]  = 0,
+};
+
+static pfn_t the_zero_frame = PFN_NONE;
+
+const char *pagestate_name(unsigned s)
+{
+	return s < PS_COUNT ? state_names[s] : "INVALID";
+}
+
+const char *pagestate_cause_name(unsigned c)
+{
+	return c < PC_COUNT ? cause_names[c] : "invalid";
+}
+
+bool pagestate_allowed(unsigned from, unsigned to)
+{
+	return from < PS_COUNT && to < PS_COUNT && (allowed[from] & B(to));
+}
+
+bool pagestate_is_mapped(unsigned s)
+{
+	return s == PS_PRESENT || s == PS_ZERO || s == PS_MMIO || s == PS_WIRED;
+}
+
+pfn_t zero_frame(void) { return the_zero_frame; }
+void pagestate_init(pfn_t zero) { the_zero_frame = zero; }
+
+static void refuse(uintptr_t va, unsigned from, unsigned to, unsigned cause)
+{
+	panic("page state: illegal transition %s -> %s at %#lx (cause %s)",
+	      pagestate_name(from), pagestate_name(to), (unsigned long)va,
+	      pagestate_cause_name(cause));
+}
+
+void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause)
+{
+	unsigned from = mmu_state(va);
+
+	if (!pagestate_allowed(from, to))
+		refuse(va, from, to, cause);
+	KASSERT(pagestate_is_mapped(to) == (frame != PFN_NONE));
+	KASSERT(to != PS_ZERO || frame == the_zero_frame);
+	mmu_set(va, to, frame);
+}
+
+size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
+{
+	size_t i, freed = 0;
+
+	KASSERT(to == PS_AOW || to == PS_UNUSABLE || to == PS_GUARD);
+	for (i = 0; i < npages; i++) {
+		unsigned from = mmu_state(va + i * PAGE_SIZE);
+
+		if (from != to && !pagestate_allowed(from, to))
+			refuse(va + i * PAGE_SIZE, from, to, cause);
+	}
+	for (i = 0; i < npages; i++) {
+		uintptr_t p = va + i * PAGE_SIZE;
+		unsigned from = mmu_state(p);
+		pfn_t f = mmu_frame(p);
+
+		if (from == to)
+			continue;
+		page_set_state(p, to, PFN_NONE, cause);
+		if (from == PS_PRESENT) {
+			frame_free(f);
+			freed++;
+		}
+	}
+	return freed;
+}

@@ -1,0 +1,83 @@
+/*
+ * Page states: what every kernel virtual page is, kept in the page-table
+ * entry itself (x86: PTE bits 9-11), after the design in
+ * shared/seeds/001 ("area types" and "page states" in the available bits).
+ *
+ *   state     present  frame            meaning
+ *   --------  -------  ---------------  ----------------------------------
+ *   UNUSABLE  no       none             nothing reserved here
+ *   AOW       no       none             reserved; allocate on write
+ *   PRESENT   rw       owned by heap    backed; the heap owns the frame
+ *   ZERO      ro       shared zero      read before written: zero frame
+ *   GUARD     no       none             reserved, never backed
+ *   MMIO      rw       not owned        device or firmware memory
+ *   WIRED     rw       owned by kernel  image, page tables, frame database
+ *   SWAPPED   no       none             spare, for a swapped/compressed
+ *                                       state; nothing enters it yet
+ *
+ * Legal transitions (pagestate_allowed):
+ *
+ *   UNUSABLE -> AOW | GUARD | MMIO | WIRED
+ *   AOW      -> PRESENT (write fault) | ZERO (read fault) | UNUSABLE
+ *   ZERO     -> PRESENT (write fault) | AOW (scavenger) | UNUSABLE
+ *   PRESENT  -> AOW (scavenger; frame freed) | UNUSABLE (frame freed)
+ *   GUARD | MMIO | WIRED -> UNUSABLE;  WIRED -> GUARD (stack guard)
+ *
+ * Every change goes through page_set_state(), which refuses an illegal
+ * transition with a diagnostic naming the page and both states.
+ */
+#ifndef MM_PAGESTATE_H
+#define MM_PAGESTATE_H
+
+#include "mm/platform.h"
+
+enum page_state {
+	PS_UNUSABLE = 0,
+	PS_AOW = 1,
+	PS_PRESENT = 2,
+	PS_ZERO = 3,
+	PS_GUARD = 4,
+	PS_MMIO = 5,
+	PS_WIRED = 6,
+	PS_SWAPPED = 7,
+	PS_COUNT = 8
+};
+
+/* Why a page changed state; carried into the trace (docs/trace-format.md). */
+enum ps_cause {
+	PC_BOOT,		/* boot-time reservation or layout */
+	PC_WRITE_FAULT,
+	PC_READ_FAULT,
+	PC_SCAVENGE,		/* scavenger pass */
+	PC_EXPLICIT,		/* an explicit call (kheap_scavenge, convert) */
+	PC_COUNT
+};
+
+const char *pagestate_name(unsigned state);
+const char *pagestate_cause_name(unsigned cause);
+bool pagestate_allowed(unsigned from, unsigned to);
+/* Does a page in this state have a frame mapped? */
+bool pagestate_is_mapped(unsigned state);
+
+/*
+ * Move one page to state `to`, mapping `frame` for the mapped states
+ * (the shared zero frame for ZERO).  The caller owns frame accounting.
+ * Panics on an illegal transition.
+ */
+void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause);
+
+/*
+ * The range primitive: convert npages from va to `to`.  Frames of PRESENT
+ * pages leaving that state go back to the frame allocator; ZERO pages
+ * drop the zero frame.  WIRED and MMIO frames are not the heap's: their
+ * owner releases them.  Only frame-free targets are accepted (AOW,
+ * UNUSABLE, GUARD).  Returns the number of frames freed; panics on an
+ * illegal transition, before changing anything.
+ */
+size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
+
+/* The shared read-only zero frame, set up by pagestate_init. */
+pfn_t zero_frame(void);
+void pagestate_init(pfn_t zero);
+
+#endif

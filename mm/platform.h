@@ -1,0 +1,72 @@
+/*
+ * What mm/ needs from the platform it runs on: the one glue header.
+ *
+ * mm/ is arch-neutral C built twice: into the i386 kernel (arch/x86
+ * supplies a real MMU, src/ the log and panic) and into host programs
+ * (arch/host supplies a simulated MMU over a mmap'd region).  The build
+ * picks the platform by include path: "arch_glue.h" is arch/x86/arch_glue.h
+ * or arch/host/arch_glue.h, and provides, inline:
+ *
+ *   unsigned long irq_save(void); void irq_restore(unsigned long);
+ *   uint64_t cycles(void);          rdtsc in the kernel, a counter on the host
+ *   PAGE_SIZE, PAGE_SHIFT
+ *
+ * Everything else is declared here and defined by the platform.
+ */
+#ifndef MM_PLATFORM_H
+#define MM_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include "arch_glue.h"
+
+typedef uint32_t pfn_t;			/* physical frame number */
+#define PFN_NONE ((pfn_t)-1)
+
+enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+void klog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
+/* Write "name+0xoff" (or the bare address) for a code address into buf. */
+void ksym_format(uintptr_t addr, char *buf, size_t len);
+
+void *memset(void *dst, int c, size_t n);
+void *memcpy(void *dst, const void *src, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+/*
+ * KASSERT(cond): an invariant the code relies on.  Checked when MM_DEBUG
+ * is nonzero (the default for every build but benchmarks); a failure
+ * panics naming the file, line and condition.
+ */
+#ifndef MM_DEBUG
+#define MM_DEBUG 1
+#endif
+#define KASSERT(cond) do {						\
+	if (MM_DEBUG && __builtin_expect(!(cond), 0))			\
+		panic("assertion failed: %s at %s:%d", #cond, __FILE__, __LINE__); \
+} while (0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define CALLER() ((uintptr_t)__builtin_return_address(0))
+
+/*
+ * The MMU, one page at a time.  The platform encodes the page state
+ * (mm/pagestate.h) in the page-table entry itself: on x86 in PTE bits 9-11.
+ * Only mm/pagestate.c calls mmu_set.
+ */
+unsigned mmu_state(uintptr_t va);	/* PS_UNUSABLE when no page table */
+pfn_t mmu_frame(uintptr_t va);		/* the mapped frame, or PFN_NONE */
+/* Write the entry for va (state, frame) and invalidate its TLB entry. */
+void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
+/* Make sure a page table covers va; false if no frame for it. */
+bool mmu_ensure_table(uintptr_t va);
+/* Zero the (mapped, writable) page at va. */
+void mmu_zero_page(uintptr_t va);
+
+#endif

@@ -1,0 +1,99 @@
+/*
+ * Boot-time memory setup, in order:
+ *  1. the physical ranges: the memory map, plus the kernel's own holdings
+ *     (image, Multiboot2 block, modules) as PR_KERNEL;
+ *  2. bootmem, and mmu_init (boot window laid out, identity map dropped);
+ *  3. kernel virtual space after the image;
+ *  4. the frame database, mapped WIRED on bootmem frames;
+ *  5. frame_init, then page tables come from frame_alloc;
+ *  6. the shared zero frame.
+ */
+#include "src/boot_mm.h"
+#include "src/lib.h"
+#include "src/log.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/mmu.h"
+#include "mm/bootmem.h"
+#include "mm/frame.h"
+#include "mm/pagestate.h"
+#include "mm/vspace.h"
+
+extern char __kernel_start[], __kernel_end[];
+
+static struct phys_range ranges[MB2_MAX_MEM + MB2_MAX_MODS + 3];
+static size_t nranges;
+
+static void add_range(uint64_t start, uint64_t end, unsigned kind)
+{
+	ranges[nranges].start = start;
+	ranges[nranges].end = end;
+	ranges[nranges].kind = kind;
+	nranges++;
+}
+
+/* Map npages of fresh WIRED memory from bootmem at a new virtual range. */
+static void *map_boot_pages(size_t npages)
+{
+	uintptr_t va = vspace_alloc(npages);
+
+	if (!va)
+		panic("boot: no kernel virtual space for %zu pages", npages);
+	for (size_t i = 0; i < npages; i++) {
+		uintptr_t p = va + i * PAGE_SIZE;
+
+		if (!mmu_ensure_table(p))
+			panic("boot: no frame for a page table at %#lx", (unsigned long)p);
+		page_set_state(p, PS_WIRED, bootmem_alloc(), PC_BOOT);
+	}
+	return (void *)va;
+}
+
+/* A zeroed frame, never mapped writable after this. */
+static pfn_t make_zero_frame(void)
+{
+	uintptr_t va = vspace_alloc(1);
+	pfn_t f = frame_alloc();
+
+	if (!va || f == PFN_NONE || !mmu_ensure_table(va))
+		panic("boot: cannot set up the zero frame");
+	page_set_state(va, PS_WIRED, f, PC_BOOT);
+	mmu_zero_page(va);
+	page_set_state(va, PS_UNUSABLE, PFN_NONE, PC_BOOT);
+	vspace_free(va, 1);
+	return f;
+}
+
+void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_size)
+{
+	struct frame_stats st;
+	pfn_t max_pfn;
+	void *db;
+
+	for (size_t i = 0; i < bi->nmem; i++)
+		ranges[nranges++] = bi->mem[i];
+	add_range((uintptr_t)__kernel_start - KERNBASE, (uintptr_t)__kernel_end - KERNBASE, PR_KERNEL);
+	add_range(mbi_phys, (uint64_t)mbi_phys + mbi_size, PR_KERNEL);
+	for (size_t i = 0; i < bi->nmods; i++)
+		add_range(bi->mods[i].start, bi->mods[i].end, PR_KERNEL);
+
+	bootmem_init(ranges, nranges);
+	mmu_init();
+	mmu_set_table_allocator(bootmem_alloc);
+	vspace_init((uintptr_t)__kernel_end + PAGE_SIZE, KSPACE_END);	/* a gap page after the image */
+
+	max_pfn = frame_max_pfn(ranges, nranges);
+	if (max_pfn <= 256)
+		panic("boot: the memory map lists no RAM above 1 MiB");
+	db = map_boot_pages((frame_db_size(max_pfn) + PAGE_SIZE - 1) / PAGE_SIZE);
+	ranges[nranges++] = bootmem_held();
+	bootmem_done();
+	frame_init(db, max_pfn, ranges, nranges);
+	mmu_set_table_allocator(frame_alloc);
+	pagestate_init(make_zero_frame());
+
+	frame_stats(&st);
+	kprintf("frames: %u total, %u free, %u used (%u KiB frame database, %u page tables)",
+		(unsigned)st.total, (unsigned)st.free, (unsigned)st.used,
+		(unsigned)(frame_db_size(max_pfn) / 1024), (unsigned)mmu_table_count());
+	kprintf("watermarks: low %u, high %u free frames", (unsigned)st.low, (unsigned)st.high);
+}

@@ -1,0 +1,30 @@
+/*
+ * The kernel command line: "key=value" words and bare "key" flags,
+ * parsed in one place against one table of options (src/cmdline.c,
+ * documented in docs/cmdline.md).  An unknown key is a warning naming it;
+ * a value that does not parse or is out of range is rejected with a
+ * message and the option keeps its default.
+ */
+#ifndef SRC_CMDLINE_H
+#define SRC_CMDLINE_H
+
+#include "mm/platform.h"
+
+struct kopts {
+	int loglevel;		/* loglevel=error|warn|info|debug */
+	bool serial;		/* serial=0|1: mirror the log to COM1 */
+	bool test;		/* test or test=PREFIX: run the self-tests */
+	char test_filter[64];
+	char crash[16];		/* crash=KIND: provoke a fatal fault */
+	uint32_t kvspace_mib;	/* kvspace=MiB: cap kernel virtual space for the heap */
+	bool overcommit;	/* overcommit=0|1 */
+};
+
+extern struct kopts kopts;
+
+/* Parse line into kopts; returns the number of problems reported. */
+int cmdline_parse(const char *line);
+/* Reset kopts to the defaults (tests use it). */
+void cmdline_defaults(void);
+
+#endif

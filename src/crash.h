@@ -1,0 +1,11 @@
+#ifndef SRC_CRASH_H
+#define SRC_CRASH_H
+
+/*
+ * crash=KIND provokes a fatal fault so tests can check the diagnostic:
+ * write, read, null, exec, stack (overflow), ud (invalid opcode), div.
+ * An unknown kind is reported and ignored.
+ */
+void crash_provoke(const char *kind);
+
+#endif

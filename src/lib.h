@@ -1,0 +1,19 @@
+/*
+ * The kernel's small C library: string and memory routines with the
+ * standard signatures, so the same call sites build for the host too.
+ */
+#ifndef SRC_LIB_H
+#define SRC_LIB_H
+
+#include "mm/platform.h"	/* standard types, MIN/MAX/ARRAY_SIZE */
+
+void *memmove(void *dst, const void *src, size_t n);
+size_t strlen(const char *s);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * kmain: bring the machine up, then run what the command line asks for:
+ * the self-tests ("test"), a provoked fault ("crash=KIND"), or the
+ * demonstration.  Every path ends in poweroff with a status.
+ */
+#include "src/lib.h"
+#include "src/log.h"
+#include "src/power.h"
+#include "src/cmdline.h"
+#include "src/multiboot2.h"
+#include "src/boot_mm.h"
+#include "src/crash.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/mmu.h"
+#include "tests/ktest.h"
+
+static struct boot_info bi;
+
+static const char *mem_type_name(uint32_t t)
+{
+	static const char *const names[] = {
+		"?", "available", "reserved", "ACPI reclaimable", "ACPI NVS", "bad RAM",
+	};
+	return t < ARRAY_SIZE(names) ? names[t] : "reserved";
+}
+
+static void load_boot_info(uint32_t mbi_phys)
+{
+	struct mb2_error err;
+	uint32_t *hdr = boot_map_temp(mbi_phys, 8);
+	uint32_t total = hdr[0];
+	void *mbi = boot_map_temp(mbi_phys, total);
+
+	if (!mbi)
+		panic("multiboot2: info block of %u bytes at %#x exceeds the 64 KiB boot window",
+		      (unsigned)total, (unsigned)mbi_phys);
+	if (!mb2_parse(mbi, total, &bi, &err)) {
+		if (err.type == MB2_NO_TAG)
+			panic("multiboot2: malformed info block at offset %u: %s",
+			      (unsigned)err.offset, err.what);
+		panic("multiboot2: malformed tag type %u at offset %u: %s",
+		      (unsigned)err.type, (unsigned)err.offset, err.what);
+	}
+}
+
+static void banner(void)
+{
+	kprintf("kheap: demand-paged kernel heap for i386");
+	kprintf("boot loader: %s", bi.loader[0] ? bi.loader : "(not named)");
+	kprintf("command line: '%s'", bi.cmdline);
+	kprintf("memory map (%u entries):", (unsigned)bi.nmem);
+	for (size_t i = 0; i < bi.nmem; i++)
+		kprintf("  0x%09llx-0x%09llx %s", (unsigned long long)bi.mem[i].start,
+			(unsigned long long)bi.mem[i].end, mem_type_name(bi.mem_type[i]));
+	for (size_t i = 0; i < bi.nmods; i++)
+		kprintf("module %#x-%#x %s", (unsigned)bi.mods[i].start,
+			(unsigned)bi.mods[i].end, bi.mods[i].name);
+}
+
+void kmain(uint32_t mbi_phys)
+{
+	gdt_init();
+	idt_init();
+	load_boot_info(mbi_phys);
+	cmdline_parse(bi.cmdline);
+	log_set_level(kopts.loglevel);
+	log_set_serial(kopts.serial);
+	banner();
+	boot_mm_init(&bi, mbi_phys, bi.total_size);
+	pic_init();
+	pit_init(100);
+	__asm__ volatile("sti");
+
+	if (kopts.crash[0])
+		crash_provoke(kopts.crash);
+	if (kopts.test)
+		poweroff(ktest_run(kopts.test_filter) ? 1 : 0);
+	kprintf("nothing more to do");
+	poweroff(0);
+}

@@ -1,0 +1,45 @@
+/*
+ * Multiboot2 boot information: parsed and copied out of the block GRUB
+ * hands over, so nothing later needs the block mapped.
+ *
+ * mb2_parse bounds-checks every tag against the block's total size and
+ * the bytes actually readable; on a malformed or truncated tag it fails
+ * with the tag's type, its offset and what was wrong.  Pure C: the host
+ * tests feed it broken blocks.
+ */
+#ifndef SRC_MULTIBOOT2_H
+#define SRC_MULTIBOOT2_H
+
+#include "mm/frame.h"
+
+#define MB2_MAX_MEM	64
+#define MB2_MAX_MODS	16
+
+struct mb2_module {
+	uint32_t start, end;
+	char name[64];
+};
+
+struct boot_info {
+	char cmdline[1024];
+	char loader[64];
+	struct phys_range mem[MB2_MAX_MEM];	/* PR_RAM or PR_FIRMWARE */
+	uint32_t mem_type[MB2_MAX_MEM];		/* the map's own type numbers */
+	size_t nmem;
+	struct mb2_module mods[MB2_MAX_MODS];
+	size_t nmods;
+	uint32_t total_size;
+};
+
+struct mb2_error {
+	uint32_t type;		/* tag type, or MB2_NO_TAG for the header */
+	uint32_t offset;	/* byte offset of the tag in the block */
+	char what[128];
+};
+#define MB2_NO_TAG 0xFFFFFFFFu
+
+/* Parse the block at info, of which avail bytes are readable. */
+bool mb2_parse(const void *info, size_t avail, struct boot_info *bi,
+	       struct mb2_error *err);
+
+#endif

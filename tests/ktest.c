@@ -1,0 +1,41 @@
+/*
+ * The test runner shared by the kernel and the host.
+ */
+#include "tests/ktest.h"
+#include "src/log.h"
+#include "src/lib.h"
+
+extern const struct ktest __start_ktests[], __stop_ktests[];
+
+static bool failed;
+
+void ktest_fail(const char *file, int line, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	kprintf("  check failed at %s:%d: %s", file, line, msg);
+	failed = true;
+}
+
+int ktest_run(const char *prefix)
+{
+	int pass = 0, fail = 0;
+
+	for (const struct ktest *t = __start_ktests; t < __stop_ktests; t++) {
+		if (strncmp(t->name, prefix, strlen(prefix)))
+			continue;
+		failed = false;
+		t->fn();
+		kprintf("%s %s", failed ? "FAIL" : "ok", t->name);
+		if (failed)
+			fail++;
+		else
+			pass++;
+	}
+	kprintf("%d passed, %d failed", pass, fail);
+	return fail;
+}
