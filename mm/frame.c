@@ -62,8 +62,8 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	size_t i;
 
 	fmax = max_pfn;
-	fstate = db;
-	fstack = (pfn_t *)((uint8_t *)db + max_pfn);
+	fstack = db;				/* aligned first, then the bytes */
+	fstate = (uint8_t *)db + (size_t)max_pfn * sizeof(*fstack);
 	memset(fstate, FS_NOTRAM, max_pfn);
 	for (i = 0; i < n; i++)
 		if (r[i].kind == PR_RAM && r[i].end > r[i].start)

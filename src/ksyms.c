@@ -44,7 +44,7 @@ void ksym_format(uintptr_t addr, char *buf, size_t len)
 	const char *name = ksym_lookup(addr, &off);
 
 	if (name)
-		snprintf(buf, len, "%s+%#lx", name, (unsigned long)off);
+		snprintf(buf, len, "%s+0x%lx", name, (unsigned long)off);
 	else
 		snprintf(buf, len, "%#lx", (unsigned long)addr);
 }

@@ -14,7 +14,7 @@ $(HOUT)/%.c.o: %.c
 
 $(HOUT)/host-tests: $(HOBJS)
 	@echo "  HOSTLD  $@"
-	$(Q)$(CC) $(HCFLAGS) -o $@ $(HOBJS)
+	$(Q)$(CC) $(HCFLAGS) -rdynamic -o $@ $(HOBJS)
 
 host-test: $(HOUT)/host-tests
 	$(HOUT)/host-tests

@@ -1,0 +1,29 @@
+/*
+ * The host's side of mm/platform.h: mm/ built into a Linux program.
+ * Interrupts do not exist here, so the irq pair only counts nesting (the
+ * heap's lock assertions use it); cycles() is the TSC where there is one.
+ */
+#ifndef ARCH_HOST_ARCH_GLUE_H
+#define ARCH_HOST_ARCH_GLUE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  4096u
+
+extern int host_irq_depth;
+
+static inline unsigned long irq_save(void) { return (unsigned long)host_irq_depth++; }
+static inline void irq_restore(unsigned long flags) { host_irq_depth = (int)flags; }
+
+static inline uint64_t cycles(void)
+{
+#if defined(__i386__) || defined(__x86_64__)
+	return __builtin_ia32_rdtsc();
+#else
+	return 0;
+#endif
+}
+
+#endif

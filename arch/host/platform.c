@@ -1,0 +1,67 @@
+/*
+ * Host implementations of what mm/platform.h and src/log.h declare:
+ * logging to stdout, panic as abort, symbols through dladdr.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "mm/platform.h"
+#include "src/log.h"
+
+int host_irq_depth;
+static int host_log_level = LOG_WARN;
+
+void log_set_level(int level) { host_log_level = level; }
+
+void klog(int level, const char *fmt, ...)
+{
+	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
+	va_list ap;
+
+	if (level > host_log_level)
+		return;
+	fputs(prefix[level], stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+int kprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	return n;
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("PANIC: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	abort();
+}
+
+void ksym_format(uintptr_t addr, char *buf, size_t len)
+{
+	Dl_info info;
+
+	if (dladdr((void *)addr, &info) && info.dli_sname)
+		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
+			 (unsigned long)(addr - (uintptr_t)info.dli_saddr));
+	else
+		snprintf(buf, len, "%#lx", (unsigned long)addr);
+}

@@ -1,0 +1,116 @@
+/*
+ * The Multiboot2 parser on hand-built blocks, well-formed and broken:
+ * every broken one must fail naming the tag type and offset.
+ */
+#include <string.h>
+#include "tests/ktest.h"
+#include "src/multiboot2.h"
+
+static _Alignas(8) uint8_t blk[512];
+static uint32_t len;
+
+static void put32(uint32_t v) { memcpy(blk + len, &v, 4); len += 4; }
+static void put64(uint64_t v) { memcpy(blk + len, &v, 8); len += 8; }
+static void align8(void) { while (len & 7) blk[len++] = 0; }
+static void begin(void) { memset(blk, 0, sizeof(blk)); len = 8; }
+static void finish(void) { put32(0); put32(8); memcpy(blk, &len, 4); }
+
+static void tag_str(uint32_t type, const char *s)
+{
+	uint32_t n = (uint32_t)strlen(s) + 1;
+
+	put32(type);
+	put32(8 + n);
+	memcpy(blk + len, s, n);
+	len += n;
+	align8();
+}
+
+static void tag_mmap(void)
+{
+	put32(6); put32(16 + 2 * 24); put32(24); put32(0);
+	put64(0); put64(0x9fc00); put32(1); put32(0);
+	put64(0x100000); put64(0x7f00000); put32(1); put32(0);
+}
+
+TEST(mb2_parses_a_good_block)
+{
+	struct boot_info bi;
+	struct mb2_error err;
+
+	begin();
+	tag_str(1, "test loglevel=debug");
+	tag_str(2, "GRUB 2.06");
+	put32(3); put32(16 + 4); put32(0x200000); put32(0x201000); memcpy(blk + len, "mod", 4); len += 4; align8();
+	put32(99); put32(12); put32(0); align8();		/* unknown tag: skipped */
+	tag_mmap();
+	finish();
+	CHECKF(mb2_parse(blk, len, &bi, &err), "%s", err.what);
+	CHECK(!strcmp(bi.cmdline, "test loglevel=debug") && !strcmp(bi.loader, "GRUB 2.06"));
+	CHECK(bi.nmods == 1 && bi.mods[0].start == 0x200000 && !strcmp(bi.mods[0].name, "mod"));
+	CHECK(bi.nmem == 2 && bi.mem[1].start == 0x100000 && bi.mem[1].end == 0x8000000);
+	CHECK(bi.mem[1].kind == PR_RAM);
+}
+
+/* Parse and require failure at (type, offset). */
+static bool fails_at(uint32_t avail, uint32_t type, uint32_t off)
+{
+	struct boot_info bi;
+	struct mb2_error err;
+
+	if (mb2_parse(blk, avail, &bi, &err))
+		return false;
+	return err.type == type && err.offset == off && err.what[0];
+}
+
+TEST(mb2_tag_running_past_the_end)
+{
+	begin();
+	tag_mmap();
+	put32(1); put32(200); put32(0);			/* cmdline claims 200 bytes */
+	align8();
+	memcpy(blk, &len, 4);
+	CHECK(fails_at(len, 1, 8 + 64));
+}
+
+TEST(mb2_truncated_block_and_missing_end_tag)
+{
+	begin();
+	tag_mmap();
+	finish();
+	CHECK(fails_at(len - 8, MB2_NO_TAG, 0));	/* total_size beyond what is readable */
+	len -= 8;					/* drop the end tag */
+	memcpy(blk, &len, 4);
+	CHECK(fails_at(len, MB2_NO_TAG, len));
+}
+
+TEST(mb2_bad_tag_contents)
+{
+	begin();
+	put32(1); put32(12); memcpy(blk + len, "abcd", 4); len += 4; align8();	/* no NUL */
+	tag_mmap();
+	finish();
+	CHECK(fails_at(len, 1, 8));
+
+	begin();
+	put32(6); put32(16 + 20); put32(20); put32(0); len += 20;	/* entry size 20 */
+	align8();
+	finish();
+	CHECK(fails_at(len, 6, 8));
+
+	begin();
+	put32(3); put32(20); put32(0x300000); put32(0x200000); memcpy(blk + len, "m", 2); len += 4; align8();
+	tag_mmap();
+	finish();
+	CHECK(fails_at(len, 3, 8));			/* module ends before it starts */
+
+	begin();
+	put32(7); put32(4);				/* size below 8 */
+	finish();
+	CHECK(fails_at(len, 7, 8));
+
+	begin();
+	tag_str(1, "x");
+	finish();
+	CHECK(fails_at(len, MB2_NO_TAG, len - 8));	/* no memory map */
+}

@@ -1,0 +1,86 @@
+/*
+ * In-kernel checks of the booted machine: the frame allocator on the real
+ * memory map, page states in real PTEs, symbols, printf.
+ */
+#include "tests/ktest.h"
+#include "src/lib.h"
+#include "src/ksyms.h"
+#include "mm/frame.h"
+#include "mm/pagestate.h"
+#include "mm/vspace.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/mmu.h"
+
+extern char __kernel_start[], __kernel_end[], boot_stack_guard[];
+
+TEST(kernel_frames_audit_and_roundtrip)
+{
+	struct frame_stats a, b;
+	pfn_t f[8];
+
+	CHECK(frame_audit());
+	frame_stats(&a);
+	CHECK(a.total > 0 && a.free + a.used == a.total);
+	for (int i = 0; i < 8; i++) {
+		f[i] = frame_alloc();
+		CHECK(f[i] != PFN_NONE && f[i] >= 256 && frame_is_used(f[i]));
+		/* never a frame of the kernel image */
+		CHECK((uintptr_t)f[i] << 12 >= (uintptr_t)__kernel_end - KERNBASE ||
+		      ((uintptr_t)f[i] + 1) << 12 <= (uintptr_t)__kernel_start - KERNBASE);
+	}
+	for (int i = 0; i < 8; i++)
+		CHECK(frame_free(f[i]));
+	frame_stats(&b);
+	CHECK(a.free == b.free && a.used == b.used);
+	CHECK(!frame_free(f[0]));			/* double free refused */
+	CHECK(!frame_free(0x10));			/* below 1 MiB: not managed */
+	CHECK(frame_audit());
+}
+
+TEST(kernel_layout_states)
+{
+	CHECK(mmu_state((uintptr_t)__kernel_start) == PS_WIRED);
+	CHECK(mmu_state((uintptr_t)boot_stack_guard) == PS_GUARD);
+	CHECK(!(mmu_pte((uintptr_t)boot_stack_guard) & PTE_P));
+	CHECK(mmu_pde(0) == 0);				/* identity map dropped */
+	CHECK(read_cr0() & 0x10000);			/* CR0.WP */
+	CHECK(zero_frame() != PFN_NONE && frame_is_used(zero_frame()));
+}
+
+TEST(kernel_vm_convert_reserves_and_releases)
+{
+	uintptr_t va = vspace_alloc(4);
+
+	CHECK(va && mmu_ensure_table(va) && mmu_ensure_table(va + 3 * PAGE_SIZE));
+	CHECK(vm_convert(va, 4, PS_AOW, PC_EXPLICIT) == 0);
+	for (int i = 0; i < 4; i++) {
+		CHECK(mmu_state(va + i * PAGE_SIZE) == PS_AOW);
+		CHECK(!(mmu_pte(va + i * PAGE_SIZE) & PTE_P));
+	}
+	CHECK(vm_convert(va, 4, PS_UNUSABLE, PC_EXPLICIT) == 0);
+	CHECK(vm_convert(va + PAGE_SIZE, 1, PS_GUARD, PC_EXPLICIT) == 0);
+	CHECK(mmu_state(va + PAGE_SIZE) == PS_GUARD && mmu_state(va) == PS_UNUSABLE);
+	vm_convert(va + PAGE_SIZE, 1, PS_UNUSABLE, PC_EXPLICIT);
+	vspace_free(va, 4);
+}
+
+TEST(kernel_symbols)
+{
+	uintptr_t off, a = ksym_address("frame_alloc");
+	const char *name;
+
+	CHECK(a != 0);
+	name = ksym_lookup(a + 3, &off);
+	CHECK(name && !strcmp(name, "frame_alloc") && off == 3);
+	CHECK(ksym_lookup(0x1000, &off) == NULL);
+}
+
+TEST(kernel_printf_formats)
+{
+	char b[64];
+
+	snprintf(b, sizeof(b), "%d|%5u|%-4x|%08lx|%#x|%s|%.2s|%c|%llu", -42, 7u, 0xab,
+		 0xbeefUL, 255, "str", "abc", 'z', 12345678901ull);
+	CHECKF(!strcmp(b, "-42|    7|ab  |0000beef|0xff|str|ab|z|12345678901"), "got '%s'", b);
+	CHECK(snprintf(b, 4, "%s", "overflow") == 8 && !strcmp(b, "ove"));
+}
