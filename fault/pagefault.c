@@ -11,6 +11,8 @@
 #include "fault/fault.h"
 #include "fault/diag.h"
 #include "mm/pagestate.h"
+#include "mm/kheap.h"
+#include "mm/frame.h"
 #include "src/log.h"
 #include "src/power.h"
 #include "src/lib.h"
@@ -30,17 +32,43 @@ static void nested(const struct trapframe *tf)
 	poweroff(1);
 }
 
+/* Out of frames for an overcommitted heap page: the figures, then fatal. */
+__attribute__((noreturn)) static void oom(const struct trapframe *tf, const char *why)
+{
+	struct frame_stats fs;
+	char sym[96];
+
+	ksym_format(tf->eip, sym, sizeof(sym));
+	frame_stats(&fs);
+	kprintf("OOM: heap page at %#lx has no frame; faulting code %s", (unsigned long)tf->cr2, sym);
+	kprintf("OOM: frames: %u total, %u free, %u reserved", (unsigned)fs.total,
+		(unsigned)fs.free, (unsigned)fs.reserved);
+	kheap_print_stats();
+	diag_fatal(tf, why);
+}
+
 void page_fault(struct trapframe *tf)
 {
 	uintptr_t va = tf->cr2;
-	unsigned state;
-	char why[96];
+	const char *why = NULL;
+	char buf[96];
 
 	if (depth)
 		nested(tf);
 	depth++;
-	state = mmu_state(va);
-	snprintf(why, sizeof(why), "no handler for a fault on a %s page",
-		 pagestate_name(state));
-	diag_fatal(tf, why);
+	if (kheap_contains(va) && !(tf->err & (PF_U | PF_RSVD | PF_I))) {
+		switch (kheap_fault(va, tf->err & PF_W, &why)) {
+		case KF_RESOLVED:
+			depth--;
+			return;
+		case KF_OOM:
+			oom(tf, why);
+		default:
+			diag_fatal(tf, why);
+		}
+	}
+	snprintf(buf, sizeof(buf), "no handler for a fault on a %s page%s",
+		 pagestate_name(mmu_state(va)),
+		 kheap_contains(va) ? " (instruction fetch or reserved bit in the heap)" : "");
+	diag_fatal(tf, buf);
 }

@@ -28,6 +28,8 @@ typedef uint32_t pfn_t;			/* physical frame number */
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void klog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One whole line, whatever the log level (figures asked for). */
+int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
 /* Write "name+0xoff" (or the bare address) for a code address into buf. */
 void ksym_format(uintptr_t addr, char *buf, size_t len);

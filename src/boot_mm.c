@@ -17,6 +17,10 @@
 #include "mm/frame.h"
 #include "mm/pagestate.h"
 #include "mm/vspace.h"
+#include "mm/kheap.h"
+#include "mm/scavenge.h"
+#include "src/cmdline.h"
+#include "arch/x86/trap.h"
 
 extern char __kernel_start[], __kernel_end[];
 
@@ -96,4 +100,66 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 		(unsigned)st.total, (unsigned)st.free, (unsigned)st.used,
 		(unsigned)(frame_db_size(max_pfn) / 1024), (unsigned)mmu_table_count());
 	kprintf("watermarks: low %u, high %u free frames", (unsigned)st.low, (unsigned)st.high);
+}
+
+/* Fresh WIRED pages from the frame allocator at [va, va + n pages). */
+static void map_wired(uintptr_t va, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		pfn_t f = frame_alloc();
+
+		if (f == PFN_NONE)
+			panic("heap setup: out of frames for the page descriptors");
+		page_set_state(va + i * PAGE_SIZE, PS_WIRED, f, PC_BOOT);
+	}
+}
+
+/*
+ * The heap region, laid out in the largest free range of kernel virtual
+ * space: guard, the region (all AOW), guard, its page descriptors.  All
+ * page tables covering it are made now, so a heap fault only writes a PTE.
+ */
+void boot_heap_init(void)
+{
+	struct scav_config sc = {
+		.threshold_bytes = (size_t)kopts.scav_threshold_kib * 1024,
+		.bg_pages_per_tick = kopts.scav_bg,
+		.bg_retain_pages = (size_t)kopts.scav_retain_kib * 1024 / PAGE_SIZE,
+	};
+	struct frame_stats st;
+	uintptr_t start = 0, region;
+	size_t space = vspace_largest(&start), pages, dpages, total;
+	const char *rule;
+
+	if (kopts.kvspace_mib && space > (size_t)kopts.kvspace_mib * 256)
+		space = (size_t)kopts.kvspace_mib * 256;
+	frame_stats(&st);
+	pages = kheap_region_pages(st.total, space, &rule);
+	if (pages < 16)
+		panic("heap setup: only %zu pages possible (%u frames of RAM, %zu pages of space)",
+		      pages, (unsigned)st.total, space);
+	dpages = (kheap_meta_size(pages) + PAGE_SIZE - 1) / PAGE_SIZE;
+	total = pages + dpages + 2;
+	if (!vspace_take(start, total))
+		panic("heap setup: cannot take %zu pages at %#lx", total, (unsigned long)start);
+	for (uintptr_t va = start & ~0x3FFFFFu; va < start + total * PAGE_SIZE; va += 0x400000)
+		if (!mmu_ensure_table(va))
+			panic("heap setup: no frame for a page table at %#lx", (unsigned long)va);
+	region = start + PAGE_SIZE;
+	vm_convert(start, 1, PS_GUARD, PC_BOOT);
+	vm_convert(region, pages, PS_AOW, PC_BOOT);
+	vm_convert(region + pages * PAGE_SIZE, 1, PS_GUARD, PC_BOOT);
+	map_wired(region + (pages + 1) * PAGE_SIZE, dpages);
+	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
+	scavenge_init(&sc);
+	frame_set_pressure_hook(scavenge_on_pressure);
+	pit_set_tick_hook(scavenge_tick);
+	kprintf("heap: region %#lx-%#lx, %zu pages (%zu MiB), size set by %s; "
+		"RAM / 4 = %u pages, virtual space %zu pages%s",
+		(unsigned long)region, (unsigned long)(region + pages * PAGE_SIZE), pages,
+		pages / 256, rule, (unsigned)st.total / 4, space,
+		kopts.kvspace_mib ? " (kvspace= cap)" : "");
+	kprintf("heap: commit policy %s; scavenger threshold %u KiB, background %u pages/tick",
+		kopts.overcommit ? "overcommit" : "strict (no promise without a frame)",
+		(unsigned)kopts.scav_threshold_kib, (unsigned)kopts.scav_bg);
 }

@@ -9,5 +9,7 @@
 
 /* mbi_phys/mbi_size: the info block, which stays reserved. */
 void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_size);
+/* Reserve the heap region and start the heap and scavenger (after pit_init). */
+void boot_heap_init(void);
 
 #endif

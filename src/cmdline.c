@@ -27,6 +27,9 @@ static const struct opt opts[] = {
 	{ "crash",      OPT_STR,  OFF(crash), 0, sizeof(kopts.crash), NULL },
 	{ "kvspace",    OPT_UINT, OFF(kvspace_mib), 4, 1024, NULL },
 	{ "overcommit", OPT_BOOL, OFF(overcommit), 0, 0, NULL },
+	{ "scav_threshold", OPT_UINT, OFF(scav_threshold_kib), 0, 1u << 22, NULL },
+	{ "scav_bg",    OPT_UINT, OFF(scav_bg), 0, 4096, NULL },
+	{ "scav_retain", OPT_UINT, OFF(scav_retain_kib), 0, 1u << 22, NULL },
 };
 
 /* An unsigned decimal or 0x-hex number; false on junk or overflow. */
@@ -65,6 +68,9 @@ void cmdline_defaults(void)
 {
 	memset(&kopts, 0, sizeof(kopts));
 	kopts.loglevel = LOG_INFO;
+	kopts.scav_threshold_kib = 256;
+	kopts.scav_bg = 0;
+	kopts.scav_retain_kib = 1024;
 }
 
 static int reject(const char *key, size_t klen, const char *val, size_t vlen,

@@ -18,6 +18,9 @@ struct kopts {
 	char crash[16];		/* crash=KIND: provoke a fatal fault */
 	uint32_t kvspace_mib;	/* kvspace=MiB: cap kernel virtual space for the heap */
 	bool overcommit;	/* overcommit=0|1 */
+	uint32_t scav_threshold_kib;	/* scav_threshold=KiB freed before pressure scavenges */
+	uint32_t scav_bg;		/* scav_bg=PAGES released per tick in the background; 0 off */
+	uint32_t scav_retain_kib;	/* scav_retain=KiB of free heap the background keeps */
 };
 
 extern struct kopts kopts;

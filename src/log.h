@@ -14,6 +14,5 @@ void log_set_level(int level);
 void log_set_serial(bool on);
 /* Write raw bytes (whole lines) to the log ports, ignoring the level. */
 void log_write(const char *buf, size_t len);
-int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -69,6 +69,7 @@ void kmain(uint32_t mbi_phys)
 	boot_mm_init(&bi, mbi_phys, bi.total_size);
 	pic_init();
 	pit_init(100);
+	boot_heap_init();
 	__asm__ volatile("sti");
 
 	if (kopts.crash[0])

@@ -93,8 +93,8 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			for (; *fmt >= '0' && *fmt <= '9'; fmt++)
 				prec = prec * 10 + (*fmt - '0');
 		}
-		for (; *fmt == 'l' || *fmt == 'z' || *fmt == 'j'; fmt++)
-			lng += *fmt == 'l' ? 1 : 2;
+		for (; *fmt == 'l' || *fmt == 'z' || *fmt == 'j'; fmt++)	/* 1: long, 2: 64-bit */
+			lng += *fmt == 'l' ? 1 : *fmt == 'j' ? 2 : sizeof(size_t) == 8 ? 2 : 1;
 		start = o.len;
 		switch (*fmt) {
 		case 'd': case 'i': {

@@ -36,6 +36,13 @@ struct ktest {
 	}								\
 } while (0)
 
+/*
+ * Heap cases call this first: on the host it builds a fresh heap over a
+ * fresh simulated machine; in the kernel the live heap is used as it is,
+ * so cases must not assume an empty heap.
+ */
+void ktest_heap_setup(void);
+
 void ktest_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Run every case whose name starts with prefix ("" for all); returns failures. */

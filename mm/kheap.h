@@ -1,0 +1,89 @@
+/*
+ * The kernel heap: a region reserved once at boot whose pages cost no
+ * memory until written (shared/seeds/001).  Every page starts AOW; the
+ * page-fault path gives a written page a zeroed frame and a read page the
+ * shared zero frame; the scavenger (mm/scavenge.h) gives the frames of
+ * free pages back.
+ *
+ * Promises:
+ *  - kmalloc(n): n bytes aligned to 16 (8 for n <= 8), or NULL.  Size 0
+ *    is served as size 1: a unique pointer that must be freed.  Sizes up
+ *    to SLAB_MAX come from size-class slabs, larger ones are page runs;
+ *    no call walks the live allocations.
+ *  - kzalloc zeroes; kcalloc also returns NULL when n * size overflows.
+ *  - krealloc(p, n) resizes in place when it can; when it must move and
+ *    cannot, it returns NULL and p stays valid and unchanged.
+ *    krealloc(NULL, n) is kmalloc(n).
+ *  - kmalloc_aligned(n, a): a a power of two from 8 up (beyond a page
+ *    too); any other a gives NULL.
+ *  - kfree(NULL) does nothing.  kfree and krealloc check the pointer: one
+ *    outside the heap, not the start of a live allocation, or already free
+ *    is reported (pointer, what was wrong, caller) and nothing changes.
+ *  - Commit policy (default): kmalloc returns NULL rather than promise a
+ *    page the machine cannot back; every page of a live allocation holds a
+ *    frame or a frame reservation, so its first write always succeeds.
+ *    With overcommit, only metadata is reserved and a write that finds no
+ *    frame is an OOM report.
+ *
+ * Context: callable with interrupts on or off, and from interrupt
+ * handlers; not from the page-fault path.  The heap lock is interrupts-off
+ * plus an owner flag; re-entering kmalloc while it is held is a bug that
+ * the debug build catches.
+ */
+#ifndef MM_KHEAP_H
+#define MM_KHEAP_H
+
+#include "mm/platform.h"
+#include "mm/pagestate.h"
+#include "mm/slab.h"
+
+/*
+ * How many pages the heap region gets: usable RAM / 4, capped by what
+ * fits in vspace_pages of kernel virtual space together with its
+ * descriptors and two guard pages.  *rule names the rule that decided.
+ */
+size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule);
+size_t kheap_meta_size(size_t npages);
+/* The region [base, base + npages pages) must be AOW with page tables present. */
+void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit);
+
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void *kcalloc(size_t n, size_t size);
+void *krealloc(void *p, size_t size);
+void *kmalloc_aligned(size_t size, size_t align);
+void kfree(void *p);
+size_t ksize(const void *p);		/* usable size; 0 (and a report) if invalid */
+size_t kheap_max_size(void);		/* the largest size kmalloc may grant */
+bool kheap_contains(uintptr_t va);
+
+/* The page-fault path's entry (fault/pagefault.c, arch/host/sim.c). */
+enum kheap_fault_result { KF_RESOLVED, KF_NOT_HEAP, KF_BAD_ACCESS, KF_OOM };
+enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
+
+struct kheap_stats {
+	uintptr_t base;
+	size_t pages;
+	size_t by_state[PS_COUNT];		/* region pages in each state */
+	size_t live_bytes, live_allocs;		/* usable bytes of live allocations */
+	size_t large_pages, slab_pages, meta_pages;
+	size_t free_pages, free_runs, cold_runs;
+	size_t committed_pages, reserved_frames;
+	size_t freed_since_check;		/* bytes kfree'd since the scavenger last checked */
+	uint64_t faults_write_aow, faults_read_aow, faults_write_zero, faults_bad, faults_oom;
+	uint64_t invalid_frees, null_returns;
+	struct slab_class_stats cls[SLAB_CLASSES];
+};
+void kheap_stats(struct kheap_stats *st);
+void kheap_print_stats(void);
+/* Verify every invariant of docs/heap.md; logs the first problem. */
+bool kheap_check(void);
+
+/* For the scavenger (mm/scavenge.c): the lock, and the freed counter. */
+unsigned long kheap_lock(void);
+void kheap_unlock(unsigned long flags);
+bool kheap_locked(void);
+size_t kheap_take_freed(void);		/* read and reset; heap lock held */
+size_t kheap_freed(void);
+
+#endif

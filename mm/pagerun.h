@@ -1,0 +1,118 @@
+/*
+ * Page runs: the heap region's page-level allocator, and the per-page
+ * descriptors every other heap module reads.
+ *
+ * The region is an array of pages, each with an out-of-band descriptor
+ * (struct pgdesc) saying what it is: in a free run, the head or a tail
+ * page of a large allocation, a slab page, or a metadata page.  Nothing
+ * is ever stored in the pages themselves, so a free page holds nothing
+ * that must stay and can always be given back (shared/seeds/002: metadata
+ * out of band catches invalid frees; seeds/004: descriptors per page).
+ *
+ * Free runs are coalesced and kept in power-of-two size buckets, in two
+ * sets: WARM (may hold PRESENT pages: freed since the scavenger last saw
+ * them) and COLD (all AOW or ZERO).  Allocation tries warm first, so reuse
+ * takes no faults; within a list the newest run is first, and the
+ * scavenger walks from the oldest.
+ *
+ * Commitment: a page is committed while it is part of an allocation
+ * (LARGE, LARGE_TAIL, SLAB, META).  Every committed page that has no
+ * frame yet holds one frame reservation (mm/frame.h), so its first write
+ * fault always finds a frame.  pagerun_alloc reserves, pagerun_free
+ * returns the reservations; the fault path consumes them.
+ *
+ * Context: called with the heap lock held (mm/kheap.c), except
+ * pagerun_kind, which the fault path calls without it (a single aligned
+ * byte load of a descriptor the lock holder finished writing before
+ * touching the page).
+ */
+#ifndef MM_PAGERUN_H
+#define MM_PAGERUN_H
+
+#include "mm/platform.h"
+
+enum page_kind {
+	PK_FREE = 0,
+	PK_LARGE,		/* first page of a large allocation */
+	PK_LARGE_TAIL,		/* other pages of a large allocation */
+	PK_SLAB,		/* a page of small objects (mm/slab.c) */
+	PK_META,		/* heap metadata (slab descriptors) */
+};
+
+#define PG_TAIL  0x01		/* free run: the run's last page (n > 1) */
+#define PG_COLD  0x02		/* free run head: on a cold list */
+
+struct slab;
+
+struct pgdesc {
+	uint8_t kind;
+	uint8_t flags;
+	uint16_t cls;			/* slab class */
+	uint32_t npages;		/* run length: free head and tail, large head */
+	union {
+		struct { uint32_t next, prev; } link;	/* free run head */
+		struct slab *slab;			/* PK_SLAB */
+	} u;
+};
+
+#define PR_NONE 0xFFFFFFFFu
+#define PR_BUCKETS 24
+
+struct pagerun_stats {
+	size_t free_pages, free_runs, warm_runs, cold_runs;
+	size_t free_present;		/* frames the heap holds for free pages */
+	size_t committed_pages, reserved_frames;
+};
+
+/* Bytes of descriptors for npages. */
+size_t pagerun_desc_size(size_t npages);
+void pagerun_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit);
+
+/*
+ * Allocate npages aligned to align_pages (a power of two) and commit them
+ * as `kind` (LARGE runs; SLAB and META single pages); returns the first
+ * page's index, or PR_NONE when no run fits or the frames cannot be
+ * promised.  Metadata pages hold reservations even under overcommit, so a
+ * fault on them (taken inside kmalloc) never needs the scavenger.
+ */
+uint32_t pagerun_alloc(size_t npages, size_t align_pages, unsigned kind);
+/* Free a committed run of npages at index i. */
+void pagerun_free(uint32_t i, size_t npages);
+/*
+ * The fault path's frame for a write to committed page i: taken from the
+ * page's reservation when it holds one, else from the free frames (which
+ * may call the scavenger).  PFN_NONE when there is none.
+ */
+pfn_t pagerun_fault_frame(uint32_t i);
+/* The scavenger gave back the frame of a free page. */
+void pagerun_note_released(void);
+/* PRESENT pages inside free runs: frames the heap holds but does not use. */
+size_t pagerun_free_present(void);
+/* Grow the run at i from n to m pages in place, if the pages after it are free. */
+bool pagerun_grow(uint32_t i, size_t n, size_t m);
+
+uint32_t pagerun_index(uintptr_t va);		/* PR_NONE outside the region */
+struct pgdesc *pagerun_desc(uint32_t i);
+bool pagerun_committed(uintptr_t va);		/* fault path: no lock */
+size_t pagerun_pages(void);
+uintptr_t pagerun_base(void);
+void pagerun_stats(struct pagerun_stats *st);
+
+/*
+ * For the scavenger: visit warm free runs from the oldest, calling fn on
+ * each (head index, length); fn returns false to stop.  A run fn has
+ * fully released may be moved to the cold set with pagerun_mark_cold.
+ */
+void pagerun_walk_warm(bool (*fn)(uint32_t head, uint32_t n, void *arg), void *arg);
+void pagerun_mark_cold(uint32_t head);
+
+/* Check every structure; logs the first problem and returns false. */
+bool pagerun_check(void);
+
+extern uintptr_t pagerun_base_va;
+static inline uintptr_t pagerun_va(uint32_t i)
+{
+	return pagerun_base_va + (uintptr_t)i * PAGE_SIZE;
+}
+
+#endif

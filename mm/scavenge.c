@@ -1,0 +1,192 @@
+/*
+ * Scavenger passes (policy in mm/scavenge.h, figures in docs/scavenger.md).
+ * A pass runs with the heap lock held, so no allocation can take a page
+ * out of a free run while the pass releases it.
+ */
+#include "mm/scavenge.h"
+#include "mm/kheap.h"
+#include "mm/pagerun.h"
+#include "mm/pagestate.h"
+#include "mm/frame.h"
+#include "mm/slab.h"
+
+static struct scav_config cfg;
+static struct scav_stats stats;
+static bool pending;
+
+static const char *const trigger_names[SCAV_TRIGGERS] = {
+	"pressure", "alloc-failed", "explicit", "background",
+};
+
+const char *scavenge_trigger_name(unsigned t)
+{
+	return t < SCAV_TRIGGERS ? trigger_names[t] : "invalid";
+}
+
+void scavenge_init(const struct scav_config *c)
+{
+	cfg = *c;
+	memset(&stats, 0, sizeof(stats));
+	pending = false;
+}
+
+void scavenge_get_config(struct scav_config *c) { *c = cfg; }
+void scavenge_set_config(const struct scav_config *c) { cfg = *c; }
+
+struct pass {
+	size_t want, released, visited, visit_limit;
+	unsigned cause;
+};
+
+/* Release the pages of one warm free run; false stops the walk. */
+static bool release_run(uint32_t head, uint32_t n, void *arg)
+{
+	struct pass *p = arg;
+	uint32_t j;
+
+	for (j = 0; j < n && p->released < p->want && p->visited < p->visit_limit; j++) {
+		uintptr_t va = pagerun_va(head + j);
+		unsigned st = mmu_state(va);
+
+		p->visited++;
+		if (st == PS_PRESENT) {
+			pfn_t f = mmu_frame(va);
+
+			page_set_state(va, PS_AOW, PFN_NONE, p->cause);	/* invalidates the TLB entry */
+			frame_free(f);
+			pagerun_note_released();
+			p->released++;
+		} else if (st == PS_ZERO) {
+			page_set_state(va, PS_AOW, PFN_NONE, p->cause);
+			stats.zero_dropped++;
+		}
+	}
+	if (j == n)
+		pagerun_mark_cold(head);
+	return p->released < p->want && p->visited < p->visit_limit;
+}
+
+static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
+{
+	struct frame_stats fs;
+	uint64_t t0 = cycles();
+	struct pass p = { want, 0, 0, visit_limit,
+			  trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE };
+
+	KASSERT(kheap_locked());
+	stats.last_counter_before = kheap_take_freed();
+	if (trigger != SCAV_BACKGROUND)
+		slab_release_empty();	/* background leaves the kept slabs be */
+	if (want)
+		pagerun_walk_warm(release_run, &p);
+	frame_stats(&fs);
+	stats.passes[trigger]++;
+	stats.pages_released += p.released;
+	stats.last_released = p.released;
+	stats.last_free_after = fs.free;
+	stats.last_trigger = trigger;
+	stats.cycles += cycles() - t0;
+	pending = false;
+	return p.released;
+}
+
+/* Pages to release to bring unpromised free frames up to the high mark. */
+static size_t to_high(void)
+{
+	struct frame_stats fs;
+	size_t avail;
+
+	frame_stats(&fs);
+	avail = fs.free - fs.reserved;
+	return avail < fs.high ? fs.high - avail : 0;
+}
+
+size_t scavenge_locked(size_t want, unsigned trigger)
+{
+	return pass_locked(MAX(want, to_high()), SIZE_MAX, trigger);
+}
+
+static size_t run_pass(size_t want, size_t visit_limit, unsigned trigger)
+{
+	unsigned long f = kheap_lock();
+	size_t n = pass_locked(want, visit_limit, trigger);
+
+	kheap_unlock(f);
+	return n;
+}
+
+size_t kheap_scavenge(size_t limit)
+{
+	return run_pass(limit, SIZE_MAX, SCAV_EXPLICIT);
+}
+
+static bool frames_low(void)
+{
+	struct frame_stats fs;
+
+	frame_stats(&fs);
+	return fs.free - fs.reserved < fs.low;
+}
+
+void scavenge_after_alloc_locked(void)
+{
+	if (frames_low() && kheap_freed() >= cfg.threshold_bytes && pagerun_free_present())
+		pass_locked(to_high(), SIZE_MAX, SCAV_PRESSURE);
+}
+
+void scavenge_on_pressure(bool failed)
+{
+	if (kheap_locked()) {		/* a fault inside kmalloc: run it later */
+		pending = true;
+		stats.deferred++;
+		return;
+	}
+	if (!failed && kheap_freed() < cfg.threshold_bytes) {
+		stats.skipped_below_threshold++;
+		return;
+	}
+	run_pass(to_high(), SIZE_MAX, failed ? SCAV_ALLOC_FAILED : SCAV_PRESSURE);
+}
+
+void scavenge_after_free(void)
+{
+	if (pending && !kheap_locked())
+		run_pass(to_high(), SIZE_MAX, SCAV_PRESSURE);
+}
+
+void scavenge_tick(void)
+{
+	size_t resident;
+
+	if (kheap_locked())
+		return;
+	if (pending) {
+		run_pass(to_high(), SIZE_MAX, SCAV_PRESSURE);
+		return;
+	}
+	resident = pagerun_free_present();
+	if (!cfg.bg_pages_per_tick || resident <= cfg.bg_retain_pages)
+		return;
+	run_pass(MIN(cfg.bg_pages_per_tick, resident - cfg.bg_retain_pages),
+		 4 * cfg.bg_pages_per_tick, SCAV_BACKGROUND);
+}
+
+void scavenge_stats(struct scav_stats *st)
+{
+	*st = stats;
+}
+
+void scavenge_print_stats(void)
+{
+	kprintf("scavenger: passes %llu pressure, %llu alloc-failed, %llu explicit, %llu background; "
+		"%llu pages released, %llu zero pages dropped, %llu deferred, %llu cycles",
+		(unsigned long long)stats.passes[SCAV_PRESSURE],
+		(unsigned long long)stats.passes[SCAV_ALLOC_FAILED],
+		(unsigned long long)stats.passes[SCAV_EXPLICIT],
+		(unsigned long long)stats.passes[SCAV_BACKGROUND],
+		(unsigned long long)stats.pages_released, (unsigned long long)stats.zero_dropped,
+		(unsigned long long)stats.deferred, (unsigned long long)stats.cycles);
+	kprintf("scavenger: last pass (%s): counter was %zu bytes, released %zu, %zu frames free after",
+		scavenge_trigger_name(stats.last_trigger), stats.last_counter_before,
+		stats.last_released, stats.last_free_after);
+}

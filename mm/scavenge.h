@@ -1,0 +1,72 @@
+/*
+ * The scavenger: gives back the frames of free heap pages (shared/seeds/001:
+ * "bytes freed since last check", scan the free areas through the
+ * allocator's own metadata, revert pages to allocate-on-write).
+ *
+ * What it walks: the warm free runs of mm/pagerun (largest size buckets
+ * first, oldest run first within each), after returning kept empty slabs
+ * to page level.  Never every PTE of the region, never a committed page:
+ * every page of a free run lies wholly in free space (metadata is out of
+ * band), so interior pages of a free area go back as well as its edges.
+ * A released PRESENT page turns AOW, its TLB entry invalidated before the
+ * frame is freed; a ZERO page turns AOW.
+ *
+ * When it runs:
+ *  - pressure: a frame allocation leaves free frames below the low
+ *    watermark; runs only if the freed-since-last-check counter reached the
+ *    threshold, and releases until free frames reach the high watermark;
+ *  - failure: an allocation (a frame, or kmalloc's frame promise) failed:
+ *    runs at once;
+ *  - explicit: kheap_scavenge(limit);
+ *  - background: up to a budget of pages a tick, while the heap holds more
+ *    free-but-resident pages than a target.
+ * Every pass resets the counter, so pressure does not run it again until
+ * something new is freed (hysteresis).  When pressure strikes while the
+ * heap lock is held (a fault inside kmalloc), the pass is deferred to the
+ * next kfree or tick.
+ */
+#ifndef MM_SCAVENGE_H
+#define MM_SCAVENGE_H
+
+#include "mm/platform.h"
+
+enum scav_trigger {
+	SCAV_PRESSURE, SCAV_ALLOC_FAILED, SCAV_EXPLICIT, SCAV_BACKGROUND, SCAV_TRIGGERS
+};
+
+struct scav_config {
+	size_t threshold_bytes;		/* freed bytes before pressure may run a pass */
+	size_t bg_pages_per_tick;	/* 0: no background passes */
+	size_t bg_retain_pages;		/* background leaves this many free pages resident */
+};
+
+struct scav_stats {
+	uint64_t passes[SCAV_TRIGGERS];
+	uint64_t pages_released;	/* PRESENT -> AOW, frames given back */
+	uint64_t zero_dropped;		/* ZERO -> AOW */
+	uint64_t deferred, skipped_below_threshold;
+	uint64_t cycles;		/* rdtsc spent in passes (guest instructions under -icount) */
+	size_t last_counter_before, last_released, last_free_after;
+	unsigned last_trigger;
+};
+
+void scavenge_init(const struct scav_config *cfg);
+void scavenge_get_config(struct scav_config *cfg);
+void scavenge_set_config(const struct scav_config *cfg);	/* keeps the figures */
+/* After an allocation (heap lock held): a pressure pass if frames are low and enough was freed. */
+void scavenge_after_alloc_locked(void);
+/* Explicit pass: release up to limit pages; returns how many. */
+size_t kheap_scavenge(size_t limit);
+/* With the heap lock held: release at least want pages if possible; returns released. */
+size_t scavenge_locked(size_t want, unsigned trigger);
+/* The frame allocator's pressure hook. */
+void scavenge_on_pressure(bool failed);
+/* After a kfree (heap unlocked): run a pass deferred under the lock. */
+void scavenge_after_free(void);
+/* The timer tick's background pass. */
+void scavenge_tick(void);
+void scavenge_stats(struct scav_stats *st);
+void scavenge_print_stats(void);
+const char *scavenge_trigger_name(unsigned t);
+
+#endif

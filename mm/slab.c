@@ -1,0 +1,301 @@
+/*
+ * Size-class slabs (design in mm/slab.h).  Invariants, checked by
+ * slab_check: a slab's nfree equals the set bits of its bitmap; a slab is
+ * on its class's partial list iff nfree > 0; each slab page's descriptor
+ * points at its slab; the kept empty slab, if any, is on the list with
+ * nfree == nobj.
+ */
+#include "mm/slab.h"
+#include "mm/pagerun.h"
+
+#define MAP_WORDS (PAGE_SIZE / 8 / 32)		/* 512 objects of 8 bytes */
+
+struct slab {
+	struct slab *next, *prev;		/* class partial list; pool link */
+	uintptr_t base;
+	uint16_t cls, nobj, nfree, hint;	/* hint: no free bit below this word */
+	uint32_t map[MAP_WORDS];		/* bit set: object free */
+};
+
+struct slab_class {
+	uint32_t size, nobj, recip;		/* recip: exact off / size for off < 4096 */
+	struct slab *partial, *empty;
+	size_t slabs, in_use;
+};
+
+static const uint16_t class_sizes[SLAB_CLASSES] = {
+	8, 16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 1024, 1360, 2048,
+};
+static struct slab_class classes[SLAB_CLASSES];
+static uint8_t class_for[SLAB_MAX / 8 + 1];	/* by (size + 7) / 8 */
+static struct slab *pool;			/* free descriptors */
+static size_t meta_pages;
+
+void slab_init(void)
+{
+	unsigned c = 0;
+
+	memset(classes, 0, sizeof(classes));
+	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
+		classes[i].size = class_sizes[i];
+		classes[i].nobj = PAGE_SIZE / class_sizes[i];
+		classes[i].recip = (uint32_t)(0xFFFFFFFFu / class_sizes[i]) + 1;
+	}
+	for (unsigned k = 0; k <= SLAB_MAX / 8; k++) {
+		while (class_sizes[c] < k * 8)
+			c++;
+		class_for[k] = (uint8_t)c;
+	}
+	pool = NULL;
+	meta_pages = 0;
+}
+
+unsigned slab_class_of(size_t size) { return class_for[(size + 7) / 8]; }
+size_t slab_class_size(unsigned cls) { return classes[cls].size; }
+size_t slab_object_size(const struct slab *s) { return classes[s->cls].size; }
+size_t slab_meta_pages(void) { return meta_pages; }
+
+unsigned slab_class_aligned(size_t size, size_t align)
+{
+	for (unsigned c = slab_class_of(size); c < SLAB_CLASSES; c++)
+		if (classes[c].size % align == 0)
+			return c;
+	return SLAB_NONE;
+}
+
+/* A descriptor from the pool, carving a new metadata page when empty. */
+static struct slab *desc_get(void)
+{
+	struct slab *s = pool;
+
+	if (!s) {
+		uint32_t pg = pagerun_alloc(1, 1, PK_META);
+		struct slab *d;
+
+		if (pg == PR_NONE)
+			return NULL;
+		meta_pages++;
+		d = (struct slab *)pagerun_va(pg);
+		for (size_t i = 0; i < PAGE_SIZE / sizeof(*d); i++) {
+			d[i].next = pool;
+			pool = &d[i];
+		}
+		s = pool;
+	}
+	pool = s->next;
+	return s;
+}
+
+static void partial_push(struct slab_class *c, struct slab *s, bool at_tail)
+{
+	struct slab *h = c->partial;
+
+	if (!h) {
+		s->next = s->prev = s;
+		c->partial = s;
+		return;
+	}
+	s->next = h;
+	s->prev = h->prev;
+	h->prev->next = s;
+	h->prev = s;
+	if (!at_tail)
+		c->partial = s;
+}
+
+static void partial_remove(struct slab_class *c, struct slab *s)
+{
+	if (s->next == s) {
+		c->partial = NULL;
+		return;
+	}
+	s->prev->next = s->next;
+	s->next->prev = s->prev;
+	if (c->partial == s)
+		c->partial = s->next;
+}
+
+static struct slab *slab_new(unsigned cls)
+{
+	struct slab_class *c = &classes[cls];
+	struct slab *s = desc_get();
+	uint32_t pg;
+
+	if (!s)
+		return NULL;
+	pg = pagerun_alloc(1, 1, PK_SLAB);
+	if (pg == PR_NONE) {
+		s->next = pool;
+		pool = s;
+		return NULL;
+	}
+	s->base = pagerun_va(pg);
+	s->cls = (uint16_t)cls;
+	s->nobj = s->nfree = (uint16_t)c->nobj;
+	s->hint = 0;
+	memset(s->map, 0, sizeof(s->map));
+	for (uint32_t i = 0; i < c->nobj; i++)
+		s->map[i / 32] |= 1u << (i % 32);
+	pagerun_desc(pg)->u.slab = s;
+	pagerun_desc(pg)->cls = (uint16_t)cls;
+	c->slabs++;
+	partial_push(c, s, false);
+	return s;
+}
+
+static void slab_destroy(struct slab_class *c, struct slab *s)
+{
+	partial_remove(c, s);
+	pagerun_free(pagerun_index(s->base), 1);
+	c->slabs--;
+	s->next = pool;
+	pool = s;
+}
+
+void *slab_alloc(unsigned cls)
+{
+	struct slab_class *c = &classes[cls];
+	struct slab *s = c->partial;
+	unsigned w, b;
+
+	if (!s && !(s = slab_new(cls)))
+		return NULL;
+	if (s == c->empty)
+		c->empty = NULL;
+	for (w = s->hint; !s->map[w]; w++)
+		;
+	b = __builtin_ctz(s->map[w]);
+	s->map[w] &= ~(1u << b);
+	s->hint = (uint16_t)w;
+	if (--s->nfree == 0)
+		partial_remove(c, s);
+	c->in_use++;
+	return (void *)(s->base + (w * 32 + b) * c->size);
+}
+
+/* Object index of p in s, or -1 when p is not an object start. */
+static int object_index(const struct slab *s, uintptr_t p)
+{
+	const struct slab_class *c = &classes[s->cls];
+	uint32_t off = (uint32_t)(p - s->base);
+	uint32_t idx = (uint32_t)(((uint64_t)off * c->recip) >> 32);
+
+	return idx * c->size == off && idx < s->nobj ? (int)idx : -1;
+}
+
+enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p)
+{
+	int idx = object_index(s, p);
+
+	if (idx < 0)
+		return SLAB_NOT_START;
+	return s->map[idx / 32] & (1u << (idx % 32)) ? SLAB_NOT_LIVE : SLAB_LIVE;
+}
+
+void slab_free(struct slab *s, uintptr_t p)
+{
+	struct slab_class *c = &classes[s->cls];
+	int idx = object_index(s, p);
+	unsigned w = (unsigned)idx / 32;
+
+	KASSERT(idx >= 0 && !(s->map[w] & (1u << (idx % 32))));
+	s->map[w] |= 1u << (idx % 32);
+	if (w < s->hint)
+		s->hint = (uint16_t)w;
+	c->in_use--;
+	if (s->nfree++ == 0)
+		partial_push(c, s, false);
+	if (s->nfree == s->nobj) {
+		if (c->empty && c->empty != s) {
+			slab_destroy(c, s);
+		} else {
+			c->empty = s;		/* keep one, at the back of the list */
+			partial_remove(c, s);
+			partial_push(c, s, true);
+		}
+	}
+}
+
+size_t slab_release_empty(void)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
+		if (classes[i].empty) {
+			slab_destroy(&classes[i], classes[i].empty);
+			classes[i].empty = NULL;
+			n++;
+		}
+	}
+	return n;
+}
+
+void slab_class_stats(unsigned cls, struct slab_class_stats *st)
+{
+	st->size = classes[cls].size;
+	st->objects = classes[cls].nobj;
+	st->in_use = classes[cls].in_use;
+	st->slabs = classes[cls].slabs;
+}
+
+static bool bad(const struct slab *s, const char *what)
+{
+	klog(LOG_ERROR, "heap check: slab at %#lx (class %u): %s",
+	     (unsigned long)(s ? s->base : 0), s ? s->cls : 0, what);
+	return false;
+}
+
+/* Each slab page against its descriptor and bitmap; tallies per class. */
+static bool check_pages(size_t *in_use, size_t *slabs)
+{
+	for (uint32_t i = 0; i < pagerun_pages(); i++) {
+		struct pgdesc *d = pagerun_desc(i);
+		struct slab *s = d->u.slab;
+		unsigned nf = 0;
+
+		if (d->kind != PK_SLAB)
+			continue;
+		if (!s || s->base != pagerun_va(i) || s->cls != d->cls || s->cls >= SLAB_CLASSES)
+			return bad(s, "page descriptor and slab disagree");
+		for (unsigned w = 0; w < MAP_WORDS; w++) {
+			nf += __builtin_popcount(s->map[w]);
+			if (w < s->hint && s->map[w])
+				return bad(s, "free object below the scan hint");
+		}
+		if (nf != s->nfree || s->nobj != classes[s->cls].nobj)
+			return bad(s, "free count disagrees with the bitmap");
+		in_use[s->cls] += s->nobj - s->nfree;
+		slabs[s->cls]++;
+	}
+	return true;
+}
+
+bool slab_check(void)
+{
+	size_t in_use[SLAB_CLASSES] = { 0 }, slabs[SLAB_CLASSES] = { 0 };
+
+	if (!check_pages(in_use, slabs))
+		return false;
+	for (unsigned ci = 0; ci < SLAB_CLASSES; ci++) {
+		struct slab_class *c = &classes[ci];
+		struct slab *s = c->partial;
+		size_t listed = 0;
+		bool empty_seen = false;
+
+		while (s) {
+			if (s->nfree == 0 || s->cls != ci || s->next->prev != s)
+				return bad(s, "partial list entry is full, of another class, or mislinked");
+			empty_seen |= s == c->empty;
+			if (++listed > c->slabs)
+				return bad(s, "partial list holds more slabs than the class has");
+			s = s->next;
+			if (s == c->partial)
+				break;
+		}
+		if (c->empty && (!empty_seen || c->empty->nfree != c->empty->nobj))
+			return bad(c->empty, "kept empty slab is not empty or not listed");
+		if (in_use[ci] != c->in_use || slabs[ci] != c->slabs)
+			return bad(NULL, "class counts disagree with the slabs");
+	}
+	return true;
+}

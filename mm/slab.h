@@ -1,0 +1,49 @@
+/*
+ * Slabs: small objects in size classes, each slab one page of equal
+ * objects, allocated and freed in O(1) (a bitmap word scan bounded by
+ * 16 words).  A slab's descriptor (the free bitmap) lives out of band in a
+ * metadata page, so objects carry no header and a freed pointer is
+ * checked against the bitmap: not an object start, or already free, is
+ * caught before anything changes.
+ *
+ * A slab whose objects are all free goes back to page level at once,
+ * except one per class kept for reuse (so a loop of kmalloc/kfree of one
+ * object does not create and destroy a slab each time);
+ * slab_release_empty hands those back too.
+ *
+ * Context: heap lock held (mm/kheap.c).
+ */
+#ifndef MM_SLAB_H
+#define MM_SLAB_H
+
+#include "mm/platform.h"
+
+#define SLAB_MAX	2048		/* larger sizes are page runs */
+#define SLAB_CLASSES	18
+#define SLAB_NONE	0xFFu
+
+struct slab;
+
+void slab_init(void);
+unsigned slab_class_of(size_t size);			/* size <= SLAB_MAX */
+/* Smallest class holding size whose objects are align-aligned, or SLAB_NONE. */
+unsigned slab_class_aligned(size_t size, size_t align);
+size_t slab_class_size(unsigned cls);
+void *slab_alloc(unsigned cls);				/* NULL when out of memory */
+
+enum slab_ptr { SLAB_LIVE, SLAB_NOT_START, SLAB_NOT_LIVE };
+/* Is p the start of a live object of s? */
+enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p);
+/* Free p, which slab_check_ptr said is live. */
+void slab_free(struct slab *s, uintptr_t p);
+size_t slab_object_size(const struct slab *s);
+
+/* Return the kept empty slabs to page level; returns how many. */
+size_t slab_release_empty(void);
+
+struct slab_class_stats { size_t size, objects, in_use, slabs; };
+void slab_class_stats(unsigned cls, struct slab_class_stats *st);
+size_t slab_meta_pages(void);
+bool slab_check(void);
+
+#endif

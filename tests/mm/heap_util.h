@@ -1,0 +1,58 @@
+/*
+ * Helpers for the heap cases: a seeded generator, patterns derived from
+ * an allocation's id, and frame squeezing.
+ */
+#ifndef TESTS_MM_HEAP_UTIL_H
+#define TESTS_MM_HEAP_UTIL_H
+
+#include "mm/kheap.h"
+#include "mm/frame.h"
+#include "mm/scavenge.h"
+
+static inline uint32_t rng_next(uint32_t *s)
+{
+	uint32_t x = *s;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *s = x;
+}
+
+static inline uint8_t pattern_byte(uint32_t id, size_t off)
+{
+	return (uint8_t)(id * 131 + off * 7 + (off >> 8));
+}
+
+static inline void pattern_fill(void *p, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		((uint8_t *)p)[i] = pattern_byte(id, i);
+}
+
+/* Offset of the first wrong byte, or -1. */
+static inline long pattern_check(const void *p, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (((const uint8_t *)p)[i] != pattern_byte(id, i))
+			return (long)i;
+	return -1;
+}
+
+static inline size_t frames_available(void)
+{
+	struct frame_stats fs;
+
+	frame_stats(&fs);
+	return fs.free - fs.reserved;
+}
+
+static inline size_t heap_present(void)
+{
+	struct kheap_stats st;
+
+	kheap_stats(&st);
+	return st.by_state[PS_PRESENT];
+}
+
+#endif
