@@ -352,6 +352,7 @@ void kheap_stats(struct kheap_stats *st)
 	st->cold_runs = ps.cold_runs;
 	st->committed_pages = ps.committed_pages;
 	st->reserved_frames = ps.reserved_frames;
+	st->free_resident = ps.free_present;
 	st->live_bytes = live_bytes;
 	st->live_allocs = live_allocs;
 	st->freed_since_check = freed_since_check;

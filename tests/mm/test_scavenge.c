@@ -1,0 +1,286 @@
+/*
+ * The scavenger: what it releases, what it must never touch, when it runs.
+ */
+#include "tests/ktest.h"
+#include "tests/mm/heap_util.h"
+#include "mm/pagestate.h"
+
+#define NA 240
+
+static void *a[NA];
+static size_t alen[NA];
+
+/* Pages spanned by the live allocations in a[] (each page counted once). */
+static size_t spanned_pages(void)
+{
+	static uint8_t seen[1 << 16];	/* a bit per region page, up to 512 Ki pages */
+	struct kheap_stats st;
+	size_t n = 0;
+
+	kheap_stats(&st);
+	memset(seen, 0, sizeof(seen));
+	for (int i = 0; i < NA; i++) {
+		uintptr_t first, last;
+
+		if (!a[i])
+			continue;
+		first = ((uintptr_t)a[i] - st.base) / PAGE_SIZE;
+		last = ((uintptr_t)a[i] + ksize(a[i]) - 1 - st.base) / PAGE_SIZE;
+		for (uintptr_t pg = first; pg <= last; pg++) {
+			if (!(seen[pg / 8] & (1u << (pg % 8))))
+				n++;
+			seen[pg / 8] |= 1u << (pg % 8);
+		}
+	}
+	return n;
+}
+
+TEST(scav_fragmented_heap_keeps_only_what_is_live)
+{
+	struct kheap_stats st;
+	uint32_t seed = 99;
+
+	ktest_heap_setup();
+	kheap_stats(&st);
+	CHECKF(st.live_allocs == 0, "%zu allocations live before the case", st.live_allocs);
+	for (int i = 0; i < NA; i++) {
+		uint32_t r = rng_next(&seed);
+
+		alen[i] = r % 4 == 0 ? PAGE_SIZE + r % (5 * PAGE_SIZE) : 16 + r % 2000;
+		a[i] = kmalloc(alen[i]);
+		CHECK(a[i]);
+		pattern_fill(a[i], alen[i], (uint32_t)i);
+	}
+	for (int i = 0; i < NA; i++) {		/* free about 4 in 5, scattered */
+		if ((i * 7) % 5 == 0)
+			continue;
+		kfree(a[i]);
+		a[i] = NULL;
+	}
+	kheap_scavenge(SIZE_MAX);
+	kheap_stats(&st);
+	CHECKF(st.by_state[PS_PRESENT] == spanned_pages() + st.meta_pages,
+	       "resident %zu, spanned %zu + metadata %zu", st.by_state[PS_PRESENT],
+	       spanned_pages(), st.meta_pages);
+	CHECK(st.free_resident == 0 && st.by_state[PS_ZERO] == 0);
+	for (int i = 0; i < NA; i++) {
+		if (!a[i])
+			continue;
+		CHECKF(pattern_check(a[i], alen[i], (uint32_t)i) < 0, "allocation %d changed", i);
+		kfree(a[i]);
+		a[i] = NULL;
+	}
+	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(scav_pass_after_every_step_never_changes_a_live_byte)
+{
+	uint32_t seed = 4242;
+
+	ktest_heap_setup();
+	memset(a, 0, sizeof(a));
+	for (int op = 0; op < 600; op++) {
+		uint32_t r = rng_next(&seed);
+		int k = (int)(r % 40);
+
+		if (a[k]) {
+			CHECKF(pattern_check(a[k], alen[k], (uint32_t)k) < 0, "op %d: allocation %d changed", op, k);
+			kfree(a[k]);
+			a[k] = NULL;
+		} else {
+			alen[k] = (r >> 8) % 3 == 0 ? (r >> 12) % 20000 : (r >> 12) % 700;
+			a[k] = kmalloc(alen[k]);
+			CHECK(a[k]);
+			pattern_fill(a[k], alen[k], (uint32_t)k);
+		}
+		kheap_scavenge(SIZE_MAX);
+		for (int j = 0; j < 40; j++)
+			CHECKF(!a[j] || pattern_check(a[j], alen[j], (uint32_t)j) < 0,
+			       "op %d: allocation %d changed after a pass", op, j);
+	}
+	for (int j = 0; j < 40; j++) {
+		kfree(a[j]);
+		a[j] = NULL;
+	}
+	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(scav_releases_exactly_the_wholly_free_pages)
+{
+	void *big, *pair[8][2];
+	size_t released;
+
+	ktest_heap_setup();
+	/* m = 8 slab pages that will be partly free: two 2048-byte objects each */
+	for (int i = 0; i < 8; i++) {
+		pair[i][0] = kmalloc(2048);
+		pair[i][1] = kmalloc(2048);
+		CHECK(pair[i][0] && pair[i][1]);
+		CHECK(((uintptr_t)pair[i][0] ^ (uintptr_t)pair[i][1]) < PAGE_SIZE);	/* page-mates */
+		memset(pair[i][0], 1, 2048);
+		memset(pair[i][1], 2, 2048);
+	}
+	big = kmalloc(10 * PAGE_SIZE);		/* k = 10 whole pages */
+	CHECK(big);
+	memset(big, 3, 10 * PAGE_SIZE);
+	kheap_scavenge(SIZE_MAX);		/* start from nothing warm */
+	for (int i = 0; i < 8; i++)
+		kfree(pair[i][0]);
+	kfree(big);
+	released = kheap_scavenge(SIZE_MAX);
+	CHECKF(released == 10, "released %zu pages, not 10", released);
+	for (int i = 0; i < 8; i++) {
+		uint8_t *q = pair[i][1];
+
+		for (int j = 0; j < 2048; j++)
+			CHECK(q[j] == 2);
+		kfree(q);
+	}
+	CHECK(kheap_check());
+}
+
+TEST(scav_released_page_reads_zero_when_reused)
+{
+	struct kheap_stats s0, s1;
+	volatile uint8_t *p, *q;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);
+	p = kmalloc(2 * PAGE_SIZE);
+	CHECK(p);
+	memset((void *)p, 0xEE, 2 * PAGE_SIZE);
+	kfree((void *)p);
+	CHECK(kheap_scavenge(SIZE_MAX) >= 2);
+	q = kmalloc(2 * PAGE_SIZE);
+	CHECK(q);
+	kheap_stats(&s0);
+	for (size_t i = 0; i < PAGE_SIZE; i += 64)
+		CHECK(q[i] == 0);			/* page 0: read first */
+	q[PAGE_SIZE + 5] = 9;				/* page 1: written first */
+	kheap_stats(&s1);
+	CHECK(s1.faults_read_aow == s0.faults_read_aow + 1);
+	CHECK(s1.faults_write_aow == s0.faults_write_aow + 1);	/* one fault, one frame */
+	for (size_t i = 0; i < 2 * PAGE_SIZE; i++)
+		CHECKF(q[i] == (i == PAGE_SIZE + 5 ? 9 : 0), "stale byte %#x at %zu", q[i], i);
+	kfree((void *)q);
+	CHECK(kheap_check());
+}
+
+TEST(scav_runs_when_an_allocation_cannot_be_promised)
+{
+	struct scav_stats s0, s1;
+	uint8_t *l, *w, *r;
+	size_t squeeze;
+	void *p;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);
+	l = kmalloc(PAGE_SIZE);			/* fence the warm run in: l | w | r */
+	w = kmalloc(8 * PAGE_SIZE);
+	r = kmalloc(PAGE_SIZE);
+	CHECK(l && w && r && w == l + PAGE_SIZE && r == w + 8 * PAGE_SIZE);
+	memset(w, 7, 8 * PAGE_SIZE);
+	kfree(w);				/* 8 resident free pages, too few for 12 */
+	squeeze = frames_available() - 8;
+	CHECK(frame_reserve((uint32_t)squeeze));
+	scavenge_stats(&s0);
+	p = kmalloc(12 * PAGE_SIZE);		/* 12 promises: 8 free + 8 the pass gives back */
+	scavenge_stats(&s1);
+	frame_unreserve((uint32_t)squeeze);
+	CHECK(p != NULL);
+	CHECK(s1.passes[SCAV_ALLOC_FAILED] == s0.passes[SCAV_ALLOC_FAILED] + 1);
+	CHECK(s1.pages_released >= s0.pages_released + 8);
+	kfree(p);
+	kfree(l);
+	kfree(r);
+	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(scav_pressure_pass_reaches_the_high_watermark)
+{
+	struct kheap_stats st;
+	struct frame_stats fs;
+	struct scav_stats s0, s1;
+	size_t squeeze;
+	pfn_t f1, f2, f3;
+	void *w;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);
+	w = kmalloc(2 * 1024 * 1024);
+	CHECK(w);
+	memset(w, 1, 2 * 1024 * 1024);
+	kfree(w);				/* counter >= threshold, 512 warm pages */
+	frame_stats(&fs);
+	squeeze = frames_available() - (fs.low + 1);
+	CHECK(frame_reserve((uint32_t)squeeze));
+	scavenge_stats(&s0);
+	f1 = frame_alloc();			/* leaves low: below the mark */
+	f2 = frame_alloc();
+	scavenge_stats(&s1);
+	kheap_stats(&st);
+	CHECK(s1.passes[SCAV_PRESSURE] == s0.passes[SCAV_PRESSURE] + 1);
+	CHECKF(frames_available() >= fs.high || st.free_resident == 0,
+	       "after the pass: %zu frames available, high mark %u, %zu resident free pages",
+	       frames_available(), (unsigned)fs.high, st.free_resident);
+	f3 = frame_alloc();			/* nothing new freed: no second pass */
+	scavenge_stats(&s0);
+	CHECK(s0.passes[SCAV_PRESSURE] == s1.passes[SCAV_PRESSURE]);
+	frame_unreserve((uint32_t)squeeze);
+	CHECK(frame_free(f1) && frame_free(f2) && frame_free(f3));
+	CHECK(kheap_check());
+}
+
+/*
+ * Free and reallocate 32 KiB in a loop below the low mark, while another
+ * frame user allocates between the free and the next kmalloc (so each
+ * cycle meets pressure); returns the heap's write faults.
+ */
+static uint64_t churn_refaults(size_t threshold, int cycles)
+{
+	struct scav_config cfg, saved;
+	struct kheap_stats s0, s1;
+	struct frame_stats fs;
+	size_t squeeze;
+
+	scavenge_get_config(&saved);
+	cfg = saved;
+	cfg.threshold_bytes = threshold;
+	scavenge_set_config(&cfg);
+	kheap_scavenge(SIZE_MAX);
+	frame_stats(&fs);
+	squeeze = frames_available() - (fs.low - 1);
+	frame_reserve((uint32_t)squeeze);
+	kheap_stats(&s0);
+	for (int i = 0; i < cycles; i++) {
+		void *p = kmalloc(32 * 1024);
+		pfn_t f;
+
+		if (p)
+			memset(p, i, 32 * 1024);
+		kfree(p);
+		f = frame_alloc();		/* another frame user, under pressure */
+		if (f != PFN_NONE)
+			frame_free(f);
+	}
+	kheap_stats(&s1);
+	frame_unreserve((uint32_t)squeeze);
+	scavenge_set_config(&saved);
+	return s1.faults_write_aow + s1.faults_write_zero - s0.faults_write_aow - s0.faults_write_zero;
+}
+
+TEST(scav_hysteresis_bounds_refaults_in_a_free_realloc_loop)
+{
+	const int cycles = 64;
+	uint64_t with, without;
+
+	ktest_heap_setup();
+	with = churn_refaults(256 * 1024, cycles);
+	without = churn_refaults(0, cycles);
+	/* a pass at most every 256 KiB freed (8 cycles), each costing 8 refaults */
+	CHECKF(with <= (uint64_t)(cycles / 8 + 1) * 8, "%llu refaults with the threshold",
+	       (unsigned long long)with);
+	CHECKF(without >= (uint64_t)cycles * 8 / 2, "%llu refaults without it: the loop no longer thrashes?",
+	       (unsigned long long)without);
+	CHECK(kheap_check());
+}
