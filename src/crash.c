@@ -5,6 +5,10 @@
 #include "src/crash.h"
 #include "src/lib.h"
 #include "src/log.h"
+#include "src/cmdline.h"
+#include "mm/kheap.h"
+#include "mm/frame.h"
+#include "mm/scavenge.h"
 
 #define BAD_ADDR 0xE0001234u		/* kernel space nobody maps */
 
@@ -32,11 +36,40 @@ __attribute__((noinline)) unsigned crash_stack(unsigned n)
 	return crash_stack(n + 1) + pad[0];
 }
 
+/* Write to heap memory after freeing it: the fault path refuses it. */
+__attribute__((noinline)) void crash_uaf(void)
+{
+	volatile uint8_t *p = kmalloc(3 * PAGE_SIZE);
+
+	kfree((void *)p);
+	p[PAGE_SIZE + 1] = 1;
+}
+
+/*
+ * Under overcommit, take every free frame (as other memory users would),
+ * then write a fresh heap page: the OOM report.
+ */
+__attribute__((noinline)) void crash_oom(void)
+{
+	volatile uint8_t *p;
+
+	if (!kopts.overcommit) {
+		klog(LOG_WARN, "crash: oom needs overcommit=1 (strict commit never faults without a frame)");
+		return;
+	}
+	p = kmalloc(4 * PAGE_SIZE);
+	kheap_scavenge(SIZE_MAX);
+	while (frame_alloc() != PFN_NONE)
+		;
+	p[0] = 1;
+}
+
 void crash_provoke(const char *kind)
 {
 	static const struct { const char *name; void (*fn)(void); } kinds[] = {
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
+		{ "uaf", crash_uaf }, { "oom", crash_oom },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
@@ -45,5 +78,6 @@ void crash_provoke(const char *kind)
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(kind, kinds[i].name))
 			kinds[i].fn();
-	klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div)", kind);
+	if (strcmp(kind, "oom"))
+		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom)", kind);
 }

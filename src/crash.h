@@ -3,7 +3,8 @@
 
 /*
  * crash=KIND provokes a fatal fault so tests can check the diagnostic:
- * write, read, null, exec, stack (overflow), ud (invalid opcode), div.
+ * write, read, null, exec, stack (overflow), ud (invalid opcode), div,
+ * uaf (write to freed heap memory), oom (needs overcommit=1).
  * An unknown kind is reported and ignored.
  */
 void crash_provoke(const char *kind);

@@ -10,6 +10,8 @@
 #include "src/multiboot2.h"
 #include "src/boot_mm.h"
 #include "src/crash.h"
+#include "src/demo.h"
+#include "mm/kheap.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
 #include "tests/ktest.h"
@@ -76,6 +78,6 @@ void kmain(uint32_t mbi_phys)
 		crash_provoke(kopts.crash);
 	if (kopts.test)
 		poweroff(ktest_run(kopts.test_filter) ? 1 : 0);
-	kprintf("nothing more to do");
-	poweroff(0);
+	demo_run();
+	poweroff(kheap_check() && frame_audit() ? 0 : 1);
 }
