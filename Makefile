@@ -3,6 +3,7 @@
 #   make            build/kernel.elf and build/kernel.iso
 #   make run        install what is missing, boot the demonstration in QEMU
 #   make test       host tests, then test boots in QEMU and Bochs
+#   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
 
@@ -25,7 +26,7 @@ KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests
 	tests/ktest.c $(wildcard arch/x86/*.S)
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test debug deps clean
+.PHONY: all run test host-test bench debug deps clean
 all: $(OUT)/kernel.elf $(OUT)/kernel.iso
 
 Q := @
@@ -57,8 +58,8 @@ $(KOUT)/ksyms.S.o: $(KOUT)/ksyms.S
 $(OUT)/kernel.elf: $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
 	@echo "  LD      $@ (with symbols)"
 	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms.S.o $(LIBGCC)
-	@nm -n $(KOUT)/kernel0.elf | grep -v ksyms > $(KOUT)/syms0.txt
-	@nm -n $@ | grep -v ksyms > $(KOUT)/syms1.txt
+	@nm -n $(KOUT)/kernel0.elf | grep -v "ksyms\|__kernel_end" > $(KOUT)/syms0.txt
+	@nm -n $@ | grep -v "ksyms\|__kernel_end" > $(KOUT)/syms1.txt
 	@cmp -s $(KOUT)/syms0.txt $(KOUT)/syms1.txt || { echo "symbols moved between links"; exit 1; }
 	@grub-file --is-x86-multiboot2 $@ || { echo "$@: not a Multiboot2 kernel"; exit 1; }
 
@@ -74,6 +75,9 @@ run: deps all
 
 test: deps
 	scripts/test-all
+
+bench: deps all
+	scripts/bench
 
 debug: all
 	scripts/run-qemu --gdb

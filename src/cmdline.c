@@ -24,6 +24,7 @@ static const struct opt opts[] = {
 	{ "loglevel",   OPT_ENUM, OFF(loglevel), 0, 0, level_names },
 	{ "serial",     OPT_BOOL, OFF(serial), 0, 0, NULL },
 	{ "test",       OPT_TEST, OFF(test), 0, 0, NULL },
+	{ "bench",      OPT_BOOL, OFF(bench), 0, 0, NULL },
 	{ "crash",      OPT_STR,  OFF(crash), 0, sizeof(kopts.crash), NULL },
 	{ "kvspace",    OPT_UINT, OFF(kvspace_mib), 4, 1024, NULL },
 	{ "overcommit", OPT_BOOL, OFF(overcommit), 0, 0, NULL },

@@ -15,6 +15,7 @@ struct kopts {
 	bool serial;		/* serial=0|1: mirror the log to COM1 */
 	bool test;		/* test or test=PREFIX: run the self-tests */
 	char test_filter[64];
+	bool bench;		/* bench: run the in-kernel benchmarks */
 	char crash[16];		/* crash=KIND: provoke a fatal fault */
 	uint32_t kvspace_mib;	/* kvspace=MiB: cap kernel virtual space for the heap */
 	bool overcommit;	/* overcommit=0|1 */

@@ -11,6 +11,7 @@
 #include "src/boot_mm.h"
 #include "src/crash.h"
 #include "src/demo.h"
+#include "src/bench.h"
 #include "mm/kheap.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
@@ -78,6 +79,10 @@ void kmain(uint32_t mbi_phys)
 		crash_provoke(kopts.crash);
 	if (kopts.test)
 		poweroff(ktest_run(kopts.test_filter) ? 1 : 0);
+	if (kopts.bench) {
+		bench_run();
+		poweroff(kheap_check() ? 0 : 1);
+	}
 	demo_run();
 	poweroff(kheap_check() && frame_audit() ? 0 : 1);
 }

@@ -1,0 +1,11 @@
+#ifndef SRC_BENCH_H
+#define SRC_BENCH_H
+
+/*
+ * bench on the command line: measure the heap in guest instructions
+ * (rdtsc under QEMU -icount shift=0) and print "bench:" lines; scripts/bench
+ * boots it and tabulates them.  Figures only: nothing is asserted.
+ */
+void bench_run(void);
+
+#endif
