@@ -78,30 +78,32 @@ static uint32_t run_alloc(size_t npages, size_t align_pages)
 	return i;
 }
 
-static void *slab_alloc_retry(unsigned cls)
+static void *slab_alloc_retry(unsigned cls, bool *grew)
 {
-	void *p = slab_alloc(cls);
+	void *p = slab_alloc(cls, grew);
 
 	if (!p && scavenge_locked(2, SCAV_ALLOC_FAILED))
-		p = slab_alloc(cls);
+		p = slab_alloc(cls, grew);
 	return p;
 }
 
+/* Pages were committed: see whether that put the machine under pressure. */
 static void *alloc_locked(size_t size, size_t align)
 {
 	void *p = NULL;
 	size_t usable = 0;
+	bool grew = false;
 
 	if (size <= SLAB_MAX && align <= 16) {
 		unsigned cls = slab_class_of(size);
 
-		p = slab_alloc_retry(cls);
+		p = slab_alloc_retry(cls, &grew);
 		usable = slab_class_size(cls);
 	} else if (size <= SLAB_MAX && align < PAGE_SIZE &&
 		   slab_class_aligned(size, align) != SLAB_NONE) {
 		unsigned cls = slab_class_aligned(size, align);
 
-		p = slab_alloc_retry(cls);
+		p = slab_alloc_retry(cls, &grew);
 		usable = slab_class_size(cls);
 	} else if (size <= kheap_max_size()) {
 		size_t n = pages_for(size);
@@ -109,11 +111,13 @@ static void *alloc_locked(size_t size, size_t align)
 
 		p = i == PR_NONE ? NULL : (void *)pagerun_va(i);
 		usable = n * PAGE_SIZE;
+		grew = true;
 	}
 	if (p) {
 		live_bytes += usable;
 		live_allocs++;
-		scavenge_after_alloc_locked();
+		if (grew)			/* frames were promised: pressure? */
+			scavenge_after_alloc_locked();
 	} else {
 		null_returns++;
 	}
@@ -140,7 +144,11 @@ void *kmalloc_aligned(size_t size, size_t align)
 
 void *kmalloc(size_t size)
 {
-	return kmalloc_aligned(size, 8);
+	unsigned long f = kheap_lock();
+	void *p = alloc_locked(size ? size : 1, 8);
+
+	kheap_unlock(f);
+	return p;
 }
 
 /* Zero p's usable bytes, skipping whole pages that read as zero already. */
@@ -186,7 +194,20 @@ struct lookup {
 	size_t usable;
 };
 
-/* Check p is the start of a live allocation; NULL or what is wrong. */
+static const char *slab_problem(enum slab_ptr r)
+{
+	if (r == SLAB_NOT_START)
+		return "inside a small object, not its start";
+	if (r == SLAB_NOT_LIVE)
+		return "a small object that is not allocated (double free?)";
+	return NULL;
+}
+
+/*
+ * Check p is the start of a live allocation; NULL or what is wrong.
+ * Small objects are only located here: slab_check_ptr or slab_free
+ * checks them.
+ */
 static const char *lookup(uintptr_t p, struct lookup *l)
 {
 	l->page = pagerun_index(p);
@@ -203,14 +224,7 @@ static const char *lookup(uintptr_t p, struct lookup *l)
 		return "inside a large allocation, not its start";
 	case PK_SLAB:
 		l->usable = slab_object_size(l->d->u.slab);
-		switch (slab_check_ptr(l->d->u.slab, p)) {
-		case SLAB_NOT_START:
-			return "inside a small object, not its start";
-		case SLAB_NOT_LIVE:
-			return "a small object that is not allocated (double free?)";
-		default:
-			return NULL;
-		}
+		return NULL;
 	case PK_META:
 		return "heap metadata, never handed out";
 	default:
@@ -227,16 +241,27 @@ static void report(const char *fn, const void *p, const char *what, uintptr_t ca
 	invalid_frees++;
 }
 
-/* Free an allocation lookup() accepted. */
-static void free_locked(uintptr_t p, struct lookup *l)
+/* Check a small object (lookup left it to the slab) without changing it. */
+static const char *check_small(uintptr_t p, struct lookup *l)
 {
-	if (l->d->kind == PK_SLAB)
-		slab_free(l->d->u.slab, p);
-	else
+	return l->d->kind == PK_SLAB ? slab_problem(slab_check_ptr(l->d->u.slab, p)) : NULL;
+}
+
+/* Free an allocation lookup() located; what is wrong, or NULL when freed. */
+static const char *free_locked(uintptr_t p, struct lookup *l)
+{
+	if (l->d->kind == PK_SLAB) {
+		const char *why = slab_problem(slab_free(l->d->u.slab, p, &l->usable));
+
+		if (why)
+			return why;
+	} else {
 		pagerun_free(l->page, l->d->npages);
+	}
 	live_bytes -= l->usable;
 	live_allocs--;
 	freed_since_check += l->usable;
+	return NULL;
 }
 
 void kfree(void *p)
@@ -249,10 +274,10 @@ void kfree(void *p)
 		return;
 	f = kheap_lock();
 	why = lookup((uintptr_t)p, &l);
+	if (!why)
+		why = free_locked((uintptr_t)p, &l);
 	if (why)
 		report("kfree", p, why, CALLER());
-	else
-		free_locked((uintptr_t)p, &l);
 	kheap_unlock(f);
 	if (!why)
 		scavenge_after_free();
@@ -265,6 +290,8 @@ size_t ksize(const void *p)
 	unsigned long f = kheap_lock();
 
 	why = lookup((uintptr_t)p, &l);
+	if (!why)
+		why = check_small((uintptr_t)p, &l);
 	if (why)
 		report("ksize", p, why, CALLER());
 	kheap_unlock(f);
@@ -310,6 +337,8 @@ void *krealloc(void *p, size_t size)
 		size = 1;
 	f = kheap_lock();
 	why = lookup((uintptr_t)p, &l);
+	if (!why)
+		why = check_small((uintptr_t)p, &l);
 	if (why) {
 		report("krealloc", p, why, CALLER());
 		kheap_unlock(f);

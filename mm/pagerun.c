@@ -18,8 +18,10 @@ enum { WARM = 0, COLD = 1 };
 #define SCAN_LIMIT 16		/* entries tried per bucket before moving up */
 
 uintptr_t pagerun_base_va;
-static struct pgdesc *pd;
-static uint32_t npg;
+struct pgdesc *pagerun_pd;
+uint32_t pagerun_npg;
+#define pd pagerun_pd
+#define npg pagerun_npg
 static bool overcommit;
 static uint32_t head[2][PR_BUCKETS], tail[2][PR_BUCKETS];
 static uint32_t nonempty[2];
@@ -35,14 +37,6 @@ static unsigned bucket(size_t n)
 size_t pagerun_desc_size(size_t npages) { return npages * sizeof(struct pgdesc); }
 uintptr_t pagerun_base(void) { return pagerun_base_va; }
 size_t pagerun_pages(void) { return npg; }
-struct pgdesc *pagerun_desc(uint32_t i) { return &pd[i]; }
-
-uint32_t pagerun_index(uintptr_t va)
-{
-	uintptr_t off = va - pagerun_base_va;
-
-	return va >= pagerun_base_va && off / PAGE_SIZE < npg ? (uint32_t)(off / PAGE_SIZE) : PR_NONE;
-}
 
 static bool holds_reservation(unsigned kind)
 {

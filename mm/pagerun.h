@@ -91,8 +91,6 @@ size_t pagerun_free_present(void);
 /* Grow the run at i from n to m pages in place, if the pages after it are free. */
 bool pagerun_grow(uint32_t i, size_t n, size_t m);
 
-uint32_t pagerun_index(uintptr_t va);		/* PR_NONE outside the region */
-struct pgdesc *pagerun_desc(uint32_t i);
 bool pagerun_committed(uintptr_t va);		/* fault path: no lock */
 size_t pagerun_pages(void);
 uintptr_t pagerun_base(void);
@@ -109,10 +107,27 @@ void pagerun_mark_cold(uint32_t head);
 /* Check every structure; logs the first problem and returns false. */
 bool pagerun_check(void);
 
+/* Inline lookups for kfree's and the fault path's hot paths. */
 extern uintptr_t pagerun_base_va;
+extern struct pgdesc *pagerun_pd;
+extern uint32_t pagerun_npg;
+
 static inline uintptr_t pagerun_va(uint32_t i)
 {
 	return pagerun_base_va + (uintptr_t)i * PAGE_SIZE;
+}
+
+/* Page index of va, PR_NONE outside the region. */
+static inline uint32_t pagerun_index(uintptr_t va)
+{
+	uintptr_t pg = (va - pagerun_base_va) / PAGE_SIZE;	/* wraps when below */
+
+	return pg < pagerun_npg ? (uint32_t)pg : PR_NONE;
+}
+
+static inline struct pgdesc *pagerun_desc(uint32_t i)
+{
+	return &pagerun_pd[i];
 }
 
 #endif

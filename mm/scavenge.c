@@ -12,7 +12,8 @@
 
 static struct scav_config cfg;
 static struct scav_stats stats;
-static bool pending;
+bool scavenge_pending;
+#define pending scavenge_pending
 
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
@@ -148,7 +149,7 @@ void scavenge_on_pressure(bool failed)
 	run_pass(to_high(), SIZE_MAX, failed ? SCAV_ALLOC_FAILED : SCAV_PRESSURE);
 }
 
-void scavenge_after_free(void)
+void scavenge_run_pending(void)
 {
 	if (pending && !kheap_locked())
 		run_pass(to_high(), SIZE_MAX, SCAV_PRESSURE);

@@ -62,7 +62,13 @@ size_t scavenge_locked(size_t want, unsigned trigger);
 /* The frame allocator's pressure hook. */
 void scavenge_on_pressure(bool failed);
 /* After a kfree (heap unlocked): run a pass deferred under the lock. */
-void scavenge_after_free(void);
+extern bool scavenge_pending;
+void scavenge_run_pending(void);
+static inline void scavenge_after_free(void)
+{
+	if (__builtin_expect(scavenge_pending, 0))
+		scavenge_run_pending();
+}
 /* The timer tick's background pass. */
 void scavenge_tick(void);
 void scavenge_stats(struct scav_stats *st);

@@ -23,35 +23,35 @@ struct slab_class {
 	size_t slabs, in_use;
 };
 
-static const uint16_t class_sizes[SLAB_CLASSES] = {
+const uint16_t slab_class_sizes[SLAB_CLASSES] = {
 	8, 16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 1024, 1360, 2048,
 };
+#define class_sizes slab_class_sizes
 static struct slab_class classes[SLAB_CLASSES];
-static uint8_t class_for[SLAB_MAX / 8 + 1];	/* by (size + 7) / 8 */
+
+/* Class by (size + 7) / 8: the smallest class holding size. */
+#define C8(c) c
+const uint8_t slab_class_for[SLAB_MAX / 8 + 1] = {
+#include "mm/slab_classes.inc"
+};
 static struct slab *pool;			/* free descriptors */
 static size_t meta_pages;
 
 void slab_init(void)
 {
-	unsigned c = 0;
-
 	memset(classes, 0, sizeof(classes));
 	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
 		classes[i].size = class_sizes[i];
 		classes[i].nobj = PAGE_SIZE / class_sizes[i];
 		classes[i].recip = (uint32_t)(0xFFFFFFFFu / class_sizes[i]) + 1;
 	}
-	for (unsigned k = 0; k <= SLAB_MAX / 8; k++) {
-		while (class_sizes[c] < k * 8)
-			c++;
-		class_for[k] = (uint8_t)c;
-	}
+	for (unsigned k = 0; k <= SLAB_MAX / 8; k++)	/* the table matches the sizes */
+		KASSERT(class_sizes[slab_class_for[k]] >= k * 8 &&
+			(slab_class_for[k] == 0 || class_sizes[slab_class_for[k] - 1] < k * 8));
 	pool = NULL;
 	meta_pages = 0;
 }
 
-unsigned slab_class_of(size_t size) { return class_for[(size + 7) / 8]; }
-size_t slab_class_size(unsigned cls) { return classes[cls].size; }
 size_t slab_object_size(const struct slab *s) { return classes[s->cls].size; }
 size_t slab_meta_pages(void) { return meta_pages; }
 
@@ -152,25 +152,28 @@ static void slab_destroy(struct slab_class *c, struct slab *s)
 	pool = s;
 }
 
-void *slab_alloc(unsigned cls)
+void *slab_alloc(unsigned cls, bool *grew)
 {
 	struct slab_class *c = &classes[cls];
 	struct slab *s = c->partial;
-	unsigned w, b;
+	unsigned w;
+	uint32_t m;
 
-	if (!s && !(s = slab_new(cls)))
-		return NULL;
-	if (s == c->empty)
-		c->empty = NULL;
-	for (w = s->hint; !s->map[w]; w++)
+	if (__builtin_expect(!s, 0)) {
+		s = slab_new(cls);
+		if (!s)
+			return NULL;
+		*grew = true;
+	}
+	for (w = s->hint; !(m = s->map[w]); w++)
 		;
-	b = __builtin_ctz(s->map[w]);
-	s->map[w] &= ~(1u << b);
+	s->map[w] = m & (m - 1);
 	s->hint = (uint16_t)w;
 	if (--s->nfree == 0)
 		partial_remove(c, s);
+	c->empty = c->empty == s ? NULL : c->empty;
 	c->in_use++;
-	return (void *)(s->base + (w * 32 + b) * c->size);
+	return (void *)(s->base + (w * 32 + __builtin_ctz(m)) * c->size);
 }
 
 /* Object index of p in s, or -1 when p is not an object start. */
@@ -192,28 +195,43 @@ enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p)
 	return s->map[idx / 32] & (1u << (idx % 32)) ? SLAB_NOT_LIVE : SLAB_LIVE;
 }
 
-void slab_free(struct slab *s, uintptr_t p)
+/* s has just become empty: keep it (one per class, listed last) or destroy it. */
+static void slab_emptied(struct slab_class *c, struct slab *s)
+{
+	if (c->empty && c->empty != s) {
+		slab_destroy(c, s);
+		return;
+	}
+	c->empty = s;
+	if (s->next != s) {		/* others are partial: use them first */
+		partial_remove(c, s);
+		partial_push(c, s, true);
+	}
+}
+
+enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable)
 {
 	struct slab_class *c = &classes[s->cls];
 	int idx = object_index(s, p);
-	unsigned w = (unsigned)idx / 32;
+	unsigned w;
+	uint32_t bit;
 
-	KASSERT(idx >= 0 && !(s->map[w] & (1u << (idx % 32))));
-	s->map[w] |= 1u << (idx % 32);
+	if (idx < 0)
+		return SLAB_NOT_START;
+	w = (unsigned)idx / 32;
+	bit = 1u << (idx % 32);
+	if (s->map[w] & bit)
+		return SLAB_NOT_LIVE;
+	s->map[w] |= bit;
 	if (w < s->hint)
 		s->hint = (uint16_t)w;
 	c->in_use--;
+	*usable = c->size;
 	if (s->nfree++ == 0)
 		partial_push(c, s, false);
-	if (s->nfree == s->nobj) {
-		if (c->empty && c->empty != s) {
-			slab_destroy(c, s);
-		} else {
-			c->empty = s;		/* keep one, at the back of the list */
-			partial_remove(c, s);
-			partial_push(c, s, true);
-		}
-	}
+	if (s->nfree == s->nobj)
+		slab_emptied(c, s);
+	return SLAB_LIVE;
 }
 
 size_t slab_release_empty(void)

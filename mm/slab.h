@@ -25,17 +25,24 @@
 struct slab;
 
 void slab_init(void);
-unsigned slab_class_of(size_t size);			/* size <= SLAB_MAX */
+extern const uint8_t slab_class_for[SLAB_MAX / 8 + 1];
+extern const uint16_t slab_class_sizes[SLAB_CLASSES];
+
+static inline unsigned slab_class_of(size_t size)	/* size <= SLAB_MAX */
+{
+	return slab_class_for[(size + 7) / 8];
+}
 /* Smallest class holding size whose objects are align-aligned, or SLAB_NONE. */
 unsigned slab_class_aligned(size_t size, size_t align);
-size_t slab_class_size(unsigned cls);
-void *slab_alloc(unsigned cls);				/* NULL when out of memory */
+static inline size_t slab_class_size(unsigned cls) { return slab_class_sizes[cls]; }
+/* NULL when out of memory; *grew set when a new slab page was committed. */
+void *slab_alloc(unsigned cls, bool *grew);
 
 enum slab_ptr { SLAB_LIVE, SLAB_NOT_START, SLAB_NOT_LIVE };
 /* Is p the start of a live object of s? */
 enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p);
-/* Free p, which slab_check_ptr said is live. */
-void slab_free(struct slab *s, uintptr_t p);
+/* Check p as slab_check_ptr does and, when live, free it; *usable: its size. */
+enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable);
 size_t slab_object_size(const struct slab *s);
 
 /* Return the kept empty slabs to page level; returns how many. */

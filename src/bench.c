@@ -200,9 +200,21 @@ static void bench_hysteresis(void)
 		(unsigned long long)churn(256 * 1024), (unsigned long long)churn(0));
 }
 
+/* rdtsc ticks over a loop of exactly 20000 instructions (plus rdtsc itself). */
+static void bench_calibrate(void)
+{
+	uint32_t n = 10000;
+	uint64_t t0 = rdtsc(), t;
+
+	__asm__ volatile("1: dec %0\n jnz 1b" : "+r"(n));
+	t = rdtsc() - t0;
+	kprintf("bench: calibration: %llu ticks for a 20000-instruction loop", (unsigned long long)t);
+}
+
 void bench_run(void)
 {
 	kprintf("bench: begin (guest instructions; meaningful under QEMU -icount shift=0)");
+	bench_calibrate();
 	bench_pairs();
 	bench_scaling();
 	bench_faults();
