@@ -4,6 +4,7 @@
 #   make run        install what is missing, boot the demonstration in QEMU
 #   make test       host tests, then test boots in QEMU and Bochs
 #   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
+#   make trace ARGS="..."  record, check and draw the trace of a command line
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
 
@@ -26,7 +27,7 @@ KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests
 	tests/ktest.c $(wildcard arch/x86/*.S)
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test bench debug deps clean
+.PHONY: all run test host-test bench trace debug deps clean
 all: $(OUT)/kernel.elf $(OUT)/kernel.iso
 
 Q := @
@@ -75,6 +76,10 @@ run: deps all
 
 test: deps
 	scripts/test-all
+
+# make trace ARGS="words": record the trace of any command line, check it, draw it.
+trace: deps all
+	scripts/trace-run $(ARGS)
 
 bench: deps all
 	scripts/bench

@@ -13,6 +13,7 @@
 #include "mm/pagestate.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
+#include "mm/trace.h"
 #include "src/log.h"
 #include "src/power.h"
 #include "src/lib.h"
@@ -41,6 +42,8 @@ __attribute__((noreturn)) static void oom(const struct trapframe *tf, const char
 	ksym_format(tf->eip, sym, sizeof(sym));
 	frame_stats(&fs);
 	kprintf("OOM: heap page at %#lx has no frame; faulting code %s", (unsigned long)tf->cr2, sym);
+	trace_event(TR_OOM, "oom", "va=%#lx eip=%s frames_free=%u", (unsigned long)tf->cr2, sym,
+		    (unsigned)fs.free);
 	kprintf("OOM: frames: %u total, %u free, %u reserved", (unsigned)fs.total,
 		(unsigned)fs.free, (unsigned)fs.reserved);
 	kheap_print_stats();

@@ -8,6 +8,7 @@
 #include "mm/scavenge.h"
 #include "mm/frame.h"
 #include "mm/heapfault.h"
+#include "mm/trace.h"
 
 static bool locked;
 static size_t live_bytes, live_allocs, freed_since_check;
@@ -39,6 +40,8 @@ size_t kheap_take_freed(void)
 }
 
 size_t kheap_freed(void) { return freed_since_check; }
+size_t kheap_live_bytes(void) { return live_bytes; }
+size_t kheap_live_allocs(void) { return live_allocs; }
 
 size_t kheap_meta_size(size_t npages) { return pagerun_desc_size(npages); }
 
@@ -55,6 +58,7 @@ size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **r
 
 void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
 {
+	pagestate_watch(base, npages);
 	pagerun_init(base, npages, meta, overcommit);
 	slab_init();
 	live_bytes = live_allocs = freed_since_check = 0;
@@ -88,7 +92,7 @@ static void *slab_alloc_retry(unsigned cls, bool *grew)
 }
 
 /* Pages were committed: see whether that put the machine under pressure. */
-static void *alloc_locked(size_t size, size_t align)
+static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 {
 	void *p = NULL;
 	size_t usable = 0;
@@ -116,6 +120,8 @@ static void *alloc_locked(size_t size, size_t align)
 	if (p) {
 		live_bytes += usable;
 		live_allocs++;
+		if (TRACE_ON(TR_HEAP))
+			trace_alloc(p, size, usable, usable > SLAB_MAX ? -1 : (int)slab_class_of(usable), caller);
 		if (grew)			/* frames were promised: pressure? */
 			scavenge_after_alloc_locked();
 	} else {
@@ -137,18 +143,23 @@ void *kmalloc_aligned(size_t size, size_t align)
 	if (!align_ok(align) || align > kheap_max_size())
 		return NULL;
 	f = kheap_lock();
-	p = alloc_locked(size ? size : 1, align);
+	p = alloc_locked(size ? size : 1, align, CALLER());
+	kheap_unlock(f);
+	return p;
+}
+
+static void *kmalloc_from(size_t size, uintptr_t caller)
+{
+	unsigned long f = kheap_lock();
+	void *p = alloc_locked(size ? size : 1, 8, caller);
+
 	kheap_unlock(f);
 	return p;
 }
 
 void *kmalloc(size_t size)
 {
-	unsigned long f = kheap_lock();
-	void *p = alloc_locked(size ? size : 1, 8);
-
-	kheap_unlock(f);
-	return p;
+	return kmalloc_from(size, CALLER());
 }
 
 /* Zero p's usable bytes, skipping whole pages that read as zero already. */
@@ -170,7 +181,7 @@ static void zero_fresh(void *p, size_t size)
 
 void *kzalloc(size_t size)
 {
-	void *p = kmalloc(size);
+	void *p = kmalloc_from(size, CALLER());
 
 	if (p)
 		zero_fresh(p, size ? size : 1);
@@ -180,10 +191,14 @@ void *kzalloc(size_t size)
 void *kcalloc(size_t n, size_t size)
 {
 	size_t total;
+	void *p;
 
 	if (__builtin_mul_overflow(n, size, &total))
 		return NULL;
-	return kzalloc(total);
+	p = kmalloc_from(total, CALLER());
+	if (p)
+		zero_fresh(p, total ? total : 1);
+	return p;
 }
 
 /* --- pointer checks and free ----------------------------------------- */
@@ -238,6 +253,7 @@ static void report(const char *fn, const void *p, const char *what, uintptr_t ca
 
 	ksym_format(caller, sym, sizeof(sym));
 	klog(LOG_ERROR, "kheap: %s(%p): %s; caller %s; heap unchanged", fn, p, what, sym);
+	trace_event(TR_OOM, "badptr", "fn=%s ptr=%p caller=%s what=\"%s\"", fn, p, sym, what);
 	invalid_frees++;
 }
 
@@ -278,6 +294,8 @@ void kfree(void *p)
 		why = free_locked((uintptr_t)p, &l);
 	if (why)
 		report("kfree", p, why, CALLER());
+	else if (TRACE_ON(TR_HEAP))
+		trace_free(p, l.usable, CALLER());
 	kheap_unlock(f);
 	if (!why)
 		scavenge_after_free();
@@ -332,7 +350,7 @@ void *krealloc(void *p, size_t size)
 	void *q;
 
 	if (!p)
-		return kmalloc(size);
+		return kmalloc_from(size, CALLER());
 	if (!size)
 		size = 1;
 	f = kheap_lock();
@@ -348,7 +366,7 @@ void *krealloc(void *p, size_t size)
 		kheap_unlock(f);
 		return p;
 	}
-	q = alloc_locked(size, 8);
+	q = alloc_locked(size, 8, CALLER());
 	kheap_unlock(f);
 	if (!q)
 		return NULL;			/* p untouched */
@@ -367,10 +385,10 @@ void kheap_stats(struct kheap_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->base = pagerun_base();
 	st->pages = pagerun_pages();
+	pagestate_counts(st->by_state);
 	for (uint32_t i = 0; i < st->pages; i++) {
 		struct pgdesc *d = pagerun_desc(i);
 
-		st->by_state[mmu_state(pagerun_va(i))]++;
 		st->large_pages += d->kind == PK_LARGE || d->kind == PK_LARGE_TAIL;
 		st->slab_pages += d->kind == PK_SLAB;
 		st->meta_pages += d->kind == PK_META;

@@ -86,5 +86,7 @@ void kheap_unlock(unsigned long flags);
 bool kheap_locked(void);
 size_t kheap_take_freed(void);		/* read and reset; heap lock held */
 size_t kheap_freed(void);
+size_t kheap_live_bytes(void);
+size_t kheap_live_allocs(void);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "mm/pagestate.h"
 #include "mm/frame.h"
+#include "mm/trace.h"
 
 static const char *const state_names[PS_COUNT] = {
 	"UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "SWAPPED",
@@ -28,6 +29,26 @@ static const uint8_t allowed[PS_COUNT] = {
 };
 
 static pfn_t the_zero_frame = PFN_NONE;
+static uintptr_t watch_base;
+static size_t watch_pages, counts[PS_COUNT];
+static bool quiet;		/* vm_convert traces its runs itself */
+
+void pagestate_watch(uintptr_t base, size_t npages)
+{
+	watch_base = base;
+	watch_pages = npages;
+	memset(counts, 0, sizeof(counts));
+	for (size_t i = 0; i < npages; i++)
+		counts[mmu_state(base + i * PAGE_SIZE)]++;
+}
+
+void pagestate_counts(size_t out[PS_COUNT])
+{
+	unsigned long f = irq_save();
+
+	memcpy(out, counts, sizeof(counts));
+	irq_restore(f);
+}
 
 const char *pagestate_name(unsigned s)
 {
@@ -67,6 +88,12 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause)
 		refuse(va, from, to, cause);
 	KASSERT(pagestate_is_mapped(to) == (frame != PFN_NONE));
 	KASSERT(to != PS_ZERO || frame == the_zero_frame);
+	if (va - watch_base < watch_pages * PAGE_SIZE) {
+		counts[from]--;
+		counts[to]++;
+		if (TRACE_ON(TR_PAGES) && !quiet)	/* the frame mapped, or the one let go */
+			trace_page(va, from, to, frame != PFN_NONE ? frame : mmu_frame(va), cause);
+	}
 	mmu_set(va, to, frame);
 }
 
@@ -81,17 +108,32 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
 		if (from != to && !pagestate_allowed(from, to))
 			refuse(va + i * PAGE_SIZE, from, to, cause);
 	}
-	for (i = 0; i < npages; i++) {
-		uintptr_t p = va + i * PAGE_SIZE;
-		unsigned from = mmu_state(p);
-		pfn_t f = mmu_frame(p);
+	/* Frameless pages are traced as runs ("pages" events); PRESENT ones one by one. */
+	size_t run = 0;
+	unsigned run_from = PS_COUNT;
 
-		if (from == to)
+	for (i = 0; i <= npages; i++) {
+		uintptr_t p = va + i * PAGE_SIZE;
+		unsigned from = i < npages ? mmu_state(p) : PS_COUNT;
+		pfn_t f;
+
+		if (run && from != run_from) {	/* run_from is never `to` nor PRESENT */
+			if (TRACE_ON(TR_PAGES) && trace_in_region(p - run * PAGE_SIZE))
+				trace_pages(p - run * PAGE_SIZE, run, run_from, to, cause);
+			run = 0;
+		}
+		if (i == npages || from == to)
 			continue;
+		f = mmu_frame(p);
+		quiet = from != PS_PRESENT;
 		page_set_state(p, to, PFN_NONE, cause);
+		quiet = false;
 		if (from == PS_PRESENT) {
 			frame_free(f);
 			freed++;
+		} else {
+			run_from = from;
+			run++;
 		}
 	}
 	return freed;

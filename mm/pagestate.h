@@ -76,6 +76,13 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause);
  */
 size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
 
+/*
+ * The watched range (the heap region): page_set_state keeps a count of
+ * its pages in each state, and traces their transitions (mm/trace.h).
+ */
+void pagestate_watch(uintptr_t base, size_t npages);
+void pagestate_counts(size_t out[PS_COUNT]);
+
 /* The shared read-only zero frame, set up by pagestate_init. */
 pfn_t zero_frame(void);
 void pagestate_init(pfn_t zero);

@@ -37,6 +37,9 @@ void ksym_format(uintptr_t addr, char *buf, size_t len);
 void *memset(void *dst, int c, size_t n);
 void *memcpy(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
+size_t strlen(const char *s);
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * KASSERT(cond): an invariant the code relies on.  Checked when MM_DEBUG

@@ -9,6 +9,7 @@
 #include "mm/pagestate.h"
 #include "mm/frame.h"
 #include "mm/slab.h"
+#include "mm/trace.h"
 
 static struct scav_config cfg;
 static struct scav_stats stats;
@@ -74,6 +75,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	struct pass p = { want, 0, 0, visit_limit,
 			  trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE };
 
+	uint64_t zero0 = stats.zero_dropped;
+
 	KASSERT(kheap_locked());
 	stats.last_counter_before = kheap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
@@ -88,6 +91,11 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	stats.last_trigger = trigger;
 	stats.cycles += cycles() - t0;
 	pending = false;
+	if (TRACE_ON(TR_SCAV))
+		trace_scav(trigger_names[trigger], stats.last_counter_before, p.released,
+			   (size_t)(stats.zero_dropped - zero0), cycles() - t0, fs.free);
+	if (TRACE_ON(TR_STATS))
+		trace_stats();
 	return p.released;
 }
 
@@ -137,6 +145,12 @@ void scavenge_after_alloc_locked(void)
 
 void scavenge_on_pressure(bool failed)
 {
+	if (TRACE_ON(TR_PRESSURE)) {
+		struct frame_stats fs;
+
+		frame_stats(&fs);
+		trace_pressure(fs.free - fs.reserved, fs.low, fs.high, failed);
+	}
 	if (kheap_locked()) {		/* a fault inside kmalloc: run it later */
 		pending = true;
 		stats.deferred++;

@@ -19,6 +19,7 @@
 #include "mm/vspace.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
+#include "mm/trace.h"
 #include "src/cmdline.h"
 #include "arch/x86/trap.h"
 
@@ -102,6 +103,30 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	kprintf("watermarks: low %u, high %u free frames", (unsigned)st.low, (unsigned)st.high);
 }
 
+/* Each timer tick: the scavenger's paced pass; each second, the trace's figures. */
+static void heap_tick(void)
+{
+	static unsigned ticks;
+
+	scavenge_tick();
+	if (TRACE_ON(TR_STATS) && ++ticks % 100 == 0)
+		trace_stats();
+}
+
+/* The categories trace= names; an unknown one is reported and tracing stays off. */
+static uint32_t trace_mask_from_cmdline(void)
+{
+	uint32_t mask = 0;
+	char bad[32];
+
+	if (kopts.trace[0] && !trace_parse(kopts.trace, &mask, bad, sizeof(bad))) {
+		klog(LOG_WARN, "cmdline: trace=%s rejected: unknown category '%s' "
+		     "(pages heap scav pressure oom stats all off); tracing stays off", kopts.trace, bad);
+		return 0;
+	}
+	return mask;
+}
+
 /* Fresh WIRED pages from the frame allocator at [va, va + n pages). */
 static void map_wired(uintptr_t va, size_t n)
 {
@@ -146,14 +171,17 @@ void boot_heap_init(void)
 		if (!mmu_ensure_table(va))
 			panic("heap setup: no frame for a page table at %#lx", (unsigned long)va);
 	region = start + PAGE_SIZE;
+	pagestate_watch(region, pages);
+	trace_start(trace_mask_from_cmdline(), region, pages);
 	vm_convert(start, 1, PS_GUARD, PC_BOOT);
 	vm_convert(region, pages, PS_AOW, PC_BOOT);
 	vm_convert(region + pages * PAGE_SIZE, 1, PS_GUARD, PC_BOOT);
 	map_wired(region + (pages + 1) * PAGE_SIZE, dpages);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
+	trace_snapshot("boot");
 	scavenge_init(&sc);
 	frame_set_pressure_hook(scavenge_on_pressure);
-	pit_set_tick_hook(scavenge_tick);
+	pit_set_tick_hook(heap_tick);
 	kprintf("heap: region %#lx-%#lx, %zu pages (%zu MiB), size set by %s; "
 		"RAM / 4 = %u pages, virtual space %zu pages%s",
 		(unsigned long)region, (unsigned long)(region + pages * PAGE_SIZE), pages,

@@ -26,6 +26,7 @@ static const struct opt opts[] = {
 	{ "test",       OPT_TEST, OFF(test), 0, 0, NULL },
 	{ "bench",      OPT_BOOL, OFF(bench), 0, 0, NULL },
 	{ "crash",      OPT_STR,  OFF(crash), 0, sizeof(kopts.crash), NULL },
+	{ "trace",      OPT_STR,  OFF(trace), 0, sizeof(kopts.trace), NULL },
 	{ "kvspace",    OPT_UINT, OFF(kvspace_mib), 4, 1024, NULL },
 	{ "overcommit", OPT_BOOL, OFF(overcommit), 0, 0, NULL },
 	{ "scav_threshold", OPT_UINT, OFF(scav_threshold_kib), 0, 1u << 22, NULL },

@@ -17,6 +17,7 @@ struct kopts {
 	char test_filter[64];
 	bool bench;		/* bench: run the in-kernel benchmarks */
 	char crash[16];		/* crash=KIND: provoke a fatal fault */
+	char trace[64];		/* trace=CATEGORIES: pages,heap,scav,pressure,oom,stats|all|off */
 	uint32_t kvspace_mib;	/* kvspace=MiB: cap kernel virtual space for the heap */
 	bool overcommit;	/* overcommit=0|1 */
 	uint32_t scav_threshold_kib;	/* scav_threshold=KiB freed before pressure scavenges */

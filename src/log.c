@@ -7,6 +7,7 @@
 #include "src/lib.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/irq.h"
+#include "mm/trace.h"
 
 #define DEBUGCON 0xE9
 #define COM1	 0x3F8
@@ -45,6 +46,12 @@ void log_write(const char *buf, size_t len)
 	outsb(DEBUGCON, buf, len);
 	if (log_serial)
 		serial_write(buf, len);
+}
+
+/* mm/trace.h: trace lines share the debugcon port with the log. */
+void trace_out(const char *line, size_t len)
+{
+	log_write(line, len);
 }
 
 static void log_vprintf(const char *prefix, const char *fmt, va_list ap)

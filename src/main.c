@@ -13,11 +13,21 @@
 #include "src/demo.h"
 #include "src/bench.h"
 #include "mm/kheap.h"
+#include "mm/trace.h"
+#include "mm/frame.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
 #include "tests/ktest.h"
 
 static struct boot_info bi;
+
+/* Every ordinary end: the trace's last figures and snapshot, then off. */
+__attribute__((noreturn)) static void finish(int status)
+{
+	trace_stats();
+	trace_snapshot("poweroff");
+	poweroff(status);
+}
 
 static const char *mem_type_name(uint32_t t)
 {
@@ -78,11 +88,11 @@ void kmain(uint32_t mbi_phys)
 	if (kopts.crash[0])
 		crash_provoke(kopts.crash);
 	if (kopts.test)
-		poweroff(ktest_run(kopts.test_filter) ? 1 : 0);
+		finish(ktest_run(kopts.test_filter) ? 1 : 0);
 	if (kopts.bench) {
 		bench_run();
-		poweroff(kheap_check() ? 0 : 1);
+		finish(kheap_check() ? 0 : 1);
 	}
 	demo_run();
-	poweroff(kheap_check() && frame_audit() ? 0 : 1);
+	finish(kheap_check() && frame_audit() ? 0 : 1);
 }

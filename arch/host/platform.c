@@ -8,8 +8,16 @@
 #include <stdlib.h>
 #include "mm/platform.h"
 #include "src/log.h"
+#include "mm/trace.h"
 
 int host_irq_depth;
+FILE *host_trace_file;		/* where trace lines go; NULL drops them */
+
+void trace_out(const char *line, size_t len)
+{
+	if (host_trace_file)
+		fwrite(line, 1, len, host_trace_file);
+}
 static int host_log_level = LOG_WARN;
 
 void log_set_level(int level) { host_log_level = level; }

@@ -1,0 +1,212 @@
+/*
+ * Trace lines (format: docs/trace-format.md).  Every line is
+ *   T <seq> <tsc> <event> <fields...>
+ * formatted into a stack buffer and written whole by trace_out with
+ * interrupts off, so a fault or interrupt cannot split or reorder lines.
+ */
+#include "mm/trace.h"
+#include "mm/pagestate.h"
+#include "mm/kheap.h"
+#include "mm/frame.h"
+
+uint32_t trace_mask;
+static uint64_t seq;
+static uintptr_t region_base;
+static size_t region_pages;
+
+static const char *const cat_names[] = { "pages", "heap", "scav", "pressure", "oom", "stats" };
+
+bool trace_parse(const char *spec, uint32_t *mask, char *bad, size_t badlen)
+{
+	*mask = 0;
+	while (*spec) {
+		size_t n = 0, i;
+
+		while (spec[n] && spec[n] != ',')
+			n++;
+		if (n == 3 && !memcmp(spec, "all", 3))
+			*mask |= TR_ALL;
+		else if (!(n == 3 && !memcmp(spec, "off", 3))) {
+			for (i = 0; i < ARRAY_SIZE(cat_names); i++)
+				if (n == strlen(cat_names[i]) && !memcmp(spec, cat_names[i], n))
+					break;
+			if (i == ARRAY_SIZE(cat_names)) {
+				snprintf(bad, badlen, "%.*s", (int)n, spec);
+				return false;
+			}
+			*mask |= 1u << i;
+		}
+		spec += n + (spec[n] == ',');
+	}
+	return true;
+}
+
+bool trace_in_region(uintptr_t va)
+{
+	return va - region_base < region_pages * PAGE_SIZE;
+}
+
+/* Format "T seq tsc " + the rest, and write it as one line. */
+static void emit(const char *fmt, va_list ap)
+{
+	char line[300];
+	unsigned long f = irq_save();
+	int n = snprintf(line, sizeof(line), "T %llu %llu ", (unsigned long long)seq++,
+			 (unsigned long long)cycles());
+
+	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	trace_out(line, n);
+	irq_restore(f);
+}
+
+__attribute__((format(printf, 1, 2))) static void emitf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(fmt, ap);
+	va_end(ap);
+}
+
+void trace_event(uint32_t cat, const char *name, const char *fmt, ...)
+{
+	char rest[220];
+	va_list ap;
+
+	if (!(trace_mask & cat))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(rest, sizeof(rest), fmt, ap);
+	va_end(ap);
+	emitf("%s %s", name, rest);
+}
+
+void trace_start(uint32_t mask, uintptr_t base, size_t npages)
+{
+	char names[64] = "";
+	size_t len = 0;
+
+	region_base = base;
+	region_pages = npages;
+	trace_mask = mask;
+	if (!mask)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(cat_names); i++)
+		if (mask & (1u << i))
+			len += snprintf(names + len, sizeof(names) - len, "%s%s",
+					len ? "," : "", cat_names[i]);
+	emitf("trace version=%d base=%#lx pages=%zu page_size=%u categories=%s",
+	      TRACE_VERSION, (unsigned long)base, npages, PAGE_SIZE, names);
+}
+
+static void frame_str(char *buf, size_t len, pfn_t f)
+{
+	if (f == PFN_NONE)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%#lx", (unsigned long)f);
+}
+
+void trace_page(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause)
+{
+	char fs[16];
+
+	frame_str(fs, sizeof(fs), frame);
+	emitf("page %#lx %s %s %s %s", (unsigned long)va, pagestate_name(from),
+	      pagestate_name(to), fs, pagestate_cause_name(cause));
+}
+
+void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause)
+{
+	emitf("pages %#lx %zu %s %s %s", (unsigned long)va, n, pagestate_name(from),
+	      pagestate_name(to), pagestate_cause_name(cause));
+}
+
+void trace_alloc(const void *p, size_t size, size_t usable, int cls, uintptr_t caller)
+{
+	char sym[64];
+
+	ksym_format(caller, sym, sizeof(sym));
+	if (cls >= 0)
+		emitf("alloc %p size=%zu usable=%zu class=%d caller=%s", p, size, usable, cls, sym);
+	else
+		emitf("alloc %p size=%zu usable=%zu class=large caller=%s", p, size, usable, sym);
+}
+
+void trace_free(const void *p, size_t usable, uintptr_t caller)
+{
+	char sym[64];
+
+	ksym_format(caller, sym, sizeof(sym));
+	emitf("free %p usable=%zu caller=%s", p, usable, sym);
+}
+
+void trace_scav(const char *trigger, size_t counter, size_t released, size_t zero,
+		uint64_t cyc, size_t frames_free)
+{
+	emitf("scav trigger=%s counter=%zu released=%zu zero=%zu cycles=%llu frames_free=%zu",
+	      trigger, counter, released, zero, (unsigned long long)cyc, frames_free);
+}
+
+void trace_pressure(size_t avail, size_t low, size_t high, bool failed)
+{
+	emitf("pressure avail=%zu low=%zu high=%zu failed=%d", avail, low, high, failed);
+}
+
+void trace_stats(void)
+{
+	size_t c[PS_COUNT];
+	struct frame_stats fs;
+
+	if (!(trace_mask & TR_STATS))
+		return;
+	pagestate_counts(c);
+	frame_stats(&fs);
+	emitf("stats present=%zu zero=%zu aow=%zu live_bytes=%zu live_allocs=%zu "
+	      "frames_free=%u frames_reserved=%u low=%u high=%u",
+	      c[PS_PRESENT], c[PS_ZERO], c[PS_AOW], kheap_live_bytes(), kheap_live_allocs(),
+	      (unsigned)fs.free, (unsigned)fs.reserved, (unsigned)fs.low, (unsigned)fs.high);
+}
+
+/*
+ * Snapshot: snap-begin, then runs "STATE:count" with the frames of PRESENT
+ * runs after '@', as many as fit a line, then snap-end.  Needs TR_PAGES.
+ */
+void trace_snapshot(const char *why)
+{
+	char buf[200];
+	size_t len = 0, present = 0;
+
+	if (!(trace_mask & TR_PAGES))
+		return;
+	emitf("snap-begin why=%s base=%#lx pages=%zu", why, (unsigned long)region_base, region_pages);
+	for (size_t i = 0; i < region_pages;) {
+		uintptr_t va = region_base + i * PAGE_SIZE;
+		unsigned st = mmu_state(va);
+		size_t n = 1;
+		char run[48];
+		int k;
+
+		if (st == PS_PRESENT) {		/* one page a run: its frame */
+			k = snprintf(run, sizeof(run), " PRESENT:1@%#lx", (unsigned long)mmu_frame(va));
+			present++;
+		} else {
+			while (i + n < region_pages && mmu_state(va + n * PAGE_SIZE) == st)
+				n++;
+			k = snprintf(run, sizeof(run), " %s:%zu", pagestate_name(st), n);
+		}
+		if (len + k >= sizeof(buf) - 1) {
+			emitf("snap%s", buf);
+			len = 0;
+		}
+		memcpy(buf + len, run, k + 1);
+		len += k;
+		i += n;
+	}
+	if (len)
+		emitf("snap%s", buf);
+	emitf("snap-end present=%zu", present);
+}

@@ -1,0 +1,59 @@
+/*
+ * Tracing: one whole line per event, for scripts/trace-check to replay and
+ * scripts/heapmap to draw.  docs/trace-format.md specifies every event
+ * and field; TRACE_VERSION changes when a line's shape does.
+ *
+ * Categories are chosen at boot (trace= on the command line).  An event
+ * site costs one load, test and predictable branch when its category is
+ * off: TRACE_ON(cat) guards every call.
+ *
+ * Page events are emitted by mm/pagestate.c for pages inside the traced
+ * region (the heap), nowhere else: page_set_state and vm_convert are the
+ * only ways a page changes state, so every transition is seen.
+ *
+ * Context: any, the fault path included; lines are written with
+ * interrupts off, so sequence numbers and lines stay in order.
+ */
+#ifndef MM_TRACE_H
+#define MM_TRACE_H
+
+#include "mm/platform.h"
+
+#define TRACE_VERSION 1
+
+enum trace_cat {
+	TR_PAGES    = 1u << 0,	/* page-state transitions in the heap region */
+	TR_HEAP     = 1u << 1,	/* kmalloc/kfree */
+	TR_SCAV     = 1u << 2,	/* scavenger passes */
+	TR_PRESSURE = 1u << 3,	/* free frames against the watermarks */
+	TR_OOM      = 1u << 4,	/* OOM and invalid-pointer diagnostics */
+	TR_STATS    = 1u << 5,	/* periodic statistics */
+	TR_ALL      = (1u << 6) - 1,
+};
+
+extern uint32_t trace_mask;
+#define TRACE_ON(cat) __builtin_expect(trace_mask & (cat), 0)
+
+/* Parse "pages,scav", "all" or "off"; false (and *bad names the word) on an unknown one. */
+bool trace_parse(const char *spec, uint32_t *mask, char *bad, size_t badlen);
+/* Start tracing: the header line, then events for [base, base + npages pages). */
+void trace_start(uint32_t mask, uintptr_t base, size_t npages);
+bool trace_in_region(uintptr_t va);
+
+/* The platform writes one whole line (ending in '\n'). */
+void trace_out(const char *line, size_t len);
+
+void trace_page(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause);
+void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause);
+void trace_alloc(const void *p, size_t size, size_t usable, int cls, uintptr_t caller);
+void trace_free(const void *p, size_t usable, uintptr_t caller);
+void trace_scav(const char *trigger, size_t counter, size_t released, size_t zero,
+		uint64_t cycles, size_t frames_free);
+void trace_pressure(size_t avail, size_t low, size_t high, bool failed);
+void trace_event(uint32_t cat, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The heap's figures (stats event) and a run-length snapshot of every heap page. */
+void trace_stats(void);
+void trace_snapshot(const char *why);
+
+#endif
