@@ -5,6 +5,7 @@
 #   make test       host tests, then test boots in QEMU and Bochs
 #   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
 #   make trace ARGS="..."  record, check and draw the trace of a command line
+#   make stress     the memory-pressure matrix in Bochs and QEMU (a few minutes)
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
 
@@ -27,7 +28,7 @@ KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests
 	tests/ktest.c $(wildcard arch/x86/*.S)
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test bench trace debug deps clean
+.PHONY: all run test host-test bench trace stress debug deps clean
 all: $(OUT)/kernel.elf $(OUT)/kernel.iso
 
 Q := @
@@ -80,6 +81,10 @@ test: deps
 # make trace ARGS="words": record the trace of any command line, check it, draw it.
 trace: deps all
 	scripts/trace-run $(ARGS)
+
+# make stress: every workload under the balloon, Bochs and QEMU; one table.
+stress: deps all
+	scripts/stress-matrix
 
 bench: deps all
 	scripts/bench

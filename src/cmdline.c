@@ -27,6 +27,10 @@ static const struct opt opts[] = {
 	{ "bench",      OPT_BOOL, OFF(bench), 0, 0, NULL },
 	{ "crash",      OPT_STR,  OFF(crash), 0, sizeof(kopts.crash), NULL },
 	{ "trace",      OPT_STR,  OFF(trace), 0, sizeof(kopts.trace), NULL },
+	{ "stress",     OPT_STR,  OFF(stress), 0, sizeof(kopts.stress), NULL },
+	{ "seed",       OPT_UINT, OFF(seed), 0, 0xFFFFFFFFu, NULL },
+	{ "ops",        OPT_UINT, OFF(ops), 1, 100000000, NULL },
+	{ "balloon",    OPT_STR,  OFF(balloon), 0, sizeof(kopts.balloon), NULL },
 	{ "kvspace",    OPT_UINT, OFF(kvspace_mib), 4, 1024, NULL },
 	{ "overcommit", OPT_BOOL, OFF(overcommit), 0, 0, NULL },
 	{ "scav_threshold", OPT_UINT, OFF(scav_threshold_kib), 0, 1u << 22, NULL },
@@ -71,6 +75,8 @@ void cmdline_defaults(void)
 	memset(&kopts, 0, sizeof(kopts));
 	kopts.loglevel = LOG_INFO;
 	kopts.scav_threshold_kib = 256;
+	kopts.seed = 1;
+	kopts.ops = 20000;
 	kopts.scav_bg = 0;
 	kopts.scav_retain_kib = 1024;
 }

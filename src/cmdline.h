@@ -17,6 +17,9 @@ struct kopts {
 	char test_filter[64];
 	bool bench;		/* bench: run the in-kernel benchmarks */
 	char crash[16];		/* crash=KIND: provoke a fatal fault */
+	char stress[16];	/* stress=WORKLOAD */
+	uint32_t seed, ops;	/* seed=N ops=N for stress */
+	char balloon[8];	/* balloon=PERCENT|wave|off */
 	char trace[64];		/* trace=CATEGORIES: pages,heap,scav,pressure,oom,stats|all|off */
 	uint32_t kvspace_mib;	/* kvspace=MiB: cap kernel virtual space for the heap */
 	bool overcommit;	/* overcommit=0|1 */

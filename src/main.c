@@ -12,6 +12,7 @@
 #include "src/crash.h"
 #include "src/demo.h"
 #include "src/bench.h"
+#include "src/stress.h"
 #include "mm/kheap.h"
 #include "mm/trace.h"
 #include "mm/frame.h"
@@ -89,6 +90,8 @@ void kmain(uint32_t mbi_phys)
 		crash_provoke(kopts.crash);
 	if (kopts.test)
 		finish(ktest_run(kopts.test_filter) ? 1 : 0);
+	if (kopts.stress[0])
+		finish(stress_run(kopts.stress, kopts.seed, kopts.ops, kopts.balloon));
 	if (kopts.bench) {
 		bench_run();
 		finish(kheap_check() ? 0 : 1);

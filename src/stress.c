@@ -1,0 +1,297 @@
+/*
+ * Seeded memory-pressure workloads (docs/stress.md).  Every allocation
+ * carries a pattern derived from its id and the seed, written when it is
+ * made and checked before it is freed or resized and at checkpoints; the
+ * first wrong byte fails the run, naming the allocation, offset and bytes.
+ */
+#include "src/stress.h"
+#include "src/balloon.h"
+#include "src/lib.h"
+#include "src/log.h"
+#include "mm/kheap.h"
+#include "mm/frame.h"
+#include "mm/scavenge.h"
+
+#define MAXLIVE 2048
+
+struct live {
+	uint8_t *p;
+	uint32_t size, id;
+};
+
+struct run {
+	uint32_t seed, rng, ops, next_id;
+	struct live live[MAXLIVE];
+	uint32_t nlive;
+	uint64_t nulls;
+	size_t min_free, max_free;
+	bool failed;
+};
+
+static struct run r;
+
+static uint32_t rnd(void)
+{
+	r.rng ^= r.rng << 13;
+	r.rng ^= r.rng >> 17;
+	r.rng ^= r.rng << 5;
+	return r.rng;
+}
+
+static uint32_t below(uint32_t n) { return n ? rnd() % n : 0; }
+
+static uint8_t pat(uint32_t id, uint32_t off)
+{
+	uint32_t x = (id + 1) * 2654435761u ^ r.seed ^ (off * 40503u);
+
+	return (uint8_t)(x ^ (x >> 13) ^ (x >> 24));
+}
+
+static void fill(struct live *l, uint32_t from)
+{
+	for (uint32_t i = from; i < l->size; i++)
+		l->p[i] = pat(l->id, i);
+}
+
+static bool verify(const struct live *l, const char *when)
+{
+	for (uint32_t i = 0; i < l->size; i++) {
+		if (l->p[i] != pat(l->id, i)) {
+			kprintf("stress: FAIL allocation id=%u (%u bytes at %p) offset %u %s: "
+				"expected %#x, found %#x", (unsigned)l->id, (unsigned)l->size,
+				l->p, (unsigned)i, when, pat(l->id, i), l->p[i]);
+			r.failed = true;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Sizes: log-uniform from 1 to max, so small sizes dominate as in kernels. */
+static uint32_t size_up_to(uint32_t min, uint32_t max)
+{
+	uint32_t bits = 0, s;
+
+	while ((1u << bits) < max)
+		bits++;
+	s = 1u << below(bits + 1);
+	s += below(s);
+	return s < min ? min : s > max ? max : s;
+}
+
+static void do_alloc(uint32_t size)
+{
+	struct live *l;
+
+	if (r.nlive == MAXLIVE)
+		return;
+	l = &r.live[r.nlive];
+	l->p = kmalloc(size);
+	if (!l->p) {
+		r.nulls++;
+		return;
+	}
+	l->size = size;
+	l->id = r.next_id++;
+	fill(l, 0);
+	r.nlive++;
+}
+
+static void do_free(uint32_t k)
+{
+	if (!verify(&r.live[k], "before kfree"))
+		return;
+	kfree(r.live[k].p);
+	r.live[k] = r.live[--r.nlive];
+}
+
+static void do_realloc(uint32_t k, uint32_t size)
+{
+	struct live *l = &r.live[k];
+	uint8_t *q;
+
+	if (!verify(l, "before krealloc"))
+		return;
+	q = krealloc(l->p, size);
+	if (!q) {
+		r.nulls++;
+		verify(l, "after a failed krealloc");
+		return;
+	}
+	l->p = q;
+	if (!verify(&(struct live){ q, MIN(size, l->size), l->id }, "after krealloc"))
+		return;
+	l->size = size;
+	fill(l, 0);
+}
+
+static void free_all(void)
+{
+	while (r.nlive && !r.failed)
+		do_free(r.nlive - 1);
+}
+
+/* One operation of each workload. */
+static void op_churn(uint32_t max)
+{
+	if (r.nlive && (r.nlive > MAXLIVE / 2 || below(2)))
+		do_free(below(r.nlive));
+	else
+		do_alloc(size_up_to(1, max));
+}
+
+static void op_fragment(uint32_t i)
+{
+	uint32_t phase = i % 600;
+
+	if (phase < 300)				/* fill */
+		do_alloc(size_up_to(16, 4096));
+	else if (phase < 450 && r.nlive)		/* free every other */
+		do_free(below(r.nlive) & ~1u);
+	else						/* then larger ones */
+		do_alloc(size_up_to(8192, 65536));
+}
+
+static void op_spike(void)
+{
+	uint64_t before = r.nulls;
+
+	do_alloc(size_up_to(1024, 65536));
+	if (r.nulls != before || r.nlive == MAXLIVE)	/* at the commit limit */
+		free_all();
+}
+
+static void op_realloc(void)
+{
+	if (r.nlive < 64 || below(8) == 0) {
+		do_alloc(size_up_to(1, 4096));
+		return;
+	}
+	do_realloc(below(r.nlive), size_up_to(1, 131072));
+}
+
+static void one_op(const char *w, uint32_t i)
+{
+	if (!strcmp(w, "churn"))
+		op_churn(65536);
+	else if (!strcmp(w, "fragment"))
+		op_fragment(i);
+	else if (!strcmp(w, "spike"))
+		op_spike();
+	else if (!strcmp(w, "slab"))
+		r.nlive && below(2) ? do_free(below(r.nlive)) : do_alloc(size_up_to(1, SLAB_MAX));
+	else if (!strcmp(w, "large"))
+		r.nlive > 256 || (r.nlive && below(2)) ? do_free(below(r.nlive))
+						       : do_alloc(size_up_to(PAGE_SIZE, 262144));
+	else if (!strcmp(w, "realloc"))
+		op_realloc();
+	else {					/* mixed */
+		static const char *const all[] = { "churn", "fragment", "spike", "slab", "large", "realloc" };
+
+		one_op(all[(i / 500 + below(2)) % ARRAY_SIZE(all)], i);
+	}
+}
+
+static size_t available(void)
+{
+	struct frame_stats fs;
+
+	frame_stats(&fs);
+	return fs.free - fs.reserved;
+}
+
+/* Balloon target for operation i: a triangle wave from all to below the low mark. */
+static size_t wave_target(uint32_t i, size_t top, size_t bottom)
+{
+	uint32_t period = MAX(r.ops / 4, 64u), t = i % period;
+	uint32_t tri = t < period / 2 ? t : period - t;		/* 0 .. period/2 */
+
+	return top - (size_t)((uint64_t)(top - bottom) * tri / (period / 2));
+}
+
+static const char *const workloads[] = {
+	"churn", "fragment", "spike", "slab", "large", "realloc", "mixed",
+};
+
+int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
+{
+	struct frame_stats fs;
+	struct scav_stats s0, s1;
+	struct kheap_stats h0, h1;
+	size_t top, bottom, pct = 0, held_max = 0;
+	bool wave = !strcmp(balloon, "wave"), known = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
+		known |= !strcmp(w, workloads[i]);
+	if (!known) {
+		kprintf("stress: unknown workload '%s' (churn fragment spike slab large realloc mixed)", w);
+		return 1;
+	}
+	if (!wave && balloon[0] && strcmp(balloon, "off")) {
+		uint64_t v = 0;
+
+		for (const char *c = balloon; *c; c++)
+			v = *c >= '0' && *c <= '9' && v < 1000 ? v * 10 + (*c - '0') : 1000;
+		if (v > 95) {
+			kprintf("stress: balloon=%s: expected a percentage 0..95, 'wave' or 'off'", balloon);
+			return 1;
+		}
+		pct = (size_t)v;
+	}
+	memset(&r, 0, sizeof(r));
+	r.seed = r.rng = seed ? seed : 1;
+	r.ops = ops;
+	frame_stats(&fs);
+	top = available();
+	bottom = fs.low / 2;
+	r.min_free = r.max_free = top;
+	if ((wave || pct) && !balloon_init(top)) {
+		kprintf("stress: no memory for the balloon's list");
+		return 1;
+	}
+	if (pct)
+		balloon_set_target(top - top * pct / 100);
+	scavenge_stats(&s0);
+	kheap_stats(&h0);
+	kprintf("stress: start workload=%s seed=%u ops=%u balloon=%s frames available %zu, low %u, high %u",
+		w, (unsigned)seed, (unsigned)ops, balloon[0] ? balloon : "off", top,
+		(unsigned)fs.low, (unsigned)fs.high);
+	for (uint32_t i = 0; i < ops && !r.failed; i++) {
+		size_t avail;
+
+		if (wave && i % 32 == 0)
+			balloon_set_target(wave_target(i, top, bottom));
+		one_op(w, i);
+		avail = available();
+		r.min_free = MIN(r.min_free, avail);
+		r.max_free = MAX(r.max_free, avail);
+		held_max = MAX(held_max, balloon_held());
+		if (i % 1000 == 999)
+			for (uint32_t k = 0; k < r.nlive && !r.failed; k++)
+				verify(&r.live[k], "at a checkpoint");
+		if (ops >= 10 && i % (ops / 10) == 0 && i)
+			kprintf("stress: progress %u/%u ops, %u live, %zu frames available, balloon %zu",
+				(unsigned)i, (unsigned)ops, (unsigned)r.nlive, avail, balloon_held());
+	}
+	free_all();
+	if (wave || pct)
+		balloon_release_all();
+	if (!r.failed && !(kheap_check() && frame_audit())) {
+		kprintf("stress: FAIL the heap check or frame audit failed (above)");
+		r.failed = true;
+	}
+	scavenge_stats(&s1);
+	kheap_stats(&h1);
+	kprintf("stress: result=%s workload=%s seed=%u ops=%u balloon=%s min_avail=%zu max_avail=%zu "
+		"balloon_max=%zu passes=%llu released=%llu nulls=%llu faults=%llu/%llu/%llu",
+		r.failed ? "FAIL" : "pass", w, (unsigned)seed, (unsigned)ops,
+		balloon[0] ? balloon : "off", r.min_free, r.max_free, held_max,
+		(unsigned long long)(s1.passes[0] + s1.passes[1] + s1.passes[2] + s1.passes[3] -
+				     s0.passes[0] - s0.passes[1] - s0.passes[2] - s0.passes[3]),
+		(unsigned long long)(s1.pages_released - s0.pages_released),
+		(unsigned long long)r.nulls,
+		(unsigned long long)(h1.faults_write_aow - h0.faults_write_aow),
+		(unsigned long long)(h1.faults_read_aow - h0.faults_read_aow),
+		(unsigned long long)(h1.faults_write_zero - h0.faults_write_zero));
+	return r.failed;
+}

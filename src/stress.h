@@ -1,0 +1,15 @@
+#ifndef SRC_STRESS_H
+#define SRC_STRESS_H
+
+#include "mm/platform.h"
+
+/*
+ * stress=NAME seed=N ops=N balloon=PERCENT|wave: a seeded workload that
+ * writes a pattern into every allocation and checks it before each free
+ * and at checkpoints, while a balloon takes frames from under the heap.
+ * Prints progress, then one "stress:" summary line; returns 0 on pass.
+ * Workloads: churn fragment spike slab large realloc mixed.
+ */
+int stress_run(const char *name, uint32_t seed, uint32_t ops, const char *balloon);
+
+#endif
