@@ -4,11 +4,14 @@
  *
  *   FATAL: page fault
  *     address=0x... error=0x2 (not-present write supervisor)
+ *     why: ...                           (when the caller knows)
  *     eip=0x... <function+0xoff>
- *     page=0x... state=UNUSABLE pde=0x... pte=0x...
- *     eax=... ebx=... ecx=... edx=... esi=... edi=... ebp=... esp=... eflags=...
+ *     page=0x... state=UNUSABLE pde=0x... pte=0x...   (#PF and #DF)
+ *     eax=... ebx=... ecx=... edx=...
+ *     esi=... edi=... ebp=... esp=...
+ *     eflags=... cs=... vector=... error=...
  *   backtrace:
- *     #0 0x... function+0xoff
+ *     #0 0x... function+0xoff            (the faulting EIP, then callers)
  *
  * Nothing here allocates; reading a bad frame pointer is avoided by
  * checking that the stack page is mapped before each step.

@@ -4,9 +4,10 @@
  * protection fault that is not a write to a ZERO page, is fatal with the
  * full diagnostic (fault/diag.c).
  *
- * Context rules (docs/faults.md): the fault path runs with interrupts as
- * the faulting code had them; it takes no lock kmalloc holds.  A fault
- * while already inside page_fault is reported once and stops the machine.
+ * Context rules (docs/faults.md): #PF comes through an interrupt gate, so
+ * the fault path always runs with interrupts off, whatever the faulting
+ * code had; it takes no lock kmalloc holds.  A fault while already inside
+ * page_fault is reported once and stops the machine.
  */
 #include "fault/fault.h"
 #include "fault/diag.h"

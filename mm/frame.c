@@ -20,6 +20,20 @@ static pfn_t fmax;
 static uint32_t nfree, nused, ntotal, nreserved;
 static uint32_t wm_low, wm_high;
 static frame_pressure_fn pressure_hook;
+static long inject = -1;		/* successes left before injected failures */
+
+void frame_inject_failure(long n) { inject = n; }
+
+/* An injected failure is due (and one more success is counted otherwise). */
+static bool injected(void)
+{
+	if (inject < 0)
+		return false;
+	if (inject == 0)
+		return true;
+	inject--;
+	return false;
+}
 
 size_t frame_db_size(pfn_t max_pfn)
 {
@@ -108,7 +122,7 @@ static pfn_t pop(void)
 static pfn_t take(bool *low)
 {
 	unsigned long flags = irq_save();
-	pfn_t f = nfree > nreserved ? pop() : PFN_NONE;
+	pfn_t f = nfree > nreserved && !injected() ? pop() : PFN_NONE;
 
 	*low = nfree - nreserved < wm_low;
 	irq_restore(flags);
@@ -143,7 +157,7 @@ pfn_t frame_alloc_reserved(void)
 bool frame_reserve(uint32_t n)
 {
 	unsigned long flags = irq_save();
-	bool ok = nfree - nreserved >= n;
+	bool ok = nfree - nreserved >= n && (n == 0 || !injected());
 
 	if (ok)
 		nreserved += n;

@@ -70,4 +70,12 @@ bool frame_is_used(pfn_t f);
 typedef void (*frame_pressure_fn)(bool failed);
 void frame_set_pressure_hook(frame_pressure_fn fn);
 
+/*
+ * Fault injection for tests: after n more successful frame_alloc or
+ * frame_reserve calls, every further one fails as if memory had run out;
+ * n < 0 turns it off.  frame_alloc_reserved is never failed: a promise
+ * already made must hold.
+ */
+void frame_inject_failure(long n);
+
 #endif

@@ -98,7 +98,7 @@ static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 	size_t usable = 0;
 	bool grew = false;
 
-	if (size <= SLAB_MAX && align <= 16) {
+	if (size <= SLAB_MAX && (align <= 8 || (align <= 16 && size > 8))) {	/* natural alignment */
 		unsigned cls = slab_class_of(size);
 
 		p = slab_alloc_retry(cls, &grew);
@@ -297,8 +297,6 @@ void kfree(void *p)
 	else if (TRACE_ON(TR_HEAP))
 		trace_free(p, l.usable, CALLER());
 	kheap_unlock(f);
-	if (!why)
-		scavenge_after_free();
 }
 
 size_t ksize(const void *p)

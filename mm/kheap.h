@@ -13,7 +13,8 @@
  *  - kzalloc zeroes; kcalloc also returns NULL when n * size overflows.
  *  - krealloc(p, n) resizes in place when it can; when it must move and
  *    cannot, it returns NULL and p stays valid and unchanged.
- *    krealloc(NULL, n) is kmalloc(n).
+ *    krealloc(NULL, n) is kmalloc(n).  A block that moves gets kmalloc's
+ *    alignment, not the one it was made with by kmalloc_aligned.
  *  - kmalloc_aligned(n, a): a a power of two from 8 up (beyond a page
  *    too); any other a gives NULL.
  *  - kfree(NULL) does nothing.  kfree and krealloc check the pointer: one

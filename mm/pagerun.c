@@ -43,13 +43,6 @@ static bool holds_reservation(unsigned kind)
 	return kind != PK_FREE && (!overcommit || kind == PK_META);
 }
 
-bool pagerun_committed(uintptr_t va)
-{
-	uint32_t i = pagerun_index(va);
-
-	return i != PR_NONE && pd[i].kind != PK_FREE;
-}
-
 /* --- free lists ------------------------------------------------------ */
 
 static void list_push(uint32_t i)
@@ -293,6 +286,7 @@ bool pagerun_grow(uint32_t i, size_t n, size_t m)
 	if (rn > m - n)
 		make_free(i + (uint32_t)m, rn - (uint32_t)(m - n), cold);
 	mark_used(r, m - n, PK_LARGE_TAIL);
+	pd[r].npages = 0;		/* a tail page, not a run head */
 	pd[i].npages = (uint32_t)m;
 	return true;
 }

@@ -7,7 +7,9 @@
  * page of a large allocation, a slab page, or a metadata page.  Nothing
  * is ever stored in the pages themselves, so a free page holds nothing
  * that must stay and can always be given back (shared/seeds/002: metadata
- * out of band catches invalid frees; seeds/004: descriptors per page).
+ * out of band catches invalid frees; seeds/004 weighs per-page
+ * descriptors against metadata embedded in the managed space; this heap
+ * keeps them apart, so no free page is pinned by a header).
  *
  * Free runs are coalesced and kept in power-of-two size buckets, in two
  * sets: WARM (may hold PRESENT pages: freed since the scavenger last saw
@@ -21,10 +23,11 @@
  * fault always finds a frame.  pagerun_alloc reserves, pagerun_free
  * returns the reservations; the fault path consumes them.
  *
- * Context: called with the heap lock held (mm/kheap.c), except
- * pagerun_kind, which the fault path calls without it (a single aligned
- * byte load of a descriptor the lock holder finished writing before
- * touching the page).
+ * Context: called with the heap lock held (mm/kheap.c), except by the
+ * fault path, which reads a page's descriptor (pagerun_desc) and takes
+ * its frame (pagerun_fault_frame) without it: on this single CPU a fault
+ * comes at the faulting access, never inside the lock holder's update of
+ * a descriptor or of the reservation count.
  */
 #ifndef MM_PAGERUN_H
 #define MM_PAGERUN_H
@@ -91,7 +94,6 @@ size_t pagerun_free_present(void);
 /* Grow the run at i from n to m pages in place, if the pages after it are free. */
 bool pagerun_grow(uint32_t i, size_t n, size_t m);
 
-bool pagerun_committed(uintptr_t va);		/* fault path: no lock */
 size_t pagerun_pages(void);
 uintptr_t pagerun_base(void);
 void pagerun_stats(struct pagerun_stats *st);

@@ -1,6 +1,7 @@
 /*
- * The page-state machine: the transition table and the only writer of
- * page-table entries.  No locking of its own: callers hold whatever
+ * The page-state machine: the transition table and, once boot has laid
+ * out its window (arch/x86/mmu.c mmu_init), the only writer of page-table
+ * entries.  No locking of its own: callers hold whatever
  * protects the page they change (the heap lock, or interrupts off in the
  * fault path on this single CPU).
  */
@@ -92,7 +93,8 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause)
 		counts[from]--;
 		counts[to]++;
 		if (TRACE_ON(TR_PAGES) && !quiet)	/* the frame mapped, or the one let go */
-			trace_page(va, from, to, frame != PFN_NONE ? frame : mmu_frame(va), cause);
+			trace_page(va, from, to, frame != PFN_NONE ? frame :
+				   from == PS_PRESENT ? mmu_frame(va) : PFN_NONE, cause);
 	}
 	mmu_set(va, to, frame);
 }

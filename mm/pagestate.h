@@ -23,8 +23,10 @@
  *   PRESENT  -> AOW (scavenger; frame freed) | UNUSABLE (frame freed)
  *   GUARD | MMIO | WIRED -> UNUSABLE;  WIRED -> GUARD (stack guard)
  *
- * Every change goes through page_set_state(), which refuses an illegal
- * transition with a diagnostic naming the page and both states.
+ * After boot every change goes through page_set_state(), which refuses an
+ * illegal transition with a diagnostic naming the page and both states.
+ * Before it, arch code lays out the boot window's entries directly
+ * (mmu_init: image WIRED, stack guard GUARD, the rest UNUSABLE).
  */
 #ifndef MM_PAGESTATE_H
 #define MM_PAGESTATE_H

@@ -13,8 +13,6 @@
 
 static struct scav_config cfg;
 static struct scav_stats stats;
-bool scavenge_pending;
-#define pending scavenge_pending
 
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
@@ -29,7 +27,6 @@ void scavenge_init(const struct scav_config *c)
 {
 	cfg = *c;
 	memset(&stats, 0, sizeof(stats));
-	pending = false;
 }
 
 void scavenge_get_config(struct scav_config *c) { *c = cfg; }
@@ -78,6 +75,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	uint64_t zero0 = stats.zero_dropped;
 
 	KASSERT(kheap_locked());
+	if (TRACE_ON(TR_SCAV))
+		trace_event(TR_SCAV, "scav-begin", "trigger=%s want=%zu", trigger_names[trigger], want);
 	stats.last_counter_before = kheap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
 		slab_release_empty();	/* background leaves the kept slabs be */
@@ -90,7 +89,6 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	stats.last_free_after = fs.free;
 	stats.last_trigger = trigger;
 	stats.cycles += cycles() - t0;
-	pending = false;
 	if (TRACE_ON(TR_SCAV))
 		trace_scav(trigger_names[trigger], stats.last_counter_before, p.released,
 			   (size_t)(stats.zero_dropped - zero0), cycles() - t0, fs.free);
@@ -151,9 +149,8 @@ void scavenge_on_pressure(bool failed)
 		frame_stats(&fs);
 		trace_pressure(fs.free - fs.reserved, fs.low, fs.high, failed);
 	}
-	if (kheap_locked()) {		/* a fault inside kmalloc: run it later */
-		pending = true;
-		stats.deferred++;
+	if (kheap_locked()) {		/* never by design: see mm/scavenge.h */
+		stats.skipped_locked++;
 		return;
 	}
 	if (!failed && kheap_freed() < cfg.threshold_bytes) {
@@ -163,22 +160,12 @@ void scavenge_on_pressure(bool failed)
 	run_pass(to_high(), SIZE_MAX, failed ? SCAV_ALLOC_FAILED : SCAV_PRESSURE);
 }
 
-void scavenge_run_pending(void)
-{
-	if (pending && !kheap_locked())
-		run_pass(to_high(), SIZE_MAX, SCAV_PRESSURE);
-}
-
 void scavenge_tick(void)
 {
 	size_t resident;
 
-	if (kheap_locked())
+	if (kheap_locked())		/* interrupts are off while it is held: never */
 		return;
-	if (pending) {
-		run_pass(to_high(), SIZE_MAX, SCAV_PRESSURE);
-		return;
-	}
 	resident = pagerun_free_present();
 	if (!cfg.bg_pages_per_tick || resident <= cfg.bg_retain_pages)
 		return;
@@ -194,13 +181,13 @@ void scavenge_stats(struct scav_stats *st)
 void scavenge_print_stats(void)
 {
 	kprintf("scavenger: passes %llu pressure, %llu alloc-failed, %llu explicit, %llu background; "
-		"%llu pages released, %llu zero pages dropped, %llu deferred, %llu cycles",
+		"%llu pages released, %llu zero pages dropped, %llu skipped (lock held), %llu cycles",
 		(unsigned long long)stats.passes[SCAV_PRESSURE],
 		(unsigned long long)stats.passes[SCAV_ALLOC_FAILED],
 		(unsigned long long)stats.passes[SCAV_EXPLICIT],
 		(unsigned long long)stats.passes[SCAV_BACKGROUND],
 		(unsigned long long)stats.pages_released, (unsigned long long)stats.zero_dropped,
-		(unsigned long long)stats.deferred, (unsigned long long)stats.cycles);
+		(unsigned long long)stats.skipped_locked, (unsigned long long)stats.cycles);
 	kprintf("scavenger: last pass (%s): counter was %zu bytes, released %zu, %zu frames free after",
 		scavenge_trigger_name(stats.last_trigger), stats.last_counter_before,
 		stats.last_released, stats.last_free_after);

@@ -21,9 +21,13 @@
  *  - background: up to a budget of pages a tick, while the heap holds more
  *    free-but-resident pages than a target.
  * Every pass resets the counter, so pressure does not run it again until
- * something new is freed (hysteresis).  When pressure strikes while the
- * heap lock is held (a fault inside kmalloc), the pass is deferred to the
- * next kfree or tick.
+ * something new is freed (hysteresis).
+ *
+ * Deadlock freedom: a pass takes the heap lock.  Under that lock only
+ * metadata pages can fault, and they hold frame reservations, so nothing
+ * that runs with the lock held ever calls frame_alloc and its pressure
+ * hook.  Should that change, the hook finds the lock held and skips the
+ * pass (counted in skipped_locked) rather than deadlock.
  */
 #ifndef MM_SCAVENGE_H
 #define MM_SCAVENGE_H
@@ -44,7 +48,7 @@ struct scav_stats {
 	uint64_t passes[SCAV_TRIGGERS];
 	uint64_t pages_released;	/* PRESENT -> AOW, frames given back */
 	uint64_t zero_dropped;		/* ZERO -> AOW */
-	uint64_t deferred, skipped_below_threshold;
+	uint64_t skipped_locked, skipped_below_threshold;
 	uint64_t cycles;		/* rdtsc spent in passes (guest instructions under -icount) */
 	size_t last_counter_before, last_released, last_free_after;
 	unsigned last_trigger;
@@ -61,14 +65,6 @@ size_t kheap_scavenge(size_t limit);
 size_t scavenge_locked(size_t want, unsigned trigger);
 /* The frame allocator's pressure hook. */
 void scavenge_on_pressure(bool failed);
-/* After a kfree (heap unlocked): run a pass deferred under the lock. */
-extern bool scavenge_pending;
-void scavenge_run_pending(void);
-static inline void scavenge_after_free(void)
-{
-	if (__builtin_expect(scavenge_pending, 0))
-		scavenge_run_pending();
-}
 /* The timer tick's background pass. */
 void scavenge_tick(void);
 void scavenge_stats(struct scav_stats *st);

@@ -1,7 +1,7 @@
 /*
  * Size-class slabs (design in mm/slab.h).  Invariants, checked by
  * slab_check: a slab's nfree equals the set bits of its bitmap; a slab is
- * on its class's partial list iff nfree > 0; each slab page's descriptor
+ * on its class's partial list iff nfree > 0 (both directions checked); each slab page's descriptor
  * points at its slab; the kept empty slab, if any, is on the list with
  * nfree == nobj.
  */
@@ -264,7 +264,7 @@ static bool bad(const struct slab *s, const char *what)
 }
 
 /* Each slab page against its descriptor and bitmap; tallies per class. */
-static bool check_pages(size_t *in_use, size_t *slabs)
+static bool check_pages(size_t *in_use, size_t *slabs, size_t *partial)
 {
 	for (uint32_t i = 0; i < pagerun_pages(); i++) {
 		struct pgdesc *d = pagerun_desc(i);
@@ -284,6 +284,7 @@ static bool check_pages(size_t *in_use, size_t *slabs)
 			return bad(s, "free count disagrees with the bitmap");
 		in_use[s->cls] += s->nobj - s->nfree;
 		slabs[s->cls]++;
+		partial[s->cls] += s->nfree > 0;
 	}
 	return true;
 }
@@ -291,8 +292,9 @@ static bool check_pages(size_t *in_use, size_t *slabs)
 bool slab_check(void)
 {
 	size_t in_use[SLAB_CLASSES] = { 0 }, slabs[SLAB_CLASSES] = { 0 };
+	size_t partial[SLAB_CLASSES] = { 0 };
 
-	if (!check_pages(in_use, slabs))
+	if (!check_pages(in_use, slabs, partial))
 		return false;
 	for (unsigned ci = 0; ci < SLAB_CLASSES; ci++) {
 		struct slab_class *c = &classes[ci];
@@ -310,6 +312,8 @@ bool slab_check(void)
 			if (s == c->partial)
 				break;
 		}
+		if (listed != partial[ci])
+			return bad(c->partial, "a slab with free objects is missing from the partial list");
 		if (c->empty && (!empty_seen || c->empty->nfree != c->empty->nobj))
 			return bad(c->empty, "kept empty slab is not empty or not listed");
 		if (in_use[ci] != c->in_use || slabs[ci] != c->slabs)

@@ -179,6 +179,7 @@ void boot_heap_init(void)
 	map_wired(region + (pages + 1) * PAGE_SIZE, dpages);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
 	trace_snapshot("boot");
+	trace_stats();
 	scavenge_init(&sc);
 	frame_set_pressure_hook(scavenge_on_pressure);
 	pit_set_tick_hook(heap_tick);

@@ -33,9 +33,9 @@ static const struct opt opts[] = {
 	{ "balloon",    OPT_STR,  OFF(balloon), 0, sizeof(kopts.balloon), NULL },
 	{ "kvspace",    OPT_UINT, OFF(kvspace_mib), 4, 1024, NULL },
 	{ "overcommit", OPT_BOOL, OFF(overcommit), 0, 0, NULL },
-	{ "scav_threshold", OPT_UINT, OFF(scav_threshold_kib), 0, 1u << 22, NULL },
+	{ "scav_threshold", OPT_UINT, OFF(scav_threshold_kib), 0, 1u << 20, NULL },
 	{ "scav_bg",    OPT_UINT, OFF(scav_bg), 0, 4096, NULL },
-	{ "scav_retain", OPT_UINT, OFF(scav_retain_kib), 0, 1u << 22, NULL },
+	{ "scav_retain", OPT_UINT, OFF(scav_retain_kib), 0, 1u << 20, NULL },
 };
 
 /* An unsigned decimal or 0x-hex number; false on junk or overflow. */
@@ -84,7 +84,7 @@ void cmdline_defaults(void)
 static int reject(const char *key, size_t klen, const char *val, size_t vlen,
 		  const char *why)
 {
-	klog(LOG_WARN, "cmdline: %.*s=%.*s rejected: %s; keeping the default",
+	klog(LOG_WARN, "cmdline: %.*s=%.*s rejected: %s; keeping the previous value",
 	     (int)klen, key, (int)vlen, val, why);
 	return 1;
 }
@@ -131,10 +131,10 @@ static int set_opt(const struct opt *o, const char *val, size_t vlen, bool has_v
 		}
 		return reject(o->key, klen, val, vlen, "not one of the known values");
 	case OPT_TEST:
+		if (has_val && vlen >= sizeof(kopts.test_filter))
+			return reject(o->key, klen, val, vlen, "filter too long");
 		kopts.test = true;
 		if (has_val) {
-			if (vlen >= sizeof(kopts.test_filter))
-				return reject(o->key, klen, val, vlen, "filter too long");
 			memcpy(kopts.test_filter, val, vlen);
 			kopts.test_filter[vlen] = '\0';
 		}

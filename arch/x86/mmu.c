@@ -115,7 +115,7 @@ void *boot_map_temp(uint32_t pa, uint32_t len)
 		uintptr_t va = TEMP_WINDOW + i * PAGE_SIZE;
 
 		boot_pt[(va >> 12) & 1023] = ((pa & ~(PAGE_SIZE - 1)) + i * PAGE_SIZE) |
-					     PS_MMIO << PTE_STATE_SHIFT | PTE_P;
+					     PS_WIRED << PTE_STATE_SHIFT | PTE_P;
 		invlpg(va);
 	}
 	return (void *)(TEMP_WINDOW + off);

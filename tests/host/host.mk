@@ -20,3 +20,31 @@ host-test: $(HOUT)/host-tests
 	$(HOUT)/host-tests
 
 -include $(HOBJS:.o=.d)
+
+# The same host code built for 32-bit x86, as the kernel's word size.
+H32OUT := $(OUT)/host32
+H32OBJS := $(patsubst %,$(H32OUT)/%.o,$(HSRCS))
+$(H32OUT)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC32 $<"
+	$(Q)$(CC) -m32 $(HCFLAGS) -c $< -o $@
+$(H32OUT)/host-tests: $(H32OBJS)
+	@echo "  HOSTLD32 $@"
+	$(Q)$(CC) -m32 $(HCFLAGS) -rdynamic -o $@ $(H32OBJS)
+-include $(H32OBJS:.o=.d)
+
+# libFuzzer (clang): make fuzz FUZZ_TIME=SECONDS grows build/fuzz-corpus
+# from tests/fuzz/corpus; make test replays the committed corpus.
+FUZZ_TIME ?= 60
+FUZZ_SRCS := $(wildcard mm/*.c arch/host/*.c) tests/fuzz/fuzz_heap.c
+$(HOUT)/fuzz_heap: $(FUZZ_SRCS) $(wildcard mm/*.h arch/host/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -I. -Iarch/host -o $@ $(FUZZ_SRCS) -ldl
+
+.PHONY: fuzz
+fuzz: $(HOUT)/fuzz_heap
+	@mkdir -p $(OUT)/fuzz-corpus
+	cp -n tests/fuzz/corpus/* $(OUT)/fuzz-corpus/ 2>/dev/null || true
+	$(HOUT)/fuzz_heap -max_total_time=$(FUZZ_TIME) -max_len=512 $(OUT)/fuzz-corpus

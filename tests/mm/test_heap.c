@@ -324,3 +324,21 @@ TEST(heap_strict_commit_returns_null_then_recovers)
 	kfree(p);
 	CHECK(kheap_check() && frame_audit());
 }
+
+TEST(heap_aligned_small_sizes_keep_their_alignment_while_others_live)
+{
+	void *keep[8], *p[8];
+
+	ktest_heap_setup();
+	for (int i = 0; i < 8; i++)
+		keep[i] = kmalloc(8);		/* the 8-byte class, half its slots 8 mod 16 */
+	for (int i = 0; i < 8; i++) {
+		p[i] = kmalloc_aligned(8, 16);
+		CHECKF(p[i] && (uintptr_t)p[i] % 16 == 0, "kmalloc_aligned(8, 16) = %p", p[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		kfree(p[i]);
+		kfree(keep[i]);
+	}
+	CHECK(kheap_check());
+}
