@@ -88,8 +88,21 @@ static void make_free(uint32_t i, uint32_t n, bool cold)
 		pd[i + n - 1].kind = PK_FREE;
 		pd[i + n - 1].flags = PG_TAIL;
 		pd[i + n - 1].npages = n;
+		pd[i + n - 1].u.link.next = 0;		/* scan offset */
 	}
 	list_push(i);
+}
+
+uint32_t pagerun_scan_offset(uint32_t h)
+{
+	return pd[h].npages > 1 ? pd[h + pd[h].npages - 1].u.link.next : 0;
+}
+
+void pagerun_set_scan_offset(uint32_t h, uint32_t off)
+{
+	KASSERT(pd[h].kind == PK_FREE && off < pd[h].npages);
+	if (pd[h].npages > 1)
+		pd[h + pd[h].npages - 1].u.link.next = off;
 }
 
 /* Clear a free run's head/tail marks so it can become the inside of another. */
@@ -379,6 +392,9 @@ static bool check_free_run(uint32_t i, uint32_t *listed)
 		for (uint32_t j = i; j < i + n; j++)
 			if (mmu_state(pagerun_va(j)) == PS_PRESENT)
 				return bad(j, "PRESENT page inside a cold free run");
+	for (uint32_t j = i; j < i + pagerun_scan_offset(i); j++)
+		if (mmu_state(pagerun_va(j)) == PS_PRESENT)
+			return bad(j, "PRESENT page before a free run's scan offset");
 	(*listed)++;
 	return true;
 }

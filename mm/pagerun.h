@@ -42,7 +42,8 @@ enum page_kind {
 	PK_META,		/* heap metadata (slab descriptors) */
 };
 
-#define PG_TAIL  0x01		/* free run: the run's last page (n > 1) */
+#define PG_TAIL  0x01		/* free run: the run's last page (n > 1); its
+				   u.link.next holds the run's scan offset */
 #define PG_COLD  0x02		/* free run head: on a cold list */
 
 struct slab;
@@ -105,6 +106,12 @@ void pagerun_stats(struct pagerun_stats *st);
  */
 void pagerun_walk_warm(bool (*fn)(uint32_t head, uint32_t n, void *arg), void *arg);
 void pagerun_mark_cold(uint32_t head);
+/*
+ * Where a pass that stopped inside a warm run left off: the pages before
+ * it hold no frame.  Any change to the run (split, merge) resets it to 0.
+ */
+uint32_t pagerun_scan_offset(uint32_t head);
+void pagerun_set_scan_offset(uint32_t head, uint32_t off);
 
 /* Check every structure; logs the first problem and returns false. */
 bool pagerun_check(void);

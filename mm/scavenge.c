@@ -43,7 +43,7 @@ static bool release_run(uint32_t head, uint32_t n, void *arg)
 	struct pass *p = arg;
 	uint32_t j;
 
-	for (j = 0; j < n && p->released < p->want && p->visited < p->visit_limit; j++) {
+	for (j = pagerun_scan_offset(head); j < n && p->released < p->want && p->visited < p->visit_limit; j++) {
 		uintptr_t va = pagerun_va(head + j);
 		unsigned st = mmu_state(va);
 
@@ -62,6 +62,8 @@ static bool release_run(uint32_t head, uint32_t n, void *arg)
 	}
 	if (j == n)
 		pagerun_mark_cold(head);
+	else
+		pagerun_set_scan_offset(head, j);	/* the next pass starts here */
 	return p->released < p->want && p->visited < p->visit_limit;
 }
 

@@ -284,3 +284,42 @@ TEST(scav_hysteresis_bounds_refaults_in_a_free_realloc_loop)
 	       (unsigned long long)without);
 	CHECK(kheap_check());
 }
+
+TEST(scav_background_ticks_release_down_to_the_target)
+{
+	struct scav_config cfg, saved;
+	struct scav_stats s0, s1;
+	struct kheap_stats st;
+	void *w;
+	int ticks = 0;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);
+	w = kmalloc(64 * PAGE_SIZE);
+	CHECK(w);
+	memset(w, 3, 64 * PAGE_SIZE);
+	kfree(w);				/* 64 resident free pages */
+	scavenge_get_config(&saved);
+	cfg = saved;
+	cfg.bg_pages_per_tick = 8;
+	cfg.bg_retain_pages = 16;
+	scavenge_stats(&s0);
+	scavenge_set_config(&cfg);		/* the kernel's own ticks may run passes too */
+	for (ticks = 0; ticks < 20; ticks++) {
+		size_t before;
+
+		kheap_stats(&st);
+		before = st.free_resident;
+		scavenge_tick();
+		kheap_stats(&st);
+		CHECKF(before - st.free_resident <= 8, "a tick released %zu pages, budget 8",
+		       before - st.free_resident);
+	}
+	scavenge_set_config(&saved);
+	scavenge_stats(&s1);
+	kheap_stats(&st);
+	CHECKF(st.free_resident == 16, "%zu resident free pages left, target 16", st.free_resident);
+	CHECK(s1.passes[SCAV_BACKGROUND] >= s0.passes[SCAV_BACKGROUND] + 6);
+	CHECK(s1.pages_released == s0.pages_released + 48);
+	CHECK(kheap_check());
+}

@@ -1,0 +1,36 @@
+# gdb -batch -x scripts/count-calls.py, with QEMU waiting for gdb and the
+# kernel booted with "bench" (scripts/count-calls does both): single-steps
+# one warm kmalloc and one kfree of the benchmark's pair loop and prints
+# how many instructions each took, by function.
+import gdb
+
+
+def count(label):
+    sp = int(gdb.parse_and_eval("$esp"))
+    n, funcs = 0, {}
+    while n < 5000:
+        pc = int(gdb.parse_and_eval("$pc"))
+        block = gdb.block_for_pc(pc)
+        name = block.function.name if block and block.function else "?"
+        funcs[name] = funcs.get(name, 0) + 1
+        gdb.execute("stepi", to_string=True)
+        n += 1
+        if int(gdb.parse_and_eval("$esp")) > sp:
+            break
+    parts = ", ".join("%s %d" % kv for kv in sorted(funcs.items(), key=lambda kv: -kv[1]))
+    print("count-calls: %s: %d instructions (%s)" % (label, n, parts))
+
+
+gdb.execute("set pagination off")
+gdb.execute("file build/kernel.elf")
+gdb.execute("target remote :1234")
+gdb.execute("break bench_pairs")
+gdb.execute("continue")
+gdb.execute("break kmalloc")
+gdb.execute("continue")
+gdb.execute("continue 50")          # ignore the kmalloc breakpoint 49 more times: warm
+count("kmalloc(16)")
+gdb.execute("break kfree")
+gdb.execute("continue")
+count("kfree")
+gdb.execute("kill")
