@@ -179,9 +179,11 @@ void trace_snapshot(const char *why)
 {
 	char buf[200];
 	size_t len = 0, present = 0;
+	unsigned long f;
 
 	if (!(trace_mask & TR_PAGES))
 		return;
+	f = irq_save();		/* no paced pass may change a page mid-snapshot */
 	emitf("snap-begin why=%s base=%#lx pages=%zu", why, (unsigned long)region_base, region_pages);
 	for (size_t i = 0; i < region_pages;) {
 		uintptr_t va = region_base + i * PAGE_SIZE;
@@ -209,4 +211,5 @@ void trace_snapshot(const char *why)
 	if (len)
 		emitf("snap%s", buf);
 	emitf("snap-end present=%zu", present);
+	irq_restore(f);
 }

@@ -200,8 +200,8 @@ TEST(scav_pressure_pass_reaches_the_high_watermark)
 {
 	struct kheap_stats st;
 	struct frame_stats fs;
-	struct scav_stats s0, s1;
-	size_t squeeze;
+	struct scav_stats s0, s1, s2;
+	size_t squeeze, avail;
 	pfn_t f1, f2, f3;
 	void *w;
 
@@ -214,19 +214,20 @@ TEST(scav_pressure_pass_reaches_the_high_watermark)
 	frame_stats(&fs);
 	squeeze = frames_available() - (fs.low + 1);
 	CHECK(frame_reserve((uint32_t)squeeze));
-	scavenge_stats(&s0);
+	scavenge_stats(&s2);
 	f1 = frame_alloc();			/* leaves low: below the mark */
 	f2 = frame_alloc();
 	scavenge_stats(&s1);
 	kheap_stats(&st);
-	CHECK(s1.passes[SCAV_PRESSURE] == s0.passes[SCAV_PRESSURE] + 1);
-	CHECKF(frames_available() >= fs.high || st.free_resident == 0,
-	       "after the pass: %zu frames available, high mark %u, %zu resident free pages",
-	       frames_available(), (unsigned)fs.high, st.free_resident);
+	avail = frames_available();
 	f3 = frame_alloc();			/* nothing new freed: no second pass */
 	scavenge_stats(&s0);
-	CHECK(s0.passes[SCAV_PRESSURE] == s1.passes[SCAV_PRESSURE]);
-	frame_unreserve((uint32_t)squeeze);
+	frame_unreserve((uint32_t)squeeze);	/* undo the squeeze before any check */
+	CHECK(s1.passes[SCAV_PRESSURE] == s0.passes[SCAV_PRESSURE]);
+	CHECKF(avail >= fs.high || st.free_resident == 0,
+	       "after the pass: %zu frames available, high mark %u, %zu resident free pages",
+	       avail, (unsigned)fs.high, st.free_resident);
+	CHECK(s1.passes[SCAV_PRESSURE] == s2.passes[SCAV_PRESSURE] + 1);
 	CHECK(frame_free(f1) && frame_free(f2) && frame_free(f3));
 	CHECK(kheap_check());
 }
@@ -290,8 +291,9 @@ TEST(scav_background_ticks_release_down_to_the_target)
 	struct scav_config cfg, saved;
 	struct scav_stats s0, s1;
 	struct kheap_stats st;
+	size_t most = 0;
+	unsigned long irq;
 	void *w;
-	int ticks = 0;
 
 	ktest_heap_setup();
 	kheap_scavenge(SIZE_MAX);
@@ -303,21 +305,23 @@ TEST(scav_background_ticks_release_down_to_the_target)
 	cfg = saved;
 	cfg.bg_pages_per_tick = 8;
 	cfg.bg_retain_pages = 16;
+	irq = irq_save();			/* only these ticks: not the kernel's timer */
 	scavenge_stats(&s0);
-	scavenge_set_config(&cfg);		/* the kernel's own ticks may run passes too */
-	for (ticks = 0; ticks < 20; ticks++) {
+	scavenge_set_config(&cfg);
+	for (int ticks = 0; ticks < 20; ticks++) {
 		size_t before;
 
 		kheap_stats(&st);
 		before = st.free_resident;
 		scavenge_tick();
 		kheap_stats(&st);
-		CHECKF(before - st.free_resident <= 8, "a tick released %zu pages, budget 8",
-		       before - st.free_resident);
+		most = MAX(most, before - st.free_resident);
 	}
 	scavenge_set_config(&saved);
+	irq_restore(irq);
 	scavenge_stats(&s1);
 	kheap_stats(&st);
+	CHECKF(most <= 8, "a tick released %zu pages, budget 8", most);
 	CHECKF(st.free_resident == 16, "%zu resident free pages left, target 16", st.free_resident);
 	CHECK(s1.passes[SCAV_BACKGROUND] >= s0.passes[SCAV_BACKGROUND] + 6);
 	CHECK(s1.pages_released == s0.pages_released + 48);
