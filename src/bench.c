@@ -12,6 +12,7 @@
 #include "mm/scavenge.h"
 #include "mm/pagestate.h"
 #include "arch/x86/cpu.h"
+#include "tests/mm/heap_util.h"
 
 #define PAIRS 2000
 
@@ -158,46 +159,12 @@ static void bench_fragmentation(void)
 		kfree(a[i]);
 }
 
-/* As tests/mm/test_scavenge.c's loop: refaults over 256 cycles. */
-static uint64_t churn(size_t threshold)
-{
-	struct scav_config cfg, saved;
-	struct kheap_stats s0, s1;
-	struct frame_stats fs;
-	size_t avail, squeeze;
-
-	scavenge_get_config(&saved);
-	cfg = saved;
-	cfg.threshold_bytes = threshold;
-	scavenge_set_config(&cfg);
-	kheap_scavenge(SIZE_MAX);
-	frame_stats(&fs);
-	avail = fs.free - fs.reserved;
-	squeeze = avail - (fs.low - 1);
-	frame_reserve((uint32_t)squeeze);
-	kheap_stats(&s0);
-	for (int i = 0; i < 256; i++) {
-		void *p = kmalloc(32 * 1024);
-		pfn_t f;
-
-		if (p)
-			memset(p, i, 32 * 1024);
-		kfree(p);
-		f = frame_alloc();
-		if (f != PFN_NONE)
-			frame_free(f);
-	}
-	kheap_stats(&s1);
-	frame_unreserve((uint32_t)squeeze);
-	scavenge_set_config(&saved);
-	return s1.faults_write_aow + s1.faults_write_zero - s0.faults_write_aow - s0.faults_write_zero;
-}
-
 static void bench_hysteresis(void)
 {
 	kprintf("bench: free/realloc loop under pressure, 256 cycles of 8 pages: %llu refaults "
 		"with the 256 KiB threshold, %llu without",
-		(unsigned long long)churn(256 * 1024), (unsigned long long)churn(0));
+		(unsigned long long)churn_refaults(256 * 1024, 256),
+		(unsigned long long)churn_refaults(0, 256));
 }
 
 /* rdtsc ticks over a loop of exactly 20000 instructions (plus rdtsc itself). */

@@ -25,6 +25,7 @@ static struct boot_info bi;
 /* Every ordinary end: the trace's last figures and snapshot, then off. */
 __attribute__((noreturn)) static void finish(int status)
 {
+	kheap_print_stats();
 	trace_stats();
 	trace_snapshot("poweroff");
 	poweroff(status);

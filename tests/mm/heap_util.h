@@ -55,4 +55,12 @@ static inline size_t heap_present(void)
 	return st.by_state[PS_PRESENT];
 }
 
+/*
+ * Free and reallocate 32 KiB `cycles` times below the low watermark, with
+ * another frame user allocating between each free and the next kmalloc,
+ * under a scavenger threshold of `threshold` bytes; returns the heap's
+ * write faults (the refaults).  Restores the configuration it changes.
+ */
+uint64_t churn_refaults(size_t threshold, int cycles);
+
 #endif
