@@ -10,6 +10,11 @@
  *   unsigned long irq_save(void); void irq_restore(unsigned long);
  *   uint64_t cycles(void);          rdtsc in the kernel, a counter on the host
  *   PAGE_SIZE, PAGE_SHIFT
+ *   unsigned mmu_state(uintptr_t va);   the page's state (mm/pagestate.h),
+ *                                       PS_UNUSABLE when no page table
+ *   pfn_t mmu_frame(uintptr_t va);      the mapped frame, or PFN_NONE
+ *
+ * (the two MMU reads are inline in the kernel: the fault path uses them).
  *
  * Everything else is declared here and defined by the platform.
  */
@@ -20,10 +25,11 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stdarg.h>
-#include "arch_glue.h"
 
 typedef uint32_t pfn_t;			/* physical frame number */
 #define PFN_NONE ((pfn_t)-1)
+
+#include "arch_glue.h"
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -65,8 +71,6 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
  * (mm/pagestate.h) in the page-table entry itself: on x86 in PTE bits 9-11.
  * Only mm/pagestate.c calls mmu_set.
  */
-unsigned mmu_state(uintptr_t va);	/* PS_UNUSABLE when no page table */
-pfn_t mmu_frame(uintptr_t va);		/* the mapped frame, or PFN_NONE */
 /* Write the entry for va (state, frame) and invalidate its TLB entry. */
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
 /* Make sure a page table covers va; false if no frame for it. */

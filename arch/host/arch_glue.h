@@ -17,6 +17,9 @@ extern int host_irq_depth;
 static inline unsigned long irq_save(void) { return (unsigned long)host_irq_depth++; }
 static inline void irq_restore(unsigned long flags) { host_irq_depth = (int)flags; }
 
+unsigned mmu_state(uintptr_t va);
+pfn_t mmu_frame(uintptr_t va);
+
 static inline uint64_t cycles(void)
 {
 #if defined(__i386__) || defined(__x86_64__)

@@ -5,10 +5,31 @@
 #define ARCH_X86_ARCH_GLUE_H
 
 #include "arch/x86/irq.h"
+#include "arch/x86/layout.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096u
 
 static inline uint64_t cycles(void) { return rdtsc(); }
+
+/* The entry for va through the recursive window; 0 when no page table. */
+static inline uint32_t mmu_entry(uintptr_t va)
+{
+	if (!(((volatile uint32_t *)PD_WINDOW)[va >> 22] & PTE_P))
+		return 0;
+	return ((volatile uint32_t *)PT_WINDOW)[va >> 12];
+}
+
+static inline unsigned mmu_state(uintptr_t va)
+{
+	return (mmu_entry(va) & PTE_STATE_MASK) >> PTE_STATE_SHIFT;
+}
+
+static inline pfn_t mmu_frame(uintptr_t va)
+{
+	uint32_t e = mmu_entry(va);
+
+	return (e & PTE_P) ? e >> PAGE_SHIFT : PFN_NONE;
+}
 
 #endif

@@ -33,24 +33,10 @@ static inline volatile uint32_t *pte_ptr(uintptr_t va)
 
 uint32_t mmu_pde(uintptr_t va) { return *pde_ptr(va); }
 
-uint32_t mmu_pte(uintptr_t va)
-{
-	return (*pde_ptr(va) & PTE_P) ? *pte_ptr(va) : 0;
-}
+uint32_t mmu_pte(uintptr_t va) { return mmu_entry(va); }
 
 uint32_t mmu_table_count(void) { return ntables; }
 
-unsigned mmu_state(uintptr_t va)
-{
-	return (mmu_pte(va) & PTE_STATE_MASK) >> PTE_STATE_SHIFT;
-}
-
-pfn_t mmu_frame(uintptr_t va)
-{
-	uint32_t pte = mmu_pte(va);
-
-	return (pte & PTE_P) ? pte >> PAGE_SHIFT : PFN_NONE;
-}
 
 static uint32_t pte_bits(unsigned state)
 {
