@@ -1,22 +1,28 @@
 /*
- * Physical frames: a state byte per frame and a stack of free frame
- * numbers, both out of band (in the database handed to frame_init), so
- * allocation and free are O(1) and free frames are never touched.
+ * Physical frames: a state byte per frame, a stack of frames that were
+ * handed out and came back, and a cursor below which every frame has been
+ * handed out at least once.  All of it is out of band (in the database
+ * handed to frame_init), so allocation and free are O(1) (the cursor's
+ * skipping is amortized: it passes each frame once) and free frames are
+ * never touched.  Nothing is done per frame at init beyond marking the
+ * holes: a database that comes from demand-zero memory costs memory only
+ * as frames are used.
  *
  * Invariants (frame_audit):
- *   nfree == stack depth; every stacked frame is FS_FREE, stacked once;
  *   count(FS_FREE) == nfree; count(FS_USED) == nused; nfree + nused == ntotal;
+ *   the stack holds exactly the free frames below the cursor, once each;
  *   nreserved <= nfree.
  */
 #include "mm/frame.h"
 
-enum { FS_NOTRAM = 0, FS_FREE = 1, FS_USED = 2, FS_MARK = 0x80 };
+enum { FS_FREE = 0, FS_NOTRAM = 1, FS_USED = 2, FS_MARK = 0x80 };
 
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
 
 static uint8_t *fstate;
 static pfn_t *fstack;
-static pfn_t fmax;
+static pfn_t fmax, cursor;
+static uint32_t depth;		/* frames on the stack */
 static uint32_t nfree, nused, ntotal, nreserved;
 static uint32_t wm_low, wm_high;
 static frame_pressure_fn pressure_hook;
@@ -52,49 +58,80 @@ pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
 	return (pfn_t)(top >> PAGE_SHIFT);
 }
 
-/* Set the state of every whole frame of r inside [LOW_MEM_PFN, fmax). */
-static void mark(const struct phys_range *r, uint8_t to, bool only_ram)
+/* Set frames [lo, hi) that are in state `from` (any state if from < 0) to `to`. */
+static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
 {
-	uint64_t lo = (r->start + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	uint64_t hi = r->end >> PAGE_SHIFT;
-
-	if (r->kind != PR_RAM) {	/* round holdings outward */
-		lo = r->start >> PAGE_SHIFT;
-		hi = (r->end + PAGE_SIZE - 1) >> PAGE_SHIFT;
-	}
 	if (lo < LOW_MEM_PFN)
 		lo = LOW_MEM_PFN;
 	if (hi > fmax)
 		hi = fmax;
 	for (uint64_t f = lo; f < hi; f++)
-		if (!only_ram || fstate[f] != FS_NOTRAM)
+		if (from < 0 || fstate[f] == from)
 			fstate[f] = to;
+}
+
+/* Whole frames of a RAM range (rounded inward), holdings rounded outward. */
+static uint64_t first_pfn(const struct phys_range *r)
+{
+	return r->kind == PR_RAM ? (r->start + PAGE_SIZE - 1) >> PAGE_SHIFT : r->start >> PAGE_SHIFT;
+}
+
+static uint64_t end_pfn(const struct phys_range *r)
+{
+	return r->kind == PR_RAM ? r->end >> PAGE_SHIFT : (r->end + PAGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
+/* Mark NOTRAM every frame no RAM range covers, walking up through the gaps. */
+static void mark_holes(const struct phys_range *r, size_t n)
+{
+	uint64_t covered = 0;		/* frames below this are covered or marked */
+
+	for (;;) {
+		uint64_t reach = covered, next = UINT64_MAX;
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t lo = first_pfn(&r[i]), hi = end_pfn(&r[i]);
+
+			if (r[i].kind != PR_RAM || hi <= lo || hi <= covered)
+				continue;
+			if (lo <= covered)
+				reach = MAX(reach, hi);		/* extends the covered prefix */
+			else
+				next = MIN(next, lo);		/* a gap before it */
+		}
+		if (reach > covered) {
+			covered = reach;
+		} else if (next != UINT64_MAX) {
+			mark(covered, next, -1, FS_NOTRAM);
+			covered = next;
+		} else {
+			mark(covered, fmax, -1, FS_NOTRAM);
+			return;
+		}
+	}
 }
 
 void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 {
-	size_t i;
-
 	fmax = max_pfn;
 	fstack = db;				/* aligned first, then the bytes */
 	fstate = (uint8_t *)db + (size_t)max_pfn * sizeof(*fstack);
-	memset(fstate, FS_NOTRAM, max_pfn);
-	for (i = 0; i < n; i++)
-		if (r[i].kind == PR_RAM && r[i].end > r[i].start)
-			mark(&r[i], FS_FREE, false);
-	for (i = 0; i < n; i++)
+	/* fstate arrives zeroed: every frame FS_FREE until shown otherwise */
+	for (pfn_t f = 0; f < MIN((pfn_t)LOW_MEM_PFN, fmax); f++)
+		fstate[f] = FS_NOTRAM;
+	mark_holes(r, n);
+	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_FIRMWARE && r[i].end > r[i].start)
-			mark(&r[i], FS_NOTRAM, false);
-	for (i = 0; i < n; i++)
+			mark(first_pfn(&r[i]), end_pfn(&r[i]), -1, FS_NOTRAM);
+	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_KERNEL && r[i].end > r[i].start)
-			mark(&r[i], FS_USED, true);
-
+			mark(first_pfn(&r[i]), end_pfn(&r[i]), FS_FREE, FS_USED);
 	nfree = nused = nreserved = 0;
-	for (pfn_t f = fmax; f-- > 0;) {	/* low frames on top */
-		if (fstate[f] == FS_FREE)
-			fstack[nfree++] = f;
-		else if (fstate[f] == FS_USED)
-			nused++;
+	depth = 0;
+	cursor = 0;
+	for (pfn_t f = 0; f < fmax; f++) {	/* reads only: counts */
+		nfree += fstate[f] == FS_FREE;
+		nused += fstate[f] == FS_USED;
 	}
 	ntotal = nfree + nused;
 	frame_set_watermarks(MAX(ntotal / 32, 8u), MAX(ntotal / 16, 16u));
@@ -108,12 +145,21 @@ void frame_set_watermarks(uint32_t low, uint32_t high)
 
 void frame_set_pressure_hook(frame_pressure_fn fn) { pressure_hook = fn; }
 
+/* A free frame: one that came back, else the next never handed out. */
 static pfn_t pop(void)
 {
-	pfn_t f = fstack[--nfree];
+	pfn_t f;
 
-	KASSERT(fstate[f] == FS_FREE);
+	if (depth) {
+		f = fstack[--depth];
+	} else {
+		while (fstate[cursor] != FS_FREE)
+			cursor++;
+		f = cursor++;
+	}
+	KASSERT(f < fmax && fstate[f] == FS_FREE);
 	fstate[f] = FS_USED;
+	nfree--;
 	nused++;
 	return f;
 }
@@ -186,7 +232,9 @@ bool frame_free(pfn_t f)
 		why = "is already free (double free)";
 	if (!why) {
 		fstate[f] = FS_FREE;
-		fstack[nfree++] = f;
+		if (f < cursor)			/* the cursor finds the others itself */
+			fstack[depth++] = f;
+		nfree++;
 		nused--;
 	}
 	irq_restore(flags);
@@ -226,26 +274,29 @@ static bool audit_fail(const char *what, unsigned long a, unsigned long b)
 bool frame_audit(void)
 {
 	unsigned long flags = irq_save();
-	uint32_t cfree = 0, cused = 0, i;
+	uint32_t cfree = 0, cused = 0, below = 0, i;
 	bool ok = true;
 
 	for (pfn_t f = 0; f < fmax; f++) {
 		cfree += fstate[f] == FS_FREE;
 		cused += fstate[f] == FS_USED;
+		below += f < cursor && fstate[f] == FS_FREE;
 	}
-	for (i = 0; i < nfree && ok; i++) {
+	for (i = 0; i < depth && ok; i++) {
 		pfn_t f = fstack[i];
 
-		if (f >= fmax || (fstate[f] & ~FS_MARK) != FS_FREE)
-			ok = audit_fail("stacked frame not in state free: slot, frame", i, f);
+		if (f >= cursor || (fstate[f] & ~FS_MARK) != FS_FREE)
+			ok = audit_fail("stacked frame not free below the cursor: slot, frame", i, f);
 		else if (fstate[f] & FS_MARK)
 			ok = audit_fail("frame stacked twice: slot, frame", i, f);
 		else
 			fstate[f] |= FS_MARK;
 	}
-	for (i = 0; i < nfree; i++)
+	for (i = 0; i < depth; i++)
 		if (fstack[i] < fmax)
 			fstate[fstack[i]] &= ~FS_MARK;
+	if (ok && below != depth)
+		ok = audit_fail("free frames below the cursor != stack depth", below, depth);
 	if (ok && cfree != nfree)
 		ok = audit_fail("free count != frames in state free", nfree, cfree);
 	if (ok && cused != nused)

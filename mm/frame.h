@@ -43,7 +43,7 @@ struct frame_stats {
 	pfn_t max_pfn;
 };
 
-/* Bytes of database frame_init needs for frames below max_pfn. */
+/* Bytes of database frame_init needs for frames below max_pfn; it must be zeroed. */
 size_t frame_db_size(pfn_t max_pfn);
 /* Highest RAM pfn + 1 below 4 GiB among the ranges. */
 pfn_t frame_max_pfn(const struct phys_range *r, size_t n);

@@ -90,6 +90,7 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	if (max_pfn <= 256)
 		panic("boot: the memory map lists no RAM above 1 MiB");
 	db = map_boot_pages((frame_db_size(max_pfn) + PAGE_SIZE - 1) / PAGE_SIZE);
+	memset(db, 0, frame_db_size(max_pfn));		/* frame_init's contract */
 	ranges[nranges++] = bootmem_held();
 	bootmem_done();
 	frame_init(db, max_pfn, ranges, nranges);

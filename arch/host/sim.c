@@ -139,6 +139,6 @@ void sim_frames_init(uint32_t nframes)
 	pfn_t max = frame_max_pfn(&r, 1);
 
 	free(frame_db);
-	frame_db = malloc(frame_db_size(max));
+	frame_db = calloc(1, frame_db_size(max));
 	frame_init(frame_db, max, &r, 1);
 }

@@ -17,6 +17,7 @@ static void init(const struct phys_range *r, size_t n)
 	free(db);
 	db = calloc(1, frame_db_size(max) + 1);
 	frame_init(db, max, r, n);
+	frame_set_pressure_hook(NULL);	/* not the host heap's scavenger: its heap is gone */
 }
 
 TEST(frame_map_unsorted_overlapping_zero_length)
@@ -152,15 +153,42 @@ TEST(frame_pressure_hook_runs_below_low_and_on_failure)
 TEST(frame_audit_catches_corruption)
 {
 	const struct phys_range r[] = { { 1 * MiB, 2 * MiB, PR_RAM } };
-	pfn_t max;
+	pfn_t max, f[3];
 
 	init(r, 1);
 	max = frame_max_pfn(r, 1);
+	for (int i = 0; i < 3; i++)		/* three frames out and back: on the stack */
+		f[i] = frame_alloc();
+	for (int i = 0; i < 3; i++)
+		frame_free(f[i]);
 	CHECK(frame_audit());
-	/* database layout (mm/frame.c): the free stack, then a state byte a frame */
+	/* database layout (mm/frame.c): the stack, then a state byte a frame (0 free, 2 used) */
 	((uint8_t *)db + max * sizeof(pfn_t))[300] = 2;	/* a free frame marked used */
 	CHECK(!frame_audit());
-	((uint8_t *)db + max * sizeof(pfn_t))[300] = 1;
+	((uint8_t *)db + max * sizeof(pfn_t))[300] = 0;
+	CHECK(frame_audit());
 	((pfn_t *)db)[0] = ((pfn_t *)db)[1];			/* a frame stacked twice */
 	CHECK(!frame_audit());
+}
+
+TEST(frame_freed_ahead_of_the_cursor_is_handed_out_once)
+{
+	const struct phys_range r[] = {
+		{ 1 * MiB, 2 * MiB, PR_RAM },
+		{ 1536 * 1024, 1600 * 1024, PR_KERNEL },	/* frames 0x180-0x18f held at boot */
+	};
+	static uint8_t seen[512];
+	pfn_t f;
+	int n = 0;
+
+	init(r, 2);
+	CHECK(frame_free(0x184));		/* a boot holding given back, far ahead */
+	memset(seen, 0, sizeof(seen));
+	while ((f = frame_alloc()) != PFN_NONE) {
+		CHECKF(f >= 256 && f < 512 && !seen[f], "frame %#x handed out twice or out of range", f);
+		seen[f] = 1;
+		n++;
+	}
+	CHECKF(n == 256 - 16 + 1, "%d frames handed out", n);
+	CHECK(frame_audit());
 }
