@@ -6,6 +6,8 @@
 #   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
 #   make trace ARGS="..."  record, check and draw the trace of a command line
 #   make stress     the memory-pressure matrix in Bochs and QEMU (a few minutes)
+#   make lib        build/libkheap.so: the heap as malloc for Linux programs
+#   make test-programs  python3, sqlite3, gcc, git, sort under LD_PRELOAD
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
 
@@ -28,7 +30,7 @@ KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests
 	tests/ktest.c $(wildcard arch/x86/*.S)
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test bench trace stress debug deps clean
+.PHONY: all run test host-test bench trace stress test-programs debug deps clean
 all: $(OUT)/kernel.elf $(OUT)/kernel.iso
 
 Q := @
@@ -81,6 +83,10 @@ test: deps
 # make trace ARGS="words": record the trace of any command line, check it, draw it.
 trace: deps all
 	scripts/trace-run $(ARGS)
+
+# Debian programs under LD_PRELOAD=build/libkheap.so, at full size.
+test-programs: deps build/libkheap.so
+	tests/programs/run --full
 
 # make stress: every workload under the balloon, Bochs and QEMU; one table.
 stress: deps all

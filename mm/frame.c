@@ -58,16 +58,20 @@ pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
 	return (pfn_t)(top >> PAGE_SHIFT);
 }
 
+static uint32_t counted[3];	/* frames in each state while frame_init marks */
+
 /* Set frames [lo, hi) that are in state `from` (any state if from < 0) to `to`. */
 static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
 {
-	if (lo < LOW_MEM_PFN)
-		lo = LOW_MEM_PFN;
 	if (hi > fmax)
 		hi = fmax;
-	for (uint64_t f = lo; f < hi; f++)
-		if (from < 0 || fstate[f] == from)
+	for (uint64_t f = lo; f < hi; f++) {
+		if (from < 0 || fstate[f] == from) {
+			counted[fstate[f]]--;
+			counted[to]++;
 			fstate[f] = to;
+		}
+	}
 }
 
 /* Whole frames of a RAM range (rounded inward), holdings rounded outward. */
@@ -116,9 +120,10 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	fmax = max_pfn;
 	fstack = db;				/* aligned first, then the bytes */
 	fstate = (uint8_t *)db + (size_t)max_pfn * sizeof(*fstack);
-	/* fstate arrives zeroed: every frame FS_FREE until shown otherwise */
-	for (pfn_t f = 0; f < MIN((pfn_t)LOW_MEM_PFN, fmax); f++)
-		fstate[f] = FS_NOTRAM;
+	/* fstate arrives zeroed: every frame FS_FREE until marked otherwise */
+	counted[FS_FREE] = fmax;
+	counted[FS_NOTRAM] = counted[FS_USED] = 0;
+	mark(0, LOW_MEM_PFN, -1, FS_NOTRAM);
 	mark_holes(r, n);
 	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_FIRMWARE && r[i].end > r[i].start)
@@ -126,13 +131,11 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_KERNEL && r[i].end > r[i].start)
 			mark(first_pfn(&r[i]), end_pfn(&r[i]), FS_FREE, FS_USED);
-	nfree = nused = nreserved = 0;
+	nfree = counted[FS_FREE];
+	nused = counted[FS_USED];
+	nreserved = 0;
 	depth = 0;
 	cursor = 0;
-	for (pfn_t f = 0; f < fmax; f++) {	/* reads only: counts */
-		nfree += fstate[f] == FS_FREE;
-		nused += fstate[f] == FS_USED;
-	}
 	ntotal = nfree + nused;
 	frame_set_watermarks(MAX(ntotal / 32, 8u), MAX(ntotal / 16, 16u));
 }

@@ -58,7 +58,6 @@ size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **r
 
 void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
 {
-	pagestate_watch(base, npages);
 	pagerun_init(base, npages, meta, overcommit);
 	slab_init();
 	live_bytes = live_allocs = freed_since_check = 0;
@@ -137,18 +136,23 @@ static bool align_ok(size_t align)
 
 void *kmalloc_aligned(size_t size, size_t align)
 {
+	return kheap_aligned_from(size, align, CALLER());
+}
+
+void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller)
+{
 	unsigned long f;
 	void *p;
 
 	if (!align_ok(align) || align > kheap_max_size())
 		return NULL;
 	f = kheap_lock();
-	p = alloc_locked(size ? size : 1, align, CALLER());
+	p = alloc_locked(size ? size : 1, align, caller);
 	kheap_unlock(f);
 	return p;
 }
 
-static void *kmalloc_from(size_t size, uintptr_t caller)
+void *kheap_malloc_from(size_t size, uintptr_t caller)
 {
 	unsigned long f = kheap_lock();
 	void *p = alloc_locked(size ? size : 1, 8, caller);
@@ -159,7 +163,7 @@ static void *kmalloc_from(size_t size, uintptr_t caller)
 
 void *kmalloc(size_t size)
 {
-	return kmalloc_from(size, CALLER());
+	return kheap_malloc_from(size, CALLER());
 }
 
 /* Zero p's usable bytes, skipping whole pages that read as zero already. */
@@ -181,7 +185,7 @@ static void zero_fresh(void *p, size_t size)
 
 void *kzalloc(size_t size)
 {
-	void *p = kmalloc_from(size, CALLER());
+	void *p = kheap_malloc_from(size, CALLER());
 
 	if (p)
 		zero_fresh(p, size ? size : 1);
@@ -195,7 +199,7 @@ void *kcalloc(size_t n, size_t size)
 
 	if (__builtin_mul_overflow(n, size, &total))
 		return NULL;
-	p = kmalloc_from(total, CALLER());
+	p = kheap_malloc_from(total, CALLER());
 	if (p)
 		zero_fresh(p, total ? total : 1);
 	return p;
@@ -255,6 +259,7 @@ static void report(const char *fn, const void *p, const char *what, uintptr_t ca
 	klog(LOG_ERROR, "kheap: %s(%p): %s; caller %s; heap unchanged", fn, p, what, sym);
 	trace_event(TR_OOM, "badptr", "fn=%s ptr=%p caller=%s what=\"%s\"", fn, p, sym, what);
 	invalid_frees++;
+	platform_misuse();
 }
 
 /* Check a small object (lookup left it to the slab) without changing it. */
@@ -282,6 +287,11 @@ static const char *free_locked(uintptr_t p, struct lookup *l)
 
 void kfree(void *p)
 {
+	kheap_free_from(p, CALLER());
+}
+
+void kheap_free_from(void *p, uintptr_t caller)
+{
 	struct lookup l;
 	const char *why;
 	unsigned long f;
@@ -293,13 +303,18 @@ void kfree(void *p)
 	if (!why)
 		why = free_locked((uintptr_t)p, &l);
 	if (why)
-		report("kfree", p, why, CALLER());
+		report("kfree", p, why, caller);
 	else if (TRACE_ON(TR_HEAP))
-		trace_free(p, l.usable, CALLER());
+		trace_free(p, l.usable, caller);
 	kheap_unlock(f);
 }
 
 size_t ksize(const void *p)
+{
+	return kheap_size_from(p, CALLER());
+}
+
+size_t kheap_size_from(const void *p, uintptr_t caller)
 {
 	struct lookup l;
 	const char *why;
@@ -309,7 +324,7 @@ size_t ksize(const void *p)
 	if (!why)
 		why = check_small((uintptr_t)p, &l);
 	if (why)
-		report("ksize", p, why, CALLER());
+		report("ksize", p, why, caller);
 	kheap_unlock(f);
 	return why ? 0 : l.usable;
 }
@@ -342,13 +357,18 @@ static bool resize_in_place(struct lookup *l, size_t size)
 
 void *krealloc(void *p, size_t size)
 {
+	return kheap_realloc_from(p, size, CALLER());
+}
+
+void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
+{
 	struct lookup l;
 	const char *why;
 	unsigned long f;
 	void *q;
 
 	if (!p)
-		return kmalloc_from(size, CALLER());
+		return kheap_malloc_from(size, caller);
 	if (!size)
 		size = 1;
 	f = kheap_lock();
@@ -356,7 +376,7 @@ void *krealloc(void *p, size_t size)
 	if (!why)
 		why = check_small((uintptr_t)p, &l);
 	if (why) {
-		report("krealloc", p, why, CALLER());
+		report("krealloc", p, why, caller);
 		kheap_unlock(f);
 		return NULL;
 	}
@@ -364,12 +384,12 @@ void *krealloc(void *p, size_t size)
 		kheap_unlock(f);
 		return p;
 	}
-	q = alloc_locked(size, 8, CALLER());
+	q = alloc_locked(size, 8, caller);
 	kheap_unlock(f);
 	if (!q)
 		return NULL;			/* p untouched */
 	memcpy(q, p, MIN(size, l.usable));
-	kfree(p);
+	kheap_free_from(p, caller);
 	return q;
 }
 

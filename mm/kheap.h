@@ -45,7 +45,11 @@
  */
 size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule);
 size_t kheap_meta_size(size_t npages);
-/* The region [base, base + npages pages) must be AOW with page tables present. */
+/*
+ * The region [base, base + npages pages) must be AOW with page tables
+ * present and watched (pagestate_watch); meta (kheap_meta_size bytes)
+ * must be zeroed.
+ */
 void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit);
 
 void *kmalloc(size_t size);
@@ -56,6 +60,16 @@ void *kmalloc_aligned(size_t size, size_t align);
 void kfree(void *p);
 size_t ksize(const void *p);		/* usable size; 0 (and a report) if invalid */
 size_t kheap_max_size(void);		/* the largest size kmalloc may grant */
+
+/*
+ * The same calls for allocator front ends (arch/lib's malloc) that name
+ * their own caller in reports and traces.
+ */
+void *kheap_malloc_from(size_t size, uintptr_t caller);
+void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller);
+void *kheap_realloc_from(void *p, size_t size, uintptr_t caller);
+void kheap_free_from(void *p, uintptr_t caller);
+size_t kheap_size_from(const void *p, uintptr_t caller);
 bool kheap_contains(uintptr_t va);
 
 /* The page-fault path's entry (fault/pagefault.c, arch/host/sim.c). */

@@ -146,7 +146,7 @@ void pagerun_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool oc)
 	npg = (uint32_t)npages;
 	pd = desc;
 	overcommit = oc;
-	memset(pd, 0, pagerun_desc_size(npages));
+	/* desc arrives zeroed (every page FREE): untouched parts cost nothing */
 	memset(head, 0xFF, sizeof(head));
 	memset(tail, 0xFF, sizeof(tail));
 	nonempty[WARM] = nonempty[COLD] = 0;
@@ -226,6 +226,21 @@ static bool reserve(uint32_t i, size_t n, unsigned kind)
 	return true;
 }
 
+/*
+ * Where the platform sees no faults (MMU_EAGER), committed pages are
+ * taken to be written: each frameless one gets its frame now, as its
+ * first write fault would have given it.
+ */
+static void populate(uint32_t i, size_t n)
+{
+	for (size_t j = 0; j < n; j++) {
+		uintptr_t va = pagerun_va(i + (uint32_t)j);
+
+		if (mmu_state(va) != PS_PRESENT)
+			page_set_state(va, PS_PRESENT, pagerun_fault_frame(i + (uint32_t)j), PC_WRITE_FAULT);
+	}
+}
+
 uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 {
 	uint32_t h = find(WARM, n, align), start, hn;
@@ -249,6 +264,8 @@ uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 	if (start + n < h + hn)
 		make_free(start + (uint32_t)n, h + hn - start - (uint32_t)n, cold);
 	mark_used(start, n, kind);
+	if (MMU_EAGER)
+		populate(start, n);
 	return start;
 }
 
@@ -301,6 +318,8 @@ bool pagerun_grow(uint32_t i, size_t n, size_t m)
 	mark_used(r, m - n, PK_LARGE_TAIL);
 	pd[r].npages = 0;		/* a tail page, not a run head */
 	pd[i].npages = (uint32_t)m;
+	if (MMU_EAGER)
+		populate(r, m - n);
 	return true;
 }
 

@@ -68,7 +68,7 @@ struct pagerun_stats {
 	size_t committed_pages, reserved_frames;
 };
 
-/* Bytes of descriptors for npages. */
+/* Bytes of descriptors for npages; pagerun_init wants them zeroed. */
 size_t pagerun_desc_size(size_t npages);
 void pagerun_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit);
 

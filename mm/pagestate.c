@@ -43,6 +43,15 @@ void pagestate_watch(uintptr_t base, size_t npages)
 		counts[mmu_state(base + i * PAGE_SIZE)]++;
 }
 
+void pagestate_watch_uniform(uintptr_t base, size_t npages, unsigned state)
+{
+	watch_base = base;
+	watch_pages = npages;
+	memset(counts, 0, sizeof(counts));
+	counts[state] = npages;
+	KASSERT(!npages || (mmu_state(base) == state && mmu_state(base + (npages - 1) * PAGE_SIZE) == state));
+}
+
 void pagestate_counts(size_t out[PS_COUNT])
 {
 	unsigned long f = irq_save();

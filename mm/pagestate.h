@@ -83,6 +83,8 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
  * its pages in each state, and traces their transitions (mm/trace.h).
  */
 void pagestate_watch(uintptr_t base, size_t npages);
+/* The same for a range the caller knows is all in one state (reads nothing). */
+void pagestate_watch_uniform(uintptr_t base, size_t npages, unsigned state);
 void pagestate_counts(size_t out[PS_COUNT]);
 
 /* The shared read-only zero frame, set up by pagestate_init. */

@@ -13,6 +13,10 @@
  *   unsigned mmu_state(uintptr_t va);   the page's state (mm/pagestate.h),
  *                                       PS_UNUSABLE when no page table
  *   pfn_t mmu_frame(uintptr_t va);      the mapped frame, or PFN_NONE
+ *   MMU_EAGER                           1 where no fault tells the heap a page
+ *                                       was written (a Linux process's own
+ *                                       pages): committed pages turn PRESENT
+ *                                       at once; 0 where faults do
  *
  * (the two MMU reads are inline in the kernel: the fault path uses them).
  *
@@ -37,6 +41,12 @@ void klog(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 /* One whole line, whatever the log level (figures asked for). */
 int kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...);
+/*
+ * After a misuse of the heap (an invalid or double free) has been
+ * reported: the kernel and the test host carry on (the heap is unchanged);
+ * a malloc built on the heap for Linux programs aborts, as C libraries do.
+ */
+void platform_misuse(void);
 /* Write "name+0xoff" (or the bare address) for a code address into buf. */
 void ksym_format(uintptr_t addr, char *buf, size_t len);
 

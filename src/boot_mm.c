@@ -178,6 +178,7 @@ void boot_heap_init(void)
 	vm_convert(region, pages, PS_AOW, PC_BOOT);
 	vm_convert(region + pages * PAGE_SIZE, 1, PS_GUARD, PC_BOOT);
 	map_wired(region + (pages + 1) * PAGE_SIZE, dpages);
+	memset((void *)(region + (pages + 1) * PAGE_SIZE), 0, dpages * PAGE_SIZE);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
 	trace_snapshot("boot");
 	trace_stats();

@@ -11,6 +11,7 @@
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096u
+#define MMU_EAGER  0		/* SIGSEGV-driven faults, as in the kernel */
 
 extern int host_irq_depth;
 

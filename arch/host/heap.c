@@ -36,11 +36,12 @@ void host_heap_init(size_t region_pages, uint32_t frames, bool overcommit)
 
 	sim_frames_init(frames);
 	pagestate_init(frame_alloc());
+	pagestate_watch(region, region_pages);
 	vm_convert(base, 1, PS_GUARD, PC_BOOT);
 	vm_convert(region, region_pages, PS_AOW, PC_BOOT);
 	vm_convert(region + region_pages * PAGE_SIZE, 1, PS_GUARD, PC_BOOT);
 	free(meta);
-	meta = malloc(kheap_meta_size(region_pages));
+	meta = calloc(1, kheap_meta_size(region_pages));
 	kheap_init(region, region_pages, meta, overcommit);
 	scavenge_init(&sc);
 	frame_set_pressure_hook(scavenge_on_pressure);

@@ -9,6 +9,7 @@
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096u
+#define MMU_EAGER  0		/* demand faults tell the heap about writes */
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 

@@ -48,3 +48,14 @@ fuzz: $(HOUT)/fuzz_heap
 	@mkdir -p $(OUT)/fuzz-corpus
 	cp -n tests/fuzz/corpus/* $(OUT)/fuzz-corpus/ 2>/dev/null || true
 	$(HOUT)/fuzz_heap -max_total_time=$(FUZZ_TIME) -max_len=512 $(OUT)/fuzz-corpus
+
+# libkheap.so: the heap as malloc for Linux programs (arch/lib), release
+# build (no KASSERTs), only the malloc family exported.
+LIBSRCS := $(wildcard mm/*.c arch/lib/*.c)
+$(OUT)/libkheap.so: $(LIBSRCS) $(wildcard mm/*.h arch/lib/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  LIB     $@"
+	$(Q)$(CC) -std=gnu11 -O2 -g -fPIC -shared -fvisibility=hidden -DMM_DEBUG=0 \
+		-Wall -Wextra -Werror -I. -Iarch/lib -o $@ $(LIBSRCS) -lpthread -ldl
+.PHONY: lib
+lib: $(OUT)/libkheap.so

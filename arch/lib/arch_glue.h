@@ -1,0 +1,25 @@
+/*
+ * The heap built into libkheap.so, a malloc for Linux programs.  Linux
+ * backs the region's pages itself when they are first written, so no
+ * fault tells the heap about a write: committed pages turn PRESENT at
+ * once (MMU_EAGER) and the scavenger's release is madvise(MADV_DONTNEED).
+ * The "interrupts off" pair is one process-wide recursive lock.
+ */
+#ifndef ARCH_LIB_ARCH_GLUE_H
+#define ARCH_LIB_ARCH_GLUE_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  4096u
+#define MMU_EAGER  1
+
+unsigned long irq_save(void);
+void irq_restore(unsigned long flags);
+unsigned mmu_state(uintptr_t va);
+pfn_t mmu_frame(uintptr_t va);
+
+static inline uint64_t cycles(void) { return __builtin_ia32_rdtsc(); }
+
+#endif

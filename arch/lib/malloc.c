@@ -1,0 +1,228 @@
+/*
+ * libkheap.so: the kernel heap (mm/) as the C library's malloc, for
+ * LD_PRELOAD.  The region is one large MAP_NORESERVE mapping; Linux backs
+ * its pages as they are written, and the scavenger hands free pages back
+ * with MADV_DONTNEED, so the resident size follows the live data.
+ *
+ * Thread-safe through one process-wide lock (every call takes it: simple,
+ * and a contended program serializes on it); fork-safe (the lock is held
+ * across fork and released in both processes).  It sets itself up on the
+ * first call without calling malloc.  A misuse (invalid or double free,
+ * bad realloc pointer) prints one line naming the pointer, what was wrong
+ * and the caller, then aborts.
+ *
+ * Scavenging: after a free, once the freed-bytes counter reaches
+ * KHEAP_THRESHOLD (1 MiB) and more than KHEAP_RETAIN pages of free memory
+ * are resident, a pass gives back all but those.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "arch/lib/lib.h"
+#include "mm/kheap.h"
+#include "mm/frame.h"
+#include "mm/scavenge.h"
+#include "mm/pagestate.h"
+
+#define API __attribute__((visibility("default")))
+#define KHEAP_PAGES	(2u << 20)		/* an 8 GiB region */
+#define KHEAP_THRESHOLD	(1u << 20)
+#define KHEAP_RETAIN	64u			/* pages */
+
+static volatile int ready;
+
+static void *map(size_t bytes)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		panic("cannot map %zu bytes for the heap", bytes);
+	return p;
+}
+
+static void before_fork(void) { irq_save(); }
+static void after_fork_parent(void) { irq_restore(0); }
+static void after_fork_child(void) { lib_lock_reset_in_child(); }
+
+static void setup(void)
+{
+	struct phys_range ram = { 1u << 20, ((uint64_t)KHEAP_PAGES + 256) * PAGE_SIZE, PR_RAM };
+	struct scav_config cfg = { KHEAP_THRESHOLD, 1u << 30, KHEAP_RETAIN };
+	pfn_t max = frame_max_pfn(&ram, 1);
+	uintptr_t region = (uintptr_t)map((size_t)KHEAP_PAGES * PAGE_SIZE);
+
+	lib_mmu_init(region, KHEAP_PAGES, map((size_t)KHEAP_PAGES * sizeof(uint32_t)));
+	frame_init(map(frame_db_size(max)), max, &ram, 1);	/* a frame per page: never short */
+	pagestate_init(frame_alloc());
+	pagestate_watch_uniform(region, KHEAP_PAGES, PS_AOW);	/* the array reads AOW when zero */
+	kheap_init(region, KHEAP_PAGES, map(kheap_meta_size(KHEAP_PAGES)), false);
+	scavenge_init(&cfg);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+static inline void init(void)
+{
+	if (__builtin_expect(ready, 1))
+		return;
+	irq_save();
+	if (!ready) {
+		setup();
+		ready = 1;
+	}
+	irq_restore(0);
+}
+
+/* The paced pass: enough freed since the last one, and enough kept. */
+static void maybe_scavenge(void)
+{
+	if (kheap_freed() >= KHEAP_THRESHOLD)
+		scavenge_tick();
+}
+
+API void *malloc(size_t n)
+{
+	void *p;
+
+	init();
+	if (n > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = kheap_malloc_from(n, CALLER());
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+API void free(void *p)
+{
+	if (!p)
+		return;
+	init();
+	kheap_free_from(p, CALLER());
+	maybe_scavenge();
+}
+
+API void *calloc(size_t n, size_t size)
+{
+	size_t total;
+	void *p;
+
+	init();
+	if (__builtin_mul_overflow(n, size, &total) || total > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = kheap_malloc_from(total, CALLER());
+	if (!p)
+		errno = ENOMEM;
+	else
+		memset(p, 0, total);
+	return p;
+}
+
+API void *realloc(void *p, size_t n)
+{
+	void *q;
+
+	init();
+	if (n > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	q = kheap_realloc_from(p, n, CALLER());
+	if (!q)
+		errno = ENOMEM;		/* p, if any, is untouched */
+	else if (p && q != p)
+		maybe_scavenge();
+	return q;
+}
+
+API void *reallocarray(void *p, size_t n, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(p, total);
+}
+
+static bool pow2(size_t a) { return a && !(a & (a - 1)); }
+
+/* Aligned allocation for every entry point; a is a power of two. */
+static void *aligned(size_t a, size_t n, uintptr_t caller)
+{
+	void *p;
+
+	init();
+	if (n > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	p = a <= 8 ? kheap_malloc_from(n, caller) : kheap_aligned_from(n, a, caller);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+API int posix_memalign(void **out, size_t a, size_t n)
+{
+	void *p;
+
+	if (!pow2(a) || a % sizeof(void *))
+		return EINVAL;
+	p = aligned(a, n, CALLER());
+	if (!p)
+		return ENOMEM;
+	*out = p;
+	return 0;
+}
+
+API void *aligned_alloc(size_t a, size_t n)
+{
+	if (!pow2(a)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(a, n, CALLER());
+}
+
+API void *memalign(size_t a, size_t n)
+{
+	if (!pow2(a)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(a, n, CALLER());
+}
+
+API void *valloc(size_t n)
+{
+	return aligned(PAGE_SIZE, n, CALLER());
+}
+
+API void *pvalloc(size_t n)
+{
+	if (n > PTRDIFF_MAX - PAGE_SIZE) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return aligned(PAGE_SIZE, (n + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1), CALLER());
+}
+
+API size_t malloc_usable_size(void *p)
+{
+	if (!p)
+		return 0;
+	init();
+	return kheap_size_from(p, CALLER());
+}

@@ -1,0 +1,159 @@
+/*
+ * libkheap's platform: the lock, the page-state array, diagnostics on
+ * stderr, and abort on misuse.  Nothing here may call malloc.
+ *
+ * The state array is mmap'd demand-zero memory read with AOW as 0 (the
+ * stored byte is state ^ PS_AOW), so a fresh region is all AOW without
+ * writing a byte of it.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "arch/lib/lib.h"
+#include "mm/pagestate.h"
+#include "mm/trace.h"
+
+static pthread_mutex_t big = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static uintptr_t base;
+static size_t npages;
+static uint32_t *pte;			/* frame << 3 | (state ^ PS_AOW) */
+
+unsigned long irq_save(void)
+{
+	pthread_mutex_lock(&big);
+	return 0;
+}
+
+void irq_restore(unsigned long flags)
+{
+	(void)flags;
+	pthread_mutex_unlock(&big);
+}
+
+/*
+ * In a child after fork: the lock was held across the fork by a thread
+ * that is not this process's; a fresh lock, since nothing else runs here.
+ */
+void lib_lock_reset_in_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+	big = fresh;
+}
+
+void lib_mmu_init(uintptr_t region, size_t pages, uint32_t *entries)
+{
+	base = region;
+	npages = pages;
+	pte = entries;
+}
+
+static uint32_t *entry(uintptr_t va)
+{
+	size_t i = (va - base) / PAGE_SIZE;
+
+	return va >= base && i < npages ? &pte[i] : NULL;
+}
+
+unsigned mmu_state(uintptr_t va)
+{
+	uint32_t *e = entry(va);
+
+	return e ? (*e & 7) ^ PS_AOW : PS_UNUSABLE;
+}
+
+pfn_t mmu_frame(uintptr_t va)
+{
+	uint32_t *e = entry(va);
+
+	return e && pagestate_is_mapped(mmu_state(va)) ? *e >> 3 : PFN_NONE;
+}
+
+void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
+{
+	uint32_t *e = entry(va);
+
+	if (!e)
+		panic("libkheap: page state change outside the region at %#lx", (unsigned long)va);
+	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state))
+		madvise((void *)(va & ~(uintptr_t)(PAGE_SIZE - 1)), PAGE_SIZE, MADV_DONTNEED);
+	*e = (frame != PFN_NONE ? frame << 3 : 0) | (state ^ PS_AOW);
+}
+
+bool mmu_ensure_table(uintptr_t va) { return entry(va) != NULL; }
+
+/* An AOW page is fresh or was given back with MADV_DONTNEED: Linux has it zero. */
+void mmu_zero_page(uintptr_t va) { (void)va; }
+
+/* One line on stderr without stdio's buffers (which may allocate). */
+static void say(const char *prefix, const char *fmt, va_list ap)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s", prefix);
+
+	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(2, line, n) < 0)
+		return;
+}
+
+void klog(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > LOG_WARN)
+		return;
+	va_start(ap, fmt);
+	say("libkheap: ", fmt, ap);
+	va_end(ap);
+}
+
+int kprintf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say("libkheap: ", fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	say("libkheap: fatal: ", fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+/* An invalid or double free was reported: stop, as C libraries do. */
+void platform_misuse(void) { abort(); }
+
+void ksym_format(uintptr_t addr, char *buf, size_t len)
+{
+	Dl_info info;
+	int found = dladdr((void *)addr, &info);
+
+	if (found && info.dli_sname)
+		snprintf(buf, len, "%s+0x%lx", info.dli_sname,
+			 (unsigned long)(addr - (uintptr_t)info.dli_saddr));
+	else if (found && info.dli_fname)
+		snprintf(buf, len, "%#lx (%s)", (unsigned long)addr, info.dli_fname);
+	else
+		snprintf(buf, len, "%#lx", (unsigned long)addr);
+}
+
+void trace_out(const char *line, size_t len)
+{
+	(void)line;
+	(void)len;
+}

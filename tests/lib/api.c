@@ -1,0 +1,143 @@
+/*
+ * The malloc API of libkheap.so, checked from a program run under
+ * LD_PRELOAD (tests/lib/run): C and POSIX semantics, threads, fork, and
+ * the one-line report and abort on misuse.
+ *   api            run the checks; "N passed, N failed"
+ *   api misuse K   commit misuse K (the runner expects an abort)
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int pass, fail;
+
+#define CHECK(c) do { if (c) pass++; else { fail++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #c); } } while (0)
+
+static void *worker(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	void *slot[64] = { 0 };
+	long bad = 0;
+
+	for (int i = 0; i < 200000; i++) {
+		int k = rand_r(&seed) % 64;
+		size_t n = rand_r(&seed) % 3000 + 1;
+
+		if (slot[k]) {
+			if (((unsigned char *)slot[k])[0] != (unsigned char)k)
+				bad++;
+			free(slot[k]);
+		}
+		slot[k] = malloc(n);
+		memset(slot[k], k, n);
+	}
+	for (int k = 0; k < 64; k++)
+		free(slot[k]);
+	return (void *)bad;
+}
+
+static void *fork_while_busy(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {			/* the child must be able to allocate */
+			void *p = malloc(1000);
+			_exit(p ? 0 : 1);
+		}
+		int st;
+		waitpid(pid, &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+__attribute__((noinline)) void misuse(int k);
+__attribute__((noinline)) void misuse(int k)
+{
+	char *p = malloc(100), *q = malloc(5000);
+
+	switch (k) {
+	case 0: free(p); free(p); break;		/* double free */
+	case 1: free(p + 16); break;			/* not the start */
+	case 2: free(q + 4096); break;			/* inside a large block */
+	case 3: free((void *)&k); break;		/* not a heap pointer */
+	case 4: p = realloc(p + 8, 200); break;		/* bad realloc pointer */
+	}
+	printf("misuse %d did not abort\n", k);
+	exit(0);
+}
+
+int main(int argc, char **argv)
+{
+	void *p, *q, *r;
+	pthread_t t[4];
+
+	if (argc == 3 && !strcmp(argv[1], "misuse"))
+		misuse(atoi(argv[2]));
+
+	p = malloc(0);
+	q = malloc(0);
+	CHECK(p && q && p != q);
+	free(p);
+	free(q);
+	free(NULL);
+	errno = 0;
+	CHECK(malloc(SIZE_MAX) == NULL && errno == ENOMEM);
+	errno = 0;
+	CHECK(malloc((size_t)PTRDIFF_MAX + 1) == NULL && errno == ENOMEM);
+	errno = 0;
+	CHECK(calloc(SIZE_MAX / 2, 3) == NULL && errno == ENOMEM);
+	p = calloc(1000, 10);
+	CHECK(p && !memcmp(p, (char[10000]){ 0 }, 10000));
+	free(p);
+	p = malloc(100);
+	memset(p, 0x5A, 100);
+	errno = 0;
+	CHECK(realloc(p, SIZE_MAX / 2) == NULL && errno == ENOMEM);
+	CHECK(((unsigned char *)p)[99] == 0x5A);		/* the block survives */
+	errno = 0;
+	CHECK(reallocarray(p, SIZE_MAX / 2, 4) == NULL && errno == ENOMEM);
+	p = realloc(p, 10000);
+	CHECK(p && ((unsigned char *)p)[99] == 0x5A && malloc_usable_size(p) >= 10000);
+	free(p);
+	CHECK(malloc_usable_size(NULL) == 0);
+	for (size_t a = 8; a <= 1 << 20; a *= 2) {
+		p = NULL;
+		CHECK(posix_memalign(&p, a, 100) == 0 && (uintptr_t)p % a == 0);
+		free(p);
+	}
+	CHECK(posix_memalign(&p, 24, 100) == EINVAL);
+	CHECK(posix_memalign(&p, 4, 100) == EINVAL);
+	errno = 0;
+	CHECK(aligned_alloc(3, 64) == NULL && errno == EINVAL);
+	p = aligned_alloc(64, 64);
+	q = memalign(4096, 10);
+	r = valloc(10);
+	CHECK(p && (uintptr_t)p % 64 == 0 && q && (uintptr_t)q % 4096 == 0 && r && (uintptr_t)r % 4096 == 0);
+	free(p);
+	free(q);
+	free(r);
+	p = pvalloc(10);
+	CHECK(p && (uintptr_t)p % 4096 == 0 && malloc_usable_size(p) >= 4096);
+	free(p);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, i == 3 ? fork_while_busy : worker, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < 4; i++) {
+		void *bad;
+
+		pthread_join(t[i], &bad);
+		CHECK(bad == NULL);
+	}
+	printf("%d passed, %d failed\n", pass, fail);
+	return fail != 0;
+}
