@@ -30,7 +30,7 @@ KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests
 	tests/ktest.c $(wildcard arch/x86/*.S)
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test bench trace stress test-programs debug deps clean
+.PHONY: all run test host-test bench bench-host trace stress test-programs debug deps clean
 all: $(OUT)/kernel.elf $(OUT)/kernel.iso
 
 Q := @
@@ -91,6 +91,10 @@ test-programs: deps build/libkheap.so
 # make stress: every workload under the balloon, Bochs and QEMU; one table.
 stress: deps all
 	scripts/stress-matrix
+
+# Host benchmarks: kheap (libkheap.so) against glibc, jemalloc and mimalloc.
+bench-host: deps build/libkheap.so
+	scripts/bench-host
 
 bench: deps all
 	scripts/bench

@@ -90,11 +90,12 @@ int main(int argc, char **argv)
 	long steps = quick(argc, argv) ? 500000 : 4000000;
 
 	for (long i = 0; i < steps; i++) {
-		unsigned s = rnd() % SLOTS;
+		unsigned s = rnd() % SLOTS, bound;
 
 		if (blk[s])
 			put(blk[s], len[s]);
-		len[s] = 1 + rnd() % (16u << (rnd() % 11));	/* 1..16384 */
+		bound = 16u << (rnd() % 11);	/* 16..16384, each as likely */
+		len[s] = 1 + rnd() % bound;
 		blk[s] = get(len[s]);
 	}
 	for (unsigned s = 0; s < SLOTS; s++)

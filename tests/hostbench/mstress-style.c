@@ -88,9 +88,12 @@ static size_t len[PEAK];
 
 static size_t grow_size(void)
 {
+	unsigned bound;
+
 	if (rnd() % 64 == 0)
 		return 4096 + rnd() % (256 << 10);
-	return 8 + rnd() % (32u << (rnd() % 6));	/* 8..1031, mostly small */
+	bound = 32u << (rnd() % 6);	/* 32..1024, each as likely */
+	return 8 + rnd() % bound;		/* so mostly small */
 }
 
 /* realloc block k to about half or 1.5 times its size; write the new tail */
