@@ -44,16 +44,7 @@ static void *alloc_mixed(size_t n)
 			sum += p[0] + p[n - 1];	/* must read back zero */
 	} else if (posix_memalign((void **)&p, (size_t)16 << (rnd() % 5), n))
 		p = NULL;
-	if (!p) {
-		perror("calloc/posix_memalign");
-		exit(1);
-	}
-	memset(p, (int)(n * 7 + 1), n);
-	nops++;
-	live += n;
-	if (live > peak)
-		peak = live;
-	return p;
+	return track(p, n, "calloc/posix_memalign");
 }
 
 int main(int argc, char **argv)

@@ -15,12 +15,11 @@
 static unsigned long nops, live, peak;
 static uint64_t sum;
 
-static void *get(size_t n)
+/* Take a fresh block of n bytes into the figures: write all of it. */
+static void *track(void *p, size_t n, const char *what)
 {
-	unsigned char *p = malloc(n);
-
 	if (!p) {
-		perror("malloc");
+		perror(what);
 		exit(1);
 	}
 	memset(p, (int)(n * 7 + 1), n);
@@ -29,6 +28,11 @@ static void *get(size_t n)
 	if (live > peak)
 		peak = live;
 	return p;
+}
+
+static void *get(size_t n)
+{
+	return track(malloc(n), n, "malloc");
 }
 
 static void put(void *p, size_t n)
