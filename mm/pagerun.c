@@ -6,7 +6,9 @@
  *     n > 1) has PG_TAIL and npages = n; pages between have flags 0;
  *   - no two free runs touch (freeing coalesces);
  *   - each free run is on exactly one list: set = its PG_COLD flag,
- *     bucket = floor(log2 n); a COLD run has no PRESENT page;
+ *     bucket = floor(log2 n);
+ *   - a free run has no PRESENT page outside its span [lo, hi); a COLD
+ *     run's span is empty, a WARM run's is not;
  *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages;
  *   - reserved == committed pages holding a reservation that have no frame.
  */
@@ -78,31 +80,66 @@ static void list_remove(uint32_t i)
 		nonempty[set] &= ~(1u << b);
 }
 
-/* Describe [i, i+n) as one free run and list it.  Interior pages are FREE already. */
-static void make_free(uint32_t i, uint32_t n, bool cold)
+/* --- spans: where in a free run PRESENT pages may be ---------------- */
+
+static const struct pr_span no_span = { 0, 0 };
+
+static bool span_empty(struct pr_span s) { return s.lo >= s.hi; }
+
+/* The smallest span covering a and b shifted right by off. */
+static struct pr_span span_join(struct pr_span a, struct pr_span b, uint32_t off)
+{
+	if (span_empty(b))
+		return a;
+	b.lo += off;
+	b.hi += off;
+	if (span_empty(a))
+		return b;
+	return (struct pr_span){ MIN(a.lo, b.lo), MAX(a.hi, b.hi) };
+}
+
+/* The part of s inside [off, off + n), relative to off. */
+static struct pr_span span_cut(struct pr_span s, uint32_t off, uint32_t n)
+{
+	uint32_t lo = MAX(s.lo, off), hi = MIN(s.hi, off + n);
+
+	return lo < hi ? (struct pr_span){ lo - off, hi - off } : no_span;
+}
+
+struct pr_span pagerun_span(uint32_t h)
+{
+	uint32_t n = pd[h].npages;
+
+	if (pd[h].flags & PG_COLD)
+		return no_span;
+	if (n == 1)
+		return (struct pr_span){ 0, 1 };
+	return (struct pr_span){ pd[h + n - 1].u.link.next, pd[h + n - 1].u.link.prev };
+}
+
+/* Describe [i, i+n) as one free run with span s and list it.  Interior pages are FREE already. */
+static void make_free(uint32_t i, uint32_t n, struct pr_span s)
 {
 	pd[i].kind = PK_FREE;
-	pd[i].flags = cold ? PG_COLD : 0;
+	pd[i].flags = span_empty(s) ? PG_COLD : 0;
 	pd[i].npages = n;
 	if (n > 1) {
 		pd[i + n - 1].kind = PK_FREE;
 		pd[i + n - 1].flags = PG_TAIL;
 		pd[i + n - 1].npages = n;
-		pd[i + n - 1].u.link.next = 0;		/* scan offset */
+		pd[i + n - 1].u.link.next = span_empty(s) ? 0 : s.lo;
+		pd[i + n - 1].u.link.prev = span_empty(s) ? 0 : s.hi;
 	}
 	list_push(i);
 }
 
-uint32_t pagerun_scan_offset(uint32_t h)
+void pagerun_span_start(uint32_t h, uint32_t lo)
 {
-	return pd[h].npages > 1 ? pd[h + pd[h].npages - 1].u.link.next : 0;
-}
+	struct pr_span s = pagerun_span(h);
 
-void pagerun_set_scan_offset(uint32_t h, uint32_t off)
-{
-	KASSERT(pd[h].kind == PK_FREE && off < pd[h].npages);
+	KASSERT(pd[h].kind == PK_FREE && lo >= s.lo && lo < s.hi);
 	if (pd[h].npages > 1)
-		pd[h + pd[h].npages - 1].u.link.next = off;
+		pd[h + pd[h].npages - 1].u.link.next = lo;
 }
 
 /* Clear a free run's head/tail marks so it can become the inside of another. */
@@ -116,14 +153,14 @@ static void unmark(uint32_t i)
 	pd[i + n - 1].npages = 0;
 }
 
-/* Insert [i, i+n) (all pages already FREE) as a run, merging neighbours. */
-static void insert_free(uint32_t i, uint32_t n, bool cold)
+/* Insert [i, i+n) (all pages already FREE, span s) as a run, merging neighbours. */
+static void insert_free(uint32_t i, uint32_t n, struct pr_span s)
 {
 	if (i > 0 && pd[i - 1].kind == PK_FREE) {
 		uint32_t ln = pd[i - 1].npages, l = i - ln;
 
 		KASSERT(pd[l].kind == PK_FREE && pd[l].npages == ln && !(pd[l].flags & PG_TAIL));
-		cold = cold && (pd[l].flags & PG_COLD);
+		s = span_join(pagerun_span(l), s, ln);
 		list_remove(l);
 		unmark(l);
 		i = l;
@@ -132,12 +169,12 @@ static void insert_free(uint32_t i, uint32_t n, bool cold)
 	if (i + n < npg && pd[i + n].kind == PK_FREE) {
 		uint32_t r = i + n, rn = pd[r].npages;
 
-		cold = cold && (pd[r].flags & PG_COLD);
+		s = span_join(s, pagerun_span(r), n);
 		list_remove(r);
 		unmark(r);
 		n += rn;
 	}
-	make_free(i, n, cold);
+	make_free(i, n, s);
 }
 
 void pagerun_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool oc)
@@ -153,7 +190,7 @@ void pagerun_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool oc)
 	nfree_pages = npages;
 	ncommitted = nreserved = nfree_present = 0;
 	if (npages)
-		make_free(0, npg, true);
+		make_free(0, npg, no_span);
 }
 
 /* --- allocation ------------------------------------------------------ */
@@ -190,14 +227,20 @@ static uint32_t find(int set, size_t n, size_t align)
 	return PR_NONE;
 }
 
-/* Pages in [i, i+n) without a frame: the reservations they need. */
-static size_t frameless(uint32_t i, size_t n)
+/* PRESENT pages in [i + s.lo, i + s.hi). */
+static size_t present_in(uint32_t i, struct pr_span s)
 {
 	size_t k = 0;
 
-	for (size_t j = 0; j < n; j++)
-		k += mmu_state(pagerun_va(i + (uint32_t)j)) != PS_PRESENT;
+	for (uint32_t j = s.lo; j < s.hi; j++)
+		k += mmu_state(pagerun_va(i + j)) == PS_PRESENT;
 	return k;
+}
+
+/* Pages in [i, i+n) without a frame: the reservations they need. */
+static size_t frameless(uint32_t i, size_t n)
+{
+	return n - present_in(i, (struct pr_span){ 0, (uint32_t)n });
 }
 
 /* Mark [i, i+n) as allocated pages of kind. */
@@ -211,10 +254,13 @@ static void mark_used(uint32_t i, size_t n, unsigned kind)
 	pd[i].npages = (uint32_t)n;
 }
 
-/* Promise frames for the frameless pages of [i, i+n) if kind needs it. */
-static bool reserve(uint32_t i, size_t n, unsigned kind)
+/*
+ * Promise frames for the frameless pages of [i, i+n) if kind needs it;
+ * s is where in [i, i+n) PRESENT pages may be.
+ */
+static bool reserve(uint32_t i, size_t n, struct pr_span s, unsigned kind)
 {
-	size_t none = frameless(i, n);
+	size_t none = n - present_in(i, s);
 	size_t need = holds_reservation(kind) ? none : 0;
 
 	if (need && !frame_reserve((uint32_t)need))
@@ -244,7 +290,7 @@ static void populate(uint32_t i, size_t n)
 uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 {
 	uint32_t h = find(WARM, n, align), start, hn;
-	bool cold;
+	struct pr_span s;
 
 	KASSERT(n > 0 && align && !(align & (align - 1)));
 	KASSERT(kind == PK_LARGE || (n == 1 && (kind == PK_SLAB || kind == PK_META)));
@@ -254,15 +300,16 @@ uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 		return PR_NONE;
 	start = align_up(h, align);
 	hn = pd[h].npages;
-	cold = pd[h].flags & PG_COLD;
-	if (!reserve(start, n, kind))
+	s = pagerun_span(h);
+	if (!reserve(start, n, span_cut(s, start - h, (uint32_t)n), kind))
 		return PR_NONE;
 	list_remove(h);
 	unmark(h);
 	if (start > h)
-		make_free(h, start - h, cold);
+		make_free(h, start - h, span_cut(s, 0, start - h));
 	if (start + n < h + hn)
-		make_free(start + (uint32_t)n, h + hn - start - (uint32_t)n, cold);
+		make_free(start + (uint32_t)n, h + hn - start - (uint32_t)n,
+			  span_cut(s, start + (uint32_t)n - h, h + hn - start - (uint32_t)n));
 	mark_used(start, n, kind);
 	if (MMU_EAGER)
 		populate(start, n);
@@ -296,30 +343,30 @@ void pagerun_free(uint32_t i, size_t n)
 		pd[i + j].flags = 0;
 		pd[i + j].npages = 0;
 	}
-	insert_free(i, (uint32_t)n, cold);
+	insert_free(i, (uint32_t)n, cold ? no_span : (struct pr_span){ 0, (uint32_t)n });
 }
 
 bool pagerun_grow(uint32_t i, size_t n, size_t m)
 {
-	uint32_t r = i + (uint32_t)n, rn;
-	bool cold;
+	uint32_t r = i + (uint32_t)n, rn, k = (uint32_t)(m - n);
+	struct pr_span s;
 
 	KASSERT(pd[i].kind == PK_LARGE && pd[i].npages == n && m > n);
 	if (r >= npg || pd[r].kind != PK_FREE || pd[r].npages < m - n)
 		return false;
 	rn = pd[r].npages;
-	cold = pd[r].flags & PG_COLD;
-	if (!reserve(r, m - n, PK_LARGE))
+	s = pagerun_span(r);
+	if (!reserve(r, k, span_cut(s, 0, k), PK_LARGE))
 		return false;
 	list_remove(r);
 	unmark(r);
-	if (rn > m - n)
-		make_free(i + (uint32_t)m, rn - (uint32_t)(m - n), cold);
-	mark_used(r, m - n, PK_LARGE_TAIL);
+	if (rn > k)
+		make_free(i + (uint32_t)m, rn - k, span_cut(s, k, rn - k));
+	mark_used(r, k, PK_LARGE_TAIL);
 	pd[r].npages = 0;		/* a tail page, not a run head */
 	pd[i].npages = (uint32_t)m;
 	if (MMU_EAGER)
-		populate(r, m - n);
+		populate(r, k);
 	return true;
 }
 
@@ -362,8 +409,7 @@ void pagerun_mark_cold(uint32_t h)
 {
 	KASSERT(pd[h].kind == PK_FREE && !(pd[h].flags & (PG_TAIL | PG_COLD)));
 	list_remove(h);
-	pd[h].flags |= PG_COLD;
-	list_push(h);
+	make_free(h, pd[h].npages, no_span);
 }
 
 void pagerun_stats(struct pagerun_stats *st)
@@ -396,6 +442,7 @@ static bool bad(uint32_t i, const char *what)
 static bool check_free_run(uint32_t i, uint32_t *listed)
 {
 	uint32_t n = pd[i].npages;
+	struct pr_span s;
 
 	if (pd[i].flags & PG_TAIL || n == 0 || i + n > npg)
 		return bad(i, "free run head with a bad length or a tail mark");
@@ -407,13 +454,12 @@ static bool check_free_run(uint32_t i, uint32_t *listed)
 			return bad(j, "inside of a free run is not plain FREE");
 	if ((i > 0 && pd[i - 1].kind == PK_FREE) || (i + n < npg && pd[i + n].kind == PK_FREE))
 		return bad(i, "free run touches another free run (not coalesced)");
-	if (pd[i].flags & PG_COLD)
-		for (uint32_t j = i; j < i + n; j++)
-			if (mmu_state(pagerun_va(j)) == PS_PRESENT)
-				return bad(j, "PRESENT page inside a cold free run");
-	for (uint32_t j = i; j < i + pagerun_scan_offset(i); j++)
-		if (mmu_state(pagerun_va(j)) == PS_PRESENT)
-			return bad(j, "PRESENT page before a free run's scan offset");
+	s = pagerun_span(i);
+	if (!(pd[i].flags & PG_COLD) && (span_empty(s) || s.hi > n))
+		return bad(i, "warm free run with an empty or overlong span");
+	if (present_in(i, span_cut((struct pr_span){ 0, s.lo }, 0, n)) ||
+	    present_in(i, span_cut((struct pr_span){ s.hi, n }, 0, n)))
+		return bad(i, "PRESENT page outside its free run's span");
 	(*listed)++;
 	return true;
 }

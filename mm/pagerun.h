@@ -43,7 +43,7 @@ enum page_kind {
 };
 
 #define PG_TAIL  0x01		/* free run: the run's last page (n > 1); its
-				   u.link.next holds the run's scan offset */
+				   u.link holds the run's span */
 #define PG_COLD  0x02		/* free run head: on a cold list */
 
 struct slab;
@@ -107,11 +107,16 @@ void pagerun_stats(struct pagerun_stats *st);
 void pagerun_walk_warm(bool (*fn)(uint32_t head, uint32_t n, void *arg), void *arg);
 void pagerun_mark_cold(uint32_t head);
 /*
- * Where a pass that stopped inside a warm run left off: the pages before
- * it hold no frame.  Any change to the run (split, merge) resets it to 0.
+ * A free run's span: the pages [head + lo, head + hi) outside which it has
+ * no PRESENT page.  Freeing a run makes the run its span; merging joins
+ * spans, splitting cuts them, so a small warm run merged into a vast cold
+ * one keeps a small span and the scavenger visits only that.  Cold runs
+ * have an empty span.  pagerun_span_start moves lo up, past pages a
+ * stopped pass has released (lo must stay below hi).
  */
-uint32_t pagerun_scan_offset(uint32_t head);
-void pagerun_set_scan_offset(uint32_t head, uint32_t off);
+struct pr_span { uint32_t lo, hi; };
+struct pr_span pagerun_span(uint32_t head);
+void pagerun_span_start(uint32_t head, uint32_t lo);
 
 /* Check every structure; logs the first problem and returns false. */
 bool pagerun_check(void);

@@ -41,9 +41,11 @@ struct pass {
 static bool release_run(uint32_t head, uint32_t n, void *arg)
 {
 	struct pass *p = arg;
+	struct pr_span s = pagerun_span(head);
 	uint32_t j;
 
-	for (j = pagerun_scan_offset(head); j < n && p->released < p->want && p->visited < p->visit_limit; j++) {
+	(void)n;
+	for (j = s.lo; j < s.hi && p->released < p->want && p->visited < p->visit_limit; j++) {
 		uintptr_t va = pagerun_va(head + j);
 		unsigned st = mmu_state(va);
 
@@ -60,10 +62,10 @@ static bool release_run(uint32_t head, uint32_t n, void *arg)
 			stats.zero_dropped++;
 		}
 	}
-	if (j == n)
+	if (j == s.hi)
 		pagerun_mark_cold(head);
 	else
-		pagerun_set_scan_offset(head, j);	/* the next pass starts here */
+		pagerun_span_start(head, j);	/* the next pass starts here */
 	return p->released < p->want && p->visited < p->visit_limit;
 }
 
@@ -164,14 +166,15 @@ void scavenge_on_pressure(bool failed)
 
 void scavenge_tick(void)
 {
-	size_t resident;
+	size_t resident, retain;
 
 	if (kheap_locked())		/* interrupts are off while it is held: never */
 		return;
 	resident = pagerun_free_present();
-	if (!cfg.bg_pages_per_tick || resident <= cfg.bg_retain_pages)
+	retain = MAX(cfg.bg_retain_pages, kheap_live_bytes() / PAGE_SIZE * cfg.bg_retain_live_pct / 100);
+	if (!cfg.bg_pages_per_tick || resident <= retain)
 		return;
-	run_pass(MIN(cfg.bg_pages_per_tick, resident - cfg.bg_retain_pages),
+	run_pass(MIN(cfg.bg_pages_per_tick, resident - retain),
 		 4 * cfg.bg_pages_per_tick, SCAV_BACKGROUND);
 }
 

@@ -19,7 +19,9 @@
  *    runs at once;
  *  - explicit: kheap_scavenge(limit);
  *  - background: up to a budget of pages a tick, while the heap holds more
- *    free-but-resident pages than a target.
+ *    free-but-resident pages than a target (a floor, or a share of the
+ *    live bytes when that is more: a cushion that grows with the heap's
+ *    use, so a steady churn reuses resident pages instead of refaulting).
  * Every pass resets the counter, so pressure does not run it again until
  * something new is freed (hysteresis).
  *
@@ -41,7 +43,8 @@ enum scav_trigger {
 struct scav_config {
 	size_t threshold_bytes;		/* freed bytes before pressure may run a pass */
 	size_t bg_pages_per_tick;	/* 0: no background passes */
-	size_t bg_retain_pages;		/* background leaves this many free pages resident */
+	size_t bg_retain_pages;		/* background leaves this many free pages resident, */
+	size_t bg_retain_live_pct;	/* or this percent of the live bytes' pages if more */
 };
 
 struct scav_stats {

@@ -26,7 +26,7 @@ static bool on_fault(uintptr_t va, bool write)
 
 void host_heap_init(size_t region_pages, uint32_t frames, bool overcommit)
 {
-	struct scav_config sc = { 256 * 1024, 0, 256 };
+	struct scav_config sc = { .threshold_bytes = 256 * 1024, .bg_retain_pages = 256 };
 	uintptr_t base;
 
 	if (sim_base())

@@ -12,8 +12,13 @@
  * and the caller, then aborts.
  *
  * Scavenging: after a free, once the freed-bytes counter reaches
- * KHEAP_THRESHOLD (1 MiB) and more than KHEAP_RETAIN pages of free memory
- * are resident, a pass gives back all but those.
+ * KHEAP_THRESHOLD (256 KiB) or an eighth of the live bytes, whichever is
+ * more, a pass gives back the free pages beyond a cushion: KHEAP_RETAIN
+ * pages, or a percentage of the live bytes (25%, or the environment's
+ * KHEAP_RETAIN=percent) when that is more.  The cushion is what a steady
+ * churn reuses without refaulting; a heap that empties keeps 256 KiB.
+ *
+ * KHEAP_STATS=1 prints the heap's figures on stderr at exit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,8 +37,9 @@
 
 #define API __attribute__((visibility("default")))
 #define KHEAP_PAGES	(2u << 20)		/* an 8 GiB region */
-#define KHEAP_THRESHOLD	(1u << 20)
+#define KHEAP_THRESHOLD	(256u << 10)		/* or an eighth of the live bytes */
 #define KHEAP_RETAIN	64u			/* pages */
+#define KHEAP_RETAIN_PCT 25u			/* of the live bytes; KHEAP_RETAIN= */
 
 static volatile int ready;
 
@@ -51,10 +57,38 @@ static void before_fork(void) { irq_save(); }
 static void after_fork_parent(void) { irq_restore(0); }
 static void after_fork_child(void) { lib_lock_reset_in_child(); }
 
+/* A percentage from the environment (0-10000), or def; a bad one is said and ignored. */
+static size_t env_percent(const char *name, size_t def)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v)
+		return def;
+	n = strtoul(v, &end, 10);
+	if (end == v || *end || n > 10000) {
+		klog(LOG_WARN, "%s='%s' is not a percentage 0-10000: using %zu", name, v, def);
+		return def;
+	}
+	return n;
+}
+
+/* KHEAP_STATS=1: the heap's and the scavenger's figures on stderr at exit. */
+static void print_stats(void)
+{
+	kheap_print_stats();
+}
+
 static void setup(void)
 {
 	struct phys_range ram = { 1u << 20, ((uint64_t)KHEAP_PAGES + 256) * PAGE_SIZE, PR_RAM };
-	struct scav_config cfg = { KHEAP_THRESHOLD, 1u << 30, KHEAP_RETAIN };
+	struct scav_config cfg = {
+		.threshold_bytes = KHEAP_THRESHOLD,
+		.bg_pages_per_tick = 1u << 30,
+		.bg_retain_pages = KHEAP_RETAIN,
+		.bg_retain_live_pct = KHEAP_RETAIN_PCT,
+	};
 	pfn_t max = frame_max_pfn(&ram, 1);
 	uintptr_t region = (uintptr_t)map((size_t)KHEAP_PAGES * PAGE_SIZE);
 
@@ -63,8 +97,11 @@ static void setup(void)
 	pagestate_init(frame_alloc());
 	pagestate_watch_uniform(region, KHEAP_PAGES, PS_AOW);	/* the array reads AOW when zero */
 	kheap_init(region, KHEAP_PAGES, map(kheap_meta_size(KHEAP_PAGES)), false);
+	cfg.bg_retain_live_pct = env_percent("KHEAP_RETAIN", KHEAP_RETAIN_PCT);
 	scavenge_init(&cfg);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	if (getenv("KHEAP_STATS"))
+		atexit(print_stats);
 }
 
 static inline void init(void)
@@ -82,7 +119,7 @@ static inline void init(void)
 /* The paced pass: enough freed since the last one, and enough kept. */
 static void maybe_scavenge(void)
 {
-	if (kheap_freed() >= KHEAP_THRESHOLD)
+	if (kheap_freed() >= MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 8))
 		scavenge_tick();
 }
 

@@ -5,6 +5,12 @@
  * The state array is mmap'd demand-zero memory read with AOW as 0 (the
  * stored byte is state ^ PS_AOW), so a fresh region is all AOW without
  * writing a byte of it.
+ *
+ * Pages given back are collected into one range of adjacent pages and
+ * handed to madvise(MADV_DONTNEED) in one call: when a page outside the
+ * range is given back, when a page inside it is mapped again, and before
+ * the lock is let go, so no caller ever sees a page whose release is
+ * still pending.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -22,16 +28,39 @@ static pthread_mutex_t big = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static uintptr_t base;
 static size_t npages;
 static uint32_t *pte;			/* frame << 3 | (state ^ PS_AOW) */
+static uintptr_t drop_lo, drop_hi;	/* pages released, madvise pending */
+
+static void drop_flush(void)
+{
+	if (drop_lo == drop_hi)
+		return;
+	madvise((void *)drop_lo, drop_hi - drop_lo, MADV_DONTNEED);
+	drop_lo = drop_hi = 0;
+}
+
+static void drop_add(uintptr_t va)
+{
+	if (va != drop_hi) {
+		drop_flush();
+		drop_lo = va;
+	}
+	drop_hi = va + PAGE_SIZE;
+}
+
+static unsigned held;			/* lock depth of the owner */
 
 unsigned long irq_save(void)
 {
 	pthread_mutex_lock(&big);
+	held++;
 	return 0;
 }
 
 void irq_restore(unsigned long flags)
 {
 	(void)flags;
+	if (--held == 0)
+		drop_flush();
 	pthread_mutex_unlock(&big);
 }
 
@@ -44,6 +73,7 @@ void lib_lock_reset_in_child(void)
 	pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 
 	big = fresh;
+	held = 0;
 }
 
 void lib_mmu_init(uintptr_t region, size_t pages, uint32_t *entries)
@@ -80,8 +110,11 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 
 	if (!e)
 		panic("libkheap: page state change outside the region at %#lx", (unsigned long)va);
+	va &= ~(uintptr_t)(PAGE_SIZE - 1);
 	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state))
-		madvise((void *)(va & ~(uintptr_t)(PAGE_SIZE - 1)), PAGE_SIZE, MADV_DONTNEED);
+		drop_add(va);
+	else if (va >= drop_lo && va < drop_hi)
+		drop_flush();
 	*e = (frame != PFN_NONE ? frame << 3 : 0) | (state ^ PS_AOW);
 }
 

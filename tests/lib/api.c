@@ -61,6 +61,55 @@ static void *fork_while_busy(void *arg)
 	return NULL;
 }
 
+/* The process's resident set, in bytes. */
+static size_t rss(void)
+{
+	char line[256];
+	size_t kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = strtoul(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb * 1024;
+}
+
+/*
+ * RSS follows the live data: 64 MiB written in blocks of mixed sizes,
+ * then every other block freed, then the rest.  After each step the
+ * resident set may exceed what is live by the cushion the library keeps
+ * (a quarter of the live bytes, or 256 KiB), one threshold of not yet
+ * scavenged frees (an eighth of the live bytes, or 256 KiB) and 4 MiB of
+ * metadata and slack.
+ */
+#define RSS_BLOCKS 2048
+static void check_rss_follows_live(void)
+{
+	static void *b[RSS_BLOCKS];
+	size_t n[RSS_BLOCKS], live = 0, base;
+
+	base = rss();
+	for (int i = 0; i < RSS_BLOCKS; i++) {
+		n[i] = (size_t)(i % 7 + 1) * 8192 - 1000 * (i % 3);
+		b[i] = malloc(n[i]);
+		memset(b[i], 1, n[i]);
+		live += n[i];
+	}
+	CHECK(rss() >= base + live - live / 64);
+	for (int i = 0; i < RSS_BLOCKS; i += 2) {
+		free(b[i]);
+		live -= n[i];
+	}
+	printf("rss: %zu KiB above the start with %zu KiB live\n", (rss() - base) >> 10, live >> 10);
+	CHECK(rss() <= base + live + live / 4 + live / 8 + (4u << 20));
+	for (int i = 1; i < RSS_BLOCKS; i += 2)
+		free(b[i]);
+	printf("rss: %zu KiB above the start with nothing live\n", (rss() - base) >> 10);
+	CHECK(rss() <= base + (4u << 20));
+}
+
 __attribute__((noinline)) void misuse(int k);
 __attribute__((noinline)) void misuse(int k)
 {
@@ -130,6 +179,7 @@ int main(int argc, char **argv)
 	p = pvalloc(10);
 	CHECK(p && (uintptr_t)p % 4096 == 0 && malloc_usable_size(p) >= 4096);
 	free(p);
+	check_rss_follows_live();
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, i == 3 ? fork_while_busy : worker, (void *)(uintptr_t)(i + 1));
 	for (int i = 0; i < 4; i++) {

@@ -289,3 +289,43 @@ TEST(scav_background_ticks_release_down_to_the_target)
 	CHECK(s1.pages_released == s0.pages_released + 48);
 	CHECK(kheap_check());
 }
+
+/*
+ * A warm run freed next to a long cold one keeps its own span: a paced
+ * pass whose visit budget is far smaller than the merged run still finds
+ * and releases the warm pages, wherever in the run they are.
+ */
+TEST(scav_pass_visits_only_the_warm_span_of_a_merged_run)
+{
+	struct scav_config cfg, saved;
+	struct kheap_stats st;
+	unsigned long irq;
+	void *cold, *warm, *fence;
+
+	ktest_heap_setup();
+	cold = kmalloc(64 * PAGE_SIZE);
+	warm = kmalloc(4 * PAGE_SIZE);
+	fence = kmalloc(PAGE_SIZE);
+	CHECK(cold && warm && fence);
+	CHECKF((uintptr_t)warm == (uintptr_t)cold + 64 * PAGE_SIZE, "blocks not adjacent: %p %p", cold, warm);
+	memset(cold, 1, 64 * PAGE_SIZE);
+	memset(warm, 2, 4 * PAGE_SIZE);
+	kfree(cold);
+	kheap_scavenge(SIZE_MAX);		/* the 64 pages go cold */
+	kfree(warm);				/* merges after them: 68 pages, 4 resident */
+	kheap_stats(&st);
+	CHECKF(st.free_resident == 4, "%zu resident free pages, expected the 4 just freed", st.free_resident);
+	scavenge_get_config(&saved);
+	cfg = saved;
+	cfg.bg_pages_per_tick = 4;		/* a tick visits at most 16 pages */
+	cfg.bg_retain_pages = 0;
+	irq = irq_save();
+	scavenge_set_config(&cfg);
+	scavenge_tick();
+	scavenge_set_config(&saved);
+	irq_restore(irq);
+	kheap_stats(&st);
+	CHECKF(st.free_resident == 0, "%zu resident free pages left after one tick", st.free_resident);
+	kfree(fence);
+	CHECK(kheap_check());
+}
