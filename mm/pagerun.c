@@ -293,7 +293,7 @@ uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 	struct pr_span s;
 
 	KASSERT(n > 0 && align && !(align & (align - 1)));
-	KASSERT(kind == PK_LARGE || (n == 1 && (kind == PK_SLAB || kind == PK_META)));
+	KASSERT(kind == PK_LARGE || kind == PK_SLAB || (n == 1 && kind == PK_META));
 	if (h == PR_NONE)
 		h = find(COLD, n, align);
 	if (h == PR_NONE)
@@ -493,9 +493,15 @@ bool pagerun_check(void)
 					return bad(j, "large allocation page is not LARGE_TAIL");
 			break;
 		case PK_SLAB:
+			if (n == 0 || i + n > npg)
+				return bad(i, "slab with a bad length");
+			for (uint32_t j = i + 1; j < i + n; j++)
+				if (pd[j].kind != PK_SLAB || pd[j].npages)
+					return bad(j, "later page of a slab is not a plain SLAB page");
+			break;
 		case PK_META:
 			if (n != 1)
-				return bad(i, "slab or metadata page with a length other than 1");
+				return bad(i, "metadata page with a length other than 1");
 			break;
 		default:
 			return bad(i, "page descriptor of an unknown kind or a stray LARGE_TAIL");

@@ -38,7 +38,7 @@ enum page_kind {
 	PK_FREE = 0,
 	PK_LARGE,		/* first page of a large allocation */
 	PK_LARGE_TAIL,		/* other pages of a large allocation */
-	PK_SLAB,		/* a page of small objects (mm/slab.c) */
+	PK_SLAB,		/* a page of a slab (mm/slab.c); npages on the first */
 	PK_META,		/* heap metadata (slab descriptors) */
 };
 
@@ -74,7 +74,7 @@ void pagerun_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overc
 
 /*
  * Allocate npages aligned to align_pages (a power of two) and commit them
- * as `kind` (LARGE runs; SLAB and META single pages); returns the first
+ * as `kind` (LARGE and SLAB runs; META single pages); returns the first
  * page's index, or PR_NONE when no run fits or the frames cannot be
  * promised.  Metadata pages hold reservations even under overcommit, so a
  * fault on them (taken inside kmalloc) never needs the scavenger.

@@ -1,14 +1,16 @@
 /*
  * Size-class slabs (design in mm/slab.h).  Invariants, checked by
  * slab_check: a slab's nfree equals the set bits of its bitmap; a slab is
- * on its class's partial list iff nfree > 0 (both directions checked); each slab page's descriptor
- * points at its slab; the kept empty slab, if any, is on the list with
- * nfree == nobj.
+ * on its class's partial list iff nfree > 0 (both directions checked);
+ * each of a slab's pages has a descriptor pointing at the slab, the first
+ * one holding the page count; the kept empty slab, if any, is on the list
+ * with nfree == nobj.
  */
 #include "mm/slab.h"
 #include "mm/pagerun.h"
 
-#define MAP_WORDS (PAGE_SIZE / 8 / 32)		/* 512 objects of 8 bytes */
+#define MAP_WORDS 16				/* up to 512 objects a slab */
+#define SLAB_MAX_PAGES 8
 
 struct slab {
 	struct slab *next, *prev;		/* class partial list; pool link */
@@ -18,36 +20,71 @@ struct slab {
 };
 
 struct slab_class {
-	uint32_t size, nobj, recip;		/* recip: exact off / size for off < 4096 */
+	uint32_t size, nobj, npages;
+	uint32_t recip;				/* exact off / size for off < 65536 */
 	struct slab *partial, *empty;
 	size_t slabs, in_use;
 };
 
+/*
+ * Multiples of 16 (so every class above 8 is 16-aligned), four classes
+ * to each doubling from 64 up: no object wastes more than a fifth of
+ * itself to rounding, nor a page run more than a page.
+ */
 const uint16_t slab_class_sizes[SLAB_CLASSES] = {
-	8, 16, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 1024, 1360, 2048,
+	8, 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
+	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
+	5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
 };
 #define class_sizes slab_class_sizes
 static struct slab_class classes[SLAB_CLASSES];
 
-/* Class by (size + 7) / 8: the smallest class holding size. */
-#define C8(c) c
-const uint8_t slab_class_for[SLAB_MAX / 8 + 1] = {
-#include "mm/slab_classes.inc"
-};
+/* Class by (size + 15) / 16: the smallest class holding size (filled by slab_init). */
+uint8_t slab_class_for[SLAB_MAX / 16 + 1];
 static struct slab *pool;			/* free descriptors */
 static size_t meta_pages;
 
+/*
+ * Pages for a slab of objects of this size: the fewest that waste at most
+ * 1/16 of the slab at its end, else the count up to SLAB_MAX_PAGES that
+ * wastes the least.
+ */
+static uint32_t slab_pages(uint32_t size)
+{
+	uint32_t best = 0, best_waste = 0;
+
+	for (uint32_t p = (size + PAGE_SIZE - 1) / PAGE_SIZE; p <= SLAB_MAX_PAGES; p++) {
+		uint32_t bytes = p * PAGE_SIZE, waste = bytes % size;
+
+		if (bytes / size > MAP_WORDS * 32)
+			break;
+		if (waste * 16 <= bytes)
+			return p;
+		if (!best || (uint64_t)waste * best * PAGE_SIZE < (uint64_t)best_waste * bytes)
+			best = p, best_waste = waste;
+	}
+	return best;
+}
+
 void slab_init(void)
 {
+	unsigned c = 0;
+
 	memset(classes, 0, sizeof(classes));
 	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
+		KASSERT(i == 0 || (class_sizes[i] % 16 == 0 && class_sizes[i] > class_sizes[i - 1]));
 		classes[i].size = class_sizes[i];
-		classes[i].nobj = PAGE_SIZE / class_sizes[i];
+		classes[i].npages = slab_pages(class_sizes[i]);
+		classes[i].nobj = classes[i].npages * PAGE_SIZE / class_sizes[i];
 		classes[i].recip = (uint32_t)(0xFFFFFFFFu / class_sizes[i]) + 1;
+		KASSERT(classes[i].npages && classes[i].nobj <= MAP_WORDS * 32);
 	}
-	for (unsigned k = 0; k <= SLAB_MAX / 8; k++)	/* the table matches the sizes */
-		KASSERT(class_sizes[slab_class_for[k]] >= k * 8 &&
-			(slab_class_for[k] == 0 || class_sizes[slab_class_for[k] - 1] < k * 8));
+	for (unsigned k = 0; k <= SLAB_MAX / 16; k++) {
+		while (class_sizes[c] < k * 16)
+			c++;
+		slab_class_for[k] = (uint8_t)c;
+	}
+	KASSERT(class_sizes[SLAB_CLASSES - 1] == SLAB_MAX);
 	pool = NULL;
 	meta_pages = 0;
 }
@@ -123,7 +160,7 @@ static struct slab *slab_new(unsigned cls)
 
 	if (!s)
 		return NULL;
-	pg = pagerun_alloc(1, 1, PK_SLAB);
+	pg = pagerun_alloc(c->npages, 1, PK_SLAB);
 	if (pg == PR_NONE) {
 		s->next = pool;
 		pool = s;
@@ -136,8 +173,10 @@ static struct slab *slab_new(unsigned cls)
 	memset(s->map, 0, sizeof(s->map));
 	for (uint32_t i = 0; i < c->nobj; i++)
 		s->map[i / 32] |= 1u << (i % 32);
-	pagerun_desc(pg)->u.slab = s;
-	pagerun_desc(pg)->cls = (uint16_t)cls;
+	for (uint32_t i = 0; i < c->npages; i++) {
+		pagerun_desc(pg + i)->u.slab = s;
+		pagerun_desc(pg + i)->cls = (uint16_t)cls;
+	}
 	c->slabs++;
 	partial_push(c, s, false);
 	return s;
@@ -146,7 +185,7 @@ static struct slab *slab_new(unsigned cls)
 static void slab_destroy(struct slab_class *c, struct slab *s)
 {
 	partial_remove(c, s);
-	pagerun_free(pagerun_index(s->base), 1);
+	pagerun_free(pagerun_index(s->base), c->npages);
 	c->slabs--;
 	s->next = pool;
 	pool = s;
@@ -240,9 +279,9 @@ size_t slab_release_empty(void)
 
 	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
 		if (classes[i].empty) {
+			n += classes[i].npages;
 			slab_destroy(&classes[i], classes[i].empty);
 			classes[i].empty = NULL;
-			n++;
 		}
 	}
 	return n;
@@ -252,6 +291,7 @@ void slab_class_stats(unsigned cls, struct slab_class_stats *st)
 {
 	st->size = classes[cls].size;
 	st->objects = classes[cls].nobj;
+	st->pages = classes[cls].npages;
 	st->in_use = classes[cls].in_use;
 	st->slabs = classes[cls].slabs;
 }
@@ -271,10 +311,15 @@ static bool check_pages(size_t *in_use, size_t *slabs, size_t *partial)
 		struct slab *s = d->u.slab;
 		unsigned nf = 0;
 
-		if (d->kind != PK_SLAB)
-			continue;
-		if (!s || s->base != pagerun_va(i) || s->cls != d->cls || s->cls >= SLAB_CLASSES)
+		if (d->kind != PK_SLAB || d->npages == 0)
+			continue;		/* not a slab's first page */
+		if (!s || s->base != pagerun_va(i) || s->cls != d->cls || s->cls >= SLAB_CLASSES ||
+		    d->npages != classes[s->cls].npages)
 			return bad(s, "page descriptor and slab disagree");
+		for (uint32_t j = 1; j < d->npages; j++)
+			if (pagerun_desc(i + j)->kind != PK_SLAB || pagerun_desc(i + j)->u.slab != s ||
+			    pagerun_desc(i + j)->npages != 0)
+				return bad(s, "a later page of the slab does not point at it");
 		for (unsigned w = 0; w < MAP_WORDS; w++) {
 			nf += __builtin_popcount(s->map[w]);
 			if (w < s->hint && s->map[w])

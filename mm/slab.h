@@ -1,6 +1,7 @@
 /*
- * Slabs: small objects in size classes, each slab one page of equal
- * objects, allocated and freed in O(1) (a bitmap word scan bounded by
+ * Slabs: objects of up to SLAB_MAX bytes in size classes, each slab one
+ * to eight pages of equal objects (as many as keep the slab's unused
+ * tail small), allocated and freed in O(1) (a bitmap word scan bounded by
  * 16 words).  A slab's descriptor (the free bitmap) lives out of band in a
  * metadata page, so objects carry no header and a freed pointer is
  * checked against the bitmap: not an object start, or already free, is
@@ -18,19 +19,19 @@
 
 #include "mm/platform.h"
 
-#define SLAB_MAX	2048		/* larger sizes are page runs */
-#define SLAB_CLASSES	18
+#define SLAB_MAX	16384		/* larger sizes are page runs */
+#define SLAB_CLASSES	37
 #define SLAB_NONE	0xFFu
 
 struct slab;
 
 void slab_init(void);
-extern const uint8_t slab_class_for[SLAB_MAX / 8 + 1];
+extern uint8_t slab_class_for[SLAB_MAX / 16 + 1];
 extern const uint16_t slab_class_sizes[SLAB_CLASSES];
 
 static inline unsigned slab_class_of(size_t size)	/* size <= SLAB_MAX */
 {
-	return slab_class_for[(size + 7) / 8];
+	return size <= 8 ? 0 : slab_class_for[(size + 15) / 16];
 }
 /* Smallest class holding size whose objects are align-aligned, or SLAB_NONE. */
 unsigned slab_class_aligned(size_t size, size_t align);
@@ -45,10 +46,10 @@ enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p);
 enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable);
 size_t slab_object_size(const struct slab *s);
 
-/* Return the kept empty slabs to page level; returns how many. */
+/* Return the kept empty slabs to page level; returns how many pages. */
 size_t slab_release_empty(void);
 
-struct slab_class_stats { size_t size, objects, in_use, slabs; };
+struct slab_class_stats { size_t size, objects, pages, in_use, slabs; };
 void slab_class_stats(unsigned cls, struct slab_class_stats *st);
 size_t slab_meta_pages(void);
 bool slab_check(void);

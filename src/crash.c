@@ -39,7 +39,7 @@ __attribute__((noinline)) unsigned crash_stack(unsigned n)
 /* Write to heap memory after freeing it: the fault path refuses it. */
 __attribute__((noinline)) void crash_uaf(void)
 {
-	volatile uint8_t *p = kmalloc(3 * PAGE_SIZE);
+	volatile uint8_t *p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);	/* a page run */
 
 	kfree((void *)p);
 	p[PAGE_SIZE + 1] = 1;

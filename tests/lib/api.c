@@ -113,7 +113,7 @@ static void check_rss_follows_live(void)
 __attribute__((noinline)) void misuse(int k);
 __attribute__((noinline)) void misuse(int k)
 {
-	char *p = malloc(100), *q = malloc(5000);
+	char *p = malloc(100), *q = malloc(50000);
 
 	switch (k) {
 	case 0: free(p); free(p); break;		/* double free */

@@ -7,7 +7,7 @@
 #include "tests/mm/heap_util.h"
 #include "mm/pagestate.h"
 
-#define NSIZES 64
+#define NSIZES 96
 
 static size_t sizes[NSIZES];
 static void *ptrs[NSIZES];
@@ -172,14 +172,14 @@ TEST(heap_realloc_in_place_and_failure_keeps_original)
 
 	ktest_heap_setup();
 	kheap_scavenge(SIZE_MAX);
-	p = kmalloc(3 * PAGE_SIZE);
+	p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);	/* a page run */
 	CHECK(p);
-	pattern_fill(p, 3 * PAGE_SIZE, 5);
-	q = krealloc(p, 2 * PAGE_SIZE);		/* shrinking a run stays put */
-	CHECK(q == p && ksize(p) == 2 * PAGE_SIZE);
+	pattern_fill(p, SLAB_MAX + 3 * PAGE_SIZE, 5);
+	q = krealloc(p, SLAB_MAX + 2 * PAGE_SIZE);	/* shrinking a run stays put */
+	CHECK(q == p && ksize(p) == SLAB_MAX + 2 * PAGE_SIZE);
 	q = krealloc(p, kheap_max_size() + 1);	/* cannot: NULL, p intact */
 	CHECK(q == NULL);
-	CHECK(pattern_check(p, 2 * PAGE_SIZE, 5) < 0 && ksize(p) == 2 * PAGE_SIZE);
+	CHECK(pattern_check(p, SLAB_MAX + 2 * PAGE_SIZE, 5) < 0 && ksize(p) == SLAB_MAX + 2 * PAGE_SIZE);
 	q = krealloc(p, 40);			/* small now: moves to a slab */
 	CHECK(q && pattern_check(q, 40, 5) < 0);
 	kfree(q);
@@ -194,7 +194,7 @@ TEST(heap_invalid_frees_are_reported_and_change_nothing)
 
 	ktest_heap_setup();
 	small = kmalloc(64);
-	large = kmalloc(2 * PAGE_SIZE);
+	large = kmalloc(SLAB_MAX + 2 * PAGE_SIZE);	/* a page run */
 	CHECK(small && large);
 	kfree(small);
 	small = kmalloc(64);
@@ -216,6 +216,39 @@ TEST(heap_invalid_frees_are_reported_and_change_nothing)
 	kheap_stats(&a);
 	CHECK(a.invalid_frees == b.invalid_frees + 2);
 	CHECK(a.live_allocs == b.live_allocs - 1);	/* only the one valid free counted */
+	CHECK(kheap_check());
+}
+
+/*
+ * A slab of several pages (class 1792: seven pages, sixteen objects):
+ * objects on every page are distinct and whole, a pointer into one on a
+ * later page is refused, and the slab goes back to page level when empty.
+ */
+TEST(heap_multi_page_slab_objects_and_bad_pointers)
+{
+	struct kheap_stats a, b;
+	uint8_t *o[16];
+
+	ktest_heap_setup();
+	kheap_stats(&a);
+	for (int i = 0; i < 16; i++) {
+		o[i] = kmalloc(1700);
+		CHECK(o[i] && ksize(o[i]) == 1792);
+		pattern_fill(o[i], 1792, (uint32_t)i);
+	}
+	CHECKF((uintptr_t)o[15] - (uintptr_t)o[0] >= 4 * PAGE_SIZE, "%p..%p: one slab of several pages?",
+	       (void *)o[0], (void *)o[15]);
+	for (int i = 0; i < 16; i++)
+		CHECKF(pattern_check(o[i], 1792, (uint32_t)i) < 0, "object %d overwritten", i);
+	kfree(o[15] + 64);			/* inside an object on a later page */
+	CHECK(ksize(o[14] + 1) == 0);
+	kheap_stats(&b);
+	CHECK(b.invalid_frees == a.invalid_frees + 2 && b.live_allocs == a.live_allocs + 16);
+	for (int i = 0; i < 16; i++)
+		kfree(o[i]);
+	kfree(o[3]);				/* double free */
+	kheap_stats(&b);
+	CHECK(b.invalid_frees == a.invalid_frees + 3 && b.live_allocs == a.live_allocs);
 	CHECK(kheap_check());
 }
 

@@ -46,7 +46,8 @@ TEST(scav_fragmented_heap_keeps_only_what_is_live)
 	for (int i = 0; i < NA; i++) {
 		uint32_t r = rng_next(&seed);
 
-		alen[i] = r % 4 == 0 ? PAGE_SIZE + r % (5 * PAGE_SIZE) : 16 + r % 2000;
+		/* page runs, and small objects of one-page slabs (classes up to 768) */
+		alen[i] = r % 4 == 0 ? SLAB_MAX + r % (5 * PAGE_SIZE) : 16 + r % 752;
 		a[i] = kmalloc(alen[i]);
 		CHECK(a[i]);
 		pattern_fill(a[i], alen[i], (uint32_t)i);
@@ -304,20 +305,20 @@ TEST(scav_pass_visits_only_the_warm_span_of_a_merged_run)
 
 	ktest_heap_setup();
 	cold = kmalloc(64 * PAGE_SIZE);
-	warm = kmalloc(4 * PAGE_SIZE);
+	warm = kmalloc(5 * PAGE_SIZE);
 	fence = kmalloc(PAGE_SIZE);
 	CHECK(cold && warm && fence);
 	CHECKF((uintptr_t)warm == (uintptr_t)cold + 64 * PAGE_SIZE, "blocks not adjacent: %p %p", cold, warm);
 	memset(cold, 1, 64 * PAGE_SIZE);
-	memset(warm, 2, 4 * PAGE_SIZE);
+	memset(warm, 2, 5 * PAGE_SIZE);
 	kfree(cold);
 	kheap_scavenge(SIZE_MAX);		/* the 64 pages go cold */
-	kfree(warm);				/* merges after them: 68 pages, 4 resident */
+	kfree(warm);				/* merges after them: 69 pages, 5 resident */
 	kheap_stats(&st);
-	CHECKF(st.free_resident == 4, "%zu resident free pages, expected the 4 just freed", st.free_resident);
+	CHECKF(st.free_resident == 5, "%zu resident free pages, expected the 5 just freed", st.free_resident);
 	scavenge_get_config(&saved);
 	cfg = saved;
-	cfg.bg_pages_per_tick = 4;		/* a tick visits at most 16 pages */
+	cfg.bg_pages_per_tick = 5;		/* a tick visits at most 20 pages */
 	cfg.bg_retain_pages = 0;
 	irq = irq_save();
 	scavenge_set_config(&cfg);
