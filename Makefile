@@ -93,7 +93,8 @@ stress: deps all
 	scripts/stress-matrix
 
 # Host benchmarks: kheap (libkheap.so) against glibc, jemalloc and mimalloc.
-bench-host: deps build/libkheap.so
+bench-host: build/libkheap.so
+	@scripts/deps --bench
 	scripts/bench-host
 
 bench: deps all
