@@ -1,7 +1,8 @@
 /*
  * What every host benchmark workload shares: get/put that write and read
  * back every block and keep the live and peak figures, the -q switch, the
- * one-line report with the process's RSS, and a fixed-seed generator.
+ * one-line report with the process's RSS (at the start, after freeing
+ * everything, and at its peak), and a fixed-seed generator.
  * Included once by each workload program.
  */
 #ifndef HOSTBENCH_COMMON_H
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned long nops, live, peak;
+static unsigned long nops, live, peak, rss_start;
 static uint64_t sum;
 
 /* Take a fresh block of n bytes into the figures: write all of it. */
@@ -61,6 +62,13 @@ static unsigned long status_bytes(const char *key)
 	return kb * 1024;
 }
 
+/* The resident set before the workload allocates (the allocator set up). */
+__attribute__((constructor)) static void note_start(void)
+{
+	free(malloc(1));
+	rss_start = status_bytes("VmRSS");
+}
+
 static int quick(int argc, char **argv)
 {
 	return (argc > 1 && !strcmp(argv[1], "-q")) || getenv("HOSTBENCH_QUICK");
@@ -70,8 +78,8 @@ static void report(const char *name)
 {
 	unsigned long rss = status_bytes("VmRSS"), hwm = status_bytes("VmHWM");
 
-	printf("workload=%s ops=%lu peak_live=%lu checksum=%llu rss_after_free=%lu peak_rss=%lu\n",
-	       name, nops, peak, (unsigned long long)sum, rss, hwm);
+	printf("workload=%s ops=%lu peak_live=%lu checksum=%llu rss_start=%lu rss_after_free=%lu peak_rss=%lu\n",
+	       name, nops, peak, (unsigned long long)sum, rss_start, rss, hwm);
 }
 
 static uint64_t rs = 0x2545f4914f6cdd1dull;	/* fixed seed */

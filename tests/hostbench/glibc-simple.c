@@ -3,7 +3,7 @@
  * same order, for several sizes and batch lengths.  After the idea of
  * glibc's benchtests/bench-malloc-simple, written afresh.
  *   glibc-simple [-q]	(-q or HOSTBENCH_QUICK=1: 1/8 of the operations)
- * Prints one line: workload= ops= peak_live= checksum= rss_after_free= peak_rss=
+ * Prints one line: workload= ops= peak_live= checksum= rss_start= rss_after_free= peak_rss=
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * slot, frees its block and mallocs a new one of random size 1..16 KiB
  * (upper bound itself random, so small sizes dominate).
  *   glibc-thread-style [-q]	(-q or HOSTBENCH_QUICK=1: 1/8 of the operations)
- * Prints one line: workload= ops= peak_live= checksum= rss_after_free= peak_rss=
+ * Prints one line: workload= ops= peak_live= checksum= rss_start= rss_after_free= peak_rss=
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * small table of slots: each step frees a random slot's block and puts a
  * new one there, written all over, so every page is faulted in.
  *   large-churn [-q]	(-q or HOSTBENCH_QUICK=1: 1/8 of the operations)
- * Prints one line: workload= ops= peak_live= checksum= rss_after_free= peak_rss=
+ * Prints one line: workload= ops= peak_live= checksum= rss_start= rss_after_free= peak_rss=
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * the chosen blocks are freed first, then allocated anew.  After the
  * idea of the Larson server benchmark, single thread, written afresh.
  *   larson-style [-q]	(-q or HOSTBENCH_QUICK=1: 1/8 of the operations)
- * Prints one line: workload= ops= peak_live= checksum= rss_after_free= peak_rss=
+ * Prints one line: workload= ops= peak_live= checksum= rss_start= rss_after_free= peak_rss=
  */
 #include <stdint.h>
 #include <stdio.h>

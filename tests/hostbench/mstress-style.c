@@ -5,7 +5,7 @@
  * and grows again.  After the idea of mimalloc-bench's mstress, single
  * thread, written afresh.
  *   mstress-style [-q]	(-q or HOSTBENCH_QUICK=1: 1/8 of the operations)
- * Prints one line: workload= ops= peak_live= checksum= rss_after_free= peak_rss=
+ * Prints one line: workload= ops= peak_live= checksum= rss_start= rss_after_free= peak_rss=
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * block and frees those whose lifetime ends now, kept on a timing wheel.
  * After the idea of rpmalloc's benchmark, single thread, written afresh.
  *   rptest-style [-q]	(-q or HOSTBENCH_QUICK=1: 1/8 of the operations)
- * Prints one line: workload= ops= peak_live= checksum= rss_after_free= peak_rss=
+ * Prints one line: workload= ops= peak_live= checksum= rss_start= rss_after_free= peak_rss=
  */
 #include <stdint.h>
 #include <stdio.h>
