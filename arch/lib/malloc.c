@@ -116,11 +116,22 @@ static inline void init(void)
 	irq_restore(0);
 }
 
-/* The paced pass: enough freed since the last one, and enough kept. */
+/*
+ * The paced pass: a threshold's worth freed since the last pass, or since
+ * a try that found no more than the cushion resident (without which every
+ * free past the threshold would try again).  The figures are read without
+ * the lock: a stale one only moves a pass by one call.
+ */
+static size_t tried_at;
+
 static void maybe_scavenge(void)
 {
-	if (kheap_freed() >= MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 8))
-		scavenge_tick();
+	size_t f = kheap_freed(), t = MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 8);
+
+	if (f < t || (f >= tried_at && f - tried_at < t))
+		return;
+	scavenge_tick();
+	tried_at = kheap_freed();
 }
 
 API void *malloc(size_t n)
