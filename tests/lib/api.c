@@ -4,6 +4,7 @@
  * the one-line report and abort on misuse.
  *   api            run the checks; "N passed, N failed"
  *   api misuse K   commit misuse K (the runner expects an abort)
+ *   api once       one malloc and free, then exit 0 (for environment checks)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,6 +134,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "misuse"))
 		misuse(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "once")) {
+		free(malloc(10));
+		return 0;
+	}
 
 	p = malloc(0);
 	q = malloc(0);

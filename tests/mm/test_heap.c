@@ -220,9 +220,10 @@ TEST(heap_invalid_frees_are_reported_and_change_nothing)
 }
 
 /*
- * A slab of several pages (class 1792: seven pages, sixteen objects):
- * objects on every page are distinct and whole, a pointer into one on a
- * later page is refused, and the slab goes back to page level when empty.
+ * Slabs of several pages (class 1792: four pages of nine objects, so
+ * sixteen objects fill one slab and part of another): objects on every
+ * page are distinct and whole, a pointer into one on a later page is
+ * refused, and the slabs go back to page level when empty.
  */
 TEST(heap_multi_page_slab_objects_and_bad_pointers)
 {
