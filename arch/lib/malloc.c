@@ -18,6 +18,9 @@
  * KHEAP_RETAIN=percent) when that is more.  The cushion is what a steady
  * churn reuses without refaulting; a heap that empties keeps 256 KiB.
  *
+ * Committed pages are backed at once (MADV_POPULATE_WRITE) when the
+ * range is at most 4 MiB (KHEAP_PREFAULT=KiB; 0 turns it off).
+ *
  * KHEAP_STATS=1 prints the heap's figures on stderr at exit.
  */
 #define _GNU_SOURCE
@@ -40,6 +43,7 @@
 #define KHEAP_THRESHOLD	(256u << 10)		/* or an eighth of the live bytes */
 #define KHEAP_RETAIN	64u			/* pages */
 #define KHEAP_RETAIN_PCT 25u			/* of the live bytes; KHEAP_RETAIN= */
+#define KHEAP_PREFAULT	4096u			/* KiB; KHEAP_PREFAULT= */
 
 static volatile int ready;
 
@@ -57,8 +61,8 @@ static void before_fork(void) { irq_save(); }
 static void after_fork_parent(void) { irq_restore(0); }
 static void after_fork_child(void) { lib_lock_reset_in_child(); }
 
-/* A percentage from the environment (0-10000), or def; a bad one is said and ignored. */
-static size_t env_percent(const char *name, size_t def)
+/* A number from the environment (0-max), or def; a bad one is said and ignored. */
+static size_t env_number(const char *name, size_t def, size_t max, const char *what)
 {
 	const char *v = getenv(name);
 	char *end;
@@ -67,8 +71,8 @@ static size_t env_percent(const char *name, size_t def)
 	if (!v)
 		return def;
 	n = strtoul(v, &end, 10);
-	if (end == v || *end || n > 10000) {
-		klog(LOG_WARN, "%s='%s' is not a percentage 0-10000: using %zu", name, v, def);
+	if (end == v || *end || n > max) {
+		klog(LOG_WARN, "%s='%s' is not %s 0-%zu: using %zu", name, v, what, max, def);
 		return def;
 	}
 	return n;
@@ -97,7 +101,8 @@ static void setup(void)
 	pagestate_init(frame_alloc());
 	pagestate_watch_uniform(region, KHEAP_PAGES, PS_AOW);	/* the array reads AOW when zero */
 	kheap_init(region, KHEAP_PAGES, map(kheap_meta_size(KHEAP_PAGES)), false);
-	cfg.bg_retain_live_pct = env_percent("KHEAP_RETAIN", KHEAP_RETAIN_PCT);
+	cfg.bg_retain_live_pct = env_number("KHEAP_RETAIN", KHEAP_RETAIN_PCT, 10000, "a percentage");
+	lib_set_prefault(env_number("KHEAP_PREFAULT", KHEAP_PREFAULT, 1u << 20, "a size in KiB") << 10);
 	scavenge_init(&cfg);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (getenv("KHEAP_STATS"))

@@ -12,14 +12,22 @@
  * stored byte is state ^ PS_AOW), so a fresh region is all AOW without
  * writing a byte of it.
  *
- * Pages given back are collected into one range of adjacent pages and
- * handed to madvise(MADV_DONTNEED) in one call: when a page outside the
- * range is given back, when a page inside it is mapped again, and before
- * the lock is let go, so no caller ever sees a page whose release is
- * still pending.
+ * Page changes reach Linux in ranges of adjacent pages, one madvise a
+ * range, issued when a page outside the range changes, when a page inside
+ * it changes the other way, and before the lock is let go (so no caller
+ * ever sees a change still pending):
+ *  - pages given back: MADV_DONTNEED, so Linux frees them and they read
+ *    zero again;
+ *  - pages committed: MADV_POPULATE_WRITE, so Linux backs them in one call
+ *    instead of one fault a page (a fault costs many times more).  Ranges
+ *    above the prefault limit (lib_set_prefault) are left to fault
+ *    lazily: a large block may be used sparsely.  On a kernel without it
+ *    (before 5.14) the first EINVAL turns it off.  errno is kept across
+ *    both.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -36,23 +44,45 @@ static __thread char self __attribute__((tls_model("initial-exec")));
 static uintptr_t base;
 static size_t npages;
 static uint32_t *pte;			/* frame << 3 | (state ^ PS_AOW) */
-static uintptr_t drop_lo, drop_hi;	/* pages released, madvise pending */
 
-static void drop_flush(void)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+struct pending { uintptr_t lo, hi; int advice; };
+static struct pending drop = { 0, 0, MADV_DONTNEED };
+static struct pending fill = { 0, 0, MADV_POPULATE_WRITE };
+static size_t fill_max = 4u << 20;
+
+void lib_set_prefault(size_t bytes) { fill_max = bytes; }
+
+static void pending_flush(struct pending *r)
 {
-	if (drop_lo == drop_hi)
+	int saved = errno;
+
+	if (r->lo == r->hi)
 		return;
-	madvise((void *)drop_lo, drop_hi - drop_lo, MADV_DONTNEED);
-	drop_lo = drop_hi = 0;
+	if (r->advice != MADV_POPULATE_WRITE)
+		madvise((void *)r->lo, r->hi - r->lo, r->advice);
+	else if (r->hi - r->lo <= fill_max &&
+		 madvise((void *)r->lo, r->hi - r->lo, r->advice) && errno == EINVAL)
+		fill_max = 0;
+	r->lo = r->hi = 0;
+	errno = saved;
 }
 
-static void drop_add(uintptr_t va)
+static void pending_add(struct pending *r, uintptr_t va)
 {
-	if (va != drop_hi) {
-		drop_flush();
-		drop_lo = va;
+	if (va != r->hi) {
+		pending_flush(r);
+		r->lo = va;
 	}
-	drop_hi = va + PAGE_SIZE;
+	r->hi = va + PAGE_SIZE;
+}
+
+static bool pending_has(const struct pending *r, uintptr_t va)
+{
+	return va >= r->lo && va < r->hi;
 }
 
 static unsigned held;			/* lock depth of the owner */
@@ -81,7 +111,8 @@ void irq_restore(unsigned long flags)
 	(void)flags;
 	if (--held)
 		return;
-	drop_flush();
+	pending_flush(&drop);
+	pending_flush(&fill);
 	atomic_store_explicit(&owner, 0, memory_order_release);
 }
 
@@ -131,10 +162,15 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 	if (!e)
 		panic("libkheap: page state change outside the region at %#lx", (unsigned long)va);
 	va &= ~(uintptr_t)(PAGE_SIZE - 1);
-	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state))
-		drop_add(va);
-	else if (va >= drop_lo && va < drop_hi)
-		drop_flush();
+	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state)) {
+		if (pending_has(&fill, va))
+			pending_flush(&fill);
+		pending_add(&drop, va);
+	} else if (!pagestate_is_mapped(mmu_state(va)) && pagestate_is_mapped(state)) {
+		if (pending_has(&drop, va))
+			pending_flush(&drop);
+		pending_add(&fill, va);
+	}
 	*e = (frame != PFN_NONE ? frame << 3 : 0) | (state ^ PS_AOW);
 }
 
