@@ -22,7 +22,7 @@ KCFLAGS := -m32 -march=i686 -std=gnu11 -O2 -g \
 	-mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror \
 	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
-	-I. -Iarch/x86 -MMD -MP
+	-I. -Iarch/x86 -MMD -MP $(KDEFS)
 KLDFLAGS := -m elf_i386 -T arch/x86/linker.ld -nostdlib -z noexecstack
 LIBGCC  := $(shell $(CC) -m32 -print-libgcc-file-name)
 
@@ -97,7 +97,9 @@ bench-host: build/libkheap.so
 	@scripts/deps --bench
 	scripts/bench-host
 
+# The figures are of the release build: MM_DEBUG=0, no KASSERTs.
 bench: deps all
+	$(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0 $(OUT)/release/kernel.elf
 	scripts/bench
 
 debug: all

@@ -3,6 +3,7 @@
 # one warm kmalloc and one kfree of the benchmark's pair loop and prints
 # how many instructions each took, by function.
 import gdb
+import os
 
 
 def count(label):
@@ -22,7 +23,7 @@ def count(label):
 
 
 gdb.execute("set pagination off")
-gdb.execute("file build/kernel.elf")
+gdb.execute("file " + os.environ.get("COUNT_KERNEL", "build/kernel.elf"))
 gdb.execute("target remote :1234")
 gdb.execute("break bench_pairs")
 gdb.execute("continue")

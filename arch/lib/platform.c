@@ -18,10 +18,12 @@
  * ever sees a change still pending):
  *  - pages given back: MADV_DONTNEED, so Linux frees them and they read
  *    zero again;
- *  - pages committed: MADV_POPULATE_WRITE, so Linux backs them in one call
- *    instead of one fault a page (a fault costs many times more).  Ranges
- *    above the prefault limit (lib_set_prefault) are left to fault
- *    lazily: a large block may be used sparsely.  On a kernel without it
+ *  - pages committed again after being given back: MADV_POPULATE_WRITE,
+ *    so Linux backs them in one call instead of one fault a page (a fault
+ *    costs many times more).  A page committed for the first time, and
+ *    ranges above the prefault limit (lib_set_prefault), fault lazily:
+ *    a block may be used sparsely, and a heap that never gives a page
+ *    back has no refaults to save.  On a kernel without it
  *    (before 5.14) the first EINVAL turns it off.  errno is kept across
  *    both.
  */
@@ -43,7 +45,8 @@ static _Atomic uintptr_t owner;		/* 0: free */
 static __thread char self __attribute__((tls_model("initial-exec")));
 static uintptr_t base;
 static size_t npages;
-static uint32_t *pte;			/* frame << 3 | (state ^ PS_AOW) */
+static uint32_t *pte;			/* RECYCLED | frame << 3 | (state ^ PS_AOW) */
+#define RECYCLED 0x80000000u		/* the page has been given back before */
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -152,26 +155,29 @@ pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t *e = entry(va);
 
-	return e && pagestate_is_mapped(mmu_state(va)) ? *e >> 3 : PFN_NONE;
+	return e && pagestate_is_mapped(mmu_state(va)) ? (*e & ~RECYCLED) >> 3 : PFN_NONE;
 }
 
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 {
-	uint32_t *e = entry(va);
+	uint32_t *e = entry(va), recycled;
 
 	if (!e)
 		panic("libkheap: page state change outside the region at %#lx", (unsigned long)va);
 	va &= ~(uintptr_t)(PAGE_SIZE - 1);
+	recycled = *e & RECYCLED;
 	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state)) {
 		if (pending_has(&fill, va))
 			pending_flush(&fill);
 		pending_add(&drop, va);
+		recycled = RECYCLED;
 	} else if (!pagestate_is_mapped(mmu_state(va)) && pagestate_is_mapped(state)) {
 		if (pending_has(&drop, va))
 			pending_flush(&drop);
-		pending_add(&fill, va);
+		if (recycled)
+			pending_add(&fill, va);
 	}
-	*e = (frame != PFN_NONE ? frame << 3 : 0) | (state ^ PS_AOW);
+	*e = recycled | (frame != PFN_NONE ? frame << 3 : 0) | (state ^ PS_AOW);
 }
 
 bool mmu_ensure_table(uintptr_t va) { return entry(va) != NULL; }
