@@ -61,10 +61,11 @@ void lib_set_prefault(size_t bytes) { fill_max = bytes; }
 
 static void pending_flush(struct pending *r)
 {
-	int saved = errno;
+	int saved;
 
 	if (r->lo == r->hi)
 		return;
+	saved = errno;
 	if (r->advice != MADV_POPULATE_WRITE)
 		madvise((void *)r->lo, r->hi - r->lo, r->advice);
 	else if (r->hi - r->lo <= fill_max &&
@@ -114,8 +115,10 @@ void irq_restore(unsigned long flags)
 	(void)flags;
 	if (--held)
 		return;
-	pending_flush(&drop);
-	pending_flush(&fill);
+	if (drop.lo != drop.hi)
+		pending_flush(&drop);
+	if (fill.lo != fill.hi)
+		pending_flush(&fill);
 	atomic_store_explicit(&owner, 0, memory_order_release);
 }
 

@@ -52,10 +52,10 @@ fuzz: $(HOUT)/fuzz_heap
 # libkheap.so: the heap as malloc for Linux programs (arch/lib), release
 # build (no KASSERTs), only the malloc family exported.
 LIBSRCS := $(wildcard mm/*.c arch/lib/*.c)
-$(OUT)/libkheap.so: $(LIBSRCS) $(wildcard mm/*.h arch/lib/*.h)
+$(OUT)/libkheap.so: $(LIBSRCS) $(wildcard mm/*.h arch/lib/*.h) tests/host/host.mk
 	@mkdir -p $(dir $@)
 	@echo "  LIB     $@"
-	$(Q)$(CC) -std=gnu11 -O2 -g -fPIC -shared -fvisibility=hidden -DMM_DEBUG=0 \
+	$(Q)$(CC) -std=gnu11 -O2 -g -flto -fPIC -shared -fvisibility=hidden -DMM_DEBUG=0 \
 		-Wall -Wextra -Werror -I. -Iarch/lib -o $@ $(LIBSRCS) -lpthread -ldl
 .PHONY: lib
 lib: $(OUT)/libkheap.so
