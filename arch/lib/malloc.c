@@ -12,7 +12,7 @@
  * and the caller, then aborts.
  *
  * Scavenging: after a free, once the freed-bytes counter reaches
- * KHEAP_THRESHOLD (256 KiB) or an eighth of the live bytes, whichever is
+ * KHEAP_THRESHOLD (256 KiB) or a sixteenth of the live bytes, whichever is
  * more, a pass gives back the free pages beyond a cushion: KHEAP_RETAIN
  * pages, or a percentage of the live bytes (25%, or the environment's
  * KHEAP_RETAIN=percent) when that is more.  The cushion is what a steady
@@ -40,7 +40,7 @@
 
 #define API __attribute__((visibility("default")))
 #define KHEAP_PAGES	(2u << 20)		/* an 8 GiB region */
-#define KHEAP_THRESHOLD	(256u << 10)		/* or an eighth of the live bytes */
+#define KHEAP_THRESHOLD	(256u << 10)		/* or a sixteenth of the live bytes */
 #define KHEAP_RETAIN	64u			/* pages */
 #define KHEAP_RETAIN_PCT 25u			/* of the live bytes; KHEAP_RETAIN= */
 #define KHEAP_PREFAULT	4096u			/* KiB; KHEAP_PREFAULT= */
@@ -131,7 +131,7 @@ static size_t tried_at;
 
 static void maybe_scavenge(void)
 {
-	size_t f = kheap_freed(), t = MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 8);
+	size_t f = kheap_freed(), t = MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 16);
 
 	if (f < t || (f >= tried_at && f - tried_at < t))
 		return;
