@@ -164,17 +164,25 @@ void scavenge_on_pressure(bool failed)
 	run_pass(to_high(), SIZE_MAX, failed ? SCAV_ALLOC_FAILED : SCAV_PRESSURE);
 }
 
+size_t scavenge_excess(void)
+{
+	size_t resident = pagerun_free_present();
+	size_t retain = MAX(cfg.bg_retain_pages,
+			    kheap_live_bytes() / PAGE_SIZE * cfg.bg_retain_live_pct / 100);
+
+	return resident > retain ? resident - retain : 0;
+}
+
 void scavenge_tick(void)
 {
-	size_t resident, retain;
+	size_t excess;
 
 	if (kheap_locked())		/* interrupts are off while it is held: never */
 		return;
-	resident = pagerun_free_present();
-	retain = MAX(cfg.bg_retain_pages, kheap_live_bytes() / PAGE_SIZE * cfg.bg_retain_live_pct / 100);
-	if (!cfg.bg_pages_per_tick || resident <= retain)
+	excess = scavenge_excess();
+	if (!cfg.bg_pages_per_tick || !excess)
 		return;
-	run_pass(MIN(cfg.bg_pages_per_tick, resident - retain),
+	run_pass(MIN(cfg.bg_pages_per_tick, excess),
 		 4 * cfg.bg_pages_per_tick, SCAV_BACKGROUND);
 }
 

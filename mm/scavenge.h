@@ -70,6 +70,8 @@ size_t scavenge_locked(size_t want, unsigned trigger);
 void scavenge_on_pressure(bool failed);
 /* The timer tick's background pass. */
 void scavenge_tick(void);
+/* Free resident heap pages beyond the background target (0 when within it). */
+size_t scavenge_excess(void);
 void scavenge_stats(struct scav_stats *st);
 void scavenge_print_stats(void);
 const char *scavenge_trigger_name(unsigned t);

@@ -13,13 +13,15 @@
  *
  * Scavenging: after a free, once the freed-bytes counter reaches
  * KHEAP_THRESHOLD (256 KiB) or a sixteenth of the live bytes, whichever is
- * more, a pass gives back the free pages beyond a cushion: KHEAP_RETAIN
- * pages, or a percentage of the live bytes (25%, or the environment's
+ * more (or that much is resident in free pages beyond the cushion), a pass
+ * gives back the free pages beyond a cushion: KHEAP_RETAIN pages, or a
+ * percentage of the live bytes (25%, or the environment's
  * KHEAP_RETAIN=percent) when that is more.  The cushion is what a steady
  * churn reuses without refaulting; a heap that empties keeps 256 KiB.
  *
- * Committed pages are backed at once (MADV_POPULATE_WRITE) when the
- * range is at most 4 MiB (KHEAP_PREFAULT=KiB; 0 turns it off).
+ * Pages committed again after being given back are backed at once
+ * (MADV_POPULATE_WRITE) when the range is at most 4 MiB (KHEAP_PREFAULT=KiB;
+ * 0 turns it off); a page's first use faults in lazily.
  *
  * KHEAP_STATS=1 prints the heap's figures on stderr at exit.
  */
@@ -122,10 +124,13 @@ static inline void init(void)
 }
 
 /*
- * The paced pass: a threshold's worth freed since the last pass, or since
- * a try that found no more than the cushion resident (without which every
- * free past the threshold would try again).  The figures are read without
- * the lock: a stale one only moves a pass by one call.
+ * The paced pass, when a threshold's worth was freed since the last pass
+ * (or since a try that found no more than the cushion resident, without
+ * which every free past the threshold would try again), or when a
+ * threshold's worth of free pages is resident beyond the cushion: freeing
+ * the last few objects of many slabs frees whole pages for few bytes.
+ * The figures are read without the lock: a stale one only moves a pass
+ * by one call.
  */
 static size_t tried_at;
 
@@ -133,7 +138,7 @@ static void maybe_scavenge(void)
 {
 	size_t f = kheap_freed(), t = MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 16);
 
-	if (f < t || (f >= tried_at && f - tried_at < t))
+	if ((f < t || (f >= tried_at && f - tried_at < t)) && scavenge_excess() < t / PAGE_SIZE)
 		return;
 	scavenge_tick();
 	tried_at = kheap_freed();

@@ -330,3 +330,46 @@ TEST(scav_pass_visits_only_the_warm_span_of_a_merged_run)
 	kfree(fence);
 	CHECK(kheap_check());
 }
+
+/*
+ * The background target: a floor of pages, or a share of the live bytes
+ * when that is more; scavenge_excess is what lies beyond it.
+ */
+TEST(scav_excess_is_resident_free_beyond_the_target)
+{
+	struct scav_config cfg, saved;
+	struct kheap_stats st;
+	unsigned long irq;
+	void *live, *w;
+	size_t resident, live_pages;
+
+	ktest_heap_setup();
+	live = kmalloc(SLAB_MAX + 60 * PAGE_SIZE);	/* a run of 64 pages, live */
+	w = kmalloc(SLAB_MAX + 28 * PAGE_SIZE);		/* 32 pages, to be freed */
+	CHECK(live && w);
+	memset(w, 5, SLAB_MAX + 28 * PAGE_SIZE);
+	kheap_scavenge(SIZE_MAX);
+	irq = irq_save();			/* no timer-tick pass from here on */
+	kfree(w);
+	kheap_stats(&st);
+	resident = st.free_resident;
+	live_pages = st.live_bytes / PAGE_SIZE;
+	CHECKF(resident >= 32, "%zu resident free pages after freeing 32 written ones", resident);
+	scavenge_get_config(&saved);
+	cfg = saved;
+	cfg.bg_retain_pages = 8;
+	cfg.bg_retain_live_pct = 0;
+	scavenge_set_config(&cfg);
+	CHECKF(scavenge_excess() == resident - 8, "excess %zu, expected %zu", scavenge_excess(), resident - 8);
+	cfg.bg_retain_live_pct = 25;			/* a quarter of the live pages is more than 8 */
+	scavenge_set_config(&cfg);
+	CHECKF(scavenge_excess() == resident - live_pages / 4, "excess %zu with %zu live pages",
+	       scavenge_excess(), live_pages);
+	cfg.bg_retain_live_pct = 1000;			/* ten times the live pages: nothing beyond */
+	scavenge_set_config(&cfg);
+	CHECK(scavenge_excess() == 0);
+	scavenge_set_config(&saved);
+	irq_restore(irq);
+	kfree(live);
+	CHECK(kheap_check());
+}
