@@ -285,6 +285,24 @@ static const char *free_locked(uintptr_t p, struct lookup *l)
 	return NULL;
 }
 
+unsigned kheap_small_class(const void *p)
+{
+	struct lookup l;
+
+	if (lookup((uintptr_t)p, &l) || l.d->kind != PK_SLAB ||
+	    slab_check_ptr(l.d->u.slab, (uintptr_t)p) != SLAB_LIVE)
+		return SLAB_NONE;
+	return slab_class(l.d->u.slab);
+}
+
+void kheap_report_from(const char *fn, const void *p, const char *what, uintptr_t caller)
+{
+	unsigned long f = kheap_lock();
+
+	report(fn, p, what, caller);
+	kheap_unlock(f);
+}
+
 void kfree(void *p)
 {
 	kheap_free_from(p, CALLER());

@@ -72,6 +72,19 @@ void kheap_free_from(void *p, uintptr_t caller);
 size_t kheap_size_from(const void *p, uintptr_t caller);
 bool kheap_contains(uintptr_t va);
 
+/*
+ * For a front end's cache of freed small objects (arch/lib/tcache.c).
+ * kheap_small_class: p's slab class when p is the start of a live small
+ * object, else SLAB_NONE.  It takes no lock and changes nothing, so a
+ * thread may ask about an object it owns while others hold the lock: a
+ * live object's slab cannot change class or go away, and no other thread
+ * changes its bit.  About memory the caller does not own (a free racing
+ * another thread's use of the same block) the answer may be stale.
+ * kheap_report_from: report a misuse the front end found, as kfree would.
+ */
+unsigned kheap_small_class(const void *p);
+void kheap_report_from(const char *fn, const void *p, const char *what, uintptr_t caller);
+
 /* The page-fault path's entry (fault/pagefault.c, arch/host/sim.c). */
 enum kheap_fault_result { KF_RESOLVED, KF_NOT_HEAP, KF_BAD_ACCESS, KF_OOM };
 enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);

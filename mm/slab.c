@@ -90,6 +90,7 @@ void slab_init(void)
 }
 
 size_t slab_object_size(const struct slab *s) { return classes[s->cls].size; }
+unsigned slab_class(const struct slab *s) { return s->cls; }
 size_t slab_meta_pages(void) { return meta_pages; }
 
 unsigned slab_class_aligned(size_t size, size_t align)

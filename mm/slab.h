@@ -45,6 +45,7 @@ enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p);
 /* Check p as slab_check_ptr does and, when live, free it; *usable: its size. */
 enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable);
 size_t slab_object_size(const struct slab *s);
+unsigned slab_class(const struct slab *s);
 
 /* Return the kept empty slabs to page level; returns how many pages. */
 size_t slab_release_empty(void);
