@@ -4,9 +4,9 @@
  * its pages as they are written, and the scavenger hands free pages back
  * with MADV_DONTNEED, so the resident size follows the live data.
  *
- * Thread-safe through one process-wide lock (every call takes it: simple,
- * and a contended program serializes on it); fork-safe (the lock is held
- * across fork and released in both processes).  It sets itself up on the
+ * Thread-safe: per-thread caches of small objects (tcache.h) in front of
+ * one process-wide lock that every other call takes; fork-safe (the lock
+ * is held across fork and released in both processes).  It sets itself up on the
  * first call without calling malloc.  A misuse (invalid or double free,
  * bad realloc pointer) prints one line naming the pointer, what was wrong
  * and the caller, then aborts.
@@ -35,6 +35,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "arch/lib/lib.h"
+#include "arch/lib/tcache.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
@@ -61,7 +62,11 @@ static void *map(size_t bytes)
 
 static void before_fork(void) { irq_save(); }
 static void after_fork_parent(void) { irq_restore(0); }
-static void after_fork_child(void) { lib_lock_reset_in_child(); }
+static void after_fork_child(void)
+{
+	lib_lock_reset_in_child();
+	tcache_after_fork_child();
+}
 
 /* A number from the environment (0-max), or def; a bad one is said and ignored. */
 static size_t env_number(const char *name, size_t def, size_t max, const char *what)
@@ -106,6 +111,7 @@ static void setup(void)
 	cfg.bg_retain_live_pct = env_number("KHEAP_RETAIN", KHEAP_RETAIN_PCT, 10000, "a percentage");
 	lib_set_prefault(env_number("KHEAP_PREFAULT", KHEAP_PREFAULT, 1u << 20, "a size in KiB") << 10);
 	scavenge_init(&cfg);
+	tcache_init(env_number("KHEAP_TCACHE", 1, 1, "a switch"));
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (getenv("KHEAP_STATS"))
 		atexit(print_stats);
@@ -140,6 +146,7 @@ static void maybe_scavenge(void)
 
 	if ((f < t || (f >= tried_at && f - tried_at < t)) && scavenge_excess() < t / PAGE_SIZE)
 		return;
+	tcache_flush_mine();		/* so its objects' pages can go too */
 	scavenge_tick();
 	tried_at = kheap_freed();
 }
@@ -153,7 +160,9 @@ API void *malloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = kheap_malloc_from(n, CALLER());
+	p = tcache_pop(n, CALLER());
+	if (!p)
+		p = kheap_malloc_from(n, CALLER());
 	if (!p)
 		errno = ENOMEM;
 	return p;
@@ -161,11 +170,16 @@ API void *malloc(size_t n)
 
 API void free(void *p)
 {
+	int taken;
+
 	if (!p)
 		return;
 	init();
-	kheap_free_from(p, CALLER());
-	maybe_scavenge();
+	taken = tcache_push(p, CALLER());
+	if (!taken)
+		kheap_free_from(p, CALLER());
+	if (taken != 1)
+		maybe_scavenge();
 }
 
 API void *calloc(size_t n, size_t size)
@@ -178,7 +192,9 @@ API void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = kheap_malloc_from(total, CALLER());
+	p = tcache_pop(total, CALLER());
+	if (!p)
+		p = kheap_malloc_from(total, CALLER());
 	if (!p)
 		errno = ENOMEM;
 	else
@@ -195,6 +211,8 @@ API void *realloc(void *p, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (p)
+		tcache_check_not_cached(p, "krealloc", CALLER());
 	q = kheap_realloc_from(p, n, CALLER());
 	if (!q)
 		errno = ENOMEM;		/* p, if any, is untouched */
@@ -282,5 +300,6 @@ API size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	init();
+	tcache_check_not_cached(p, "ksize", CALLER());
 	return kheap_size_from(p, CALLER());
 }

@@ -5,6 +5,7 @@
  *   api            run the checks; "N passed, N failed"
  *   api misuse K   commit misuse K (the runner expects an abort)
  *   api once       one malloc and free, then exit 0 (for environment checks)
+ *   api thread-exits  32 threads in turn allocate and free small blocks and exit
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -111,10 +112,19 @@ static void check_rss_follows_live(void)
 	CHECK(rss() <= base + (4u << 20));
 }
 
+__attribute__((noinline)) void *misuse_thread(void *p);
+__attribute__((noinline)) void *misuse_thread(void *p)
+{
+	free(p);
+	return NULL;
+}
+
 __attribute__((noinline)) void misuse(int k);
 __attribute__((noinline)) void misuse(int k)
 {
 	char *p = malloc(100), *q = malloc(50000);
+	void *volatile v;
+	pthread_t t;
 
 	switch (k) {
 	case 0: free(p); free(p); break;		/* double free */
@@ -122,9 +132,86 @@ __attribute__((noinline)) void misuse(int k)
 	case 2: free(q + 4096); break;			/* inside a large block */
 	case 3: free((void *)&k); break;		/* not a heap pointer */
 	case 4: p = realloc(p + 8, 200); break;		/* bad realloc pointer */
+	case 5: free(p); p = realloc(p, 200); break;	/* realloc after free */
+	case 6: free(p); v = p; memset(v, 0, 16); v = malloc(100); break; /* write after free */
+	case 7: free(p);				/* double free from another thread */
+		pthread_create(&t, NULL, misuse_thread, p);
+		pthread_join(t, NULL);
+		break;
+	case 8: free(p); v = p; printf("%zu\n", malloc_usable_size(v)); break;
 	}
 	printf("misuse %d did not abort\n", k);
 	exit(0);
+}
+
+/*
+ * Blocks freed by another thread, then allocated again: no two live
+ * blocks may overlap, and none may lose its contents.
+ */
+#define XBLOCKS 4096
+static void *xb[XBLOCKS];
+static size_t xn[XBLOCKS];
+
+static void *free_all(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < XBLOCKS; i++)
+		free(xb[i]);
+	return NULL;
+}
+
+static int by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void check_cross_thread(void)
+{
+	static void *sorted[XBLOCKS];
+	size_t bad = 0;
+	pthread_t t;
+
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < XBLOCKS; i++) {
+			xn[i] = 1 + (size_t)(i * 7919 + round) % 1100;
+			xb[i] = malloc(xn[i]);
+			memset(xb[i], (i + round) & 0xFF, xn[i]);
+		}
+		for (int i = 0; i < XBLOCKS; i++)
+			bad += ((unsigned char *)xb[i])[xn[i] - 1] != ((i + round) & 0xFF);
+		memcpy(sorted, xb, sizeof(xb));
+		qsort(sorted, XBLOCKS, sizeof(void *), by_address);
+		for (int i = 1; i < XBLOCKS; i++)
+			bad += (uintptr_t)sorted[i - 1] + malloc_usable_size(sorted[i - 1]) > (uintptr_t)sorted[i];
+		pthread_create(&t, NULL, free_all, NULL);
+		pthread_join(t, NULL);
+	}
+	CHECK(bad == 0);
+}
+
+/* Threads that allocate and free small blocks, then exit, one after another. */
+static void *churn_and_exit(void *arg)
+{
+	void *keep[2000];
+
+	(void)arg;
+	for (int i = 0; i < 2000; i++)
+		keep[i] = malloc(16 + (size_t)(i * 37) % 1009);
+	for (int i = 0; i < 2000; i++)
+		free(keep[i]);
+	return NULL;
+}
+
+static void thread_exits(void)
+{
+	for (int i = 0; i < 32; i++) {
+		pthread_t t;
+
+		pthread_create(&t, NULL, churn_and_exit, NULL);
+		pthread_join(t, NULL);
+	}
 }
 
 int main(int argc, char **argv)
@@ -134,6 +221,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "misuse"))
 		misuse(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "thread-exits")) {
+		thread_exits();
+		return 0;
+	}
 	if (argc == 2 && !strcmp(argv[1], "once")) {
 		free(malloc(10));
 		return 0;
@@ -185,6 +276,7 @@ int main(int argc, char **argv)
 	CHECK(p && (uintptr_t)p % 4096 == 0 && malloc_usable_size(p) >= 4096);
 	free(p);
 	check_rss_follows_live();
+	check_cross_thread();
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, i == 3 ? fork_while_busy : worker, (void *)(uintptr_t)(i + 1));
 	for (int i = 0; i < 4; i++) {
