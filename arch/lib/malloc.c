@@ -151,6 +151,14 @@ static void maybe_scavenge(void)
 	tried_at = kheap_freed();
 }
 
+/* From this thread's cache, else from the heap. */
+static void *alloc(size_t n, uintptr_t caller)
+{
+	void *p = tcache_pop(n, caller);
+
+	return p ? p : kheap_malloc_from(n, caller);
+}
+
 API void *malloc(size_t n)
 {
 	void *p;
@@ -160,9 +168,7 @@ API void *malloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = tcache_pop(n, CALLER());
-	if (!p)
-		p = kheap_malloc_from(n, CALLER());
+	p = alloc(n, CALLER());
 	if (!p)
 		errno = ENOMEM;
 	return p;
@@ -192,9 +198,7 @@ API void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = tcache_pop(total, CALLER());
-	if (!p)
-		p = kheap_malloc_from(total, CALLER());
+	p = alloc(total, CALLER());
 	if (!p)
 		errno = ENOMEM;
 	else

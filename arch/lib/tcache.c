@@ -153,12 +153,18 @@ static bool join(void)
 	return ok;
 }
 
+static bool cacheable(unsigned c) { return c >= TC_FIRST && c < TC_CLASSES; }
+
+/* p is a live object of class c to the heap: report it if a cache holds it. */
+static void check_not_cached(const void *p, unsigned c, const char *fn, uintptr_t caller)
+{
+	if (cacheable(c) && ((const struct tc_obj *)p)->key == key_of(p))
+		kheap_report_from(fn, p, "already free, in a thread cache (double free?)", caller);
+}
+
 void tcache_check_not_cached(const void *p, const char *fn, uintptr_t caller)
 {
-	unsigned c = kheap_small_class(p);
-
-	if (c >= TC_FIRST && c < TC_CLASSES && ((const struct tc_obj *)p)->key == key_of(p))
-		kheap_report_from(fn, p, "already free, in a thread cache (double free?)", caller);
+	check_not_cached(p, kheap_small_class(p), fn, caller);
 }
 
 int tcache_push(void *p, uintptr_t caller)
@@ -167,10 +173,9 @@ int tcache_push(void *p, uintptr_t caller)
 	struct tc_obj *o = p;
 	int flushed = 0;
 
-	if (c < TC_FIRST || c >= TC_CLASSES)
+	if (!cacheable(c))
 		return 0;			/* not cacheable, or not live: the heap says which */
-	if (o->key == key_of(o))
-		kheap_report_from("kfree", p, "already free, in a thread cache (double free?)", caller);
+	check_not_cached(p, c, "kfree", caller);
 	if (tc.state != TC_ON && (tc.state == TC_OFF || !join()))
 		return 0;
 	if (tc.count[c] == cap[c]) {
