@@ -1,7 +1,7 @@
 /*
  * Kernel virtual space: which ranges of kernel virtual addresses are
- * handed out.  After shared/seeds/000: the allocator keeps its free ranges
- * in a fixed static table and never calls the heap, so the heap can take
+ * handed out.  After "Virtual Address Allocation" (OSDev forum): the
+ * allocator keeps its free ranges in a fixed static table and never calls the heap, so the heap can take
  * its region from here without either waiting on the other.
  *
  * Promises: page-granular first fit from the lowest address; freeing
