@@ -69,8 +69,6 @@ bool kheap_contains(uintptr_t va) { return pagerun_index(va) != PR_NONE; }
 
 /* --- allocation (heap lock held) ------------------------------------- */
 
-static size_t pages_for(size_t size) { return (size + PAGE_SIZE - 1) / PAGE_SIZE; }
-
 /* A run of pages, asking the scavenger once if there is none. */
 static uint32_t run_alloc(size_t npages, size_t align_pages)
 {
@@ -94,7 +92,7 @@ static void *slab_alloc_retry(unsigned cls, bool *grew)
 static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 {
 	void *p = NULL;
-	size_t usable = 0;
+	size_t usable = 0, n;
 	bool grew = false;
 
 	if (size <= SLAB_MAX && (align <= 8 || (align <= 16 && size > 8))) {	/* natural alignment */
@@ -108,8 +106,7 @@ static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 
 		p = slab_alloc_retry(cls, &grew);
 		usable = slab_class_size(cls);
-	} else if (size <= kheap_max_size()) {
-		size_t n = pages_for(size);
+	} else if ((n = pagerun_pages_for(size)) != 0) {
 		uint32_t i = run_alloc(n, align > PAGE_SIZE ? align / PAGE_SIZE : 1);
 
 		p = i == PR_NONE ? NULL : (void *)pagerun_va(i);
@@ -352,8 +349,10 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 /* Resize a large allocation in place: shrink always, grow into free pages after it. */
 static bool resize_run(struct lookup *l, size_t size)
 {
-	size_t n = l->d->npages, m = pages_for(size);
+	size_t n = l->d->npages, m = pagerun_pages_for(size);
 
+	if (!m)
+		return false;		/* more pages than the region: it cannot stay */
 	if (m < n)
 		pagerun_free(l->page + (uint32_t)m, n - m);
 	else if (m > n && !pagerun_grow(l->page, n, m))
