@@ -195,7 +195,7 @@ void *kcalloc(size_t n, size_t size)
 	void *p;
 
 	if (__builtin_mul_overflow(n, size, &total))
-		return NULL;
+		total = SIZE_MAX;	/* no region holds it: refused and counted as any NULL */
 	p = kheap_malloc_from(total, CALLER());
 	if (p)
 		zero_fresh(p, total ? total : 1);
