@@ -45,15 +45,26 @@ size_t kheap_live_allocs(void) { return live_allocs; }
 
 size_t kheap_meta_size(size_t npages) { return pagerun_desc_size(npages); }
 
+/* floor(v * num / den) for num <= den, with no product that can wrap. */
+static size_t scale_down(size_t v, size_t num, size_t den)
+{
+	return v / den * num + v % den * num / den;
+}
+
 size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule)
 {
-	size_t by_ram = ram_frames / 4, by_vspace = 0;
+	size_t by_ram = ram_frames / 4, by_vspace = 0, n;
 	size_t per_page = PAGE_SIZE + pagerun_desc_size(1);
 
 	if (vspace_pages > 3)		/* two guards and a partly used descriptor page */
-		by_vspace = (size_t)((uint64_t)(vspace_pages - 3) * PAGE_SIZE / per_page);
+		by_vspace = scale_down(vspace_pages - 3, PAGE_SIZE, per_page);
+	n = MIN(by_ram, by_vspace);
 	*rule = by_ram <= by_vspace ? "RAM / 4" : "the kernel virtual space left";
-	return MIN(by_ram, by_vspace);
+	if (n > PR_NONE - 1) {		/* 64-bit hosts only: indices are 32-bit */
+		n = PR_NONE - 1;
+		*rule = "the 32-bit page index";
+	}
+	return n;
 }
 
 void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
