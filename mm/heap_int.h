@@ -121,6 +121,19 @@ static inline uintptr_t pagerun_va(uint32_t i)
 	return heap.base + (uintptr_t)i * PAGE_SIZE;
 }
 
+/*
+ * The pages that hold bytes (> 0), or 0 when that is more than the region
+ * has.  Every size that becomes a page count goes through here: it
+ * divides before it rounds, so no size up to SIZE_MAX wraps to a small
+ * count, and a count it returns fits a descriptor's 32-bit npages.
+ */
+static inline size_t pagerun_pages_for(size_t bytes)
+{
+	size_t n = bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0);
+
+	return n <= heap.npg ? n : 0;
+}
+
 /* Page index of va, PG_NONE outside the region. */
 static inline uint32_t pagerun_index(uintptr_t va)
 {

@@ -21,15 +21,26 @@ size_t kheap_live_allocs(void) { return heap.live_allocs; }
 
 size_t kheap_meta_size(size_t npages) { return heap_desc_size(npages); }
 
+/* floor(v * num / den) for num <= den, with no product that can wrap. */
+static size_t scale_down(size_t v, size_t num, size_t den)
+{
+	return v / den * num + v % den * num / den;
+}
+
 size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule)
 {
-	size_t by_ram = ram_frames / 4, by_vspace = 0;
+	size_t by_ram = ram_frames / 4, by_vspace = 0, n;
 	size_t per_page = PAGE_SIZE + heap_desc_size(1);
 
 	if (vspace_pages > 3)		/* two guards and a partly used descriptor page */
-		by_vspace = (size_t)((uint64_t)(vspace_pages - 3) * PAGE_SIZE / per_page);
+		by_vspace = scale_down(vspace_pages - 3, PAGE_SIZE, per_page);
+	n = MIN(by_ram, by_vspace);
 	*rule = by_ram <= by_vspace ? "RAM / 4" : "the kernel virtual space left";
-	return MIN(by_ram, by_vspace);
+	if (n > PG_NONE - 1) {		/* 64-bit hosts only: indices are 32-bit */
+		n = PG_NONE - 1;
+		*rule = "the 32-bit page index";
+	}
+	return n;
 }
 
 void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
@@ -42,8 +53,6 @@ size_t kheap_max_size(void) { return (size_t)heap.npg * PAGE_SIZE; }
 bool kheap_contains(uintptr_t va) { return pagerun_index(va) != PG_NONE; }
 
 /* --- allocation (heap lock held) ------------------------------------- */
-
-static size_t pages_for(size_t size) { return (size + PAGE_SIZE - 1) / PAGE_SIZE; }
 
 /* A run of pages, asking for memory back once if there is none. */
 static uint32_t run_alloc(size_t npages, size_t align_pages)
@@ -74,10 +83,9 @@ static unsigned class_for(size_t size, size_t align)
 	return align < PAGE_SIZE ? slab_class_aligned(size, align) : SLAB_NONE;
 }
 
-/* A page run for size at align; *usable its bytes. */
-static void *alloc_run(size_t size, size_t align, size_t *usable)
+/* A page run of n pages at align; *usable its bytes. */
+static void *alloc_run(size_t n, size_t align, size_t *usable)
 {
-	size_t n = pages_for(size);
 	uint32_t i = run_alloc(n, align > PAGE_SIZE ? align / PAGE_SIZE : 1);
 
 	*usable = n * PAGE_SIZE;
@@ -104,7 +112,7 @@ static void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bo
 static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 {
 	unsigned cls = class_for(size, align);
-	size_t usable = 0;
+	size_t usable = 0, n;
 	bool grew = false;
 	void *p = NULL;
 
@@ -112,8 +120,8 @@ static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 	if (cls != SLAB_NONE) {
 		p = slab_alloc_retry(cls, &grew);
 		usable = slab_class_size(cls);
-	} else if (size <= kheap_max_size()) {
-		p = alloc_run(size, align, &usable);
+	} else if ((n = pagerun_pages_for(size)) != 0) {
+		p = alloc_run(n, align, &usable);
 		grew = true;
 	}
 	if (!p) {
@@ -192,7 +200,7 @@ void *kcalloc(size_t n, size_t size)
 	void *p;
 
 	if (__builtin_mul_overflow(n, size, &total))
-		return NULL;
+		total = SIZE_MAX;	/* no region holds it: refused and counted as any NULL */
 	p = kheap_malloc_from(total, CALLER());
 	if (p)
 		zero_fresh(p, total ? total : 1);
@@ -346,8 +354,10 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 /* Resize a large allocation in place: shrink always, grow into free pages after it. */
 static bool resize_run(struct lookup *l, size_t size)
 {
-	size_t n = l->d->npages, m = pages_for(size);
+	size_t n = l->d->npages, m = pagerun_pages_for(size);
 
+	if (!m)
+		return false;		/* more pages than the region: it cannot stay */
 	if (m < n)
 		pagerun_free(l->page + (uint32_t)m, n - m);
 	else if (m > n && !pagerun_grow(l->page, n, m))
