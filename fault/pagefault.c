@@ -25,7 +25,7 @@ static int depth;
 
 int fault_depth(void) { return depth; }
 
-static void nested(const struct trapframe *tf)
+__attribute__((noinline, noreturn)) static void nested(const struct trapframe *tf)
 {
 	char sym[96];
 
@@ -54,28 +54,40 @@ __attribute__((noreturn)) static void oom(const struct trapframe *tf, const char
 	diag_fatal(tf, why);
 }
 
-void page_fault(struct trapframe *tf)
+/* Not resolved: r and why say what the heap decided (KF_NOT_HEAP: not its page). */
+__attribute__((noinline, noreturn)) static void unresolved(struct trapframe *tf,
+							  enum kheap_fault_result r, const char *why)
 {
 	uintptr_t va = tf->cr2;
-	const char *why = NULL;
 	char buf[96];
 
-	if (depth)
-		nested(tf);
-	depth++;
-	if (kheap_contains(va) && !(tf->err & (PF_U | PF_RSVD | PF_I))) {
-		switch (kheap_fault(va, tf->err & PF_W, &why)) {
-		case KF_RESOLVED:
-			depth--;
-			return;
-		case KF_OOM:
-			oom(tf, why);
-		default:
-			diag_fatal(tf, why);
-		}
-	}
+	if (r == KF_OOM)
+		oom(tf, why);
+	if (r != KF_NOT_HEAP)
+		diag_fatal(tf, why);
 	snprintf(buf, sizeof(buf), "no handler for a fault on a %s page%s",
 		 pagestate_name(mmu_state(va)),
 		 kheap_contains(va) ? " (instruction fetch or reserved bit in the heap)" : "");
 	diag_fatal(tf, buf);
+}
+
+/*
+ * The hot path of a demand fault: the stub (isr14 in arch/x86/isr.S)
+ * calls this directly, and a resolved fault costs the depth count, one
+ * test of the error code and kheap_fault; everything else is in
+ * unresolved, out of line.
+ */
+void page_fault(struct trapframe *tf)
+{
+	enum kheap_fault_result r = KF_NOT_HEAP;
+	const char *why = NULL;
+
+	if (depth)
+		nested(tf);
+	depth++;
+	if (!(tf->err & (PF_U | PF_RSVD | PF_I)))	/* kheap_fault knows its region */
+		r = kheap_fault(tf->cr2, tf->err & PF_W, &why);
+	if (r != KF_RESOLVED)
+		unresolved(tf, r, why);
+	depth--;
 }

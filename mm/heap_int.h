@@ -184,8 +184,18 @@ bool pagerun_grow(uint32_t i, size_t n, size_t m);
  * may call the scavenger).  PFN_NONE when there is none.  No lock.
  */
 pfn_t pagerun_fault_frame(uint32_t i);
+/* The frame of a page that holds a reservation (the fault path; no lock). */
+static inline pfn_t pagerun_reserved_frame(void)
+{
+	KASSERT(heap.reserved > 0);
+	heap.reserved--;		/* a single CPU: the fault cannot split this */
+	return frame_alloc_reserved();
+}
 /* Does a committed page of this kind hold a frame reservation? */
-bool pagerun_holds_reservation(unsigned kind);
+static inline bool pagerun_holds_reservation(unsigned kind)
+{
+	return kind != PK_FREE && (!heap.overcommit || kind == PK_META);
+}
 /* PRESENT pages in [i + lo, i + hi). */
 size_t pagerun_present_in(uint32_t i, uint32_t lo, uint32_t hi);
 

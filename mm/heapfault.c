@@ -9,6 +9,14 @@
  * pointer.  Anything else (a protection fault on PRESENT, a read fault on
  * ZERO) means the page tables disagree with the states: refused.
  *
+ * The common write (docs/faults.md, "The fast path"): a data page of a
+ * live allocation, outside the heap lock, under strict commit.  One test,
+ * common_write, stands for every check of the general path, and implies
+ * each of them passes; whatever fails it takes the general path, whose
+ * checks are unchanged, so every refusal is still made there.  Both paths
+ * end in map_written: the same transition (page_fault_state: the count and
+ * the trace line page_set_state would make), the same counter.
+ *
  * Context: the fault path.  No lock: it reads the page's descriptor,
  * which the heap lock holder wrote before the faulting access, and takes
  * its frame from the page's reservation (mm/pagerun.c), so it never waits
@@ -17,6 +25,7 @@
  */
 #include "mm/heapfault.h"
 #include "mm/heap_int.h"
+#include "mm/pagestate_int.h"
 
 static enum kheap_fault_result refuse(const char **why, const char *what)
 {
@@ -25,23 +34,42 @@ static enum kheap_fault_result refuse(const char **why, const char *what)
 	return KF_BAD_ACCESS;
 }
 
-enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
+/* The page (AOW or ZERO, read as st) gets frame f, zeroed. */
+static inline __attribute__((always_inline)) enum kheap_fault_result
+map_written(uintptr_t va, unsigned st, pfn_t f)
 {
-	uint32_t i = pagerun_index(va);
-	unsigned st;
+	page_fault_state(va, st, PS_PRESENT, f);
+	mmu_zero_page(va);
+	if (st == PS_AOW)
+		heap.faults_write_aow++;
+	else
+		heap.faults_write_zero++;
+	return KF_RESOLVED;
+}
+
+/*
+ * The common write, in one test.  It implies every check of write_fault:
+ * AOW or ZERO is not "already writable"; LARGE, LARGE_TAIL and SLAB are
+ * not FREE, and are data pages, for which the lock must be free; and a
+ * page that holds a reservation gets its frame from it, which cannot
+ * fail (mm/frame.h), where pagerun_fault_frame would take the same one.
+ */
+_Static_assert(PK_LARGE_TAIL == PK_LARGE + 1 && PK_SLAB == PK_LARGE + 2,
+	       "common_write tests the data kinds as one range");
+
+static inline bool common_write(uint32_t i, unsigned st)
+{
+	unsigned kind = pagerun_desc(i)->kind;
+
+	return (st == PS_AOW || st == PS_ZERO) && kind - PK_LARGE <= PK_SLAB - PK_LARGE &&
+	       !heap.locked && pagerun_holds_reservation(kind);
+}
+
+/* The general write path: each check, with its reason. */
+static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st, const char **why)
+{
 	pfn_t f;
 
-	if (i == PG_NONE)
-		return KF_NOT_HEAP;
-	va &= ~(uintptr_t)(PAGE_SIZE - 1);
-	st = mmu_state(va);
-	if (!write) {
-		if (st != PS_AOW)
-			return refuse(why, "read fault on a heap page that is already mapped");
-		page_set_state(va, PS_ZERO, zero_frame(), PC_READ_FAULT);
-		heap.faults_read_aow++;
-		return KF_RESOLVED;
-	}
 	if (st != PS_AOW && st != PS_ZERO)
 		return refuse(why, "write fault on a heap page that is already writable");
 	if (pagerun_desc(i)->kind == PK_FREE)
@@ -54,11 +82,30 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 		heap.faults_oom++;
 		return KF_OOM;
 	}
-	page_set_state(va, PS_PRESENT, f, PC_WRITE_FAULT);
-	mmu_zero_page(va);
-	if (st == PS_AOW)
-		heap.faults_write_aow++;
-	else
-		heap.faults_write_zero++;
+	return map_written(va, st, f);
+}
+
+static enum kheap_fault_result read_fault(uintptr_t va, unsigned st, const char **why)
+{
+	if (st != PS_AOW)
+		return refuse(why, "read fault on a heap page that is already mapped");
+	page_fault_state(va, PS_AOW, PS_ZERO, zero_frame());
+	heap.faults_read_aow++;
 	return KF_RESOLVED;
+}
+
+enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
+{
+	uint32_t i = pagerun_index(va);
+	unsigned st;
+
+	if (i == PG_NONE)
+		return KF_NOT_HEAP;
+	va &= ~(uintptr_t)(PAGE_SIZE - 1);
+	st = mmu_state(va);
+	if (!write)
+		return read_fault(va, st, why);
+	if (common_write(i, st))
+		return map_written(va, st, pagerun_reserved_frame());
+	return write_fault(va, i, st, why);
 }

@@ -21,11 +21,6 @@
 
 #define pd heap.pd
 
-bool pagerun_holds_reservation(unsigned kind)
-{
-	return kind != PK_FREE && (!heap.overcommit || kind == PK_META);
-}
-
 size_t pagerun_present_in(uint32_t i, uint32_t lo, uint32_t hi)
 {
 	size_t k = 0;
@@ -169,7 +164,5 @@ pfn_t pagerun_fault_frame(uint32_t i)
 	KASSERT(pd[i].kind != PK_FREE);
 	if (!pagerun_holds_reservation(pd[i].kind))
 		return frame_alloc();
-	KASSERT(heap.reserved > 0);
-	heap.reserved--;		/* a single CPU: the fault cannot split this */
-	return frame_alloc_reserved();
+	return pagerun_reserved_frame();
 }

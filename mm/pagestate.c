@@ -5,9 +5,8 @@
  * protects the page they change (the heap lock, or interrupts off in the
  * fault path on this single CPU).
  */
-#include "mm/pagestate.h"
+#include "mm/pagestate_int.h"
 #include "mm/frame.h"
-#include "mm/trace.h"
 
 static const char *const state_names[PS_COUNT] = {
 	"UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "SWAPPED",
@@ -30,25 +29,23 @@ static const uint8_t allowed[PS_COUNT] = {
 };
 
 static pfn_t the_zero_frame = PFN_NONE;
-static uintptr_t watch_base;
-static size_t watch_pages, counts[PS_COUNT];
-static bool quiet;		/* vm_convert traces its runs itself */
+struct pagestate_watch ps_watch;
 
 void pagestate_watch(uintptr_t base, size_t npages)
 {
-	watch_base = base;
-	watch_pages = npages;
-	memset(counts, 0, sizeof(counts));
+	ps_watch.base = base;
+	ps_watch.pages = npages;
+	memset(ps_watch.counts, 0, sizeof(ps_watch.counts));
 	for (size_t i = 0; i < npages; i++)
-		counts[mmu_state(base + i * PAGE_SIZE)]++;
+		ps_watch.counts[mmu_state(base + i * PAGE_SIZE)]++;
 }
 
 void pagestate_watch_uniform(uintptr_t base, size_t npages, unsigned state)
 {
-	watch_base = base;
-	watch_pages = npages;
-	memset(counts, 0, sizeof(counts));
-	counts[state] = npages;
+	ps_watch.base = base;
+	ps_watch.pages = npages;
+	memset(ps_watch.counts, 0, sizeof(ps_watch.counts));
+	ps_watch.counts[state] = npages;
 	KASSERT(!npages || (mmu_state(base) == state && mmu_state(base + (npages - 1) * PAGE_SIZE) == state));
 }
 
@@ -56,7 +53,7 @@ void pagestate_counts(size_t out[PS_COUNT])
 {
 	unsigned long f = irq_save();
 
-	memcpy(out, counts, sizeof(counts));
+	memcpy(out, ps_watch.counts, sizeof(ps_watch.counts));
 	irq_restore(f);
 }
 
@@ -91,10 +88,12 @@ static void refuse(uintptr_t va, unsigned from, unsigned to, unsigned cause)
 }
 
 /* Page events (docs/trace-format.md): this file knows the names, the trace only writes. */
-static void trace_page(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause)
+void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause)
 {
 	char fs[16] = "-";
 
+	if (frame == PFN_NONE && from == PS_PRESENT)
+		frame = mmu_frame(va);		/* the frame let go */
 	if (frame != PFN_NONE)
 		snprintf(fs, sizeof(fs), "%#lx", (unsigned long)frame);
 	trace_event(TR_PAGES, "page", "%#lx %s %s %s %s", (unsigned long)va, pagestate_name(from),
@@ -113,16 +112,7 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause)
 
 	if (!pagestate_allowed(from, to))
 		refuse(va, from, to, cause);
-	KASSERT(pagestate_is_mapped(to) == (frame != PFN_NONE));
-	KASSERT(to != PS_ZERO || frame == the_zero_frame);
-	if (va - watch_base < watch_pages * PAGE_SIZE) {
-		counts[from]--;
-		counts[to]++;
-		if (TRACE_ON(TR_PAGES) && !quiet)	/* the frame mapped, or the one let go */
-			trace_page(va, from, to, frame != PFN_NONE ? frame :
-				   from == PS_PRESENT ? mmu_frame(va) : PFN_NONE, cause);
-	}
-	mmu_set(va, to, frame);
+	pagestate_change(va, from, to, frame, cause);
 }
 
 size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
@@ -153,9 +143,9 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
 		if (i == npages || from == to)
 			continue;
 		f = mmu_frame(p);
-		quiet = from != PS_PRESENT;
+		ps_watch.quiet = from != PS_PRESENT;
 		page_set_state(p, to, PFN_NONE, cause);
-		quiet = false;
+		ps_watch.quiet = false;
 		if (from == PS_PRESENT) {
 			frame_free(f);
 			freed++;

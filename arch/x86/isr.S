@@ -2,8 +2,10 @@
  * Exception and IRQ entry stubs.  Each pushes a dummy error code when the
  * CPU does not, then its vector, then jumps to trap_entry, which saves the
  * registers and CR2 (before anything can fault again) and calls
- * trap_dispatch(struct trapframe *).  #DF (8) arrives through a task gate
- * instead: see double_fault_task in gdt.c.
+ * trap_dispatch(struct trapframe *).  #PF (14), the one exception that
+ * is routine (demand paging), builds the same frame and calls page_fault
+ * directly.  #DF (8) arrives through a task gate instead: see
+ * double_fault_task in gdt.c.
  */
 	.macro STUB n, has_err
 	.global isr\n
@@ -30,7 +32,6 @@ isr\n:
 	STUB 11, 1
 	STUB 12, 1
 	STUB 13, 1
-	STUB 14, 1
 	STUB 15, 0
 	STUB 16, 0
 	STUB 17, 1
@@ -52,12 +53,24 @@ isr\n:
 	STUB \n, 0
 	.endr
 
+	/* #PF: the frame trap_entry builds, then page_fault itself. */
+	.global isr14
+isr14:
+	push	$14
+	pusha
+	mov	%cr2, %eax
+	push	%eax
+	push	%esp
+	call	page_fault
+	jmp	trap_return
+
 trap_entry:
 	pusha
 	mov	%cr2, %eax
 	push	%eax
 	push	%esp
 	call	trap_dispatch
+trap_return:
 	add	$8, %esp		/* argument and cr2 */
 	popa
 	add	$8, %esp		/* vector and error code */

@@ -1,0 +1,62 @@
+/*
+ * The page-state machine's internals (mm/pagestate.c), for the one
+ * transition a caller inlines: the demand-fault path's (mm/heapfault.c),
+ * where a call and a re-read of the entry are a large part of the cost.
+ * Private to mm/ (scripts/check-layers refuses it outside).
+ *
+ * pagestate_change is the body of every counted transition: the count of
+ * the watched range, the page's trace line, the entry.  page_set_state
+ * and vm_convert reach it after their checks; page_fault_state after the
+ * caller's, so a transition counts and traces the same whoever made it.
+ *
+ * Context: as mm/pagestate.h; the caller serializes the page.
+ */
+#ifndef MM_PAGESTATE_INT_H
+#define MM_PAGESTATE_INT_H
+
+#include "mm/pagestate.h"
+#include "mm/trace.h"
+
+/* The watched range (the heap region) and its pages in each state. */
+struct pagestate_watch {
+	uintptr_t base;
+	size_t pages;
+	size_t counts[PS_COUNT];
+	bool quiet;		/* vm_convert traces its runs itself */
+};
+extern struct pagestate_watch ps_watch;
+
+/* The `page` trace line (docs/trace-format.md) of one transition. */
+void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause);
+
+static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
+				    unsigned cause)
+{
+	KASSERT(pagestate_is_mapped(to) == (frame != PFN_NONE));
+	KASSERT(to != PS_ZERO || frame == zero_frame());
+	if (va - ps_watch.base < ps_watch.pages * PAGE_SIZE) {
+		ps_watch.counts[from]--;
+		ps_watch.counts[to]++;
+		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet)
+			pagestate_trace(va, from, to, frame, cause);
+	}
+	mmu_set(va, to, frame);
+}
+
+/*
+ * The demand-fault path's transition: AOW -> PRESENT, ZERO -> PRESENT or
+ * AOW -> ZERO, `from` being the state the caller has just read from the
+ * page's entry (one CPU, interrupts off: nothing changes it in between).
+ * It skips page_set_state's re-read and table lookup, which for these
+ * three pairs cannot refuse (both checked in debug builds, and the pairs
+ * against the table by tests/mm/test_pagestate.c); the count, the trace
+ * line (cause write-fault or read-fault) and the entry are the same.
+ */
+static inline void page_fault_state(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+{
+	KASSERT(from == mmu_state(va) && pagestate_allowed(from, to));
+	KASSERT((from == PS_AOW || from == PS_ZERO) && (to == PS_PRESENT || to == PS_ZERO));
+	pagestate_change(va, from, to, frame, to == PS_ZERO ? PC_READ_FAULT : PC_WRITE_FAULT);
+}
+
+#endif
