@@ -126,6 +126,39 @@ void freerun_insert(uint32_t i, uint32_t n, struct run_span s)
 	freerun_make(i, n, s);
 }
 
+/*
+ * Move the warm runs of bucket b from `first` to the list's tail (the
+ * oldest) to the head of the cold list, in their order: the lists end as
+ * marking each cold from the oldest on would leave them.
+ */
+void freerun_cool_tail(unsigned b, uint32_t first)
+{
+	uint32_t last = heap.tail[WARM][b], before = pd[first].u.link.prev, i;
+
+	for (i = first;; i = pd[i].u.link.next) {
+		pd[i].flags = PG_COLD;
+		if (pd[i].npages > 1)
+			pd[i + pd[i].npages - 1].u.link.next = pd[i + pd[i].npages - 1].u.link.prev = 0;
+		if (i == last)
+			break;
+	}
+	heap.tail[WARM][b] = before;
+	if (before != PG_NONE) {
+		pd[before].u.link.next = PG_NONE;
+	} else {
+		heap.head[WARM][b] = PG_NONE;
+		heap.nonempty[WARM] &= ~(1u << b);
+	}
+	pd[first].u.link.prev = PG_NONE;
+	pd[last].u.link.next = heap.head[COLD][b];
+	if (heap.head[COLD][b] != PG_NONE)
+		pd[heap.head[COLD][b]].u.link.prev = last;
+	else
+		heap.tail[COLD][b] = last;
+	heap.head[COLD][b] = first;
+	heap.nonempty[COLD] |= 1u << b;
+}
+
 /* --- finding a run --------------------------------------------------- */
 
 static bool fits(uint32_t h, size_t n, size_t align)

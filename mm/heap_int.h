@@ -253,6 +253,8 @@ static inline uint32_t freerun_align_up(uint32_t i, size_t align)
 void freerun_make(uint32_t i, uint32_t n, struct run_span s);
 /* Insert [i, i+n) (all pages FREE) as a run, merging with its neighbours. */
 void freerun_insert(uint32_t i, uint32_t n, struct run_span s);
+/* Move bucket b's warm runs from first to the oldest onto the cold list. */
+void freerun_cool_tail(unsigned b, uint32_t first);
 /* Take the run at head off its list and clear its marks. */
 void freerun_take(uint32_t head);
 /* A listed run of at least n pages with an align-aligned start in it, or PG_NONE. */
@@ -264,23 +266,25 @@ void freerun_count(size_t *warm, size_t *cold);
 /* --- walking and releasing free space (mm/heapwalk.c) ---------------- */
 
 /*
- * Visit warm free runs, largest buckets first and the oldest run first
- * within each, calling fn on each head; fn returns false to stop.  fn may
- * move the run it is given to the cold set (heap_mark_cold) and nothing
- * else.
+ * A scavenger pass's walk and release: warm free runs, largest buckets
+ * first and the oldest run first within each, each run's span released
+ * (heap_release_pages, in batches of ranges) until `want` frames have
+ * been freed or `visit_limit` pages looked at, never more of either.  A
+ * run whose span was all looked at moves to the cold set; a run left
+ * part-way keeps the rest of its span, where the next pass starts.
  */
-void heap_walk_warm(bool (*fn)(uint32_t head, void *arg), void *arg);
-void heap_mark_cold(uint32_t head);
-/* Move a run's span start up, past pages a stopped pass has released. */
-void heap_span_start(uint32_t head, uint32_t lo);
+struct release_count { size_t frames, zero, visited; };
+struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned cause);
 
-enum release_result { RELEASED_FRAME, RELEASED_ZERO, RELEASED_NOTHING };
 /*
- * Give back what free page i holds: a PRESENT page turns AOW (TLB entry
- * invalidated) and its frame is freed, a ZERO page turns AOW; the
- * accounting follows in the same call.
+ * Give back what the free pages of the nr ranges hold, through the range
+ * primitive (vm_convert_ranges): PRESENT pages turn AOW (TLB entries
+ * invalidated) and their frames are freed, ZERO pages turn AOW; the
+ * accounting follows in the same call.  Adds the frames freed and the
+ * ZERO pages dropped to *c.  The one function that releases free pages.
  */
-enum release_result heap_release_page(uint32_t i, unsigned cause);
+void heap_release_pages(const struct vm_range *r, size_t nr, unsigned cause,
+			struct release_count *c);
 
 /* --- the checker (mm/heapcheck.c) ------------------------------------ */
 

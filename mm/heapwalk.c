@@ -1,72 +1,124 @@
 /*
- * Walking the heap's free space, and the one way a free page gives its
- * frame back.  The scavenger (mm/scavenge.c) decides when and how much;
+ * Walking the heap's free space, and the one way free pages give their
+ * frames back.  The scavenger (mm/scavenge.c) decides when and how much;
  * this file decides nothing.
  *
- * Invariant kept here: a page released by heap_release_page is AOW, its
- * TLB entry was invalidated before its frame went back to the frame
- * allocator, and heap.free_present counts one PRESENT page fewer.
+ * Invariant kept here: heap_release_pages is the one function that gives
+ * back free pages, the PTE change, the frame free and the accounting
+ * together: every page it releases is AOW, its TLB entry was invalidated
+ * before its frame went back to the frame allocator (vm_convert_ranges
+ * frees a frame only after mmu_set changed its entry), and
+ * heap.free_present counts the released PRESENT pages fewer.
+ *
+ * A pass releases in batches: the spans of many runs are gathered as
+ * ranges and released by one call, and the runs wholly looked at move to
+ * the cold set together (freerun_cool_tail), so a pass over many small
+ * runs pays per page, not per call.  A batch never holds more pages than
+ * frames the pass may still free, so it stops where one going page by
+ * page would, and releases exactly as many.
  *
  * Locking: heap lock held, asserted at every entry point.
  */
 #include "mm/heap_int.h"
 
 #define pd heap.pd
+#define BATCH 32		/* ranges released by one call */
 
-void heap_walk_warm(bool (*fn)(uint32_t head, void *arg), void *arg)
+struct walk {
+	size_t want, visit_limit;
+	unsigned cause;
+	struct release_count c;
+	size_t room;		/* pages the batch may still take: each frees at most one frame */
+	size_t pending, nr;	/* pages and ranges in the batch */
+	struct vm_range r[BATCH];
+};
+
+void heap_release_pages(const struct vm_range *r, size_t nr, unsigned cause,
+			struct release_count *c)
 {
+	size_t from[PS_COUNT] = { 0 }, frames;
+
 	HEAP_ASSERT_LOCKED();
-	for (int b = RUN_BUCKETS - 1; b >= 0; b--) {
-		uint32_t i = heap.tail[WARM][b];
-
-		while (i != PG_NONE) {
-			uint32_t prev = pd[i].u.link.prev;
-
-			if (!fn(i, arg))
-				return;
-			i = prev;
-		}
-	}
+	for (size_t k = 0; MM_DEBUG && k < nr; k++)
+		for (size_t j = 0; j < r[k].npages; j++)
+			KASSERT(pd[pagerun_index(r[k].va) + j].kind == PK_FREE);
+	frames = vm_convert_ranges(r, nr, PS_AOW, cause, from);
+	KASSERT(frames == from[PS_PRESENT] && heap.free_present >= frames);
+	heap.free_present -= frames;
+	c->frames += frames;
+	c->zero += from[PS_ZERO];
 }
 
-void heap_mark_cold(uint32_t h)
+static void flush(struct walk *w)
 {
-	uint32_t n = pd[h].npages;
-
-	HEAP_ASSERT_LOCKED();
-	KASSERT(pd[h].kind == PK_FREE && !(pd[h].flags & (PG_TAIL | PG_COLD)));
-	freerun_take(h);
-	freerun_make(h, n, no_span);
+	if (w->nr)
+		heap_release_pages(w->r, w->nr, w->cause, &w->c);
+	w->nr = w->pending = 0;
+	w->room = MIN(w->want - w->c.frames, w->visit_limit - w->c.visited);
 }
 
-void heap_span_start(uint32_t h, uint32_t lo)
+static void take(struct walk *w, uint32_t i, size_t n)
 {
-	struct run_span s = freerun_span(h);
+	w->r[w->nr++] = (struct vm_range){ pagerun_va(i), n };
+	w->pending += n;
+	w->c.visited += n;
+	w->room -= n;
+}
 
-	HEAP_ASSERT_LOCKED();
-	KASSERT(pd[h].kind == PK_FREE && lo >= s.lo && lo < s.hi);
+/* Move a run's span start up, past pages a stopped pass has taken. */
+static void span_start(uint32_t h, uint32_t lo)
+{
+	KASSERT(pd[h].kind == PK_FREE && lo < freerun_span(h).hi);
 	if (pd[h].npages > 1)
 		pd[h + pd[h].npages - 1].u.link.next = lo;
 }
 
-enum release_result heap_release_page(uint32_t i, unsigned cause)
+/* Take warm run h's span into the batch; false when the pass stopped in it (or before). */
+static bool take_span(struct walk *w, uint32_t h)
 {
-	uintptr_t va = pagerun_va(i);
-	unsigned st = mmu_state(va);
-	pfn_t f;
+	struct run_span s = freerun_span(h);
+	uint32_t lo = s.lo;
+
+	if (s.hi - s.lo <= w->room && w->nr < BATCH) {	/* the common case: all of it */
+		take(w, h + s.lo, s.hi - s.lo);
+		return true;
+	}
+	while (s.lo < s.hi) {
+		size_t n = MIN((size_t)(s.hi - s.lo), w->room);
+
+		if (!n && !w->pending)
+			break;			/* released enough, or looked far enough */
+		if (!n || w->nr == BATCH) {
+			flush(w);
+			continue;
+		}
+		take(w, h + s.lo, n);
+		s.lo += (uint32_t)n;
+	}
+	if (s.lo == s.hi)
+		return true;
+	if (s.lo > lo)
+		span_start(h, s.lo);	/* the next pass starts here */
+	return false;
+}
+
+struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned cause)
+{
+	struct walk w = { .want = want, .visit_limit = visit_limit, .cause = cause };
+	bool going = true;
 
 	HEAP_ASSERT_LOCKED();
-	KASSERT(pd[i].kind == PK_FREE);
-	if (st == PS_ZERO) {
-		page_set_state(va, PS_AOW, PFN_NONE, cause);
-		return RELEASED_ZERO;
+	flush(&w);			/* sets the room */
+	for (int b = RUN_BUCKETS - 1; b >= 0 && going; b--) {
+		uint32_t i = heap.tail[WARM][b], cool = PG_NONE;
+
+		while (i != PG_NONE && (going = take_span(&w, i))) {
+			cool = i;
+			i = pd[i].u.link.prev;
+		}
+		if (cool != PG_NONE)
+			freerun_cool_tail((unsigned)b, cool);
 	}
-	if (st != PS_PRESENT)
-		return RELEASED_NOTHING;
-	f = mmu_frame(va);
-	page_set_state(va, PS_AOW, PFN_NONE, cause);	/* invalidates the TLB entry */
-	frame_free(f);
-	KASSERT(heap.free_present > 0);
-	heap.free_present--;
-	return RELEASED_FRAME;
+	flush(&w);
+	return w.c;
 }

@@ -115,44 +115,83 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause)
 	pagestate_change(va, from, to, frame, cause);
 }
 
-size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
+/* Refuse the range before anything changes if one of its transitions is illegal. */
+static void check_range(uintptr_t va, size_t npages, unsigned to, unsigned cause)
 {
-	size_t i, freed = 0;
-
-	KASSERT(to == PS_AOW || to == PS_UNUSABLE || to == PS_GUARD);
-	for (i = 0; i < npages; i++) {
+	for (size_t i = 0; i < npages; i++) {
 		unsigned from = mmu_state(va + i * PAGE_SIZE);
 
 		if (from != to && !pagestate_allowed(from, to))
 			refuse(va + i * PAGE_SIZE, from, to, cause);
 	}
-	/* Frameless pages are traced as runs ("pages" events); PRESENT ones one by one. */
-	size_t run = 0;
-	unsigned run_from = PS_COUNT;
+}
 
-	for (i = 0; i <= npages; i++) {
+/* The run of frameless pages that ends at p, as one "pages" line. */
+static void trace_run(uintptr_t p, size_t run, unsigned from, unsigned to, unsigned cause)
+{
+	if (run && TRACE_ON(TR_PAGES) && trace_in_region(p - run * PAGE_SIZE))
+		trace_pages(p - run * PAGE_SIZE, run, from, to, cause);
+}
+
+/*
+ * Convert one checked range, each page without a second look
+ * (pagestate_change, not page_set_state).  Frameless pages are traced as
+ * runs ("pages" events); PRESENT ones one by one, and each such frame
+ * goes back after its entry was changed and its TLB entry invalidated
+ * (mmu_set).
+ */
+static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned cause,
+				   size_t from_counts[PS_COUNT])
+{
+	size_t i, freed = 0, run = 0;
+	unsigned run_from = PS_COUNT;	/* never `to` nor PRESENT */
+
+	for (i = 0; i < n; i++) {
 		uintptr_t p = va + i * PAGE_SIZE;
-		unsigned from = i < npages ? mmu_state(p) : PS_COUNT;
+		unsigned from = mmu_state(p);
 		pfn_t f;
 
-		if (run && from != run_from) {	/* run_from is never `to` nor PRESENT */
-			if (TRACE_ON(TR_PAGES) && trace_in_region(p - run * PAGE_SIZE))
-				trace_pages(p - run * PAGE_SIZE, run, run_from, to, cause);
+		if (run && from != run_from) {
+			trace_run(p, run, run_from, to, cause);
 			run = 0;
 		}
-		if (i == npages || from == to)
+		if (from == to)
 			continue;
-		f = mmu_frame(p);
-		ps_watch.quiet = from != PS_PRESENT;
-		page_set_state(p, to, PFN_NONE, cause);
-		ps_watch.quiet = false;
-		if (from == PS_PRESENT) {
-			frame_free(f);
-			freed++;
-		} else {
+		from_counts[from]++;
+		if (from != PS_PRESENT) {
+			ps_watch.quiet = true;
+			pagestate_change(p, from, to, PFN_NONE, cause);
+			ps_watch.quiet = false;
 			run_from = from;
 			run++;
+			continue;
 		}
+		f = mmu_frame(p);
+		pagestate_change(p, from, to, PFN_NONE, cause);
+		frame_free(f);
+		freed++;
 	}
+	trace_run(va + n * PAGE_SIZE, run, run_from, to, cause);
 	return freed;
+}
+
+size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsigned cause,
+			 size_t from_counts[PS_COUNT])
+{
+	size_t k, freed = 0;
+
+	KASSERT(to == PS_AOW || to == PS_UNUSABLE || to == PS_GUARD);
+	for (k = 0; k < nr; k++)
+		check_range(r[k].va, r[k].npages, to, cause);
+	for (k = 0; k < nr; k++)
+		freed += convert_range(r[k].va, r[k].npages, to, cause, from_counts);
+	return freed;
+}
+
+size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
+{
+	struct vm_range r = { va, npages };
+	size_t from[PS_COUNT] = { 0 };
+
+	return vm_convert_ranges(&r, 1, to, cause, from);
 }

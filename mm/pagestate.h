@@ -78,6 +78,14 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause);
  * illegal transition, before changing anything.
  */
 size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
+/*
+ * The same over nr ranges at once (the scavenger's batch), every page of
+ * every range checked before any changes, adding to from_counts[s] the
+ * pages that left state s.
+ */
+struct vm_range { uintptr_t va; size_t npages; };
+size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsigned cause,
+			 size_t from_counts[PS_COUNT]);
 
 /*
  * The watched range (the heap region): page_set_state keeps a count of

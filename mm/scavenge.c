@@ -11,6 +11,14 @@
 
 static struct scav_config cfg;
 static struct scav_stats stats;
+/*
+ * No pass storms: true when the last pass that returned the kept empty
+ * slabs left no PRESENT page in free space.  Until something is freed
+ * (the freed-bytes counter, which every pass resets, leaves 0), no page
+ * can become a PRESENT free page nor a kept empty slab, so a pass could
+ * release nothing: it is not run (stats.skipped_dry).
+ */
+static bool dry;
 
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
@@ -27,73 +35,47 @@ void scavenge_init(const struct scav_config *c)
 {
 	cfg = *c;
 	memset(&stats, 0, sizeof(stats));
+	dry = false;
 	heap_set_reclaim_hook(reclaim);
 }
 
 void scavenge_get_config(struct scav_config *c) { *c = cfg; }
 void scavenge_set_config(const struct scav_config *c) { cfg = *c; }
 
-struct pass {
-	size_t want, released, visited, visit_limit;
-	unsigned cause;
-};
-
-static bool pass_goes_on(const struct pass *p)
-{
-	return p->released < p->want && p->visited < p->visit_limit;
-}
-
-/* Release the pages of one warm free run's span; false stops the walk. */
-static bool release_run(uint32_t head, void *arg)
-{
-	struct pass *p = arg;
-	struct run_span s = freerun_span(head);
-	uint32_t j;
-
-	for (j = s.lo; j < s.hi && pass_goes_on(p); j++) {
-		enum release_result r = heap_release_page(head + j, p->cause);
-
-		p->visited++;
-		p->released += r == RELEASED_FRAME;
-		stats.zero_dropped += r == RELEASED_ZERO;
-	}
-	if (j == s.hi)
-		heap_mark_cold(head);
-	else
-		heap_span_start(head, j);	/* the next pass starts here */
-	return pass_goes_on(p);
-}
-
 static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 {
 	struct frame_stats fs;
 	uint64_t t0 = cycles();
-	struct pass p = { want, 0, 0, visit_limit,
-			  trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE };
-
-	uint64_t zero0 = stats.zero_dropped;
+	struct release_count c = { 0, 0, 0 };
 
 	HEAP_ASSERT_LOCKED();
+	if (dry && heap.freed_since_check == 0) {
+		stats.skipped_dry++;
+		return 0;
+	}
 	if (TRACE_ON(TR_SCAV))
 		trace_event(TR_SCAV, "scav-begin", "trigger=%s want=%zu", trigger_names[trigger], want);
 	stats.last_counter_before = heap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
 		slab_release_empty();	/* background leaves the kept slabs be */
 	if (want)
-		heap_walk_warm(release_run, &p);
+		c = heap_release_warm(want, visit_limit,
+				      trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE);
+	dry = trigger != SCAV_BACKGROUND && heap.free_present == 0;
 	frame_stats(&fs);
 	stats.passes[trigger]++;
-	stats.pages_released += p.released;
-	stats.last_released = p.released;
+	stats.pages_released += c.frames;
+	stats.zero_dropped += c.zero;
+	stats.last_released = c.frames;
 	stats.last_free_after = fs.free;
 	stats.last_trigger = trigger;
 	stats.cycles += cycles() - t0;
 	if (TRACE_ON(TR_SCAV))
-		trace_scav(trigger_names[trigger], stats.last_counter_before, p.released,
-			   (size_t)(stats.zero_dropped - zero0), cycles() - t0, fs.free);
+		trace_scav(trigger_names[trigger], stats.last_counter_before, c.frames, c.zero,
+			   cycles() - t0, fs.free);
 	if (TRACE_ON(TR_STATS))
 		trace_stats(heap.live_bytes, heap.live_allocs);
-	return p.released;
+	return c.frames;
 }
 
 /* Pages to release to bring unpromised free frames up to the high mark. */
@@ -194,13 +176,15 @@ void scavenge_stats(struct scav_stats *st)
 void scavenge_print_stats(void)
 {
 	kprintf("scavenger: passes %llu pressure, %llu alloc-failed, %llu explicit, %llu background; "
-		"%llu pages released, %llu zero pages dropped, %llu skipped (lock held), %llu cycles",
+		"%llu pages released, %llu zero pages dropped, %llu skipped (lock held), "
+		"%llu skipped (nothing to release), %llu cycles",
 		(unsigned long long)stats.passes[SCAV_PRESSURE],
 		(unsigned long long)stats.passes[SCAV_ALLOC_FAILED],
 		(unsigned long long)stats.passes[SCAV_EXPLICIT],
 		(unsigned long long)stats.passes[SCAV_BACKGROUND],
 		(unsigned long long)stats.pages_released, (unsigned long long)stats.zero_dropped,
-		(unsigned long long)stats.skipped_locked, (unsigned long long)stats.cycles);
+		(unsigned long long)stats.skipped_locked, (unsigned long long)stats.skipped_dry,
+		(unsigned long long)stats.cycles);
 	kprintf("scavenger: last pass (%s): counter was %zu bytes, released %zu, %zu frames free after",
 		scavenge_trigger_name(stats.last_trigger), stats.last_counter_before,
 		stats.last_released, stats.last_free_after);

@@ -55,6 +55,7 @@ struct scav_stats {
 	uint64_t pages_released;	/* PRESENT -> AOW, frames given back */
 	uint64_t zero_dropped;		/* ZERO -> AOW */
 	uint64_t skipped_locked, skipped_below_threshold;
+	uint64_t skipped_dry;		/* passes not run: nothing freed since one left nothing */
 	uint64_t cycles;		/* rdtsc spent in passes (guest instructions under -icount) */
 	size_t last_counter_before, last_released, last_free_after;
 	unsigned last_trigger;

@@ -7,6 +7,7 @@
 #include "src/bench.h"
 #include "src/lib.h"
 #include "src/log.h"
+#include "src/stress.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
@@ -178,6 +179,34 @@ static void bench_calibrate(void)
 	kprintf("bench: calibration: %llu ticks for a 20000-instruction loop", (unsigned long long)t);
 }
 
+/*
+ * Each stress workload (src/stress.c), short and under the wave balloon:
+ * the scavenger's passes, those skipped because they could release
+ * nothing, pages released, and instructions spent in passes.  Last: it
+ * leaves the heap fragmented.
+ */
+static void bench_workloads(void)
+{
+	const char *w;
+
+	for (size_t i = 0; (w = stress_workload_name(i)); i++) {
+		struct scav_stats s0, s1;
+		uint64_t passes = 0;
+		int failed;
+
+		scavenge_stats(&s0);
+		failed = stress_run(w, 7, 2000, "wave");
+		scavenge_stats(&s1);
+		for (int t = 0; t < SCAV_TRIGGERS; t++)
+			passes += s1.passes[t] - s0.passes[t];
+		kprintf("bench: workload %s: %llu passes, %llu skipped, %llu pages released, "
+			"%llu instructions in passes%s", w, (unsigned long long)passes,
+			(unsigned long long)(s1.skipped_dry - s0.skipped_dry),
+			(unsigned long long)(s1.pages_released - s0.pages_released),
+			(unsigned long long)(s1.cycles - s0.cycles), failed ? " (the run FAILED)" : "");
+	}
+}
+
 void bench_run(void)
 {
 	kprintf("bench: begin (guest instructions; meaningful under QEMU -icount shift=0)");
@@ -188,5 +217,6 @@ void bench_run(void)
 	bench_scavenger();
 	bench_fragmentation();
 	bench_hysteresis();
+	bench_workloads();
 	kprintf("bench: end");
 }

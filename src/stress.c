@@ -218,6 +218,11 @@ static void op_mixed(uint32_t i)
 	workloads[(i / 500 + below(2)) % others].op(i);
 }
 
+const char *stress_workload_name(size_t i)
+{
+	return i < ARRAY_SIZE(workloads) ? workloads[i].name : NULL;
+}
+
 static const struct workload *find_workload(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
@@ -321,7 +326,8 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 	scavenge_stats(&s1);
 	kheap_stats(&h1);
 	kprintf("stress: result=%s workload=%s seed=%u ops=%u balloon=%s min_avail=%zu max_avail=%zu "
-		"balloon_max=%zu passes=%llu released=%llu nulls=%llu faults=%llu/%llu/%llu",
+		"balloon_max=%zu passes=%llu released=%llu nulls=%llu faults=%llu/%llu/%llu "
+		"skipped=%llu pass_cycles=%llu",
 		r.failed ? "FAIL" : "pass", w, (unsigned)seed, (unsigned)ops,
 		balloon[0] ? balloon : "off", r.min_free, r.max_free, held_max,
 		(unsigned long long)(s1.passes[0] + s1.passes[1] + s1.passes[2] + s1.passes[3] -
@@ -330,6 +336,8 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 		(unsigned long long)r.nulls,
 		(unsigned long long)(h1.faults_write_aow - h0.faults_write_aow),
 		(unsigned long long)(h1.faults_read_aow - h0.faults_read_aow),
-		(unsigned long long)(h1.faults_write_zero - h0.faults_write_zero));
+		(unsigned long long)(h1.faults_write_zero - h0.faults_write_zero),
+		(unsigned long long)(s1.skipped_dry - s0.skipped_dry),
+		(unsigned long long)(s1.cycles - s0.cycles));
 	return r.failed;
 }
