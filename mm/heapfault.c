@@ -109,3 +109,12 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 		return map_written(va, st, pagerun_reserved_frame());
 	return write_fault(va, i, st, why);
 }
+
+enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char **why)
+{
+	unsigned long f = heap_lock();
+	enum kheap_fault_result r = kheap_fault(va, write, why);
+
+	heap_unlock(f);
+	return r;
+}

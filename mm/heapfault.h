@@ -23,5 +23,11 @@
 enum kheap_fault_result { KF_RESOLVED, KF_NOT_HEAP, KF_BAD_ACCESS, KF_OOM };
 /* Resolve a fault at va; *why says why when it is not KF_RESOLVED. */
 enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
+/*
+ * The same fault as if taken inside the heap's own critical section (the
+ * heap lock held around it): what the tests use to see the refusal of a
+ * data-page fault under the lock.  Never call it with the lock held.
+ */
+enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char **why);
 
 #endif

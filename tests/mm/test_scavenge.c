@@ -373,3 +373,120 @@ TEST(scav_excess_is_resident_free_beyond_the_target)
 	kfree(live);
 	CHECK(kheap_check());
 }
+
+#define NRUNS 80			/* 40 free runs: more than one batch */
+#define RUN_SIZE (SLAB_MAX + 1)		/* page runs (a freed slab object may be kept) */
+
+static uint8_t *one[NRUNS];
+
+/* NRUNS page runs, one page of each written; every other freed: 40 runs, one resident page each. */
+static bool make_runs(void)
+{
+	for (int i = 0; i < NRUNS; i++) {
+		one[i] = kmalloc(RUN_SIZE);
+		if (!one[i])
+			return false;
+		one[i][7] = (uint8_t)i;
+	}
+	for (int i = 0; i < NRUNS; i += 2)
+		kfree(one[i]);
+	return true;
+}
+
+static void free_runs(void)
+{
+	for (int i = 1; i < NRUNS; i += 2)
+		kfree(one[i]);
+}
+
+TEST(scav_batched_release_frees_each_frame_once_and_leaves_every_page_aow)
+{
+	struct kheap_stats a, b;
+	struct scav_stats s0, s1;
+	volatile uint8_t *big;
+	size_t avail, n;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);
+	big = kmalloc(6 * PAGE_SIZE);		/* a run of ZERO pages with one PRESENT */
+	CHECK(big);
+	for (int i = 0; i < 6; i++)
+		CHECK(big[i * PAGE_SIZE] == 0);
+	big[2 * PAGE_SIZE] = 1;
+	CHECK(make_runs());			/* after big: it would take a warm page */
+	kfree((void *)big);
+	kheap_stats(&a);
+	scavenge_stats(&s0);
+	avail = frames_available();
+	CHECKF(a.free_resident == NRUNS / 2 + 1, "%zu resident free pages", a.free_resident);
+	n = kheap_scavenge(SIZE_MAX);
+	kheap_stats(&b);
+	scavenge_stats(&s1);
+	CHECKF(n == NRUNS / 2 + 1, "released %zu", n);
+	CHECK(frames_available() == avail + n);	/* each frame given back once */
+	CHECK(b.free_resident == 0 && b.by_state[PS_PRESENT] == a.by_state[PS_PRESENT] - n);
+	CHECK(b.by_state[PS_ZERO] == a.by_state[PS_ZERO] - 5);
+	CHECK(s1.zero_dropped == s0.zero_dropped + 5 && s1.pages_released == s0.pages_released + n);
+	for (int i = 0; i < NRUNS; i += 2)
+		CHECK(mmu_state((uintptr_t)one[i]) == PS_AOW);
+	for (int i = 0; i < 6; i++)
+		CHECK(mmu_state((uintptr_t)big + i * PAGE_SIZE) == PS_AOW);
+	for (int i = 1; i < NRUNS; i += 2)
+		CHECK(mmu_state((uintptr_t)one[i]) == PS_PRESENT && one[i][7] == (uint8_t)i);
+	free_runs();
+	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(scav_batched_release_stops_at_exactly_what_was_asked)
+{
+	struct kheap_stats st;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);
+	CHECK(make_runs());
+	CHECK(kheap_scavenge(7) == 7);
+	kheap_stats(&st);
+	CHECK(st.free_resident == NRUNS / 2 - 7);
+	CHECK(kheap_check());
+	CHECK(kheap_scavenge(NRUNS / 2 - 10) == NRUNS / 2 - 10);
+	kheap_stats(&st);
+	CHECK(st.free_resident == 3);
+	CHECK(kheap_scavenge(SIZE_MAX) == 3);
+	free_runs();
+	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(scav_pass_after_a_pass_that_found_nothing_is_skipped_until_a_free)
+{
+	struct scav_stats s0, s1, s2;
+	uint8_t *p;
+	size_t squeeze;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);		/* nothing PRESENT left free: dry */
+	scavenge_stats(&s0);
+	CHECK(kheap_scavenge(SIZE_MAX) == 0);
+	squeeze = frames_available();		/* and an allocation that cannot be promised */
+	CHECK(frame_reserve((uint32_t)squeeze));
+	p = kmalloc(PAGE_SIZE);
+	frame_unreserve((uint32_t)squeeze);
+	CHECK(p == NULL);
+	scavenge_stats(&s1);
+	CHECK(s1.skipped_dry == s0.skipped_dry + 2);
+	CHECK(s1.passes[SCAV_EXPLICIT] == s0.passes[SCAV_EXPLICIT]);
+	CHECK(s1.passes[SCAV_ALLOC_FAILED] == s0.passes[SCAV_ALLOC_FAILED]);
+	p = kmalloc(PAGE_SIZE);			/* a new free: the next pass runs */
+	CHECK(p);
+	p[0] = 1;
+	kfree(p);
+	CHECK(kheap_scavenge(SIZE_MAX) == 1);
+	p = kmalloc(2 * PAGE_SIZE);		/* freed unwritten: runs, finds nothing */
+	CHECK(p);
+	kfree(p);
+	CHECK(kheap_scavenge(SIZE_MAX) == 0);
+	CHECK(kheap_scavenge(SIZE_MAX) == 0);	/* and then is skipped again */
+	scavenge_stats(&s2);
+	CHECK(s2.passes[SCAV_EXPLICIT] == s1.passes[SCAV_EXPLICIT] + 2);
+	CHECK(s2.skipped_dry == s1.skipped_dry + 1);
+	CHECK(kheap_check() && frame_audit());
+}
