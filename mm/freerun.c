@@ -23,19 +23,22 @@
 
 static int set_of(uint32_t i) { return pd[i].flags & PG_COLD ? COLD : WARM; }
 
+/* Put the chain first..last (linked by next) at the head of list (set, b). */
+static void list_push_chain(int set, unsigned b, uint32_t first, uint32_t last)
+{
+	pd[first].u.link.prev = PG_NONE;
+	pd[last].u.link.next = heap.head[set][b];
+	if (heap.head[set][b] != PG_NONE)
+		pd[heap.head[set][b]].u.link.prev = last;
+	else
+		heap.tail[set][b] = last;
+	heap.head[set][b] = first;
+	heap.nonempty[set] |= 1u << b;
+}
+
 static void list_push(uint32_t i)
 {
-	int set = set_of(i);
-	unsigned b = freerun_bucket(pd[i].npages);
-
-	pd[i].u.link.prev = PG_NONE;
-	pd[i].u.link.next = heap.head[set][b];
-	if (heap.head[set][b] != PG_NONE)
-		pd[heap.head[set][b]].u.link.prev = i;
-	else
-		heap.tail[set][b] = i;
-	heap.head[set][b] = i;
-	heap.nonempty[set] |= 1u << b;
+	list_push_chain(set_of(i), freerun_bucket(pd[i].npages), i, i);
 }
 
 static void list_remove(uint32_t i)
@@ -149,14 +152,7 @@ void freerun_cool_tail(unsigned b, uint32_t first)
 		heap.head[WARM][b] = PG_NONE;
 		heap.nonempty[WARM] &= ~(1u << b);
 	}
-	pd[first].u.link.prev = PG_NONE;
-	pd[last].u.link.next = heap.head[COLD][b];
-	if (heap.head[COLD][b] != PG_NONE)
-		pd[heap.head[COLD][b]].u.link.prev = last;
-	else
-		heap.tail[COLD][b] = last;
-	heap.head[COLD][b] = first;
-	heap.nonempty[COLD] |= 1u << b;
+	list_push_chain(COLD, b, first, last);
 }
 
 /* --- finding a run --------------------------------------------------- */
