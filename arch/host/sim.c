@@ -1,7 +1,9 @@
 /*
- * The simulated MMU.  One uint32 "PTE" per page of the region: state in
- * bits 9-11 as on x86, frame number above bit 12.  Protections follow the
- * state: PRESENT/WIRED/MMIO read-write, ZERO read-only, the rest none.
+ * The simulated MMU.  One uint32 PTE per page of the region, built by the
+ * kernel's own constructor (pte_make, arch/x86/pte_state.h) and read with
+ * its decoders, so the entries are bit for bit those the i386 kernel
+ * writes.  Protections follow the entry as the hardware would: P readable,
+ * P and W read-write, otherwise none.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -11,10 +13,8 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include "arch/host/sim.h"
-#include "mm/pagestate.h"
+#include "arch/x86/pte_state.h"
 #include "mm/frame.h"
-
-#define STATE_SHIFT 9
 
 static uint8_t *region;
 static size_t npages;
@@ -39,36 +39,40 @@ unsigned mmu_state(uintptr_t va)
 {
 	uint32_t *p = pte(va);
 
-	return p ? (*p >> STATE_SHIFT) & 7 : PS_UNUSABLE;
+	return p ? pte_state(*p) : PS_UNUSABLE;
 }
 
 pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t *p = pte(va);
 
-	return p && pagestate_is_mapped(mmu_state(va)) ? *p >> PAGE_SHIFT : PFN_NONE;
+	return p && (*p & PTE_P) ? pte_frame(*p) : PFN_NONE;
+}
+
+/* What the hardware would allow on an entry. */
+static int prot_of(uint32_t e)
+{
+	if (!(e & PTE_P))
+		return PROT_NONE;
+	return e & PTE_W ? PROT_READ | PROT_WRITE : PROT_READ;
 }
 
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 {
 	uint32_t *p = pte(va);
 	void *page = (void *)(va & ~(uintptr_t)(PAGE_SIZE - 1));
-	int prot = PROT_NONE;
+	uint32_t e = pte_make(state, frame);
 
 	if (!p) {
 		fprintf(stderr, "sim: mmu_set outside the region at %#lx\n", (unsigned long)va);
 		abort();
 	}
-	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state))
+	if ((*p & PTE_P) && !(e & PTE_P))
 		madvise(page, PAGE_SIZE, MADV_DONTNEED);	/* the frame's contents go */
-	if (state == PS_PRESENT || state == PS_WIRED || state == PS_MMIO)
-		prot = PROT_READ | PROT_WRITE;
-	else if (state == PS_ZERO)
-		prot = PROT_READ;
-	if (state == PS_PRESENT && mmu_state(va) == PS_ZERO)
-		madvise(page, PAGE_SIZE, MADV_DONTNEED);
-	mprotect(page, PAGE_SIZE, prot);
-	*p = (frame != PFN_NONE ? frame << PAGE_SHIFT : 0) | state << STATE_SHIFT;
+	if (state == PS_PRESENT && pte_state(*p) == PS_ZERO)
+		madvise(page, PAGE_SIZE, MADV_DONTNEED);	/* the zero frame's view goes */
+	mprotect(page, PAGE_SIZE, prot_of(e));
+	*p = e;
 	counts.tlb_invalidations++;
 }
 
