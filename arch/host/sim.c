@@ -22,11 +22,13 @@ static uint32_t *ptes;
 static struct sim_counts counts;
 static sim_fault_fn fault_fn;
 static void *frame_db;
+static int fault_depth;			/* inside on_segv's call of fault_fn */
 
 uintptr_t sim_base(void) { return (uintptr_t)region; }
 size_t sim_pages(void) { return npages; }
 void sim_counts(struct sim_counts *c) { *c = counts; }
 void sim_set_fault_handler(sim_fault_fn fn) { fault_fn = fn; }
+sim_fault_fn sim_fault_handler(void) { return fault_fn; }
 
 static uint32_t *pte(uintptr_t va)
 {
@@ -83,6 +85,16 @@ void mmu_zero_page(uintptr_t va)
 	memset((void *)(va & ~(uintptr_t)(PAGE_SIZE - 1)), 0, PAGE_SIZE);
 }
 
+/* As the kernel does (fault/pagefault.c): a fault in the fault path stops. */
+__attribute__((noreturn)) static void nested(uintptr_t va, bool write)
+{
+	fprintf(stderr, "sim: FATAL: page fault inside the page-fault handler: "
+		"%s at %#lx (state %s)\n", write ? "write" : "read", (unsigned long)va,
+		pagestate_name(mmu_state(va)));
+	signal(SIGABRT, SIG_DFL);
+	abort();
+}
+
 static void on_segv(int sig, siginfo_t *si, void *uc_)
 {
 	uintptr_t va = (uintptr_t)si->si_addr;
@@ -97,8 +109,13 @@ static void on_segv(int sig, siginfo_t *si, void *uc_)
 	(void)uc_;
 #endif
 	counts.faults++;
-	if (pte(va) && fault_fn && fault_fn(va, write))
+	if (fault_depth)
+		nested(va, write);
+	fault_depth++;
+	if (pte(va) && fault_fn && fault_fn(va, write)) {
+		fault_depth--;
 		return;
+	}
 	fprintf(stderr, "sim: unhandled %s fault at %#lx (state %s)\n",
 		write ? "write" : "read", (unsigned long)va,
 		pagestate_name(mmu_state(va)));
@@ -123,6 +140,7 @@ uintptr_t sim_init(size_t pages)
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigaction(SIGSEGV, &sa, NULL);
 	memset(&counts, 0, sizeof(counts));
+	fault_depth = 0;
 	return (uintptr_t)region;
 }
 
