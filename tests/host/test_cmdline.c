@@ -83,3 +83,17 @@ TEST(cmdline_a_long_line_is_read_to_its_end)
 	CHECK(cmdline_parse(line) == 0);
 	CHECK(kopts.kvspace_mib == 64 && kopts.serial && kopts.loglevel == LOG_WARN);
 }
+
+/* test=PREFIX that names no test fails the run, saying so, not "0 passed". */
+TEST(cmdline_test_prefix_matching_nothing_fails)
+{
+	const char *said;
+	int failures;
+
+	capture_begin();
+	failures = ktest_run("no_such_test_");
+	said = capture_end();
+	CHECK(failures == 1);
+	CHECK(strstr(said, "ktest: no test matches the prefix 'no_such_test_'\n"));
+	CHECK(strstr(said, "0 passed, 1 failed\n"));
+}
