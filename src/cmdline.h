@@ -3,7 +3,10 @@
  * parsed in one place against one table of options (src/cmdline.c,
  * documented in docs/cmdline.md).  An unknown key is a warning naming it;
  * a value that does not parse or is out of range is rejected with a
- * message and the option keeps its default.
+ * message and the option keeps its default; an option that has no effect
+ * with the rest of the line (seed= without stress=, a second run mode) is
+ * a warning too.  The line may be of any length; kopts keeps copies of
+ * what it needs, so the line need not outlive cmdline_parse.
  */
 #ifndef SRC_CMDLINE_H
 #define SRC_CMDLINE_H
