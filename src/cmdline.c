@@ -42,6 +42,8 @@ static const struct opt opts[] = {
 	{ "scav_threshold", OPT_UINT, OFF(scav_threshold_kib), 0, 1u << 20, NULL },
 	{ "scav_bg",    OPT_UINT, OFF(scav_bg), 0, 4096, NULL },
 	{ "scav_retain", OPT_UINT, OFF(scav_retain_kib), 0, 1u << 20, NULL },
+	{ "scavtrace",  OPT_BOOL, OFF(scavtrace), 0, 0, NULL },
+	{ "slabinfo",   OPT_BOOL, OFF(slabinfo), 0, 0, NULL },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");

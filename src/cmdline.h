@@ -29,6 +29,8 @@ struct kopts {
 	uint32_t scav_threshold_kib;	/* scav_threshold=KiB freed before pressure scavenges */
 	uint32_t scav_bg;		/* scav_bg=PAGES released per tick in the background; 0 off */
 	uint32_t scav_retain_kib;	/* scav_retain=KiB of free heap the background keeps */
+	bool scavtrace;			/* scavtrace=1: a log line per scavenger pass */
+	bool slabinfo;			/* slabinfo: the slab table in the demo and at poweroff */
 };
 
 extern struct kopts kopts;

@@ -35,6 +35,8 @@ __attribute__((noreturn)) static void finish(int status)
 {
 	kheap_print_stats();
 	scavenge_print_stats();
+	if (kopts.slabinfo)
+		kheap_print_slabinfo();
 	trace_stats(kheap_live_bytes(), kheap_live_allocs());
 	trace_snapshot("poweroff");
 	poweroff(status);
