@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include "tests/ktest.h"
 #include "mm/frame.h"
+#include "mm/frame_int.h"
 
 #define MiB (1024ull * 1024)
 
@@ -150,25 +151,48 @@ TEST(frame_pressure_hook_runs_below_low_and_on_failure)
 	CHECK(frame_audit());
 }
 
+/*
+ * 1-2 MiB is one block of order 8 at frame 0x100.  The first frame taken
+ * cuts it into 0x100-0x10f for the stack (0x100 handed out, the rest
+ * stacked) and listed blocks 0x110 (order 4), 0x120 (5), 0x140 (6), 0x180
+ * (7).  Each corruption below breaks one rule.
+ */
 TEST(frame_audit_catches_corruption)
 {
 	const struct phys_range r[] = { { 1 * MiB, 2 * MiB, PR_RAM } };
-	pfn_t max, f[3];
+	struct frame_db d;
+	pfn_t f[3], slot;
 
 	init(r, 1);
-	max = frame_max_pfn(r, 1);
-	for (int i = 0; i < 3; i++)		/* three frames out and back: on the stack */
-		f[i] = frame_alloc();
+	d = frame_db_layout(db, frame_max_pfn(r, 1));
 	for (int i = 0; i < 3; i++)
-		frame_free(f[i]);
+		f[i] = frame_alloc();
+	CHECKF(f[0] == 0x100 && f[1] == 0x101 && f[2] == 0x102, "took %#x %#x %#x", f[0], f[1], f[2]);
+	CHECK(frame_free(f[1]) && frame_free(f[0]));	/* both on the stack */
 	CHECK(frame_audit());
-	/* database layout (mm/frame.c): the stack, then a state byte a frame (0 free, 2 used) */
-	((uint8_t *)db + max * sizeof(pfn_t))[300] = 2;	/* a free frame marked used */
+	d.state[0x181] = FS_USED;		/* a free frame marked used */
 	CHECK(!frame_audit());
-	((uint8_t *)db + max * sizeof(pfn_t))[300] = 0;
+	d.state[0x181] = FS_FREE;
 	CHECK(frame_audit());
-	((pfn_t *)db)[0] = ((pfn_t *)db)[1];			/* a frame stacked twice */
+	d.next[0x110] = 0x110;			/* a free list that loops */
 	CHECK(!frame_audit());
+	d.next[0x110] = PFN_NONE;
+	CHECK(frame_audit());
+	d.state[0x111] = FS_BLOCK(FS_FREE, 0);	/* a free block inside another, on no list */
+	CHECK(!frame_audit());
+	d.state[0x111] = FS_FREE;
+	d.state[0x110] = FS_BLOCK(FS_FREE, 1);	/* a listed block of the wrong order */
+	CHECK(!frame_audit());
+	d.state[0x110] = FS_BLOCK(FS_FREE, 4);
+	d.state[f[2]] = FS_USED;		/* a handed-out frame that heads no block */
+	CHECK(!frame_audit());
+	d.state[f[2]] = FS_BLOCK(FS_USED, 0);
+	CHECK(frame_audit());
+	slot = d.stack[1];
+	d.stack[1] = d.stack[0];		/* a frame stacked twice */
+	CHECK(!frame_audit());
+	d.stack[1] = slot;
+	CHECK(frame_audit());
 }
 
 TEST(frame_freed_ahead_of_the_cursor_is_handed_out_once)
