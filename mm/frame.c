@@ -15,12 +15,13 @@
  * its list; a free merges the block with its buddy while the buddy is a
  * free block of the same order, at most FRAME_MAX_ORDER times.
  *
- * Single frames are merged lazily: a freed frame goes on its zone's stack
- * (up to an eighth of the zone), and frame_alloc takes from the stack
- * first, so the common path costs what a plain stack costs; an empty
- * stack is refilled with the smallest listed block, cut to 16 frames.
- * Stacked frames are merged into the lists when a block of order 1 or
- * more cannot be found otherwise, or when the stack is full.
+ * Single frames are merged lazily: a freed frame goes on one stack (up to
+ * an eighth of all frames), and frame_alloc takes from the stack first,
+ * so the common path costs what a plain stack costs; an empty stack is
+ * refilled with the smallest listed block of the highest zone, cut to 16
+ * frames.  Stacked frames are merged into their zones' lists when a block
+ * of order 1 or more, or a frame below 16 MiB, cannot be found otherwise;
+ * a free that finds the stack full merges at once.
  *
  * All state is out of band (mm/frame_int.h): free frames are never
  * touched.  Each call runs with interrupts off.
@@ -31,9 +32,9 @@
  *   every listed block of order k is in its zone below the chunk cursor,
  *   aligned to 2^k, its first frame FS_BLOCK(FS_FREE, k), the others
  *   FS_FREE, and its buddy is not a listed block of order k (merged);
- *   each stacked frame is in its zone below the chunk cursor, FS_FREE, once;
- *   listed blocks and stacked frames cover every free frame below each
- *   chunk cursor;
+ *   each stacked frame is below its zone's chunk cursor, FS_FREE, once,
+ *   and in no listed block; listed blocks and stacked frames cover every
+ *   free frame below each chunk cursor; no used frame is above one;
  *   a handed-out block is FS_BLOCK(FS_USED, k) then 2^k - 1 frames FS_USED.
  */
 #include "mm/frame.h"
@@ -42,6 +43,7 @@
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
 #define NORDERS (FRAME_MAX_ORDER + 1)
 #define CHUNK (1u << FRAME_MAX_ORDER)	/* frames a zone's parent hands over at once */
+#define FRAME_ZONES 2
 #define REFILL_ORDER 4		/* an empty stack is refilled with up to 2^4 frames */
 #define FS_MARK 0x80		/* frame_audit's "seen on a stack", cleared before it returns */
 
@@ -51,7 +53,6 @@ struct zone {
 	uint32_t nonempty;	/* bit k: list k holds a block */
 	pfn_t head[NORDERS];
 	uint32_t nblocks[NORDERS];
-	pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stack, top) */
 };
 
 /* Zone ends in frames, lowest zone first (each a multiple of CHUNK). */
@@ -61,6 +62,7 @@ static const char *const zone_name[FRAME_ZONES] = { "DMA", "normal" };
 static const int top_zone[] = { [FRAME_ANY] = 1, [FRAME_BELOW_4G] = 1, [FRAME_BELOW_16M] = 0 };
 
 static struct zone zones[FRAME_ZONES];
+static pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stack, top) */
 static pfn_t *fnext, *fprev;
 static uint8_t *fstate;
 static pfn_t fmax;
@@ -208,41 +210,43 @@ static void split(struct zone *z, pfn_t f, unsigned j, unsigned k)
 	}
 }
 
-/*
- * A frame for z's empty stack: the smallest listed block, cut to at most
- * 2^REFILL_ORDER frames; the first is returned, the rest stacked so they
- * come off in ascending order.
- */
-static pfn_t refill(struct zone *z)
-{
-	unsigned j, r = REFILL_ORDER;
-	pfn_t f = unlink_smallest(z, 0, &j);
-
-	if (f == PFN_NONE)
-		return PFN_NONE;
-	while ((1u << r) - 1 > (uint32_t)(z->limit - z->stack))
-		r--;
-	if (j > r) {
-		split(z, f, j, r);
-		j = r;
-	}
-	for (pfn_t i = (1u << j) - 1; i > 0; i--)
-		*z->top++ = f + i;
-	return f;
-}
-
-/* A block of order k from z; PFN_NONE if none. */
+/* A block of order k from z's lists; PFN_NONE if none. */
 static pfn_t zone_take(struct zone *z, unsigned k)
 {
 	unsigned j;
-	pfn_t f;
+	pfn_t f = unlink_smallest(z, k, &j);
 
-	if (k == 0)
-		return z->top != z->stack ? *--z->top : refill(z);
-	f = unlink_smallest(z, k, &j);
 	if (f != PFN_NONE)
 		split(z, f, j, k);
 	return f;
+}
+
+/*
+ * A frame for the empty stack: the smallest listed block of the highest
+ * zone that has one, cut to at most 2^REFILL_ORDER frames; the first is
+ * returned, the rest stacked so they come off in ascending order.
+ */
+static pfn_t refill(void)
+{
+	unsigned j, r = REFILL_ORDER;
+
+	for (int i = FRAME_ZONES - 1; i >= 0; i--) {
+		struct zone *z = &zones[i];
+		pfn_t f = unlink_smallest(z, 0, &j);
+
+		if (f == PFN_NONE)
+			continue;
+		while ((1u << r) - 1 > (uint32_t)(limit - stack))
+			r--;
+		if (j > r) {
+			split(z, f, j, r);
+			j = r;
+		}
+		for (pfn_t n = (1u << j) - 1; n > 0; n--)
+			*top++ = f + n;
+		return f;
+	}
+	return PFN_NONE;
 }
 
 static inline void mark_used(pfn_t f, unsigned k)
@@ -253,11 +257,14 @@ static inline void mark_used(pfn_t f, unsigned k)
 	nfree -= 1u << k;
 }
 
-/* Merge z's stacked frames into its lists. */
-static void drain(struct zone *z)
+/* Merge the stacked frames into their zones' lists. */
+static void drain(void)
 {
-	while (z->top != z->stack)
-		insert(z, *--z->top, 0);
+	while (top != stack) {
+		pfn_t f = *--top;
+
+		insert(zone_of(f), f, 0);
+	}
 }
 
 /* A block of order k from the zones constraint c allows, the highest first. */
@@ -272,17 +279,19 @@ static pfn_t take_in(unsigned k, enum frame_constraint c)
 	return PFN_NONE;
 }
 
-/* Block (k, c), marked used: the top zone's stack first; stacked frames merged if need be. */
+/*
+ * Block (k, c), marked used.  A single frame that may lie anywhere comes
+ * off the stack; anything else from the lists, the stack merged into them
+ * if they have nothing that fits.
+ */
 static inline pfn_t take(unsigned k, enum frame_constraint c)
 {
-	struct zone *z = &zones[top_zone[c]];
 	pfn_t f;
 
-	if (k == 0 && z->top != z->stack)
-		f = *--z->top;
-	else if ((f = take_in(k, c)) == PFN_NONE && k > 0) {
-		for (int i = top_zone[c]; i >= 0; i--)
-			drain(&zones[i]);
+	if (k == 0 && top_zone[c] == FRAME_ZONES - 1)
+		f = top != stack ? *--top : refill();
+	else if ((f = take_in(k, c)) == PFN_NONE) {
+		drain();
 		f = take_in(k, c);
 	}
 	if (f != PFN_NONE)
@@ -400,20 +409,17 @@ static __attribute__((noinline, cold)) void refuse(const char *fn, pfn_t f, unsi
 	     (unsigned long)f, k, why, order, name);
 }
 
-/* Give back the handed-out block (f, k): stacked, listed, or left to its chunk's hand-over. */
+/* Give back the handed-out block (f, k), below its chunk cursor like every used frame. */
 static inline void give_back(pfn_t f, unsigned k)
 {
-	struct zone *z = zone_of(f);
-
+	KASSERT(f < zone_of(f)->chunk);
 	for (pfn_t i = 0; i < (1u << k); i++)
 		fstate[f + i] = FS_FREE;
 	nfree += 1u << k;
-	if (f >= z->chunk)		/* the hand-over will find it free */
-		return;
-	if (k == 0 && z->top < z->limit)
-		*z->top++ = f;
+	if (k == 0 && top < limit)
+		*top++ = f;
 	else
-		insert(z, f, k);
+		insert(zone_of(f), f, k);
 }
 
 /* Free block (f, k) if it was handed out as one, else *s is its first frame's state. */
@@ -450,9 +456,19 @@ bool frame_free_contig(pfn_t f, unsigned order)
 	return false;
 }
 
+void frame_give_back_broken(pfn_t f, unsigned k, bool list_it)
+{
+	for (pfn_t i = 0; i < (1u << k); i++)
+		fstate[f + i] = FS_FREE;
+	nfree += 1u << k;
+	if (list_it)
+		list_add(zone_of(f), f, k);
+}
+
 /* ---- init ---- */
 
 static uint32_t counted[4];	/* frames of each kind while frame_init marks */
+static pfn_t last_used;		/* the highest frame marked used */
 
 /* Set frames [lo, hi) that are in state `from` (any state if from < 0) to `to`. */
 static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
@@ -464,6 +480,8 @@ static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
 			counted[fstate[f] & FS_KIND]--;
 			counted[to & FS_KIND]++;
 			fstate[f] = to;
+			if ((to & FS_KIND) == FS_USED)
+				last_used = MAX(last_used, (pfn_t)f);
 		}
 	}
 }
@@ -509,7 +527,15 @@ static void mark_holes(const struct phys_range *r, size_t n)
 	}
 }
 
-static void init_zones(pfn_t *stacks)
+/* Hand over every chunk up to the last one holding a used frame: none is above a cursor. */
+static void hand_over_holdings(void)
+{
+	for (int i = 0; i < FRAME_ZONES && counted[FS_USED]; i++)
+		while (zones[i].chunk <= last_used && take_chunk(&zones[i]))
+			;
+}
+
+static void init_zones(void)
 {
 	pfn_t base = 0;
 
@@ -521,9 +547,6 @@ static void init_zones(pfn_t *stacks)
 		z->end = MIN(zone_end[i], fmax);
 		for (int k = 0; k < NORDERS; k++)
 			z->head[k] = PFN_NONE;
-		z->stack = z->top = stacks;
-		z->limit = stacks + frame_stack_cap(z->end - z->base);
-		stacks = z->limit;
 		base = zone_end[i];
 	}
 }
@@ -538,6 +561,7 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	fstate = d.state;		/* arrives zeroed: every frame FS_FREE until marked */
 	counted[FS_FREE] = fmax;
 	counted[FS_NOTRAM] = counted[FS_USED] = 0;
+	last_used = 0;
 	mark(0, LOW_MEM_PFN, -1, FS_NOTRAM);
 	mark_holes(r, n);
 	for (size_t i = 0; i < n; i++)
@@ -549,7 +573,10 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	nfree = counted[FS_FREE];
 	nreserved = 0;
 	ntotal = nfree + counted[FS_USED];
-	init_zones(d.stack);
+	stack = top = d.stack;
+	limit = stack + frame_stack_slots(max_pfn);
+	init_zones();
+	hand_over_holdings();
 	frame_set_watermarks(MAX(ntotal / 32, 8u), MAX(ntotal / 16, 16u));
 }
 
@@ -652,42 +679,42 @@ static uint32_t free_below_chunk(const struct zone *z)
 	return n;
 }
 
-/* z's stack: each frame in the zone below the cursor, plain free, once (marks it). */
-static bool audit_stack(const struct zone *z)
+/* The stack: each frame below its zone's cursor, plain free, once (marks it); counts by zone. */
+static bool audit_stack(uint32_t stacked[FRAME_ZONES])
 {
-	uint32_t n = (uint32_t)(z->top - z->stack);
+	uint32_t n = (uint32_t)(top - stack);
 
-	if (z->top < z->stack || z->top > z->limit)
-		return audit_fail("stack deeper than its capacity", n, (unsigned long)(z->limit - z->stack));
+	if (top < stack || top > limit)
+		return audit_fail("stack deeper than its capacity", n, (unsigned long)(limit - stack));
 	for (uint32_t i = 0; i < n; i++) {
-		pfn_t f = z->stack[i];
+		pfn_t f = stack[i];
 
-		if (f < z->base || f >= z->chunk || (fstate[f] & ~FS_MARK) != FS_FREE)
-			return audit_fail("stacked frame not a free frame of the zone's handed-over part: slot, frame", i, f);
+		if (f >= fmax || f >= zone_of(f)->chunk || (fstate[f] & ~FS_MARK) != FS_FREE)
+			return audit_fail("stacked frame not a free frame of a handed-over chunk: slot, frame", i, f);
 		if (fstate[f] & FS_MARK)
 			return audit_fail("frame stacked twice: slot, frame", i, f);
 		fstate[f] |= FS_MARK;
+		stacked[zone_of(f) - zones]++;
 	}
 	return true;
 }
 
-static void unmark_stack(const struct zone *z)
+static void unmark_stack(void)
 {
-	for (const pfn_t *p = z->stack; p < z->top && p < z->limit; p++)
+	for (const pfn_t *p = stack; p < top && p < limit; p++)
 		if (*p < fmax)
 			fstate[*p] &= ~FS_MARK;
 }
 
-static bool audit_zone(const struct zone *z)
+/* Run while stacked frames are marked: a stacked frame inside a listed block shows. */
+static bool audit_zone(const struct zone *z, uint32_t stacked)
 {
-	uint32_t listed = 0, below, stacked;
-	bool ok = audit_stack(z);
+	uint32_t listed = 0, below;
+	bool ok = true;
 
-	unmark_stack(z);
 	for (unsigned k = 0; k < NORDERS && ok; k++)
 		ok = audit_list(z, k, &listed);
 	below = free_below_chunk(z);
-	stacked = (uint32_t)(z->top - z->stack);
 	if (ok && listed + stacked != below)
 		ok = audit_fail("free frames below the chunk cursor != listed + stacked", below, listed + stacked);
 	return ok;
@@ -712,6 +739,8 @@ static bool audit_frames(uint32_t *cfree, uint32_t *cused, uint32_t *heads)
 			   (kind == FS_NOTRAM && s != FS_NOTRAM)) {
 			return audit_fail("frame in no valid state: frame, state", f, s);
 		} else if (kind == FS_USED) {
+			if (f >= zone_of(f)->chunk)
+				return audit_fail("used frame in a chunk not handed over: frame, state", f, s);
 			if (FS_ORDER(s) > FRAME_MAX_ORDER || (f & ((1u << FS_ORDER(s)) - 1)))
 				return audit_fail("handed-out block misaligned or of no order: frame, state", f, s);
 			tail = (1u << FS_ORDER(s)) - 1;
@@ -723,16 +752,17 @@ static bool audit_frames(uint32_t *cfree, uint32_t *cused, uint32_t *heads)
 bool frame_audit(void)
 {
 	unsigned long flags = irq_save();
-	uint32_t cfree = 0, cused = 0, heads = 0, blocks = 0;
-	bool ok = audit_frames(&cfree, &cused, &heads);
+	uint32_t cfree = 0, cused = 0, heads = 0, blocks = 0, stacked[FRAME_ZONES] = { 0 };
+	bool ok = audit_frames(&cfree, &cused, &heads) && audit_stack(stacked);
 
 	for (int i = 0; i < FRAME_ZONES && ok; i++) {
-		ok = audit_zone(&zones[i]);
+		ok = audit_zone(&zones[i], stacked[i]);
 		for (unsigned k = 0; k < NORDERS; k++)
 			blocks += zones[i].nblocks[k];
 		if (!ok)
 			klog(LOG_ERROR, "frame audit: in zone %s", zone_name[i]);
 	}
+	unmark_stack();
 	if (ok && heads != blocks)
 		ok = audit_fail("free-block first frames != listed blocks", heads, blocks);
 	if (ok && cfree != nfree)

@@ -3,8 +3,8 @@
  * the tests that corrupt it on purpose to show frame_audit catching it.
  *
  * The database handed to frame_init is, for frames [0, max_pfn): next
- * and prev links of the free lists (pfn_t each), the zones' stacks of
- * freed single frames (an eighth of each zone, frame_stack_cap), then one
+ * and prev links of the free lists (pfn_t each), the stack of freed
+ * single frames (frame_stack_slots: an eighth of the frames), then one
  * state byte per frame.  Links are meaningful only at the first frame of a
  * free block; everything is out of band, so a free frame is never read or
  * written.
@@ -25,19 +25,14 @@ enum { FS_FREE = 0, FS_NOTRAM = 1, FS_USED = 2, FS_KIND = 3, FS_HEAD = 4 };
 #define FS_ORDER(s)		(((s) >> 3) & 15u)
 #define FS_BLOCK(kind, order)	((uint8_t)((kind) | FS_HEAD | (order) << 3))
 
-#define FRAME_ZONES 2
-
 struct frame_db {
 	pfn_t *next, *prev;	/* free-list links, by frame */
-	pfn_t *stack;		/* the zones' stacks, one after the other */
+	pfn_t *stack;		/* freed single frames not yet merged */
 	uint8_t *state;		/* a state byte a frame */
 };
 
-/* Stack slots for a zone of n frames. */
-static inline uint32_t frame_stack_cap(pfn_t n) { return n / 8; }
-
-/* Stack slots in all: covers each zone's n / 8. */
-static inline size_t frame_stack_slots(pfn_t max_pfn) { return max_pfn / 8 + FRAME_ZONES; }
+/* Slots of the stack of freed single frames: an eighth of the frames (at least one). */
+static inline size_t frame_stack_slots(pfn_t max_pfn) { return max_pfn / 8 + 1; }
 
 static inline size_t frame_db_bytes(pfn_t max_pfn)
 {
@@ -54,5 +49,12 @@ static inline struct frame_db frame_db_layout(void *db, pfn_t max_pfn)
 	d.state = (uint8_t *)(d.stack + frame_stack_slots(max_pfn));
 	return d;
 }
+
+/*
+ * Tests only: give back the handed-out block (f, k) as a broken free
+ * would, listing it without merging it with its buddy (list_it) or not
+ * listing it at all, so a test can show frame_audit catching each.
+ */
+void frame_give_back_broken(pfn_t f, unsigned k, bool list_it);
 
 #endif
