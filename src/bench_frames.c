@@ -46,7 +46,7 @@ struct model {
 	uint32_t depth;
 };
 
-static struct slot slots[SLOTS];
+static struct slot *slots;	/* SLOTS of them, from the heap while the figure runs */
 static uint32_t seed;
 
 static uint32_t next_rand(uint32_t n)
@@ -158,7 +158,7 @@ static uint32_t churn(bool (*take)(struct model *, struct slot *),
 	uint32_t live = 0, failed = 0;
 
 	seed = SEED;
-	memset(slots, 0, sizeof(slots));
+	memset(slots, 0, SLOTS * sizeof(*slots));
 	for (int op = 0; op < OPS; op++) {
 		struct slot *s = &slots[next_rand(SLOTS)];
 		unsigned order = pick_order();
@@ -184,16 +184,21 @@ static void give_all(void (*give)(struct model *, struct slot *), struct model *
 			give(m, &slots[i]);
 }
 
-/* Order-9 blocks the buddy can hand out now (given back after). */
-static uint32_t order9_blocks(void)
+/* Order-9 blocks the buddy can hand out now (given back after, linked through m->link). */
+static uint32_t order9_blocks(struct model *m)
 {
-	static pfn_t got[2048];
+	pfn_t f, head = PFN_NONE;
 	uint32_t n = 0;
 
-	while (n < ARRAY_SIZE(got) && (got[n] = frame_alloc_contig(9, FRAME_ANY)) != PFN_NONE)
+	while ((f = frame_alloc_contig(9, FRAME_ANY)) != PFN_NONE) {
+		m->link[f] = head;
+		head = f;
 		n++;
-	for (uint32_t i = 0; i < n; i++)
-		frame_free_contig(got[i], 9);
+	}
+	for (; head != PFN_NONE; head = f) {
+		f = m->link[head];
+		frame_free_contig(head, 9);
+	}
 	return n;
 }
 
@@ -208,16 +213,18 @@ static void print(const char *who, const struct contiguity *c, uint32_t failed, 
 
 static bool model_init(struct model *m, pfn_t max)
 {
+	slots = kmalloc(SLOTS * sizeof(*slots));
 	m->state = kzalloc(max);
 	m->stack = kmalloc(max * sizeof(pfn_t));
 	m->link = kmalloc(max * sizeof(pfn_t));
 	m->max = max;
 	m->cursor = m->depth = 0;
-	return m->state && m->stack && m->link;
+	return slots && m->state && m->stack && m->link;
 }
 
 static void model_fini(struct model *m)
 {
+	kfree(slots);
 	kfree(m->state);
 	kfree(m->stack);
 	kfree(m->link);
@@ -244,7 +251,7 @@ void bench_frames(void)
 	frame_set_pressure_hook(NULL);
 	failed = churn(buddy_take, buddy_give, &m, budget);
 	measure(buddy_is_free, &m, st.max_pfn, &c);
-	snprintf(extra, sizeof(extra), "; %u order-9 blocks allocatable", (unsigned)order9_blocks());
+	snprintf(extra, sizeof(extra), "; %u order-9 blocks allocatable", (unsigned)order9_blocks(&m));
 	print("buddy", &c, failed, extra);
 	give_all(buddy_give, &m);
 	frame_set_pressure_hook(scavenge_on_pressure);
