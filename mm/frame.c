@@ -6,9 +6,10 @@
  * and a bit per order saying which lists are non-empty.  A zone starts
  * with nothing on its lists: its frames sit in 4 MiB chunks that a parent
  * (the zone's chunk cursor) hands over one at a time, when no list can
- * serve a request, as maximal free blocks.  So init does nothing per
- * frame beyond marking the holes, and a database in demand-zero memory
- * costs memory only as frames are used.
+ * serve a request, as maximal free blocks.  Init does nothing per frame
+ * beyond marking the holes and handing over the chunks up to the highest
+ * boot holding (so no used frame lies above a cursor), and a database in
+ * demand-zero memory costs memory only as frames are used.
  *
  * Allocation takes the first non-empty list of the order asked or above
  * (one bit scan) and splits the block down, putting each upper half on
