@@ -23,7 +23,7 @@
 
 enum trace_cat {
 	TR_PAGES    = 1u << 0,	/* page-state transitions in the heap region */
-	TR_HEAP     = 1u << 1,	/* kmalloc/kfree */
+	TR_HEAP     = 1u << 1,	/* kmalloc/kfree, krealloc in place */
 	TR_SCAV     = 1u << 2,	/* scavenger passes */
 	TR_PRESSURE = 1u << 3,	/* free frames against the watermarks */
 	TR_OOM      = 1u << 4,	/* OOM and invalid-pointer diagnostics */
@@ -47,6 +47,8 @@ void trace_page(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned 
 void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause);
 void trace_alloc(const void *p, size_t size, size_t usable, int cls, uintptr_t caller);
 void trace_free(const void *p, size_t usable, uintptr_t caller);
+/* A live block resized in place (krealloc of a page run): its usable size was old. */
+void trace_resize(const void *p, size_t old, size_t usable);
 void trace_scav(const char *trigger, size_t counter, size_t released, size_t zero,
 		uint64_t cycles, size_t frames_free);
 void trace_pressure(size_t avail, size_t low, size_t high, bool failed);
