@@ -89,6 +89,12 @@ EVENTS = {
     "snap": (0, (), ()),
     "snap-end": (0, ("present",), ("present",)),
 }
+# values the docs list for some fields (rule 1)
+VALUES = {
+    ("alloc", "class"): re.compile(r"^(\d+|large)$"),
+    ("pressure", "failed"): re.compile(r"^[01]$"),
+    ("snap-begin", "why"): re.compile(r"^(boot|request|poweroff)$"),
+}
 
 
 def table_lines():
@@ -329,6 +335,10 @@ class Replay:
         f = fields(ev.words, ev.lineno, need)
         for k in numeric:
             num(f[k], k, ev.lineno)
+        for k in need:
+            rx = VALUES.get((ev.name, k))
+            if rx and not rx.match(f[k]):
+                self.fatal(1, "%s=%s is not one of the values docs/trace-format.md gives" % (k, f[k]))
 
     def check_seq(self, ev):
         if self.next_seq is None:
@@ -714,7 +724,7 @@ class Replay:
         if self.categories is None:
             return None if set(cats) <= {"pages"} else "the trace starts at a snapshot, not its header"
         off = [c for c in cats if self.traced(c) is False]
-        return "category %s off" % " and ".join(off) if off else None
+        return "categor%s %s off" % ("ies" if len(off) > 1 else "y", " and ".join(off)) if off else None
 
     def promises(self):
         """[(promise, rules, None when proved, else why not)]."""
