@@ -42,6 +42,28 @@ void scavenge_init(const struct scav_config *c)
 void scavenge_get_config(struct scav_config *c) { *c = cfg; }
 void scavenge_set_config(const struct scav_config *c) { cfg = *c; }
 
+/*
+ * scavtrace=1: one line per pass, what it found and what it left.  The
+ * utilisation is live bytes over the heap's resident bytes.
+ */
+static void log_pass(size_t released, uint64_t cyc)
+{
+	size_t c[PS_COUNT];
+	struct frame_stats fs;
+	uint64_t n = 0;
+
+	pagestate_counts(c);
+	frame_stats(&fs);
+	for (unsigned t = 0; t < SCAV_TRIGGERS; t++)
+		n += stats.passes[t];
+	kprintf("scav: #%llu %s: released %zu pages, resident %zu (%zu free), frames free %u, "
+		"live %zu bytes, utilisation %zu%%, counter was %zu bytes, %llu cycles",
+		(unsigned long long)n, trigger_names[stats.last_trigger], released,
+		c[PS_PRESENT], heap.free_present, (unsigned)fs.free, heap.live_bytes,
+		c[PS_PRESENT] ? (size_t)((uint64_t)heap.live_bytes * 100 / ((uint64_t)c[PS_PRESENT] * PAGE_SIZE)) : 0,
+		stats.last_counter_before, (unsigned long long)cyc);
+}
+
 static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 {
 	struct frame_stats fs;
@@ -75,6 +97,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 			   cycles() - t0, fs.free);
 	if (TRACE_ON(TR_STATS))
 		trace_stats(heap.live_bytes, heap.live_allocs);
+	if (cfg.log_passes)
+		log_pass(c.frames, cycles() - t0);
 	return c.frames;
 }
 
@@ -85,7 +109,7 @@ static size_t to_high(void)
 	size_t avail;
 
 	frame_stats(&fs);
-	avail = fs.free - fs.reserved;
+	avail = fs.available;
 	return avail < fs.high ? fs.high - avail : 0;
 }
 
@@ -108,7 +132,7 @@ static bool frames_low(void)
 	struct frame_stats fs;
 
 	frame_stats(&fs);
-	return fs.free - fs.reserved < fs.low;
+	return fs.available < fs.low;
 }
 
 /*
@@ -133,7 +157,7 @@ void scavenge_on_pressure(bool failed)
 		struct frame_stats fs;
 
 		frame_stats(&fs);
-		trace_pressure(fs.free - fs.reserved, fs.low, fs.high, failed);
+		trace_pressure(fs.available, fs.low, fs.high, failed);
 	}
 	if (heap.locked) {		/* never by design: see mm/scavenge.h */
 		stats.skipped_locked++;

@@ -217,6 +217,7 @@ void bench_run(void)
 	bench_scavenger();
 	bench_fragmentation();
 	bench_hysteresis();
+	bench_frames();
 	bench_workloads();
 	kprintf("bench: end");
 }
