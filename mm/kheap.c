@@ -194,9 +194,9 @@ static inline void *alloc_cached(size_t size, uintptr_t caller)
 }
 
 /* The heap lock's side: a depot exchange, else a slab or a page run. */
-static void *alloc_slow(size_t size, uintptr_t caller)
+static inline __attribute__((always_inline)) void *alloc_slow(size_t size, uintptr_t caller)
 {
-	unsigned cls = size - 1 < MAG_MAX_SIZE ? slab_class_of(size) : SLAB_NONE;
+	unsigned cls = size - 1 < MAG_MAX_SIZE && mag_on ? slab_class_of(size) : SLAB_NONE;
 	unsigned long f = heap_lock();
 	void *p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
 
@@ -284,7 +284,7 @@ static const char *slab_problem(enum slab_ptr r)
  * Small objects are only located here: slab_check_ptr or slab_free
  * checks them.
  */
-static const char *lookup(uintptr_t p, struct lookup *l)
+static inline __attribute__((always_inline)) const char *lookup(uintptr_t p, struct lookup *l)
 {
 	l->page = pagerun_index(p);
 	if (l->page == PG_NONE)
@@ -366,13 +366,15 @@ static const char *check_live(uintptr_t p, struct lookup *l)
 /*
  * The heap lock's side of kfree.  push says what the fast path found:
  * MAG_NO_ROOM (p valid and keyed: a magazine exchange, or its slab),
- * MAG_KEYED (maybe cached: searched), MAG_BYPASS (checked here).
+ * MAG_KEYED (maybe cached: searched), MAG_BYPASS (not a cached class, an
+ * invalid pointer, or magazines off: no object is cached then; checked
+ * as it is freed, as without magazines).
  */
-static void free_slow(void *p, enum mag_push push, uintptr_t caller)
+static inline __attribute__((always_inline)) void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
 	struct lookup l;
-	const char *why = push == MAG_NO_ROOM ? lookup((uintptr_t)p, &l) : check_live((uintptr_t)p, &l);
+	const char *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
 
 	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);

@@ -20,7 +20,11 @@
  *    too); any other a gives NULL.
  *  - kfree(NULL) does nothing.  kfree and krealloc check the pointer: one
  *    outside the heap, not the start of a live allocation, or already free
- *    is reported (pointer, what was wrong, caller) and nothing changes.
+ *    (in its slab or in a magazine) is reported (pointer, what was wrong,
+ *    caller) and nothing changes.
+ *  - Objects of up to MAG_MAX_SIZE bytes that kfree takes wait in the
+ *    current CPU's (thread's) magazines for the next kmalloc of their
+ *    class, which then takes no lock (mm/magazine.h).
  *  - Commit policy (default): kmalloc returns NULL rather than promise a
  *    page the machine cannot back; every page of a live allocation holds a
  *    frame or a frame reservation, so its first write always succeeds.

@@ -34,6 +34,7 @@ struct depot {
 
 uintptr_t mag_secret;
 bool mag_on;
+uint16_t mag_ncls;
 #ifdef MAG_CACHE_PER_THREAD
 __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
 #else
@@ -81,6 +82,7 @@ void mag_init(void)
 		join(&mag_caches[i]);
 #endif
 	mag_on = true;
+	mag_ncls = MAG_CLASSES;
 }
 
 /* --- the pages of magazines ----------------------------------------- */
@@ -448,6 +450,7 @@ void mag_set_enabled(bool on)
 	for (unsigned cls = 0; !on && cls < MAG_CLASSES; cls++)
 		purge(cls);
 	mag_on = on;
+	mag_ncls = on ? MAG_CLASSES : 0;
 	heap_unlock(f);
 }
 

@@ -40,13 +40,15 @@ struct mag_class_cache {
 
 struct mag_cache {
 	struct mag_class_cache cc[MAG_CLASSES];
-	uint64_t alloc_hits, free_hits, alloc_misses, free_misses;
+	uint32_t alloc_hits, free_hits;	/* 32 bits: one add on the fast path; wraps */
+	uint64_t alloc_misses, free_misses;
 	struct mag_cache *next, *prev;	/* the registry (heap lock) */
 	bool joined, left;
 };
 
 extern uintptr_t mag_secret;
 extern bool mag_on;
+extern uint16_t mag_ncls;		/* MAG_CLASSES when on, 0 when off: one compare */
 
 static inline uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
 static inline uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
@@ -97,25 +99,31 @@ static inline enum mag_push mag_push(void *p)
 {
 	uint32_t i = pagerun_index((uintptr_t)p);
 	const struct pgdesc *d;
+	const struct slab *s;
+	unsigned cls;
 	uint32_t idx;
+	uintptr_t key;
 	unsigned long f;
 	struct mag_cache *c;
 	struct mag_class_cache *cc;
 
-	if (i == PG_NONE || !mag_on)
+	if (i == PG_NONE)
 		return MAG_BYPASS;
 	d = pagerun_desc(i);
-	if (d->kind != PK_SLAB || d->cls >= MAG_CLASSES)
+	cls = d->cls;
+	if (d->kind != PK_SLAB || cls >= mag_ncls)
 		return MAG_BYPASS;
-	idx = slab_object_index(d->u.slab, (uintptr_t)p);
-	if (idx >= d->u.slab->nobj || slab_object_free(d->u.slab, idx))
+	s = d->u.slab;
+	idx = slab_object_index(s, (uintptr_t)p);
+	if (idx >= s->nobj || slab_object_free(s, idx))
 		return MAG_BYPASS;
-	if (__builtin_expect(*mag_word(p) == mag_key(p), 0))
+	key = mag_key(p);
+	if (__builtin_expect(*mag_word(p) == key, 0))
 		return MAG_KEYED;
-	*mag_word(p) = mag_key(p);
+	*mag_word(p) = key;
 	f = cache_pin();
 	c = mag_current();
-	cc = &c->cc[d->cls];
+	cc = &c->cc[cls];
 	if (__builtin_expect(cc->rounds >= cc->size, 0)) {
 		cache_unpin(f);
 		return MAG_NO_ROOM;

@@ -52,7 +52,7 @@ static inline uint32_t slab_object_index(const struct slab *s, uintptr_t p)
 
 static inline bool slab_object_free(const struct slab *s, uint32_t idx)
 {
-	return s->map[idx / 32] & (1u << (idx % 32));
+	return (s->map[idx / 32] >> (idx % 32)) & 1;
 }
 
 void slab_init(void);
