@@ -5,9 +5,9 @@
  *
  * Locking: each call takes the heap lock once, except a kmalloc or kfree
  * that the current cache's magazines serve (mm/magazine_int.h), which
- * takes none; the *_locked helpers assert it.  When memory runs short the API asks the core's reclaim
- * hook (the scavenger's policy) and retries once; it never calls the
- * scavenger itself.
+ * takes none; the *_locked helpers assert it.  When memory runs short
+ * the API asks the core's reclaim hook (the scavenger's policy) and
+ * retries once; it never calls the scavenger itself.
  *
  * Counters kept here (in struct heap): live bytes and allocations, the
  * bytes freed since the scavenger last checked, misuse reports, NULLs.
@@ -194,7 +194,8 @@ static inline void *alloc_cached(size_t size, uintptr_t caller)
 }
 
 /* The heap lock's side: a depot exchange, else a slab or a page run. */
-static inline __attribute__((always_inline)) void *alloc_slow(size_t size, uintptr_t caller)
+static inline __attribute__((always_inline))
+void *alloc_slow(size_t size, uintptr_t caller)
 {
 	unsigned cls = size - 1 < MAG_MAX_SIZE && mag_on ? slab_class_of(size) : SLAB_NONE;
 	unsigned long f = heap_lock();
@@ -284,7 +285,8 @@ static const char *slab_problem(enum slab_ptr r)
  * Small objects are only located here: slab_check_ptr or slab_free
  * checks them.
  */
-static inline __attribute__((always_inline)) const char *lookup(uintptr_t p, struct lookup *l)
+static inline __attribute__((always_inline))
+const char *lookup(uintptr_t p, struct lookup *l)
 {
 	l->page = pagerun_index(p);
 	if (l->page == PG_NONE)
@@ -370,11 +372,13 @@ static const char *check_live(uintptr_t p, struct lookup *l)
  * invalid pointer, or magazines off: no object is cached then; checked
  * as it is freed, as without magazines).
  */
-static inline __attribute__((always_inline)) void free_slow(void *p, enum mag_push push, uintptr_t caller)
+static inline __attribute__((always_inline))
+void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
 	struct lookup l;
-	const char *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
+	const char *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l)
+					    : lookup((uintptr_t)p, &l);
 
 	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
@@ -392,9 +396,11 @@ static inline void free_any(void *p, uintptr_t caller)
 	enum mag_push r = mag_push(p);
 
 	if (__builtin_expect(r == MAG_PUSHED, 1)) {
-		if (TRACE_ON(TR_HEAP))
-			trace_free(p, slab_class_size(pagerun_desc(pagerun_index((uintptr_t)p))->cls),
-				   caller);
+		if (TRACE_ON(TR_HEAP)) {
+			unsigned cls = pagerun_desc(pagerun_index((uintptr_t)p))->cls;
+
+			trace_free(p, slab_class_size(cls), caller);
+		}
 		return;
 	}
 	free_slow(p, r, caller);

@@ -71,7 +71,8 @@ void mag_init(void)
 	caches = NULL;
 	pool = NULL;
 	nmagazines = trimmed = 0;
-	mag_secret = (uintptr_t)(cycles() * 0x9E3779B97F4A7C15ull) | ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1));
+	mag_secret = (uintptr_t)(cycles() * 0x9E3779B97F4A7C15ull);
+	mag_secret |= (uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1);	/* no key is a heap address */
 	for (unsigned c = 0; c < MAG_CLASSES; c++)
 		mag_size[c] = (uint16_t)MIN(MAG_ROUNDS, MAX(8u, 8192u / slab_class_size(c)));
 #ifdef MAG_CACHE_PER_THREAD
@@ -488,7 +489,7 @@ void mag_stats(struct mag_stats *st)
 
 	memset(st, 0, sizeof(*st));
 #ifdef MAG_CACHE_PER_THREAD
-	add_hits(mag_current(), st);		/* other threads' counters move without the lock */
+	add_hits(mag_current(), st);	/* others' counters move without the lock */
 #else
 	for (unsigned i = 0; i < MAG_NCACHES; i++)
 		add_hits(&mag_caches[i], st);
@@ -521,11 +522,11 @@ static bool check_rounds(unsigned cls, struct magazine *m, unsigned n, size_t *s
 
 		if (!d || d->kind != PK_SLAB || d->cls != cls ||
 		    slab_check_ptr(d->u.slab, (uintptr_t)p) != SLAB_LIVE)
-			return bad(cls, p, "a round is not the start of a live object of its class");
+			return bad(cls, p, "a round is not a live object of its class");
 		if (*mag_word(p) == ~mag_key(p))
 			return bad(cls, p, "an object is in two rounds");
 		if (*mag_word(p) != mag_key(p))
-			return bad(cls, p, "a cached object's key was overwritten (use after free?)");
+			return bad(cls, p, "a cached object's key was overwritten");
 		*mag_word(p) = ~mag_key(p);
 	}
 	*seen += n;

@@ -107,7 +107,8 @@ static void bench_hit_rates(void)
 		fh = b.free_hits - a.free_hits, fm = b.free_misses - a.free_misses;
 		kprintf("bench: stress %s: magazine hits %llu of %llu kmalloc, %llu of %llu kfree "
 			"(cached classes)", stress_workload(i), (unsigned long long)ah,
-			(unsigned long long)(ah + am), (unsigned long long)fh, (unsigned long long)(fh + fm));
+			(unsigned long long)(ah + am), (unsigned long long)fh,
+			(unsigned long long)(fh + fm));
 	}
 }
 

@@ -61,7 +61,8 @@ TEST(mag_fill_and_take_back)
 	kheap_stats(&a);
 	free_all(4);
 	kheap_stats(&b);
-	CHECKF(b.cached_objs == a.cached_objs + 4, "%zu cached, %zu before", b.cached_objs, a.cached_objs);
+	CHECKF(b.cached_objs == a.cached_objs + 4, "%zu cached, %zu before", b.cached_objs,
+	       a.cached_objs);
 	CHECK(b.live_allocs == a.live_allocs - 4 && b.cached_bytes == a.cached_bytes + 4 * OBJ);
 	CHECK(b.cls[slab_class_of(OBJ)].in_use == a.cls[slab_class_of(OBJ)].in_use);
 	for (int i = 3; i >= 0; i--)
@@ -119,7 +120,7 @@ TEST(mag_depot_exchange_both_ways)
 	for (size_t i = 0; i < MANY; i++)	/* each given once: write all, then check all */
 		pattern_fill(o[i], OBJ, 7000 + (uint32_t)i);
 	for (size_t i = 0; i < MANY; i++)
-		CHECKF(pattern_check(o[i], OBJ, 7000 + (uint32_t)i) < 0, "object %zu handed out twice", i);
+		CHECKF(pattern_check(o[i], OBJ, 7000 + (uint32_t)i) < 0, "object %zu given twice", i);
 	free_all(MANY);
 	CHECK(kheap_check());
 }
@@ -145,7 +146,8 @@ TEST(mag_trim_keeps_the_working_set)
 	CHECK(m2.depot_full > m1.depot_full);
 	mag_trim();				/* m1's were not asked for since: they go */
 	m0 = mstats();
-	CHECKF(m0.depot_full == m2.depot_full - m1.depot_full && m0.trimmed == m1.trimmed + m1.depot_full,
+	CHECKF(m0.depot_full == m2.depot_full - m1.depot_full &&
+	       m0.trimmed == m1.trimmed + m1.depot_full,
 	       "depot %zu after the trim, %zu before, %zu in the first interval", m0.depot_full,
 	       m2.depot_full, m1.depot_full);
 	mag_trim();				/* nothing used since: the rest goes too */
@@ -257,7 +259,8 @@ TEST(mag_explicit_pass_releases_pages_held_by_full_magazines)
 	kheap_stats(&b);
 	CHECKF(b.cached_objs == 0 && b.cls[c].in_use == a.cls[c].in_use, "%zu cached, %zu in use",
 	       b.cached_objs, b.cls[c].in_use);
-	CHECKF(b.slab_pages <= a.slab_pages && b.by_state[PS_PRESENT] <= a.by_state[PS_PRESENT] + b.meta_pages - a.meta_pages,
+	CHECKF(b.slab_pages <= a.slab_pages &&
+	       b.by_state[PS_PRESENT] <= a.by_state[PS_PRESENT] + b.meta_pages - a.meta_pages,
 	       "slab pages %zu, were %zu; resident %zu, were %zu", b.slab_pages, a.slab_pages,
 	       b.by_state[PS_PRESENT], a.by_state[PS_PRESENT]);
 	CHECK(kheap_check() && frame_audit());
@@ -277,7 +280,8 @@ TEST(mag_on_and_off_keep_every_byte)
 			uint32_t r = rng_next(&seed), k = r % 256;
 
 			if (o[k]) {
-				CHECKF(pattern_check(o[k], len[k], k) < 0, "slot %u changed", (unsigned)k);
+				CHECKF(pattern_check(o[k], len[k], k) < 0, "slot %u changed",
+				       (unsigned)k);
 				kfree(o[k]);
 				o[k] = NULL;
 				continue;
