@@ -6,6 +6,7 @@
  */
 #include "mm/scavenge.h"
 #include "mm/heap_int.h"
+#include "mm/magazine_int.h"
 #include "mm/trace.h"
 #include "mm/tracepages.h"
 
@@ -98,6 +99,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	HEAP_ASSERT_LOCKED();
 	if (TRACE_ON(TR_SCAV))
 		trace_event(TR_SCAV, "scav-begin", "trigger=%s want=%zu", trigger_names[trigger], want);
+	/* magazines first, so what they give back can go in this pass */
+	mag_reclaim(trigger == SCAV_EXPLICIT || trigger == SCAV_ALLOC_FAILED);
 	stats.last_counter_before = heap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
 		slab_release_empty();	/* background leaves the kept slabs be */
