@@ -459,29 +459,37 @@ static uintptr_t alloc_or_import(vmem_t *vm, const struct want *w, int flags,
 	return 0;
 }
 
-uintptr_t vmem_xalloc_from(vmem_t *vm, size_t size, size_t align, uintptr_t minaddr,
-			   uintptr_t maxaddr, int flags, uintptr_t caller)
+/* Report an allocation refused for bad arguments (misuse) or for want of tags. */
+static uintptr_t refuse(vmem_t *vm, size_t size, uintptr_t caller, const char *why, bool no_tags)
 {
-	struct vmem_stash st = { 0 };
 	struct vmem_tag_stats ts;
-	struct want w = { 0 };
-	const char *why = want_set(vm, &w, size, align, minaddr, maxaddr, flags);
 	char sym[96];
-	uintptr_t a;
 
 	ksym_format(caller, sym, sizeof(sym));
-	if (why) {
+	if (!no_tags) {
 		vmem_report(true, "vmem: arena '%s': allocation of %zu bytes by %s refused: %s",
 			    vm->name, size, sym, why);
 		return 0;
 	}
-	if (!vmem_tags_get(&st, VMEM_TAGS_PER_OP, flags, &why)) {
-		vmem_tag_stats(&ts);
-		vmem_report(false, "vmem: arena '%s': no boundary tag for %zu bytes by %s: %s "
-			    "(%zu tags free, %zu kept for refills); the allocation fails",
-			    vm->name, size, sym, why, ts.free, ts.reserve);
-		return 0;
-	}
+	vmem_tag_stats(&ts);
+	vmem_report(false, "vmem: arena '%s': no boundary tag for %zu bytes by %s: %s "
+		    "(%zu tags free, %zu kept for refills); the allocation fails",
+		    vm->name, size, sym, why, ts.free, ts.reserve);
+	return 0;
+}
+
+uintptr_t vmem_xalloc_from(vmem_t *vm, size_t size, size_t align, uintptr_t minaddr,
+			   uintptr_t maxaddr, int flags, uintptr_t caller)
+{
+	struct vmem_stash st = { 0 };
+	struct want w = { 0 };
+	const char *why = want_set(vm, &w, size, align, minaddr, maxaddr, flags);
+	uintptr_t a;
+
+	if (why)
+		return refuse(vm, size, caller, why, false);
+	if (!vmem_tags_get(&st, VMEM_TAGS_PER_OP, flags, &why))
+		return refuse(vm, size, caller, why, true);
 	a = alloc_or_import(vm, &w, flags, caller, &st);
 	vmem_tags_put(&st);
 	return a;

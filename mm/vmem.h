@@ -42,7 +42,7 @@ typedef struct vmem vmem_t;
 #define VM_BESTFIT	0x1	/* the smallest free segment that fits */
 
 #define VMEM_NAME_LEN	16
-#define VMEM_MAX_ARENAS	24
+#define VMEM_MAX_ARENAS	16
 
 /*
  * A new arena named `name` with one span [base, base + size) (none if
@@ -104,6 +104,8 @@ struct vmem_tag_stats {
 	uint64_t refills, refill_failures, exhausted;
 };
 void vmem_tag_stats(struct vmem_tag_stats *st);
+/* One boot-log line: tags in use and free, static and from pages. */
+void vmem_log_tags(void);
 /*
  * For tests: after n more tag pages, every further one fails as if the
  * source were out of space; n < 0 turns it off.

@@ -49,6 +49,17 @@ void vmem_log(vmem_t *vm, const char *use)
 			st.nspans, st.span_bytes / 1024, vm->quantum, use);
 }
 
+void vmem_log_tags(void)
+{
+	struct vmem_tag_stats ts;
+	size_t all;
+
+	vmem_tag_stats(&ts);
+	all = ts.boot + ts.pages * ts.per_page;
+	kprintf("vmem: tags: %zu in use, %zu free (%zu static, %zu pages of %zu), %zu kept for refills",
+		all - ts.free, ts.free, ts.boot, ts.pages, ts.per_page, ts.reserve);
+}
+
 /* ---- the audit ---- */
 
 struct tally {

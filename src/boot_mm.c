@@ -224,4 +224,5 @@ void boot_heap_init(void)
 	kprintf("heap: commit policy %s; scavenger threshold %u KiB, background %u pages/tick",
 		kopts.overcommit ? "overcommit" : "strict (no promise without a frame)",
 		(unsigned)kopts.scav_threshold_kib, (unsigned)kopts.scav_bg);
+	vmem_log_tags();
 }

@@ -47,6 +47,25 @@ TEST(vmem_instant_fit_vs_best_fit)
 	vmem_destroy(vm);
 }
 
+/* Two holes on one list (7 pages, then 5 at its head's back): best fit must look past the head. */
+TEST(vmem_best_fit_searches_the_list)
+{
+	vmem_t *vm = vmem_create("fit2", BASE, 64 * P, P, NULL, 0);
+	uintptr_t seven, five;
+
+	CHECK(vm);
+	seven = vmem_alloc(vm, 7 * P, 0);
+	vmem_alloc(vm, P, 0);
+	five = vmem_alloc(vm, 5 * P, 0);
+	vmem_alloc(vm, P, 0);
+	CHECK(vmem_free(vm, five, 5 * P) && vmem_free(vm, seven, 7 * P));
+	CHECK(vmem_alloc(vm, 5 * P, VM_BESTFIT) == five);
+	CHECK(vmem_alloc(vm, 5 * P, VM_INSTANTFIT) == BASE + 14 * P);	/* the tail's list */
+	CHECK(vmem_alloc(vm, 6 * P, VM_BESTFIT) == seven);
+	CHECK(vmem_audit(vm));
+	vmem_destroy(vm);
+}
+
 TEST(vmem_first_alloc_take_and_merge)
 {
 	vmem_t *vm = vmem_create("merge", BASE, 100 * P, P, NULL, 0);
