@@ -13,6 +13,8 @@
 #include "fault/diag.h"
 #include "mm/pagestate.h"
 #include "mm/kheap.h"
+#include "mm/heapfault.h"
+#include "mm/scavenge.h"
 #include "mm/frame.h"
 #include "mm/trace.h"
 #include "src/log.h"
@@ -48,6 +50,7 @@ __attribute__((noreturn)) static void oom(const struct trapframe *tf, const char
 	kprintf("OOM: frames: %u total, %u free, %u reserved", (unsigned)fs.total,
 		(unsigned)fs.free, (unsigned)fs.reserved);
 	kheap_print_stats();
+	scavenge_print_stats();
 	diag_fatal(tf, why);
 }
 

@@ -12,29 +12,16 @@
  * Context: the fault path.  No lock: it reads the page's descriptor,
  * which the heap lock holder wrote before the faulting access, and takes
  * its frame from the page's reservation (mm/pagerun.c), so it never waits
- * for kmalloc and never needs the scavenger for a reserved page.
+ * for kmalloc and never needs the scavenger for a reserved page.  Its
+ * counters are the core's (struct heap), read by kheap_stats.
  */
-#include "mm/kheap.h"
 #include "mm/heapfault.h"
-#include "mm/pagerun.h"
-#include "mm/pagestate.h"
-
-static uint64_t n_write_aow, n_read_aow, n_write_zero, n_bad, n_oom;
-
-void heapfault_counts(uint64_t *write_aow, uint64_t *read_aow, uint64_t *write_zero,
-		      uint64_t *bad, uint64_t *oom)
-{
-	*write_aow = n_write_aow;
-	*read_aow = n_read_aow;
-	*write_zero = n_write_zero;
-	*bad = n_bad;
-	*oom = n_oom;
-}
+#include "mm/heap_int.h"
 
 static enum kheap_fault_result refuse(const char **why, const char *what)
 {
 	*why = what;
-	n_bad++;
+	heap.faults_bad++;
 	return KF_BAD_ACCESS;
 }
 
@@ -44,7 +31,7 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 	unsigned st;
 	pfn_t f;
 
-	if (i == PR_NONE)
+	if (i == PG_NONE)
 		return KF_NOT_HEAP;
 	va &= ~(uintptr_t)(PAGE_SIZE - 1);
 	st = mmu_state(va);
@@ -52,26 +39,26 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 		if (st != PS_AOW)
 			return refuse(why, "read fault on a heap page that is already mapped");
 		page_set_state(va, PS_ZERO, zero_frame(), PC_READ_FAULT);
-		n_read_aow++;
+		heap.faults_read_aow++;
 		return KF_RESOLVED;
 	}
 	if (st != PS_AOW && st != PS_ZERO)
 		return refuse(why, "write fault on a heap page that is already writable");
 	if (pagerun_desc(i)->kind == PK_FREE)
 		return refuse(why, "write to free heap memory (use after free, or a stray pointer)");
-	if (kheap_locked() && pagerun_desc(i)->kind != PK_META)
+	if (heap.locked && pagerun_desc(i)->kind != PK_META)
 		return refuse(why, "fault on a heap data page while the heap lock is held");
 	f = pagerun_fault_frame(i);
 	if (f == PFN_NONE) {
 		*why = "out of memory: no frame for an overcommitted heap page";
-		n_oom++;
+		heap.faults_oom++;
 		return KF_OOM;
 	}
 	page_set_state(va, PS_PRESENT, f, PC_WRITE_FAULT);
 	mmu_zero_page(va);
 	if (st == PS_AOW)
-		n_write_aow++;
+		heap.faults_write_aow++;
 	else
-		n_write_zero++;
+		heap.faults_write_zero++;
 	return KF_RESOLVED;
 }

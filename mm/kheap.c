@@ -1,82 +1,65 @@
 /*
- * The kmalloc family over page runs (mm/pagerun.c) and slabs (mm/slab.c),
- * with the pointer checks, the heap lock and the figures.  The page-fault
- * side of the heap is mm/heapfault.c.
+ * The kmalloc family over the heap core (mm/heap_int.h): page runs for
+ * large sizes, slabs for small ones, every pointer checked against the
+ * out-of-band descriptors before anything changes.
+ *
+ * Locking: each call takes the heap lock once; the *_locked helpers
+ * assert it.  When memory runs short the API asks the core's reclaim
+ * hook (the scavenger's policy) and retries once; it never calls the
+ * scavenger itself.
+ *
+ * Counters kept here (in struct heap): live bytes and allocations, the
+ * bytes freed since the scavenger last checked, misuse reports, NULLs.
  */
 #include "mm/kheap.h"
-#include "mm/pagerun.h"
-#include "mm/scavenge.h"
-#include "mm/frame.h"
-#include "mm/heapfault.h"
+#include "mm/heap_int.h"
 #include "mm/trace.h"
 
-static bool locked;
-static size_t live_bytes, live_allocs, freed_since_check;
-static uint64_t invalid_frees, null_returns;
+size_t kheap_freed(void) { return heap.freed_since_check; }
+size_t kheap_live_bytes(void) { return heap.live_bytes; }
+size_t kheap_live_allocs(void) { return heap.live_allocs; }
 
-unsigned long kheap_lock(void)
+size_t kheap_meta_size(size_t npages) { return heap_desc_size(npages); }
+
+/* floor(v * num / den) for num <= den, with no product that can wrap. */
+static size_t scale_down(size_t v, size_t num, size_t den)
 {
-	unsigned long f = irq_save();
-
-	KASSERT(!locked);		/* re-entered: kmalloc from the fault path? */
-	locked = true;
-	return f;
+	return v / den * num + v % den * num / den;
 }
-
-void kheap_unlock(unsigned long flags)
-{
-	locked = false;
-	irq_restore(flags);
-}
-
-bool kheap_locked(void) { return locked; }
-
-size_t kheap_take_freed(void)
-{
-	size_t n = freed_since_check;
-
-	freed_since_check = 0;
-	return n;
-}
-
-size_t kheap_freed(void) { return freed_since_check; }
-size_t kheap_live_bytes(void) { return live_bytes; }
-size_t kheap_live_allocs(void) { return live_allocs; }
-
-size_t kheap_meta_size(size_t npages) { return pagerun_desc_size(npages); }
 
 size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule)
 {
-	size_t by_ram = ram_frames / 4, by_vspace = 0;
-	size_t per_page = PAGE_SIZE + pagerun_desc_size(1);
+	size_t by_ram = ram_frames / 4, by_vspace = 0, n;
+	size_t per_page = PAGE_SIZE + heap_desc_size(1);
 
 	if (vspace_pages > 3)		/* two guards and a partly used descriptor page */
-		by_vspace = (size_t)((uint64_t)(vspace_pages - 3) * PAGE_SIZE / per_page);
+		by_vspace = scale_down(vspace_pages - 3, PAGE_SIZE, per_page);
+	n = MIN(by_ram, by_vspace);
 	*rule = by_ram <= by_vspace ? "RAM / 4" : "the kernel virtual space left";
-	return MIN(by_ram, by_vspace);
+	if (n > PG_NONE - 1) {		/* 64-bit hosts only: indices are 32-bit */
+		n = PG_NONE - 1;
+		*rule = "the 32-bit page index";
+	}
+	return n;
 }
 
 void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
 {
-	pagerun_init(base, npages, meta, overcommit);
+	heap_core_init(base, npages, meta, overcommit);
 	slab_init();
-	live_bytes = live_allocs = freed_since_check = 0;
-	invalid_frees = null_returns = 0;
 }
 
-size_t kheap_max_size(void) { return pagerun_pages() * PAGE_SIZE; }
-bool kheap_contains(uintptr_t va) { return pagerun_index(va) != PR_NONE; }
+size_t kheap_max_size(void) { return (size_t)heap.npg * PAGE_SIZE; }
+bool kheap_contains(uintptr_t va) { return pagerun_index(va) != PG_NONE; }
 
 /* --- allocation (heap lock held) ------------------------------------- */
 
-static size_t pages_for(size_t size) { return (size + PAGE_SIZE - 1) / PAGE_SIZE; }
-
-/* A run of pages, asking the scavenger once if there is none. */
+/* A run of pages, asking for memory back once if there is none. */
 static uint32_t run_alloc(size_t npages, size_t align_pages)
 {
 	uint32_t i = pagerun_alloc(npages, align_pages, PK_LARGE);
 
-	if (i == PR_NONE && scavenge_locked(npages, SCAV_ALLOC_FAILED))
+	if (i == PG_NONE && heap_reclaim(npages, HR_ALLOC_FAILED))
 		i = pagerun_alloc(npages, align_pages, PK_LARGE);
 	return i;
 }
@@ -85,48 +68,67 @@ static void *slab_alloc_retry(unsigned cls, bool *grew)
 {
 	void *p = slab_alloc(cls, grew);
 
-	if (!p && scavenge_locked(2, SCAV_ALLOC_FAILED))
+	if (!p && heap_reclaim(2, HR_ALLOC_FAILED))
 		p = slab_alloc(cls, grew);
 	return p;
 }
 
-/* Pages were committed: see whether that put the machine under pressure. */
+/* The slab class that serves size at align, or SLAB_NONE for a page run. */
+static unsigned class_for(size_t size, size_t align)
+{
+	if (size > SLAB_MAX)
+		return SLAB_NONE;
+	if (align <= 8 || (align <= 16 && size > 8))		/* natural alignment */
+		return slab_class_of(size);
+	return align < PAGE_SIZE ? slab_class_aligned(size, align) : SLAB_NONE;
+}
+
+/* A page run of n pages at align; *usable its bytes. */
+static void *alloc_run(size_t n, size_t align, size_t *usable)
+{
+	uint32_t i = run_alloc(n, align > PAGE_SIZE ? align / PAGE_SIZE : 1);
+
+	*usable = n * PAGE_SIZE;
+	return i == PG_NONE ? NULL : (void *)pagerun_va(i);
+}
+
+/* Count an allocation that succeeded; tell the reclaim hook if pages were committed. */
+static void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bool grew,
+			   uintptr_t caller)
+{
+	heap.live_bytes += usable;
+	heap.live_allocs++;
+	if (TRACE_ON(TR_HEAP))
+		trace_alloc(p, size, usable, cls == SLAB_NONE ? -1 : (int)cls, caller);
+	if (grew)			/* frames were promised: pressure? */
+		heap_reclaim(0, HR_COMMITTED);
+	return p;
+}
+
+/*
+ * Allocate from a slab when the size and alignment fit a class, else a
+ * page run, and count the result.
+ */
 static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 {
-	void *p = NULL;
-	size_t usable = 0;
+	unsigned cls = class_for(size, align);
+	size_t usable = 0, n;
 	bool grew = false;
+	void *p = NULL;
 
-	if (size <= SLAB_MAX && (align <= 8 || (align <= 16 && size > 8))) {	/* natural alignment */
-		unsigned cls = slab_class_of(size);
-
+	HEAP_ASSERT_LOCKED();
+	if (cls != SLAB_NONE) {
 		p = slab_alloc_retry(cls, &grew);
 		usable = slab_class_size(cls);
-	} else if (size <= SLAB_MAX && align < PAGE_SIZE &&
-		   slab_class_aligned(size, align) != SLAB_NONE) {
-		unsigned cls = slab_class_aligned(size, align);
-
-		p = slab_alloc_retry(cls, &grew);
-		usable = slab_class_size(cls);
-	} else if (size <= kheap_max_size()) {
-		size_t n = pages_for(size);
-		uint32_t i = run_alloc(n, align > PAGE_SIZE ? align / PAGE_SIZE : 1);
-
-		p = i == PR_NONE ? NULL : (void *)pagerun_va(i);
-		usable = n * PAGE_SIZE;
+	} else if ((n = pagerun_pages_for(size)) != 0) {
+		p = alloc_run(n, align, &usable);
 		grew = true;
 	}
-	if (p) {
-		live_bytes += usable;
-		live_allocs++;
-		if (TRACE_ON(TR_HEAP))
-			trace_alloc(p, size, usable, usable > SLAB_MAX ? -1 : (int)slab_class_of(usable), caller);
-		if (grew)			/* frames were promised: pressure? */
-			scavenge_after_alloc_locked();
-	} else {
-		null_returns++;
+	if (!p) {
+		heap.null_returns++;
+		return NULL;
 	}
-	return p;
+	return account_alloc(p, size, usable, cls, grew, caller);
 }
 
 static bool align_ok(size_t align)
@@ -146,18 +148,18 @@ void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller)
 
 	if (!align_ok(align) || align > kheap_max_size())
 		return NULL;
-	f = kheap_lock();
+	f = heap_lock();
 	p = alloc_locked(size ? size : 1, align, caller);
-	kheap_unlock(f);
+	heap_unlock(f);
 	return p;
 }
 
 void *kheap_malloc_from(size_t size, uintptr_t caller)
 {
-	unsigned long f = kheap_lock();
+	unsigned long f = heap_lock();
 	void *p = alloc_locked(size ? size : 1, 8, caller);
 
-	kheap_unlock(f);
+	heap_unlock(f);
 	return p;
 }
 
@@ -198,7 +200,7 @@ void *kcalloc(size_t n, size_t size)
 	void *p;
 
 	if (__builtin_mul_overflow(n, size, &total))
-		return NULL;
+		total = SIZE_MAX;	/* no region holds it: refused and counted as any NULL */
 	p = kheap_malloc_from(total, CALLER());
 	if (p)
 		zero_fresh(p, total ? total : 1);
@@ -230,7 +232,7 @@ static const char *slab_problem(enum slab_ptr r)
 static const char *lookup(uintptr_t p, struct lookup *l)
 {
 	l->page = pagerun_index(p);
-	if (l->page == PR_NONE)
+	if (l->page == PG_NONE)
 		return "not a heap address";
 	l->d = pagerun_desc(l->page);
 	switch (l->d->kind) {
@@ -242,7 +244,7 @@ static const char *lookup(uintptr_t p, struct lookup *l)
 	case PK_LARGE_TAIL:
 		return "inside a large allocation, not its start";
 	case PK_SLAB:
-		l->usable = slab_object_size(l->d->u.slab);
+		l->usable = slab_class_size(l->d->cls);	/* every slab page has its class */
 		return NULL;
 	case PK_META:
 		return "heap metadata, never handed out";
@@ -258,7 +260,7 @@ static void report(const char *fn, const void *p, const char *what, uintptr_t ca
 	ksym_format(caller, sym, sizeof(sym));
 	klog(LOG_ERROR, "kheap: %s(%p): %s; caller %s; heap unchanged", fn, p, what, sym);
 	trace_event(TR_OOM, "badptr", "fn=%s ptr=%p caller=%s what=\"%s\"", fn, p, sym, what);
-	invalid_frees++;
+	heap.invalid_frees++;
 	platform_misuse();
 }
 
@@ -279,9 +281,9 @@ static const char *free_locked(uintptr_t p, struct lookup *l)
 	} else {
 		pagerun_free(l->page, l->d->npages);
 	}
-	live_bytes -= l->usable;
-	live_allocs--;
-	freed_since_check += l->usable;
+	heap.live_bytes -= l->usable;
+	heap.live_allocs--;
+	heap.freed_since_check += l->usable;
 	return NULL;
 }
 
@@ -297,10 +299,10 @@ unsigned kheap_small_class(const void *p)
 
 void kheap_report_from(const char *fn, const void *p, const char *what, uintptr_t caller)
 {
-	unsigned long f = kheap_lock();
+	unsigned long f = heap_lock();
 
 	report(fn, p, what, caller);
-	kheap_unlock(f);
+	heap_unlock(f);
 }
 
 void kfree(void *p)
@@ -316,7 +318,7 @@ void kheap_free_from(void *p, uintptr_t caller)
 
 	if (!p)
 		return;
-	f = kheap_lock();
+	f = heap_lock();
 	why = lookup((uintptr_t)p, &l);
 	if (!why)
 		why = free_locked((uintptr_t)p, &l);
@@ -324,7 +326,7 @@ void kheap_free_from(void *p, uintptr_t caller)
 		report("kfree", p, why, caller);
 	else if (TRACE_ON(TR_HEAP))
 		trace_free(p, l.usable, caller);
-	kheap_unlock(f);
+	heap_unlock(f);
 }
 
 size_t ksize(const void *p)
@@ -336,14 +338,14 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 {
 	struct lookup l;
 	const char *why;
-	unsigned long f = kheap_lock();
+	unsigned long f = heap_lock();
 
 	why = lookup((uintptr_t)p, &l);
 	if (!why)
 		why = check_small((uintptr_t)p, &l);
 	if (why)
 		report("ksize", p, why, caller);
-	kheap_unlock(f);
+	heap_unlock(f);
 	return why ? 0 : l.usable;
 }
 
@@ -352,16 +354,18 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 /* Resize a large allocation in place: shrink always, grow into free pages after it. */
 static bool resize_run(struct lookup *l, size_t size)
 {
-	size_t n = l->d->npages, m = pages_for(size);
+	size_t n = l->d->npages, m = pagerun_pages_for(size);
 
+	if (!m)
+		return false;		/* more pages than the region: it cannot stay */
 	if (m < n)
 		pagerun_free(l->page + (uint32_t)m, n - m);
 	else if (m > n && !pagerun_grow(l->page, n, m))
 		return false;
 	l->d->npages = (uint32_t)m;
-	live_bytes += m * PAGE_SIZE - l->usable;
+	heap.live_bytes += m * PAGE_SIZE - l->usable;
 	if (m < n)
-		freed_since_check += (n - m) * PAGE_SIZE;
+		heap.freed_since_check += (n - m) * PAGE_SIZE;
 	return true;
 }
 
@@ -389,97 +393,24 @@ void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
 		return kheap_malloc_from(size, caller);
 	if (!size)
 		size = 1;
-	f = kheap_lock();
+	f = heap_lock();
 	why = lookup((uintptr_t)p, &l);
 	if (!why)
 		why = check_small((uintptr_t)p, &l);
 	if (why) {
 		report("krealloc", p, why, caller);
-		kheap_unlock(f);
+		heap_unlock(f);
 		return NULL;
 	}
 	if (resize_in_place(&l, size)) {
-		kheap_unlock(f);
+		heap_unlock(f);
 		return p;
 	}
 	q = alloc_locked(size, 8, caller);
-	kheap_unlock(f);
+	heap_unlock(f);
 	if (!q)
 		return NULL;			/* p untouched */
 	memcpy(q, p, MIN(size, l.usable));
 	kheap_free_from(p, caller);
 	return q;
-}
-
-/* --- figures --------------------------------------------------------- */
-
-void kheap_stats(struct kheap_stats *st)
-{
-	struct pagerun_stats ps;
-	unsigned long f = kheap_lock();
-
-	memset(st, 0, sizeof(*st));
-	st->base = pagerun_base();
-	st->pages = pagerun_pages();
-	pagestate_counts(st->by_state);
-	for (uint32_t i = 0; i < st->pages; i++) {
-		struct pgdesc *d = pagerun_desc(i);
-
-		st->large_pages += d->kind == PK_LARGE || d->kind == PK_LARGE_TAIL;
-		st->slab_pages += d->kind == PK_SLAB;
-		st->meta_pages += d->kind == PK_META;
-	}
-	pagerun_stats(&ps);
-	st->free_pages = ps.free_pages;
-	st->free_runs = ps.free_runs;
-	st->cold_runs = ps.cold_runs;
-	st->committed_pages = ps.committed_pages;
-	st->reserved_frames = ps.reserved_frames;
-	st->free_resident = ps.free_present;
-	st->live_bytes = live_bytes;
-	st->live_allocs = live_allocs;
-	st->freed_since_check = freed_since_check;
-	st->invalid_frees = invalid_frees;
-	st->null_returns = null_returns;
-	heapfault_counts(&st->faults_write_aow, &st->faults_read_aow,
-			 &st->faults_write_zero, &st->faults_bad, &st->faults_oom);
-	for (unsigned c = 0; c < SLAB_CLASSES; c++)
-		slab_class_stats(c, &st->cls[c]);
-	kheap_unlock(f);
-}
-
-void kheap_print_stats(void)
-{
-	struct kheap_stats st;
-
-	kheap_stats(&st);
-	kprintf("heap: %zu pages at %#lx: AOW %zu, ZERO %zu, PRESENT %zu",
-		st.pages, (unsigned long)st.base, st.by_state[PS_AOW],
-		st.by_state[PS_ZERO], st.by_state[PS_PRESENT]);
-	kprintf("heap: %zu live allocations, %zu live bytes; pages: %zu large, %zu slab, "
-		"%zu metadata, %zu free in %zu runs (%zu cold)",
-		st.live_allocs, st.live_bytes, st.large_pages, st.slab_pages,
-		st.meta_pages, st.free_pages, st.free_runs, st.cold_runs);
-	kprintf("heap: %zu committed pages, %zu frames reserved, %zu bytes freed since last check",
-		st.committed_pages, st.reserved_frames, st.freed_since_check);
-	kprintf("heap: faults: %llu write-AOW, %llu read-AOW, %llu write-ZERO, %llu bad, %llu OOM; "
-		"%llu invalid frees, %llu NULL returns",
-		(unsigned long long)st.faults_write_aow, (unsigned long long)st.faults_read_aow,
-		(unsigned long long)st.faults_write_zero, (unsigned long long)st.faults_bad,
-		(unsigned long long)st.faults_oom, (unsigned long long)st.invalid_frees,
-		(unsigned long long)st.null_returns);
-	for (unsigned c = 0; c < SLAB_CLASSES; c++)
-		if (st.cls[c].slabs)
-			kprintf("heap: class %4zu: %zu in use, %zu slabs",
-				st.cls[c].size, st.cls[c].in_use, st.cls[c].slabs);
-	scavenge_print_stats();
-}
-
-bool kheap_check(void)
-{
-	unsigned long f = kheap_lock();
-	bool ok = pagerun_check() && slab_check();
-
-	kheap_unlock(f);
-	return ok;
 }

@@ -1,6 +1,7 @@
 /*
- * The kernel heap: a region reserved once at boot whose pages cost no
- * memory until written (shared/seeds/001).  Every page starts AOW; the
+ * The kernel heap's API: a region reserved once at boot whose pages cost
+ * no memory until written, after "Virtual allocator and paging design"
+ * (OSDev forum).  Every page starts AOW; the
  * page-fault path gives a written page a zeroed frame and a read page the
  * shared zero frame; the scavenger (mm/scavenge.h) gives the frames of
  * free pages back.
@@ -27,16 +28,20 @@
  *    frame is an OOM report.
  *
  * Context: callable with interrupts on or off, and from interrupt
- * handlers; not from the page-fault path.  The heap lock is interrupts-off
- * plus an owner flag; re-entering kmalloc while it is held is a bug that
- * the debug build catches.
+ * handlers; not from the page-fault path.  The heap lock (mm/heap_int.h)
+ * is interrupts-off plus an owner flag; re-entering kmalloc while it is
+ * held is a bug that the debug build catches.
+ *
+ * This header is the API alone: the lock, the counters and the page and
+ * slab structures are the heap core's (mm/heap_int.h); the fault path's
+ * entry is mm/heapfault.h, the scavenger's mm/scavenge.h.
  */
 #ifndef MM_KHEAP_H
 #define MM_KHEAP_H
 
 #include "mm/platform.h"
 #include "mm/pagestate.h"
-#include "mm/slab.h"
+#include "mm/sizeclass.h"
 
 /*
  * How many pages the heap region gets: usable RAM / 4, capped by what
@@ -85,10 +90,6 @@ bool kheap_contains(uintptr_t va);
 unsigned kheap_small_class(const void *p);
 void kheap_report_from(const char *fn, const void *p, const char *what, uintptr_t caller);
 
-/* The page-fault path's entry (fault/pagefault.c, arch/host/sim.c). */
-enum kheap_fault_result { KF_RESOLVED, KF_NOT_HEAP, KF_BAD_ACCESS, KF_OOM };
-enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
-
 struct kheap_stats {
 	uintptr_t base;
 	size_t pages;
@@ -104,16 +105,13 @@ struct kheap_stats {
 	struct slab_class_stats cls[SLAB_CLASSES];
 };
 void kheap_stats(struct kheap_stats *st);
+/* The heap's figures as log lines (the scavenger's: scavenge_print_stats). */
 void kheap_print_stats(void);
 /* Verify every invariant of docs/heap.md; logs the first problem. */
 bool kheap_check(void);
 
-/* For the scavenger (mm/scavenge.c): the lock, and the freed counter. */
-unsigned long kheap_lock(void);
-void kheap_unlock(unsigned long flags);
-bool kheap_locked(void);
-size_t kheap_take_freed(void);		/* read and reset; heap lock held */
-size_t kheap_freed(void);
+/* Single figures, read without the lock (a front end's scavenging policy). */
+size_t kheap_freed(void);		/* bytes freed since the scavenger last checked */
 size_t kheap_live_bytes(void);
 size_t kheap_live_allocs(void);
 

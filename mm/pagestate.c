@@ -90,6 +90,23 @@ static void refuse(uintptr_t va, unsigned from, unsigned to, unsigned cause)
 	      pagestate_cause_name(cause));
 }
 
+/* Page events (docs/trace-format.md): this file knows the names, the trace only writes. */
+static void trace_page(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause)
+{
+	char fs[16] = "-";
+
+	if (frame != PFN_NONE)
+		snprintf(fs, sizeof(fs), "%#lx", (unsigned long)frame);
+	trace_event(TR_PAGES, "page", "%#lx %s %s %s %s", (unsigned long)va, pagestate_name(from),
+		    pagestate_name(to), fs, pagestate_cause_name(cause));
+}
+
+static void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause)
+{
+	trace_event(TR_PAGES, "pages", "%#lx %zu %s %s %s", (unsigned long)va, n,
+		    pagestate_name(from), pagestate_name(to), pagestate_cause_name(cause));
+}
+
 void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause)
 {
 	unsigned from = mmu_state(va);

@@ -1,7 +1,8 @@
 /*
  * Page states: what every kernel virtual page is, kept in the page-table
- * entry itself (x86: PTE bits 9-11), after the design in
- * shared/seeds/001 ("area types" and "page states" in the available bits).
+ * entry itself (x86: PTE bits 9-11), after the design of "Virtual
+ * allocator and paging design" (OSDev forum): "area types" and "page
+ * states" kept in the entry's available bits.
  *
  *   state     present  frame            meaning
  *   --------  -------  ---------------  ----------------------------------

@@ -1,11 +1,13 @@
 /*
  * What mm/ needs from the platform it runs on: the one glue header.
  *
- * mm/ is arch-neutral C built twice: into the i386 kernel (arch/x86
- * supplies a real MMU, src/ the log and panic) and into host programs
- * (arch/host supplies a simulated MMU over a mmap'd region).  The build
- * picks the platform by include path: "arch_glue.h" is arch/x86/arch_glue.h
- * or arch/host/arch_glue.h, and provides, inline:
+ * mm/ is arch-neutral C built for three platforms: the i386 kernel
+ * (arch/x86 supplies a real MMU, src/ the log and panic), the host test
+ * programs (arch/host supplies a simulated MMU over a mmap'd region), and
+ * libkheap.so, malloc for Linux programs (arch/lib: a Linux mapping whose
+ * pages the kernel backs, MMU_EAGER).  The build picks the platform by
+ * include path: "arch_glue.h" is arch/x86/arch_glue.h, arch/host/arch_glue.h
+ * or arch/lib/arch_glue.h, and provides, inline:
  *
  *   unsigned long irq_save(void); void irq_restore(unsigned long);
  *   uint64_t cycles(void);          rdtsc in the kernel, a counter on the host

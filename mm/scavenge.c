@@ -1,15 +1,13 @@
 /*
  * Scavenger passes (policy in mm/scavenge.h, figures in docs/scavenger.md).
  * A pass runs with the heap lock held, so no allocation can take a page
- * out of a free run while the pass releases it.
+ * out of a free run while the pass releases it.  The pass decides how far
+ * to go; the core walks the runs and releases each page.
  */
 #include "mm/scavenge.h"
-#include "mm/kheap.h"
-#include "mm/pagerun.h"
-#include "mm/pagestate.h"
-#include "mm/frame.h"
-#include "mm/slab.h"
+#include "mm/heap_int.h"
 #include "mm/trace.h"
+#include "mm/tracepages.h"
 
 static struct scav_config cfg;
 static struct scav_stats stats;
@@ -23,10 +21,13 @@ const char *scavenge_trigger_name(unsigned t)
 	return t < SCAV_TRIGGERS ? trigger_names[t] : "invalid";
 }
 
+static size_t reclaim(size_t want, enum heap_reclaim_why why);
+
 void scavenge_init(const struct scav_config *c)
 {
 	cfg = *c;
 	memset(&stats, 0, sizeof(stats));
+	heap_set_reclaim_hook(reclaim);
 }
 
 void scavenge_get_config(struct scav_config *c) { *c = cfg; }
@@ -37,36 +38,30 @@ struct pass {
 	unsigned cause;
 };
 
-/* Release the pages of one warm free run; false stops the walk. */
-static bool release_run(uint32_t head, uint32_t n, void *arg)
+static bool pass_goes_on(const struct pass *p)
+{
+	return p->released < p->want && p->visited < p->visit_limit;
+}
+
+/* Release the pages of one warm free run's span; false stops the walk. */
+static bool release_run(uint32_t head, void *arg)
 {
 	struct pass *p = arg;
-	struct pr_span s = pagerun_span(head);
+	struct run_span s = freerun_span(head);
 	uint32_t j;
 
-	(void)n;
-	for (j = s.lo; j < s.hi && p->released < p->want && p->visited < p->visit_limit; j++) {
-		uintptr_t va = pagerun_va(head + j);
-		unsigned st = mmu_state(va);
+	for (j = s.lo; j < s.hi && pass_goes_on(p); j++) {
+		enum release_result r = heap_release_page(head + j, p->cause);
 
 		p->visited++;
-		if (st == PS_PRESENT) {
-			pfn_t f = mmu_frame(va);
-
-			page_set_state(va, PS_AOW, PFN_NONE, p->cause);	/* invalidates the TLB entry */
-			frame_free(f);
-			pagerun_note_released();
-			p->released++;
-		} else if (st == PS_ZERO) {
-			page_set_state(va, PS_AOW, PFN_NONE, p->cause);
-			stats.zero_dropped++;
-		}
+		p->released += r == RELEASED_FRAME;
+		stats.zero_dropped += r == RELEASED_ZERO;
 	}
 	if (j == s.hi)
-		pagerun_mark_cold(head);
+		heap_mark_cold(head);
 	else
-		pagerun_span_start(head, j);	/* the next pass starts here */
-	return p->released < p->want && p->visited < p->visit_limit;
+		heap_span_start(head, j);	/* the next pass starts here */
+	return pass_goes_on(p);
 }
 
 static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
@@ -78,14 +73,14 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 
 	uint64_t zero0 = stats.zero_dropped;
 
-	KASSERT(kheap_locked());
+	HEAP_ASSERT_LOCKED();
 	if (TRACE_ON(TR_SCAV))
 		trace_event(TR_SCAV, "scav-begin", "trigger=%s want=%zu", trigger_names[trigger], want);
-	stats.last_counter_before = kheap_take_freed();
+	stats.last_counter_before = heap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
 		slab_release_empty();	/* background leaves the kept slabs be */
 	if (want)
-		pagerun_walk_warm(release_run, &p);
+		heap_walk_warm(release_run, &p);
 	frame_stats(&fs);
 	stats.passes[trigger]++;
 	stats.pages_released += p.released;
@@ -97,7 +92,7 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 		trace_scav(trigger_names[trigger], stats.last_counter_before, p.released,
 			   (size_t)(stats.zero_dropped - zero0), cycles() - t0, fs.free);
 	if (TRACE_ON(TR_STATS))
-		trace_stats();
+		trace_stats(heap.live_bytes, heap.live_allocs);
 	return p.released;
 }
 
@@ -112,17 +107,12 @@ static size_t to_high(void)
 	return avail < fs.high ? fs.high - avail : 0;
 }
 
-size_t scavenge_locked(size_t want, unsigned trigger)
-{
-	return pass_locked(MAX(want, to_high()), SIZE_MAX, trigger);
-}
-
 static size_t run_pass(size_t want, size_t visit_limit, unsigned trigger)
 {
-	unsigned long f = kheap_lock();
+	unsigned long f = heap_lock();
 	size_t n = pass_locked(want, visit_limit, trigger);
 
-	kheap_unlock(f);
+	heap_unlock(f);
 	return n;
 }
 
@@ -139,10 +129,20 @@ static bool frames_low(void)
 	return fs.free - fs.reserved < fs.low;
 }
 
-void scavenge_after_alloc_locked(void)
+/*
+ * The core's reclaim hook (heap lock held).  An allocation that failed
+ * gets a pass at once, for what it needs or up to the high mark; one that
+ * committed pages gets a pressure pass if frames are low and enough was
+ * freed since the last.
+ */
+static size_t reclaim(size_t want, enum heap_reclaim_why why)
 {
-	if (frames_low() && kheap_freed() >= cfg.threshold_bytes && pagerun_free_present())
-		pass_locked(to_high(), SIZE_MAX, SCAV_PRESSURE);
+	HEAP_ASSERT_LOCKED();
+	if (why == HR_ALLOC_FAILED)
+		return pass_locked(MAX(want, to_high()), SIZE_MAX, SCAV_ALLOC_FAILED);
+	if (frames_low() && heap.freed_since_check >= cfg.threshold_bytes && heap.free_present)
+		return pass_locked(to_high(), SIZE_MAX, SCAV_PRESSURE);
+	return 0;
 }
 
 void scavenge_on_pressure(bool failed)
@@ -153,11 +153,11 @@ void scavenge_on_pressure(bool failed)
 		frame_stats(&fs);
 		trace_pressure(fs.free - fs.reserved, fs.low, fs.high, failed);
 	}
-	if (kheap_locked()) {		/* never by design: see mm/scavenge.h */
+	if (heap.locked) {		/* never by design: see mm/scavenge.h */
 		stats.skipped_locked++;
 		return;
 	}
-	if (!failed && kheap_freed() < cfg.threshold_bytes) {
+	if (!failed && heap.freed_since_check < cfg.threshold_bytes) {
 		stats.skipped_below_threshold++;
 		return;
 	}
@@ -166,9 +166,9 @@ void scavenge_on_pressure(bool failed)
 
 size_t scavenge_excess(void)
 {
-	size_t resident = pagerun_free_present();
+	size_t resident = heap.free_present;
 	size_t retain = MAX(cfg.bg_retain_pages,
-			    kheap_live_bytes() / PAGE_SIZE * cfg.bg_retain_live_pct / 100);
+			    heap.live_bytes / PAGE_SIZE * cfg.bg_retain_live_pct / 100);
 
 	return resident > retain ? resident - retain : 0;
 }
@@ -177,7 +177,7 @@ void scavenge_tick(void)
 {
 	size_t excess;
 
-	if (kheap_locked())		/* interrupts are off while it is held: never */
+	if (heap.locked)		/* interrupts are off while it is held: never */
 		return;
 	excess = scavenge_excess();
 	if (!cfg.bg_pages_per_tick || !excess)

@@ -1,9 +1,11 @@
 /*
- * The scavenger: gives back the frames of free heap pages (shared/seeds/001:
- * "bytes freed since last check", scan the free areas through the
- * allocator's own metadata, revert pages to allocate-on-write).
+ * The scavenger: gives back the frames of free heap pages, after "Virtual
+ * allocator and paging design" (OSDev forum): a count of the bytes freed
+ * since the last check, a scan of the free areas through the allocator's
+ * own metadata, pages reverted to allocate-on-write.  It is policy only:
+ * the walk and the release of a page are the heap core's (mm/heapwalk.c).
  *
- * What it walks: the warm free runs of mm/pagerun (largest size buckets
+ * What it walks: the warm free runs of the core (largest size buckets
  * first, oldest run first within each), after returning kept empty slabs
  * to page level.  Never every PTE of the region, never a committed page:
  * every page of a free run lies wholly in free space (metadata is out of
@@ -16,7 +18,8 @@
  *    watermark; runs only if the freed-since-last-check counter reached the
  *    threshold, and releases until free frames reach the high watermark;
  *  - failure: an allocation (a frame, or kmalloc's frame promise) failed:
- *    runs at once;
+ *    runs at once (kmalloc asks through the core's reclaim hook, which
+ *    scavenge_init registers, so the API never calls the scavenger);
  *  - explicit: kheap_scavenge(limit);
  *  - background: up to a budget of pages a tick, while the heap holds more
  *    free-but-resident pages than a target (a floor, or a share of the
@@ -57,15 +60,12 @@ struct scav_stats {
 	unsigned last_trigger;
 };
 
+/* Set the policy and register it as the heap core's reclaim hook. */
 void scavenge_init(const struct scav_config *cfg);
 void scavenge_get_config(struct scav_config *cfg);
 void scavenge_set_config(const struct scav_config *cfg);	/* keeps the figures */
-/* After an allocation (heap lock held): a pressure pass if frames are low and enough was freed. */
-void scavenge_after_alloc_locked(void);
 /* Explicit pass: release up to limit pages; returns how many. */
 size_t kheap_scavenge(size_t limit);
-/* With the heap lock held: release at least want pages if possible; returns released. */
-size_t scavenge_locked(size_t want, unsigned trigger);
 /* The frame allocator's pressure hook. */
 void scavenge_on_pressure(bool failed);
 /* The timer tick's background pass. */

@@ -6,8 +6,7 @@
  * one holding the page count; the kept empty slab, if any, is on the list
  * with nfree == nobj.
  */
-#include "mm/slab.h"
-#include "mm/pagerun.h"
+#include "mm/heap_int.h"
 
 #define MAP_WORDS 16				/* up to 512 objects a slab */
 #define SLAB_MAX_PAGES 8
@@ -26,23 +25,9 @@ struct slab_class {
 	size_t slabs, in_use;
 };
 
-/*
- * Multiples of 16 (so every class above 8 is 16-aligned), four classes
- * to each doubling from 64 up: no object wastes more than a fifth of
- * itself to rounding, nor a page run more than a page.
- */
-const uint16_t slab_class_sizes[SLAB_CLASSES] = {
-	8, 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448,
-	512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
-	5120, 6144, 7168, 8192, 10240, 12288, 14336, 16384,
-};
 #define class_sizes slab_class_sizes
 static struct slab_class classes[SLAB_CLASSES];
-
-/* Class by (size + 15) / 16: the smallest class holding size (filled by slab_init). */
-uint8_t slab_class_for[SLAB_MAX / 16 + 1];
 static struct slab *pool;			/* free descriptors */
-static size_t meta_pages;
 
 /*
  * Pages for a slab of objects of this size: the fewest that waste at most
@@ -68,30 +53,19 @@ static uint32_t slab_pages(uint32_t size)
 
 void slab_init(void)
 {
-	unsigned c = 0;
-
+	sizeclass_init();
 	memset(classes, 0, sizeof(classes));
 	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
-		KASSERT(i == 0 || (class_sizes[i] % 16 == 0 && class_sizes[i] > class_sizes[i - 1]));
 		classes[i].size = class_sizes[i];
 		classes[i].npages = slab_pages(class_sizes[i]);
 		classes[i].nobj = classes[i].npages * PAGE_SIZE / class_sizes[i];
 		classes[i].recip = (uint32_t)(0xFFFFFFFFu / class_sizes[i]) + 1;
 		KASSERT(classes[i].npages && classes[i].nobj <= MAP_WORDS * 32);
 	}
-	for (unsigned k = 0; k <= SLAB_MAX / 16; k++) {
-		while (class_sizes[c] < k * 16)
-			c++;
-		slab_class_for[k] = (uint8_t)c;
-	}
-	KASSERT(class_sizes[SLAB_CLASSES - 1] == SLAB_MAX);
 	pool = NULL;
-	meta_pages = 0;
 }
 
-size_t slab_object_size(const struct slab *s) { return classes[s->cls].size; }
 unsigned slab_class(const struct slab *s) { return s->cls; }
-size_t slab_meta_pages(void) { return meta_pages; }
 
 unsigned slab_class_aligned(size_t size, size_t align)
 {
@@ -110,9 +84,8 @@ static struct slab *desc_get(void)
 		uint32_t pg = pagerun_alloc(1, 1, PK_META);
 		struct slab *d;
 
-		if (pg == PR_NONE)
+		if (pg == PG_NONE)
 			return NULL;
-		meta_pages++;
 		d = (struct slab *)pagerun_va(pg);
 		for (size_t i = 0; i < PAGE_SIZE / sizeof(*d); i++) {
 			d[i].next = pool;
@@ -162,7 +135,7 @@ static struct slab *slab_new(unsigned cls)
 	if (!s)
 		return NULL;
 	pg = pagerun_alloc(c->npages, 1, PK_SLAB);
-	if (pg == PR_NONE) {
+	if (pg == PG_NONE) {
 		s->next = pool;
 		pool = s;
 		return NULL;
@@ -199,6 +172,7 @@ void *slab_alloc(unsigned cls, bool *grew)
 	unsigned w;
 	uint32_t m;
 
+	HEAP_ASSERT_LOCKED();
 	if (__builtin_expect(!s, 0)) {
 		s = slab_new(cls);
 		if (!s)
@@ -256,6 +230,7 @@ enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable)
 	unsigned w;
 	uint32_t bit;
 
+	HEAP_ASSERT_LOCKED();
 	if (idx < 0)
 		return SLAB_NOT_START;
 	w = (unsigned)idx / 32;
@@ -278,6 +253,7 @@ size_t slab_release_empty(void)
 {
 	size_t n = 0;
 
+	HEAP_ASSERT_LOCKED();
 	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
 		if (classes[i].empty) {
 			n += classes[i].npages;
@@ -290,6 +266,7 @@ size_t slab_release_empty(void)
 
 void slab_class_stats(unsigned cls, struct slab_class_stats *st)
 {
+	HEAP_ASSERT_LOCKED();
 	st->size = classes[cls].size;
 	st->objects = classes[cls].nobj;
 	st->pages = classes[cls].npages;
@@ -307,7 +284,7 @@ static bool bad(const struct slab *s, const char *what)
 /* Each slab page against its descriptor and bitmap; tallies per class. */
 static bool check_pages(size_t *in_use, size_t *slabs, size_t *partial)
 {
-	for (uint32_t i = 0; i < pagerun_pages(); i++) {
+	for (uint32_t i = 0; i < heap.npg; i++) {
 		struct pgdesc *d = pagerun_desc(i);
 		struct slab *s = d->u.slab;
 		unsigned nf = 0;
@@ -340,6 +317,7 @@ bool slab_check(void)
 	size_t in_use[SLAB_CLASSES] = { 0 }, slabs[SLAB_CLASSES] = { 0 };
 	size_t partial[SLAB_CLASSES] = { 0 };
 
+	HEAP_ASSERT_LOCKED();
 	if (!check_pages(in_use, slabs, partial))
 		return false;
 	for (unsigned ci = 0; ci < SLAB_CLASSES; ci++) {

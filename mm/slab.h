@@ -12,30 +12,24 @@
  * object does not create and destroy a slab each time);
  * slab_release_empty hands those back too.
  *
- * Context: heap lock held (mm/kheap.c).
+ * Part of the heap core (mm/heap_int.h includes this header; nothing
+ * outside the core does).  Sizes and classes are mm/sizeclass.h.
+ *
+ * Locking: heap lock held, asserted at every entry point, except
+ * slab_check_ptr and slab_class: they read a live
+ * object's slab, which cannot change class or go away while the caller
+ * owns the object (kheap_small_class relies on it).
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H
 
-#include "mm/platform.h"
-
-#define SLAB_MAX	16384		/* larger sizes are page runs */
-#define SLAB_CLASSES	37
-#define SLAB_NONE	0xFFu
+#include "mm/sizeclass.h"
 
 struct slab;
 
 void slab_init(void);
-extern uint8_t slab_class_for[SLAB_MAX / 16 + 1];
-extern const uint16_t slab_class_sizes[SLAB_CLASSES];
-
-static inline unsigned slab_class_of(size_t size)	/* size <= SLAB_MAX */
-{
-	return size <= 8 ? 0 : slab_class_for[(size + 15) / 16];
-}
 /* Smallest class holding size whose objects are align-aligned, or SLAB_NONE. */
 unsigned slab_class_aligned(size_t size, size_t align);
-static inline size_t slab_class_size(unsigned cls) { return slab_class_sizes[cls]; }
 /* NULL when out of memory; *grew set when a new slab page was committed. */
 void *slab_alloc(unsigned cls, bool *grew);
 
@@ -44,15 +38,12 @@ enum slab_ptr { SLAB_LIVE, SLAB_NOT_START, SLAB_NOT_LIVE };
 enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p);
 /* Check p as slab_check_ptr does and, when live, free it; *usable: its size. */
 enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable);
-size_t slab_object_size(const struct slab *s);
 unsigned slab_class(const struct slab *s);
 
 /* Return the kept empty slabs to page level; returns how many pages. */
 size_t slab_release_empty(void);
 
-struct slab_class_stats { size_t size, objects, pages, in_use, slabs; };
 void slab_class_stats(unsigned cls, struct slab_class_stats *st);
-size_t slab_meta_pages(void);
 bool slab_check(void);
 
 #endif

@@ -3,11 +3,12 @@
  *   T <seq> <tsc> <event> <fields...>
  * formatted into a stack buffer and written whole by trace_out with
  * interrupts off, so a fault or interrupt cannot split or reorder lines.
+ *
+ * A sink: it formats what it is given and calls nothing of mm/ above the
+ * platform, so every layer may trace.  Page events are formatted by
+ * mm/pagestate.c, snapshots and figures by mm/tracepages.c.
  */
 #include "mm/trace.h"
-#include "mm/pagestate.h"
-#include "mm/kheap.h"
-#include "mm/frame.h"
 
 uint32_t trace_mask;
 static uint64_t seq;
@@ -44,6 +45,12 @@ bool trace_parse(const char *spec, uint32_t *mask, char *bad, size_t badlen)
 bool trace_in_region(uintptr_t va)
 {
 	return va - region_base < region_pages * PAGE_SIZE;
+}
+
+size_t trace_region(uintptr_t *base)
+{
+	*base = region_base;
+	return region_pages;
 }
 
 /* Format "T seq tsc " + the rest, and write it as one line. */
@@ -102,29 +109,6 @@ void trace_start(uint32_t mask, uintptr_t base, size_t npages)
 	      TRACE_VERSION, (unsigned long)base, npages, PAGE_SIZE, names);
 }
 
-static void frame_str(char *buf, size_t len, pfn_t f)
-{
-	if (f == PFN_NONE)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%#lx", (unsigned long)f);
-}
-
-void trace_page(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause)
-{
-	char fs[16];
-
-	frame_str(fs, sizeof(fs), frame);
-	emitf("page %#lx %s %s %s %s", (unsigned long)va, pagestate_name(from),
-	      pagestate_name(to), fs, pagestate_cause_name(cause));
-}
-
-void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause)
-{
-	emitf("pages %#lx %zu %s %s %s", (unsigned long)va, n, pagestate_name(from),
-	      pagestate_name(to), pagestate_cause_name(cause));
-}
-
 void trace_alloc(const void *p, size_t size, size_t usable, int cls, uintptr_t caller)
 {
 	char sym[64];
@@ -154,62 +138,4 @@ void trace_scav(const char *trigger, size_t counter, size_t released, size_t zer
 void trace_pressure(size_t avail, size_t low, size_t high, bool failed)
 {
 	emitf("pressure avail=%zu low=%zu high=%zu failed=%d", avail, low, high, failed);
-}
-
-void trace_stats(void)
-{
-	size_t c[PS_COUNT];
-	struct frame_stats fs;
-
-	if (!(trace_mask & TR_STATS))
-		return;
-	pagestate_counts(c);
-	frame_stats(&fs);
-	emitf("stats present=%zu zero=%zu aow=%zu live_bytes=%zu live_allocs=%zu "
-	      "frames_free=%u frames_reserved=%u low=%u high=%u",
-	      c[PS_PRESENT], c[PS_ZERO], c[PS_AOW], kheap_live_bytes(), kheap_live_allocs(),
-	      (unsigned)fs.free, (unsigned)fs.reserved, (unsigned)fs.low, (unsigned)fs.high);
-}
-
-/*
- * Snapshot: snap-begin, then runs "STATE:count" with the frames of PRESENT
- * runs after '@', as many as fit a line, then snap-end.  Needs TR_PAGES.
- */
-void trace_snapshot(const char *why)
-{
-	char buf[200];
-	size_t len = 0, present = 0;
-	unsigned long f;
-
-	if (!(trace_mask & TR_PAGES))
-		return;
-	f = irq_save();		/* no paced pass may change a page mid-snapshot */
-	emitf("snap-begin why=%s base=%#lx pages=%zu", why, (unsigned long)region_base, region_pages);
-	for (size_t i = 0; i < region_pages;) {
-		uintptr_t va = region_base + i * PAGE_SIZE;
-		unsigned st = mmu_state(va);
-		size_t n = 1;
-		char run[48];
-		int k;
-
-		if (st == PS_PRESENT) {		/* one page a run: its frame */
-			k = snprintf(run, sizeof(run), " PRESENT:1@%#lx", (unsigned long)mmu_frame(va));
-			present++;
-		} else {
-			while (i + n < region_pages && mmu_state(va + n * PAGE_SIZE) == st)
-				n++;
-			k = snprintf(run, sizeof(run), " %s:%zu", pagestate_name(st), n);
-		}
-		if (len + k >= sizeof(buf) - 1) {
-			emitf("snap%s", buf);
-			len = 0;
-		}
-		memcpy(buf + len, run, k + 1);
-		len += k;
-		i += n;
-	}
-	if (len)
-		emitf("snap%s", buf);
-	emitf("snap-end present=%zu", present);
-	irq_restore(f);
 }

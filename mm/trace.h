@@ -7,9 +7,12 @@
  * site costs one load, test and predictable branch when its category is
  * off: TRACE_ON(cat) guards every call.
  *
- * Page events are emitted by mm/pagestate.c for pages inside the traced
- * region (the heap), nowhere else: page_set_state and vm_convert are the
- * only ways a page changes state, so every transition is seen.
+ * Page events are emitted by mm/pagestate.c (through trace_event) for
+ * pages inside the traced region (the heap), nowhere else: page_set_state
+ * and vm_convert are the only ways a page changes state, so every
+ * transition is seen.  Snapshots and figures: mm/tracepages.h.
+ *
+ * A sink: nothing here calls a layer of mm/ above the platform.
  *
  * Context: any, the fault path included; lines are written with
  * interrupts off, so sequence numbers and lines stay in order.
@@ -39,12 +42,12 @@ bool trace_parse(const char *spec, uint32_t *mask, char *bad, size_t badlen);
 /* Start tracing: the header line, then events for [base, base + npages pages). */
 void trace_start(uint32_t mask, uintptr_t base, size_t npages);
 bool trace_in_region(uintptr_t va);
+/* The traced region: its page count, and its base in *base. */
+size_t trace_region(uintptr_t *base);
 
 /* The platform writes one whole line (ending in '\n'). */
 void trace_out(const char *line, size_t len);
 
-void trace_page(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause);
-void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause);
 void trace_alloc(const void *p, size_t size, size_t usable, int cls, uintptr_t caller);
 void trace_free(const void *p, size_t usable, uintptr_t caller);
 void trace_scav(const char *trigger, size_t counter, size_t released, size_t zero,
@@ -52,8 +55,5 @@ void trace_scav(const char *trigger, size_t counter, size_t released, size_t zer
 void trace_pressure(size_t avail, size_t low, size_t high, bool failed);
 void trace_event(uint32_t cat, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The heap's figures (stats event) and a run-length snapshot of every heap page. */
-void trace_stats(void);
-void trace_snapshot(const char *why);
 
 #endif

@@ -289,8 +289,8 @@ bool vmem_destroy(vmem_t *vm)
 	size_t busy = vm->st.nbusy, bytes = vm->st.busy_bytes;
 
 	if (busy)
-		vmem_report(true, "vmem: arena '%s' destroyed with %zu busy segments (%zu bytes) left",
-			    vm->name, busy, bytes);
+		vmem_report(true, "vmem: arena '%s' destroyed with %zu busy segments "
+			    "(%zu bytes) left", vm->name, busy, bytes);
 	while (vm->head.snext != &vm->head) {
 		struct vmem_stash st = { 0 };
 		unsigned long f = vmem_lock(vm);
@@ -603,7 +603,8 @@ bool vmem_free_from(vmem_t *vm, uintptr_t addr, size_t size, uintptr_t caller)
 		vm->st.bad_frees++;
 		vmem_unlock(vm, f);
 		ksym_format(caller, sym, sizeof(sym));
-		vmem_report(true, "vmem: arena '%s': free(%#lx, %zu) by %s refused: %s; arena unchanged",
+		vmem_report(true, "vmem: arena '%s': free(%#lx, %zu) by %s refused: %s; "
+			    "arena unchanged",
 			    vm->name, (unsigned long)addr, size, sym, why);
 		return false;
 	}

@@ -101,6 +101,7 @@ struct vmem_tag_stats {
 	size_t per_page;
 	size_t free;		/* in the pool now */
 	size_t reserve;		/* kept in the pool for refills only */
+	size_t per_op;		/* taken by each allocation before its lock */
 	uint64_t refills, refill_failures, exhausted;
 };
 void vmem_tag_stats(struct vmem_tag_stats *st);

@@ -56,7 +56,8 @@ void vmem_log_tags(void)
 
 	vmem_tag_stats(&ts);
 	all = ts.boot + ts.pages * ts.per_page;
-	kprintf("vmem: tags: %zu in use, %zu free (%zu static, %zu pages of %zu), %zu kept for refills",
+	kprintf("vmem: tags: %zu in use, %zu free (%zu static, %zu pages of %zu), "
+		"%zu kept for refills",
 		all - ts.free, ts.free, ts.boot, ts.pages, ts.per_page, ts.reserve);
 }
 
@@ -68,7 +69,8 @@ struct tally {
 
 static bool bad(vmem_t *vm, const char *what, uintptr_t addr)
 {
-	klog(LOG_ERROR, "vmem: audit of arena '%s': %s at %#lx", vm->name, what, (unsigned long)addr);
+	klog(LOG_ERROR, "vmem: audit of arena '%s': %s at %#lx", vm->name, what,
+	     (unsigned long)addr);
 	return false;
 }
 

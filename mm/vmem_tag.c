@@ -180,6 +180,7 @@ void vmem_tag_stats(struct vmem_tag_stats *st)
 	st->per_page = PER_PAGE;
 	st->free = pool_free + (VMEM_BOOT_TAGS - boot_used);
 	st->reserve = VMEM_TAG_RESERVE;
+	st->per_op = VMEM_TAGS_PER_OP;
 	st->refills = refills;
 	st->refill_failures = refill_failures;
 	st->exhausted = exhausted;

@@ -21,6 +21,7 @@
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
+#include "mm/tracepages.h"
 #include "src/cmdline.h"
 #include "arch/x86/trap.h"
 
@@ -90,7 +91,8 @@ static bool back_tag_page(uintptr_t va)
 /* Kernel virtual space: one span from a gap page after the image to the recursive window. */
 static void kva_init(void)
 {
-	uintptr_t start = (((uintptr_t)__kernel_end + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1)) + PAGE_SIZE;
+	uintptr_t end = ((uintptr_t)__kernel_end + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	uintptr_t start = end + PAGE_SIZE;
 
 	kva = vmem_create("kva", start, KSPACE_END - start, PAGE_SIZE, NULL, 0);
 	if (!kva)
@@ -142,7 +144,7 @@ static void heap_tick(void)
 
 	scavenge_tick();
 	if (TRACE_ON(TR_STATS) && ++ticks % 100 == 0)
-		trace_stats();
+		trace_stats(kheap_live_bytes(), kheap_live_allocs());
 }
 
 /* The categories trace= names; an unknown one is reported and tracing stays off. */
@@ -212,7 +214,7 @@ void boot_heap_init(void)
 	memset((void *)(region + (pages + 1) * PAGE_SIZE), 0, dpages * PAGE_SIZE);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
 	trace_snapshot("boot");
-	trace_stats();
+	trace_stats(kheap_live_bytes(), kheap_live_allocs());
 	scavenge_init(&sc);
 	frame_set_pressure_hook(scavenge_on_pressure);
 	pit_set_tick_hook(heap_tick);

@@ -10,6 +10,7 @@
 #include "mm/frame.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
+#include "mm/tracepages.h"
 
 #define N 600
 
@@ -62,6 +63,7 @@ void demo_run(void)
 	kheap_scavenge(SIZE_MAX);
 	figures("5. everything freed and scavenged");
 	kheap_print_stats();
+	scavenge_print_stats();
 	kprintf("demo: heap check %s, frame audit %s", kheap_check() ? "passed" : "FAILED",
 		frame_audit() ? "passed" : "FAILED");
 }

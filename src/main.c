@@ -14,7 +14,9 @@
 #include "src/bench.h"
 #include "src/stress.h"
 #include "mm/kheap.h"
+#include "mm/scavenge.h"
 #include "mm/trace.h"
+#include "mm/tracepages.h"
 #include "mm/frame.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
@@ -26,7 +28,8 @@ static struct boot_info bi;
 __attribute__((noreturn)) static void finish(int status)
 {
 	kheap_print_stats();
-	trace_stats();
+	scavenge_print_stats();
+	trace_stats(kheap_live_bytes(), kheap_live_allocs());
 	trace_snapshot("poweroff");
 	poweroff(status);
 }

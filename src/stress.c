@@ -132,12 +132,13 @@ static void free_all(void)
 }
 
 /* One operation of each workload. */
-static void op_churn(uint32_t max)
+static void op_churn(uint32_t i)
 {
+	(void)i;
 	if (r.nlive && (r.nlive > MAXLIVE / 2 || below(2)))
 		do_free(below(r.nlive));
 	else
-		do_alloc(size_up_to(1, max));
+		do_alloc(size_up_to(1, 65536));
 }
 
 static void op_fragment(uint32_t i)
@@ -152,17 +153,19 @@ static void op_fragment(uint32_t i)
 		do_alloc(size_up_to(8192, 65536));
 }
 
-static void op_spike(void)
+static void op_spike(uint32_t i)
 {
 	uint64_t before = r.nulls;
 
+	(void)i;
 	do_alloc(size_up_to(1024, 65536));
 	if (r.nulls != before || r.nlive == MAXLIVE)	/* at the commit limit */
 		free_all();
 }
 
-static void op_realloc(void)
+static void op_realloc(uint32_t i)
 {
+	(void)i;
 	if (r.nlive < 64 || below(8) == 0) {
 		do_alloc(size_up_to(1, 4096));
 		return;
@@ -170,28 +173,68 @@ static void op_realloc(void)
 	do_realloc(below(r.nlive), size_up_to(1, 131072));
 }
 
-static void one_op(const char *w, uint32_t i)
+static void op_slab(uint32_t i)
 {
-	if (!strcmp(w, "churn"))
-		op_churn(65536);
-	else if (!strcmp(w, "fragment"))
-		op_fragment(i);
-	else if (!strcmp(w, "spike"))
-		op_spike();
-	else if (!strcmp(w, "slab"))
-		r.nlive && below(2) ? do_free(below(r.nlive)) : do_alloc(size_up_to(1, SLAB_MAX));
-	else if (!strcmp(w, "large"))
-		r.nlive > 256 || (r.nlive && below(2)) ? do_free(below(r.nlive))
-						       : do_alloc(size_up_to(PAGE_SIZE, 262144));
-	else if (!strcmp(w, "realloc"))
-		op_realloc();
-	else {					/* mixed */
-		static const char *const all[] = { "churn", "fragment", "spike", "slab", "large", "realloc" };
-
-		one_op(all[(i / 500 + below(2)) % ARRAY_SIZE(all)], i);
-	}
+	(void)i;
+	if (r.nlive && below(2))
+		do_free(below(r.nlive));
+	else
+		do_alloc(size_up_to(1, SLAB_MAX));
 }
 
+static void op_large(uint32_t i)
+{
+	(void)i;
+	if (r.nlive > 256 || (r.nlive && below(2)))
+		do_free(below(r.nlive));
+	else
+		do_alloc(size_up_to(PAGE_SIZE, 262144));
+}
+
+static void op_mixed(uint32_t i);
+
+/*
+ * The workloads: the one list (stress=NAME, the usage message, mixed's
+ * rotation; docs/stress.md describes each).  Adding one is adding a row.
+ */
+static const struct workload {
+	const char *name;
+	void (*op)(uint32_t i);
+} workloads[] = {
+	{ "churn",    op_churn },
+	{ "fragment", op_fragment },
+	{ "spike",    op_spike },
+	{ "slab",     op_slab },
+	{ "large",    op_large },
+	{ "realloc",  op_realloc },
+	{ "mixed",    op_mixed },		/* last: it rotates through the others */
+};
+
+/* Every 500 operations (give or take one), the next of the other workloads. */
+static void op_mixed(uint32_t i)
+{
+	size_t others = ARRAY_SIZE(workloads) - 1;
+
+	workloads[(i / 500 + below(2)) % others].op(i);
+}
+
+static const struct workload *find_workload(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
+		if (!strcmp(name, workloads[i].name))
+			return &workloads[i];
+	return NULL;
+}
+
+static void print_unknown(const char *name)
+{
+	char list[96];
+	size_t len = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
+		len += snprintf(list + len, sizeof(list) - len, "%s%s", i ? " " : "", workloads[i].name);
+	kprintf("stress: unknown workload '%s' (%s)", name, list);
+}
 static size_t available(void)
 {
 	struct frame_stats fs;
@@ -209,22 +252,17 @@ static size_t wave_target(uint32_t i, size_t top, size_t bottom)
 	return top - (size_t)((uint64_t)(top - bottom) * tri / (period / 2));
 }
 
-static const char *const workloads[] = {
-	"churn", "fragment", "spike", "slab", "large", "realloc", "mixed",
-};
-
 int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 {
 	struct frame_stats fs;
 	struct scav_stats s0, s1;
 	struct kheap_stats h0, h1;
 	size_t top, bottom, pct = 0, held_max = 0;
-	bool wave = !strcmp(balloon, "wave"), known = false;
+	bool wave = !strcmp(balloon, "wave");
+	const struct workload *wl = find_workload(w);
 
-	for (size_t i = 0; i < ARRAY_SIZE(workloads); i++)
-		known |= !strcmp(w, workloads[i]);
-	if (!known) {
-		kprintf("stress: unknown workload '%s' (churn fragment spike slab large realloc mixed)", w);
+	if (!wl) {
+		print_unknown(w);
 		return 1;
 	}
 	if (!wave && balloon[0] && strcmp(balloon, "off")) {
@@ -261,7 +299,7 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 
 		if (wave && i % 32 == 0)
 			balloon_set_target(wave_target(i, top, bottom));
-		one_op(w, i);
+		wl->op(i);
 		avail = available();
 		r.min_free = MIN(r.min_free, avail);
 		r.max_free = MAX(r.max_free, avail);

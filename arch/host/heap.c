@@ -8,6 +8,7 @@
 #include "arch/host/sim.h"
 #include "arch/host/heap.h"
 #include "mm/kheap.h"
+#include "mm/heapfault.h"
 #include "mm/scavenge.h"
 #include "mm/frame.h"
 

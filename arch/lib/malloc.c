@@ -89,6 +89,7 @@ static size_t env_number(const char *name, size_t def, size_t max, const char *w
 static void print_stats(void)
 {
 	kheap_print_stats();
+	scavenge_print_stats();
 }
 
 static void setup(void)

@@ -39,7 +39,8 @@ TEST(vmem_instant_fit_vs_best_fit)
 	a = vmem_alloc(vm, 3 * P, VM_BESTFIT);
 	CHECKF(a == three, "best fit took %#lx, not the 3-page hole", (unsigned long)a);
 	CHECK(vmem_alloc(vm, 5 * P, VM_BESTFIT) == five);
-	CHECK(vmem_alloc(vm, 54 * P, VM_INSTANTFIT) == BASE + 10 * P);	/* no list above: search */
+	/* no list above 54 pages: the search of its own list */
+	CHECK(vmem_alloc(vm, 54 * P, VM_INSTANTFIT) == BASE + 10 * P);
 	CHECK(vmem_free(vm, three, 3 * P));
 	CHECK(vmem_alloc(vm, 3 * P, VM_INSTANTFIT) == three);	/* from the lower list */
 	CHECK(vmem_alloc(vm, P, VM_INSTANTFIT) == 0);		/* full */
@@ -79,7 +80,7 @@ TEST(vmem_first_alloc_take_and_merge)
 	CHECK(a == BASE && b == a + 10 * P && c == b + 10 * P);
 	CHECK(vmem_free(vm, b, 10 * P));
 	CHECK(vmem_largest_free(vm, &start) == 70 * P && start == c + 10 * P);
-	CHECK(vmem_alloc(vm, 5 * P, 0) == b);			/* the hole's list comes first */
+	CHECK(vmem_alloc(vm, 5 * P, 0) == b);	/* the hole's list comes first */
 	CHECK(vmem_free(vm, b, 5 * P) && vmem_free(vm, a, 10 * P) && vmem_free(vm, c, 10 * P));
 	vmem_stats(vm, &st);
 	CHECK(st.nfree == 1 && st.nbusy == 0 && st.free_bytes == 100 * P);	/* all merged */
@@ -88,7 +89,7 @@ TEST(vmem_first_alloc_take_and_merge)
 	CHECK(vmem_xalloc(vm, 4 * P, 8 * P, BASE + P, BASE + 50 * P, 0) == BASE + 8 * P);
 	vmem_stats(vm, &st);
 	CHECK(st.free_bytes == 86 * P && st.nfree == 3);
-	CHECK(vmem_alloc(vm, 41 * P, 0) == 0);			/* no single range that large */
+	CHECK(vmem_alloc(vm, 41 * P, 0) == 0);	/* no single range that large */
 	CHECK(vmem_audit(vm));
 	vmem_destroy(vm);
 }
@@ -113,7 +114,7 @@ TEST(vmem_import_and_return_spans)
 	b = vmem_alloc(kid, 17 * P, 0);			/* larger than the import quantum */
 	vmem_stats(kid, &ks);
 	CHECK(b && ks.imports == 2 && ks.span_bytes == 33 * P);
-	c = vmem_alloc(grand, P, 0);			/* grand -> kid: fits in the first span */
+	c = vmem_alloc(grand, P, 0);		/* grand imports from kid's first span */
 	vmem_stats(kid, &ks);
 	vmem_stats(grand, &gs);
 	CHECK(c && gs.imports == 1 && ks.imports == 2 && ks.busy_bytes == 128 + 17 * P + 4 * P);
@@ -166,7 +167,8 @@ TEST(vmem_bad_frees_reported)
 	ksym_format(who, caller, sizeof(caller));
 	CHECK(!vmem_free_from(vm, a + P, 2 * P, who));		/* inside, not the start */
 	CHECKF(text_has(vmem_last_report(), "'badfree'") && text_has(vmem_last_report(), where) &&
-	       text_has(vmem_last_report(), caller) && text_has(vmem_last_report(), "not its start"),
+	       text_has(vmem_last_report(), caller) &&
+	       text_has(vmem_last_report(), "not its start"),
 	       "report: %s", vmem_last_report());
 	CHECK(!vmem_free(vm, a, 2 * P));			/* size disagrees */
 	CHECKF(text_has(vmem_last_report(), "disagrees"), "report: %s", vmem_last_report());
@@ -187,8 +189,10 @@ TEST(vmem_bad_arguments_reported)
 
 	CHECK(vm);
 	CHECK(vmem_alloc(vm, 0, 0) == 0 && text_has(vmem_last_report(), "size is 0"));
-	CHECK(vmem_xalloc(vm, P, 3 * P, 0, 0, 0) == 0 && text_has(vmem_last_report(), "power of two"));
-	CHECK(vmem_xalloc(vm, P, 0, BASE + P, BASE, 0) == 0 && text_has(vmem_last_report(), "window"));
+	CHECK(vmem_xalloc(vm, P, 3 * P, 0, 0, 0) == 0);
+	CHECK(text_has(vmem_last_report(), "power of two"));
+	CHECK(vmem_xalloc(vm, P, 0, BASE + P, BASE, 0) == 0);
+	CHECK(text_has(vmem_last_report(), "window"));
 	CHECK(vmem_alloc(vm, P, 0x40) == 0 && text_has(vmem_last_report(), "flags"));
 	CHECK(!vmem_add(vm, BASE + 8 * P, 16 * P) && text_has(vmem_last_report(), "overlaps"));
 	CHECK(!vmem_add(vm, BASE + 100, P) && text_has(vmem_last_report(), "quantum"));

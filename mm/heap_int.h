@@ -1,0 +1,282 @@
+/*
+ * The heap core: private to mm/'s heap files, never included from outside
+ * mm/.  It holds what the heap's peers (the API in mm/kheap.c, the
+ * scavenger's policy in mm/scavenge.c, the fault path in mm/heapfault.c)
+ * share, so that none of them needs another:
+ *
+ *   - the region and its out-of-band page descriptors (struct pgdesc);
+ *   - page runs: the page-level allocator with its commit accounting
+ *     (mm/pagerun.c) over the free-run index (mm/freerun.c);
+ *   - the walk over free space and the one way a free page is given back
+ *     (mm/heapwalk.c);
+ *   - slabs (mm/slab.h), the checker (mm/heapcheck.c);
+ *   - the heap lock, the counters, and the reclaim hook through which the
+ *     API asks the scavenger for memory without calling it (mm/heapcore.c).
+ *
+ * The layers of mm/ are listed once, in docs/heap.md; scripts/check-layers
+ * enforces them.
+ *
+ * Locking: one heap lock, interrupts off plus an owner flag (one CPU).
+ * Every entry point below that touches descriptors, lists or counters
+ * asserts it with HEAP_ASSERT_LOCKED() in debug builds.  The exceptions
+ * say so: the inline lookups, slab_check_ptr, and pagerun_fault_frame,
+ * which the fault path calls without the lock (on one CPU a fault comes at
+ * the faulting access, never inside the holder's update of a descriptor).
+ *
+ * Design: metadata out of band, after "A dynamic kernel memory allocator"
+ * (OSDev forum), where it is what catches invalid frees: nothing is stored
+ * in a heap page, so a free page holds nothing that must stay and can
+ * always be given back.  The LCD microkernel's page-allocator commit
+ * weighs metadata embedded in the managed space against this; per-page
+ * descriptors kept apart mean no free page is pinned by a header.
+ */
+#ifndef MM_HEAP_INT_H
+#define MM_HEAP_INT_H
+
+#include "mm/platform.h"
+#include "mm/pagestate.h"
+#include "mm/frame.h"
+#include "mm/sizeclass.h"
+
+/* --- page descriptors ------------------------------------------------ */
+
+enum page_kind {
+	PK_FREE = 0,
+	PK_LARGE,		/* first page of a large allocation */
+	PK_LARGE_TAIL,		/* other pages of a large allocation */
+	PK_SLAB,		/* a page of a slab (mm/slab.c); npages on the first */
+	PK_META,		/* heap metadata (slab descriptors) */
+};
+
+#define PG_TAIL  0x01		/* free run: the run's last page (n > 1); its
+				   u.link holds the run's span */
+#define PG_COLD  0x02		/* free run head: on a cold list */
+
+struct slab;
+
+struct pgdesc {
+	uint8_t kind;
+	uint8_t flags;
+	uint16_t cls;			/* slab class */
+	uint32_t npages;		/* run length: free head and tail, large head */
+	union {
+		struct { uint32_t next, prev; } link;	/* free run head */
+		struct slab *slab;			/* PK_SLAB */
+	} u;
+};
+
+#define PG_NONE 0xFFFFFFFFu	/* no page index */
+#define RUN_BUCKETS 24		/* free-run size buckets: floor(log2 n), capped */
+enum { WARM = 0, COLD = 1 };	/* free-run sets: may hold PRESENT pages, or not */
+
+/* --- the core's state: one heap ------------------------------------- */
+
+struct heap {
+	/* the region */
+	uintptr_t base;
+	struct pgdesc *pd;
+	uint32_t npg;
+	bool overcommit;
+	/* free-run index (mm/freerun.c) */
+	uint32_t head[2][RUN_BUCKETS], tail[2][RUN_BUCKETS];
+	uint32_t nonempty[2];
+	/* page accounting (mm/pagerun.c) */
+	size_t free_pages, committed, reserved, free_present;
+	/* the API's counters */
+	size_t live_bytes, live_allocs, freed_since_check;
+	uint64_t invalid_frees, null_returns;
+	/* the fault path's counters */
+	uint64_t faults_write_aow, faults_read_aow, faults_write_zero, faults_bad, faults_oom;
+	bool locked;
+};
+extern struct heap heap;
+
+#define HEAP_ASSERT_LOCKED() KASSERT(heap.locked)
+
+static inline unsigned long heap_lock(void)
+{
+	unsigned long f = irq_save();
+
+	KASSERT(!heap.locked);		/* re-entered: kmalloc from the fault path? */
+	heap.locked = true;
+	return f;
+}
+
+static inline void heap_unlock(unsigned long flags)
+{
+	HEAP_ASSERT_LOCKED();
+	heap.locked = false;
+	irq_restore(flags);
+}
+
+/* Set up the region's descriptors (zeroed, npages of them) and the counters. */
+void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit);
+/* Bytes of descriptors for npages. */
+size_t heap_desc_size(size_t npages);
+
+/* --- inline lookups (no lock: the region never moves) --------------- */
+
+static inline uintptr_t pagerun_va(uint32_t i)
+{
+	return heap.base + (uintptr_t)i * PAGE_SIZE;
+}
+
+/*
+ * The pages that hold bytes (> 0), or 0 when that is more than the region
+ * has.  Every size that becomes a page count goes through here: it
+ * divides before it rounds, so no size up to SIZE_MAX wraps to a small
+ * count, and a count it returns fits a descriptor's 32-bit npages.
+ */
+static inline size_t pagerun_pages_for(size_t bytes)
+{
+	size_t n = bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0);
+
+	return n <= heap.npg ? n : 0;
+}
+
+/* Page index of va, PG_NONE outside the region. */
+static inline uint32_t pagerun_index(uintptr_t va)
+{
+	uintptr_t pg = (va - heap.base) / PAGE_SIZE;	/* wraps when below */
+
+	return pg < heap.npg ? (uint32_t)pg : PG_NONE;
+}
+
+static inline struct pgdesc *pagerun_desc(uint32_t i)
+{
+	return &heap.pd[i];
+}
+
+/* --- reclaim: the scavenger's hook ----------------------------------- */
+
+/*
+ * Why the API asks for memory back: an allocation found no run or no
+ * frame promise (want: pages it needs), or it committed pages and the
+ * machine may now be under pressure (want: 0; the policy decides).
+ */
+enum heap_reclaim_why { HR_ALLOC_FAILED, HR_COMMITTED };
+/* Heap lock held; returns pages released. */
+typedef size_t (*heap_reclaim_fn)(size_t want, enum heap_reclaim_why why);
+void heap_set_reclaim_hook(heap_reclaim_fn fn);
+size_t heap_reclaim(size_t want, enum heap_reclaim_why why);
+/* Read and reset the bytes freed since the last check (a scavenger pass). */
+size_t heap_take_freed(void);
+
+/* --- page runs (mm/pagerun.c) ---------------------------------------- */
+
+/*
+ * Allocate npages aligned to align_pages (a power of two) and commit them
+ * as `kind` (LARGE and SLAB runs; META single pages); returns the first
+ * page's index, or PG_NONE when no run fits or the frames cannot be
+ * promised.  Committed pages without a frame each hold a frame
+ * reservation (mm/frame.h), so their first write always finds a frame;
+ * under overcommit only META pages do, so a fault on them (taken inside
+ * kmalloc) never needs the scavenger.
+ */
+uint32_t pagerun_alloc(size_t npages, size_t align_pages, unsigned kind);
+/* Free a committed run of npages at index i. */
+void pagerun_free(uint32_t i, size_t npages);
+/* Grow the run at i from n to m pages in place, if the pages after it are free. */
+bool pagerun_grow(uint32_t i, size_t n, size_t m);
+/*
+ * The fault path's frame for a write to committed page i: taken from the
+ * page's reservation when it holds one, else from the free frames (which
+ * may call the scavenger).  PFN_NONE when there is none.  No lock.
+ */
+pfn_t pagerun_fault_frame(uint32_t i);
+/* Does a committed page of this kind hold a frame reservation? */
+bool pagerun_holds_reservation(unsigned kind);
+/* PRESENT pages in [i + lo, i + hi). */
+size_t pagerun_present_in(uint32_t i, uint32_t lo, uint32_t hi);
+
+/* --- the free-run index (mm/freerun.c) ------------------------------- */
+
+/*
+ * A free run's span: the pages [head + lo, head + hi) outside which it has
+ * no PRESENT page.  Freeing a run makes the run its span; merging joins
+ * spans, splitting cuts them, so a small warm run merged into a vast cold
+ * one keeps a small span and the scavenger visits only that.  Cold runs
+ * have an empty span.
+ */
+struct run_span { uint32_t lo, hi; };
+static const struct run_span no_span = { 0, 0 };
+
+static inline bool span_empty(struct run_span s) { return s.lo >= s.hi; }
+
+/* The part of s inside [off, off + n), relative to off. */
+static inline struct run_span span_cut(struct run_span s, uint32_t off, uint32_t n)
+{
+	uint32_t lo = MAX(s.lo, off), hi = MIN(s.hi, off + n);
+
+	return lo < hi ? (struct run_span){ lo - off, hi - off } : no_span;
+}
+
+/* The span of the free run at head (kept in its last page's descriptor). */
+static inline struct run_span freerun_span(uint32_t h)
+{
+	uint32_t n = heap.pd[h].npages;
+
+	if (heap.pd[h].flags & PG_COLD)
+		return no_span;
+	if (n == 1)
+		return (struct run_span){ 0, 1 };
+	return (struct run_span){ heap.pd[h + n - 1].u.link.next, heap.pd[h + n - 1].u.link.prev };
+}
+
+/* A run's bucket: floor(log2 n), the last bucket taking all larger runs. */
+static inline unsigned freerun_bucket(size_t n)
+{
+	unsigned b = 31 - __builtin_clz((uint32_t)n);
+
+	return b < RUN_BUCKETS ? b : RUN_BUCKETS - 1;
+}
+
+/* The first index >= i whose address is aligned to align pages. */
+static inline uint32_t freerun_align_up(uint32_t i, size_t align)
+{
+	uintptr_t pg = (heap.base >> PAGE_SHIFT) + i;
+
+	return i + (uint32_t)(((pg + align - 1) & ~(uintptr_t)(align - 1)) - pg);
+}
+
+/* Describe [i, i+n) (interior pages FREE) as one run with span s, listed. */
+void freerun_make(uint32_t i, uint32_t n, struct run_span s);
+/* Insert [i, i+n) (all pages FREE) as a run, merging with its neighbours. */
+void freerun_insert(uint32_t i, uint32_t n, struct run_span s);
+/* Take the run at head off its list and clear its marks. */
+void freerun_take(uint32_t head);
+/* A listed run of at least n pages with an align-aligned start in it, or PG_NONE. */
+uint32_t freerun_find(int set, size_t n, size_t align);
+void freerun_init(void);
+/* Runs on the warm and cold lists. */
+void freerun_count(size_t *warm, size_t *cold);
+
+/* --- walking and releasing free space (mm/heapwalk.c) ---------------- */
+
+/*
+ * Visit warm free runs, largest buckets first and the oldest run first
+ * within each, calling fn on each head; fn returns false to stop.  fn may
+ * move the run it is given to the cold set (heap_mark_cold) and nothing
+ * else.
+ */
+void heap_walk_warm(bool (*fn)(uint32_t head, void *arg), void *arg);
+void heap_mark_cold(uint32_t head);
+/* Move a run's span start up, past pages a stopped pass has released. */
+void heap_span_start(uint32_t head, uint32_t lo);
+
+enum release_result { RELEASED_FRAME, RELEASED_ZERO, RELEASED_NOTHING };
+/*
+ * Give back what free page i holds: a PRESENT page turns AOW (TLB entry
+ * invalidated) and its frame is freed, a ZERO page turns AOW; the
+ * accounting follows in the same call.
+ */
+enum release_result heap_release_page(uint32_t i, unsigned cause);
+
+/* --- the checker (mm/heapcheck.c) ------------------------------------ */
+
+/* Every invariant of docs/heap.md; logs the first problem. */
+bool heap_check(void);
+
+#include "mm/slab.h"
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * The heap checker: every invariant of docs/heap.md, over the page
+ * descriptors, the free-run index, the page accounting and (through
+ * slab_check) the slabs.  It reads everything and changes nothing; the
+ * first problem found is logged, naming the page.
+ *
+ * Invariants of the page level:
+ *   - every page's descriptor says FREE, LARGE, LARGE_TAIL, SLAB or META;
+ *   - a free run's head has npages = n and no PG_TAIL; its last page (if
+ *     n > 1) has PG_TAIL and npages = n; pages between have flags 0;
+ *   - no two free runs touch (freeing coalesces);
+ *   - each free run is on exactly one list: set = its PG_COLD flag,
+ *     bucket = floor(log2 n);
+ *   - a free run has no PRESENT page outside its span [lo, hi); a COLD
+ *     run's span is empty, a WARM run's is not;
+ *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages;
+ *   - reserved == committed pages holding a reservation that have no frame;
+ *   - every page is AOW, ZERO or PRESENT, and a PRESENT page's frame is in use.
+ *
+ * Locking: heap lock held (asserted).
+ */
+#include "mm/heap_int.h"
+
+#define pd heap.pd
+
+struct tally { uint32_t runs; size_t committed, reserved, free, free_present; };
+
+static bool bad(uint32_t i, const char *what)
+{
+	klog(LOG_ERROR, "heap check: page %u (%#lx): %s", (unsigned)i,
+	     (unsigned long)pagerun_va(i), what);
+	return false;
+}
+
+static size_t frameless(uint32_t i, uint32_t n)
+{
+	return n - pagerun_present_in(i, 0, n);
+}
+
+static bool check_free_run(uint32_t i, struct tally *t)
+{
+	uint32_t n = pd[i].npages;
+	struct run_span s;
+
+	if (pd[i].flags & PG_TAIL || n == 0 || i + n > heap.npg)
+		return bad(i, "free run head with a bad length or a tail mark");
+	if (n > 1 && (pd[i + n - 1].kind != PK_FREE || !(pd[i + n - 1].flags & PG_TAIL) ||
+		      pd[i + n - 1].npages != n))
+		return bad(i, "free run's last page does not mirror its head");
+	for (uint32_t j = i + 1; j + 1 < i + n; j++)
+		if (pd[j].kind != PK_FREE || pd[j].flags)
+			return bad(j, "inside of a free run is not plain FREE");
+	if ((i > 0 && pd[i - 1].kind == PK_FREE) || (i + n < heap.npg && pd[i + n].kind == PK_FREE))
+		return bad(i, "free run touches another free run (not coalesced)");
+	s = freerun_span(i);
+	if (!(pd[i].flags & PG_COLD) && (span_empty(s) || s.hi > n))
+		return bad(i, "warm free run with an empty or overlong span");
+	if (pagerun_present_in(i, 0, MIN(s.lo, n)) || (s.hi < n && pagerun_present_in(i, s.hi, n)))
+		return bad(i, "PRESENT page outside its free run's span");
+	t->runs++;
+	t->free += n;
+	t->free_present += n - frameless(i, n);
+	return true;
+}
+
+/* The pages after a committed head: what its kind says they must be. */
+static bool check_used_run(uint32_t i, struct tally *t)
+{
+	uint32_t n = pd[i].npages;
+
+	switch (pd[i].kind) {
+	case PK_LARGE:
+		if (n == 0 || i + n > heap.npg)
+			return bad(i, "large allocation with a bad length");
+		for (uint32_t j = i + 1; j < i + n; j++)
+			if (pd[j].kind != PK_LARGE_TAIL)
+				return bad(j, "large allocation page is not LARGE_TAIL");
+		break;
+	case PK_SLAB:
+		if (n == 0 || i + n > heap.npg)
+			return bad(i, "slab with a bad length");
+		for (uint32_t j = i + 1; j < i + n; j++)
+			if (pd[j].kind != PK_SLAB || pd[j].npages)
+				return bad(j, "later page of a slab is not a plain SLAB page");
+		break;
+	case PK_META:
+		if (n != 1)
+			return bad(i, "metadata page with a length other than 1");
+		break;
+	default:
+		return bad(i, "page descriptor of an unknown kind or a stray LARGE_TAIL");
+	}
+	t->committed += n;
+	if (pagerun_holds_reservation(pd[i].kind))
+		t->reserved += frameless(i, n);
+	return true;
+}
+
+static bool check_page_state(uint32_t i)
+{
+	unsigned st = mmu_state(pagerun_va(i));
+
+	if (st != PS_AOW && st != PS_ZERO && st != PS_PRESENT)
+		return bad(i, "heap page in a state other than AOW, ZERO or PRESENT");
+	if (st == PS_PRESENT && !frame_is_used(mmu_frame(pagerun_va(i))))
+		return bad(i, "PRESENT page whose frame the frame allocator calls free");
+	return true;
+}
+
+static bool check_pages(struct tally *t)
+{
+	for (uint32_t i = 0; i < heap.npg; i += pd[i].npages) {
+		if (!check_page_state(i))
+			return false;
+		if (pd[i].kind == PK_FREE ? !check_free_run(i, t) : !check_used_run(i, t))
+			return false;
+	}
+	return true;
+}
+
+/* One list: every entry a run head of the right size and set, links both ways. */
+static bool check_list(int set, int b, uint32_t runs, uint32_t *listed)
+{
+	uint32_t prev = PG_NONE;
+
+	for (uint32_t i = heap.head[set][b]; i != PG_NONE; prev = i, i = pd[i].u.link.next) {
+		if (i >= heap.npg || pd[i].kind != PK_FREE || pd[i].flags & PG_TAIL)
+			return bad(i, "free list entry is not a free run head");
+		if (freerun_bucket(pd[i].npages) != (unsigned)b || !(pd[i].flags & PG_COLD) != (set == WARM))
+			return bad(i, "free run on the wrong list");
+		if (pd[i].u.link.prev != prev)
+			return bad(i, "free list back link is wrong");
+		if (++*listed > runs)
+			return bad(i, "free lists hold more entries than there are runs");
+	}
+	if (heap.tail[set][b] != prev)
+		return bad(prev, "free list tail is wrong");
+	if (!!(heap.nonempty[set] & (1u << b)) != (heap.head[set][b] != PG_NONE))
+		return bad(0, "bucket bitmap disagrees with its list");
+	return true;
+}
+
+static bool check_lists(uint32_t runs)
+{
+	uint32_t listed = 0;
+
+	for (int set = 0; set < 2; set++)
+		for (int b = 0; b < RUN_BUCKETS; b++)
+			if (!check_list(set, b, runs, &listed))
+				return false;
+	return listed == runs || bad(0, "a free run is on no list");
+}
+
+static bool check_counts(const struct tally *t)
+{
+	if (t->committed != heap.committed || t->free != heap.free_pages ||
+	    t->committed + t->free != heap.npg)
+		return bad(0, "committed or free page count is off");
+	if (t->reserved != heap.reserved)
+		return bad(0, "frame reservations != committed pages without a frame");
+	if (t->free_present != heap.free_present)
+		return bad(0, "count of PRESENT pages in free runs is off");
+	return true;
+}
+
+bool heap_check(void)
+{
+	struct tally t = { 0 };
+
+	HEAP_ASSERT_LOCKED();
+	return check_pages(&t) && check_lists(t.runs) && check_counts(&t) && slab_check();
+}

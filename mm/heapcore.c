@@ -1,0 +1,45 @@
+/*
+ * The heap core's state, set-up and reclaim hook (mm/heap_int.h).
+ *
+ * The reclaim hook is how the API asks for memory back without calling
+ * the scavenger: the scavenger registers its policy here at init, as it
+ * registers with the frame allocator's pressure hook, and the API's
+ * calls only go down to the core.  With no hook (a heap set up without a
+ * scavenger) a reclaim releases nothing.
+ */
+#include "mm/heap_int.h"
+
+struct heap heap;
+static heap_reclaim_fn reclaim_hook;
+
+size_t heap_desc_size(size_t npages) { return npages * sizeof(struct pgdesc); }
+
+void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit)
+{
+	memset(&heap, 0, sizeof(heap));
+	heap.base = base;
+	heap.npg = (uint32_t)npages;
+	heap.pd = desc;		/* arrives zeroed (every page FREE): untouched parts cost nothing */
+	heap.overcommit = overcommit;
+	heap.free_pages = npages;
+	freerun_init();
+	if (npages)
+		freerun_make(0, heap.npg, no_span);
+}
+
+void heap_set_reclaim_hook(heap_reclaim_fn fn) { reclaim_hook = fn; }
+
+size_t heap_reclaim(size_t want, enum heap_reclaim_why why)
+{
+	HEAP_ASSERT_LOCKED();
+	return reclaim_hook ? reclaim_hook(want, why) : 0;
+}
+
+size_t heap_take_freed(void)
+{
+	size_t n = heap.freed_since_check;
+
+	HEAP_ASSERT_LOCKED();
+	heap.freed_since_check = 0;
+	return n;
+}

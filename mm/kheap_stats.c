@@ -1,0 +1,101 @@
+/*
+ * The heap's figures and its check, for the API (mm/kheap.h): one
+ * snapshot of the core's counters and descriptors under the heap lock,
+ * printed as the "heap:" log lines that scripts and tests read.
+ */
+#include "mm/kheap.h"
+#include "mm/heap_int.h"
+
+/* Pages of each committed kind, by one walk of the descriptors. */
+static void count_kinds(struct kheap_stats *st)
+{
+	for (uint32_t i = 0; i < heap.npg; i++) {
+		unsigned k = pagerun_desc(i)->kind;
+
+		st->large_pages += k == PK_LARGE || k == PK_LARGE_TAIL;
+		st->slab_pages += k == PK_SLAB;
+		st->meta_pages += k == PK_META;
+	}
+}
+
+static void copy_counters(struct kheap_stats *st)
+{
+	size_t warm;
+
+	st->base = heap.base;
+	st->pages = heap.npg;
+	freerun_count(&warm, &st->cold_runs);
+	st->free_runs = warm + st->cold_runs;
+	st->free_pages = heap.free_pages;
+	st->committed_pages = heap.committed;
+	st->reserved_frames = heap.reserved;
+	st->free_resident = heap.free_present;
+	st->live_bytes = heap.live_bytes;
+	st->live_allocs = heap.live_allocs;
+	st->freed_since_check = heap.freed_since_check;
+	st->invalid_frees = heap.invalid_frees;
+	st->null_returns = heap.null_returns;
+	st->faults_write_aow = heap.faults_write_aow;
+	st->faults_read_aow = heap.faults_read_aow;
+	st->faults_write_zero = heap.faults_write_zero;
+	st->faults_bad = heap.faults_bad;
+	st->faults_oom = heap.faults_oom;
+}
+
+void kheap_stats(struct kheap_stats *st)
+{
+	unsigned long f = heap_lock();
+
+	memset(st, 0, sizeof(*st));
+	pagestate_counts(st->by_state);
+	count_kinds(st);
+	copy_counters(st);
+	for (unsigned c = 0; c < SLAB_CLASSES; c++)
+		slab_class_stats(c, &st->cls[c]);
+	heap_unlock(f);
+}
+
+static void print_pages(const struct kheap_stats *st)
+{
+	kprintf("heap: %zu pages at %#lx: AOW %zu, ZERO %zu, PRESENT %zu",
+		st->pages, (unsigned long)st->base, st->by_state[PS_AOW],
+		st->by_state[PS_ZERO], st->by_state[PS_PRESENT]);
+	kprintf("heap: %zu live allocations, %zu live bytes; pages: %zu large, %zu slab, "
+		"%zu metadata, %zu free in %zu runs (%zu cold)",
+		st->live_allocs, st->live_bytes, st->large_pages, st->slab_pages,
+		st->meta_pages, st->free_pages, st->free_runs, st->cold_runs);
+	kprintf("heap: %zu committed pages, %zu frames reserved, %zu bytes freed since last check",
+		st->committed_pages, st->reserved_frames, st->freed_since_check);
+}
+
+static void print_events(const struct kheap_stats *st)
+{
+	kprintf("heap: faults: %llu write-AOW, %llu read-AOW, %llu write-ZERO, %llu bad, %llu OOM; "
+		"%llu invalid frees, %llu NULL returns",
+		(unsigned long long)st->faults_write_aow, (unsigned long long)st->faults_read_aow,
+		(unsigned long long)st->faults_write_zero, (unsigned long long)st->faults_bad,
+		(unsigned long long)st->faults_oom, (unsigned long long)st->invalid_frees,
+		(unsigned long long)st->null_returns);
+}
+
+void kheap_print_stats(void)
+{
+	struct kheap_stats st;
+
+	kheap_stats(&st);
+	print_pages(&st);
+	print_events(&st);
+	for (unsigned c = 0; c < SLAB_CLASSES; c++)
+		if (st.cls[c].slabs)
+			kprintf("heap: class %4zu: %zu in use, %zu slabs",
+				st.cls[c].size, st.cls[c].in_use, st.cls[c].slabs);
+}
+
+bool kheap_check(void)
+{
+	unsigned long f = heap_lock();
+	bool ok = heap_check();
+
+	heap_unlock(f);
+	return ok;
+}

@@ -1,0 +1,72 @@
+/*
+ * Snapshots and figures of the traced region (mm/tracepages.h; line
+ * format in docs/trace-format.md).
+ */
+#include "mm/tracepages.h"
+#include "mm/trace.h"
+#include "mm/pagestate.h"
+#include "mm/frame.h"
+
+void trace_stats(size_t live_bytes, size_t live_allocs)
+{
+	size_t c[PS_COUNT];
+	struct frame_stats fs;
+
+	if (!TRACE_ON(TR_STATS))
+		return;
+	pagestate_counts(c);
+	frame_stats(&fs);
+	trace_event(TR_STATS, "stats", "present=%zu zero=%zu aow=%zu live_bytes=%zu live_allocs=%zu "
+		    "frames_free=%u frames_reserved=%u low=%u high=%u",
+		    c[PS_PRESENT], c[PS_ZERO], c[PS_AOW], live_bytes, live_allocs,
+		    (unsigned)fs.free, (unsigned)fs.reserved, (unsigned)fs.low, (unsigned)fs.high);
+}
+
+struct run_text { char s[48]; int len; bool present; };
+
+/* The run of the snapshot that starts at page i, as text; its length in pages. */
+static size_t format_run(uintptr_t base, size_t pages, size_t i, struct run_text *r)
+{
+	uintptr_t va = base + i * PAGE_SIZE;
+	unsigned st = mmu_state(va);
+	size_t n = 1;
+
+	r->present = st == PS_PRESENT;
+	if (r->present) {		/* one page a run: its frame */
+		r->len = snprintf(r->s, sizeof(r->s), " PRESENT:1@%#lx", (unsigned long)mmu_frame(va));
+		return 1;
+	}
+	while (i + n < pages && mmu_state(va + n * PAGE_SIZE) == st)
+		n++;
+	r->len = snprintf(r->s, sizeof(r->s), " %s:%zu", pagestate_name(st), n);
+	return n;
+}
+
+void trace_snapshot(const char *why)
+{
+	char buf[200];
+	struct run_text r;
+	size_t len = 0, present = 0, pages;
+	uintptr_t base;
+	unsigned long f;
+
+	if (!TRACE_ON(TR_PAGES))
+		return;
+	pages = trace_region(&base);
+	f = irq_save();
+	trace_event(TR_PAGES, "snap-begin", "why=%s base=%#lx pages=%zu", why, (unsigned long)base, pages);
+	for (size_t i = 0; i < pages;) {
+		i += format_run(base, pages, i, &r);
+		present += r.present;
+		if (len + r.len >= sizeof(buf) - 1) {
+			trace_event(TR_PAGES, "snap", "%s", buf + 1);
+			len = 0;
+		}
+		memcpy(buf + len, r.s, r.len + 1);
+		len += r.len;
+	}
+	if (len)
+		trace_event(TR_PAGES, "snap", "%s", buf + 1);
+	trace_event(TR_PAGES, "snap-end", "present=%zu", present);
+	irq_restore(f);
+}
