@@ -18,6 +18,7 @@
 #include "mm/frame.h"
 #include "mm/pagestate.h"
 #include "mm/vmem.h"
+#include "src/ioremap.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
@@ -128,7 +129,9 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	mmu_set_table_allocator(frame_alloc);
 	vmem_set_tag_source(kva, back_tag_page);
 	pagestate_init(make_zero_frame());
-	vmem_log(kva, "kernel virtual space: frame database, heap region, tag pages, tests");
+	vmem_log(kva, "kernel virtual space: frame database, heap region, tag pages, "
+		 "mmio spans, tests");
+	ioremap_init(kva);
 
 	frame_stats(&st);
 	kprintf("frames: %u total, %u free, %u used (%u KiB frame database, %u page tables)",
@@ -227,4 +230,5 @@ void boot_heap_init(void)
 		kopts.overcommit ? "overcommit" : "strict (no promise without a frame)",
 		(unsigned)kopts.scav_threshold_kib, (unsigned)kopts.scav_bg);
 	vmem_log_tags();
+	ioremap_boot_devices();
 }
