@@ -19,6 +19,7 @@
 #include "mm/pagestate.h"
 #include "mm/vmem.h"
 #include "src/ioremap.h"
+#include "src/modules.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
@@ -130,8 +131,9 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	vmem_set_tag_source(kva, back_tag_page);
 	pagestate_init(make_zero_frame());
 	vmem_log(kva, "kernel virtual space: frame database, heap region, tag pages, "
-		 "mmio spans, tests");
+		 "mmio and module spans, tests");
 	ioremap_init(kva);
+	modules_init(kva, bi);
 
 	frame_stats(&st);
 	kprintf("frames: %u total, %u free, %u used (%u KiB frame database, %u page tables)",
@@ -231,4 +233,5 @@ void boot_heap_init(void)
 		(unsigned)kopts.scav_threshold_kib, (unsigned)kopts.scav_bg);
 	vmem_log_tags();
 	ioremap_boot_devices();
+	modules_map();
 }
