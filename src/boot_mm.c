@@ -20,6 +20,7 @@
 #include "mm/vmem.h"
 #include "src/ioremap.h"
 #include "src/modules.h"
+#include "src/kstack.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
@@ -131,9 +132,10 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	vmem_set_tag_source(kva, back_tag_page);
 	pagestate_init(make_zero_frame());
 	vmem_log(kva, "kernel virtual space: frame database, heap region, tag pages, "
-		 "mmio and module spans, tests");
+		 "mmio, module and stack spans, tests");
 	ioremap_init(kva);
 	modules_init(kva, bi);
+	kstack_init(kva);
 
 	frame_stats(&st);
 	kprintf("frames: %u total, %u free, %u used (%u KiB frame database, %u page tables)",

@@ -87,7 +87,7 @@ bool iounmap(void *p, size_t len)
 	for (size_t i = 0; i < npages; i++)
 		if (!len || mmu_state(va + i * PAGE_SIZE) != PS_MMIO)
 			return vmem_free_from(mmio, va, 0, CALLER());	/* reports why */
-	f = irq_save();			/* nobody takes the range before its pages are gone */
+	f = irq_save();		/* nobody takes the range before its pages are gone */
 	ok = vmem_free_from(mmio, va, npages * PAGE_SIZE, CALLER());
 	if (ok)
 		vm_convert(va, npages, PS_UNUSABLE, PC_EXPLICIT);
@@ -106,6 +106,7 @@ void ioremap_boot_devices(void)
 	base = rdmsr(MSR_APIC_BASE) & 0xFFFFF000u;
 	lapic = ioremap(base, PAGE_SIZE, "local APIC");
 	if (lapic)
-		kprintf("ioremap: local APIC at phys %#llx (IA32_APIC_BASE) mapped at %p, version %#x",
+		kprintf("ioremap: local APIC at phys %#llx (IA32_APIC_BASE) mapped at %p, "
+			"version %#x",
 			(unsigned long long)base, (void *)lapic, (unsigned)lapic[0x30 / 4]);
 }

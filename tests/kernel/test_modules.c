@@ -9,7 +9,7 @@
 #include "mm/pagestate.h"
 #include "mm/frame.h"
 
-/* The pages of module m: WIRED on frames first_pfn, first_pfn + 1, ...; index of a bad one or -1. */
+/* Each page of module m WIRED on its own frame, in order: the index of a bad one, or -1. */
 static long bad_page(const struct kmodule *m)
 {
 	uintptr_t va = (uintptr_t)m->va & ~(uintptr_t)(PAGE_SIZE - 1);
@@ -19,7 +19,8 @@ static long bad_page(const struct kmodule *m)
 	for (size_t i = 0; i < npages; i++) {
 		uintptr_t p = va + i * PAGE_SIZE;
 
-		if (mmu_state(p) != PS_WIRED || mmu_frame(p) != first + i || !frame_is_used(first + i))
+		if (mmu_state(p) != PS_WIRED || mmu_frame(p) != first + i ||
+		    !frame_is_used(first + i))
 			return (long)i;
 	}
 	return -1;
@@ -31,8 +32,10 @@ TEST(kernel_modules_mapped_and_intact)
 		const struct kmodule *m = module_get(i);
 		long bad = bad_page(m);
 
-		CHECKF(bad < 0, "module %s: page %ld not WIRED on its own used frame", m->name, bad);
-		CHECKF(module_checksum(m->va, m->size) == m->boot_sum, "module %s changed", m->name);
+		CHECKF(bad < 0, "module %s: page %ld not WIRED on its own used frame", m->name,
+		       bad);
+		CHECKF(module_checksum(m->va, m->size) == m->boot_sum, "module %s changed",
+		       m->name);
 	}
 	CHECK(module_get(module_count()) == NULL);
 }
