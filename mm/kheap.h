@@ -107,6 +107,8 @@ struct kheap_stats {
 void kheap_stats(struct kheap_stats *st);
 /* The heap's figures as log lines (the scavenger's: scavenge_print_stats). */
 void kheap_print_stats(void);
+/* The slab classes in use, a line each, like /proc/slabinfo. */
+void kheap_print_slabinfo(void);
 /* Verify every invariant of docs/heap.md; logs the first problem. */
 bool kheap_check(void);
 

@@ -85,10 +85,33 @@ void kheap_print_stats(void)
 	kheap_stats(&st);
 	print_pages(&st);
 	print_events(&st);
-	for (unsigned c = 0; c < SLAB_CLASSES; c++)
-		if (st.cls[c].slabs)
-			kprintf("heap: class %4zu: %zu in use, %zu slabs",
-				st.cls[c].size, st.cls[c].in_use, st.cls[c].slabs);
+}
+
+/*
+ * One line a class with slabs, like /proc/slabinfo: object size, objects
+ * in use and in all its slabs, slabs, pages, and each slab's shape; then
+ * the totals.  scripts/gdb/kheap.py's kheap-slabinfo prints the same
+ * lines from a stopped kernel.
+ */
+void kheap_print_slabinfo(void)
+{
+	struct kheap_stats st;
+	size_t active = 0, total = 0, pages = 0;
+
+	kheap_stats(&st);
+	kprintf("slabinfo: class  objsize   active    total  slabs  pages  objs/slab  pages/slab");
+	for (unsigned c = 0; c < SLAB_CLASSES; c++) {
+		const struct slab_class_stats *k = &st.cls[c];
+
+		if (!k->slabs)
+			continue;
+		kprintf("slabinfo: %5u %8zu %8zu %8zu %6zu %6zu %10zu %11zu", c, k->size, k->in_use,
+			k->slabs * k->objects, k->slabs, k->slabs * k->pages, k->objects, k->pages);
+		active += k->in_use;
+		total += k->slabs * k->objects;
+		pages += k->slabs * k->pages;
+	}
+	kprintf("slabinfo: total %8s %8zu %8zu %6s %6zu", "", active, total, "", pages);
 }
 
 bool kheap_check(void)

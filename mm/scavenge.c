@@ -64,6 +64,28 @@ static bool release_run(uint32_t head, void *arg)
 	return pass_goes_on(p);
 }
 
+/*
+ * scavtrace=1: one line per pass, what it found and what it left.  The
+ * utilisation is live bytes over the heap's resident bytes.
+ */
+static void log_pass(const struct pass *p, uint64_t cyc)
+{
+	size_t c[PS_COUNT];
+	struct frame_stats fs;
+	uint64_t n = 0;
+
+	pagestate_counts(c);
+	frame_stats(&fs);
+	for (unsigned t = 0; t < SCAV_TRIGGERS; t++)
+		n += stats.passes[t];
+	kprintf("scav: #%llu %s: released %zu pages, resident %zu (%zu free), frames free %u, "
+		"live %zu bytes, utilisation %zu%%, counter was %zu bytes, %llu cycles",
+		(unsigned long long)n, trigger_names[stats.last_trigger], p->released,
+		c[PS_PRESENT], heap.free_present, (unsigned)fs.free, heap.live_bytes,
+		c[PS_PRESENT] ? (size_t)((uint64_t)heap.live_bytes * 100 / ((uint64_t)c[PS_PRESENT] * PAGE_SIZE)) : 0,
+		stats.last_counter_before, (unsigned long long)cyc);
+}
+
 static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 {
 	struct frame_stats fs;
@@ -93,6 +115,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 			   (size_t)(stats.zero_dropped - zero0), cycles() - t0, fs.free);
 	if (TRACE_ON(TR_STATS))
 		trace_stats(heap.live_bytes, heap.live_allocs);
+	if (cfg.log_passes)
+		log_pass(&p, cycles() - t0);
 	return p.released;
 }
 

@@ -48,6 +48,7 @@ struct scav_config {
 	size_t bg_pages_per_tick;	/* 0: no background passes */
 	size_t bg_retain_pages;		/* background leaves this many free pages resident, */
 	size_t bg_retain_live_pct;	/* or this percent of the live bytes' pages if more */
+	bool log_passes;		/* a log line per pass (scavtrace=1) */
 };
 
 struct scav_stats {

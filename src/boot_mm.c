@@ -191,6 +191,7 @@ void boot_heap_init(void)
 		.threshold_bytes = (size_t)kopts.scav_threshold_kib * 1024,
 		.bg_pages_per_tick = kopts.scav_bg,
 		.bg_retain_pages = (size_t)kopts.scav_retain_kib * 1024 / PAGE_SIZE,
+		.log_passes = kopts.scavtrace,
 	};
 	struct frame_stats st;
 	uintptr_t start = 0, region;

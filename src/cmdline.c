@@ -1,6 +1,11 @@
 /*
  * Command-line parsing against the option table below, the one list of
- * what the kernel accepts.  Adding an option is adding a row.
+ * what the kernel accepts.  Adding an option is adding a row; an option
+ * that means something only with another is a row of needs[] too.
+ *
+ * The line is read where it lies, of any length: nothing is copied into
+ * a buffer that could cut it.  Every problem is one warning and counts.
+ * Context: boot, before anything else runs; not reentrant.
  */
 #include "src/cmdline.h"
 #include "src/lib.h"
@@ -20,6 +25,7 @@ struct opt {
 static const char *const level_names[] = { "error", "warn", "info", "debug", NULL };
 
 #define OFF(f) offsetof(struct kopts, f)
+/* opts[] is in the order docs/cmdline.md lists it. */
 static const struct opt opts[] = {
 	{ "loglevel",   OPT_ENUM, OFF(loglevel), 0, 0, level_names },
 	{ "serial",     OPT_BOOL, OFF(serial), 0, 0, NULL },
@@ -36,7 +42,28 @@ static const struct opt opts[] = {
 	{ "scav_threshold", OPT_UINT, OFF(scav_threshold_kib), 0, 1u << 20, NULL },
 	{ "scav_bg",    OPT_UINT, OFF(scav_bg), 0, 4096, NULL },
 	{ "scav_retain", OPT_UINT, OFF(scav_retain_kib), 0, 1u << 20, NULL },
+	{ "scavtrace",  OPT_BOOL, OFF(scavtrace), 0, 0, NULL },
+	{ "slabinfo",   OPT_BOOL, OFF(slabinfo), 0, 0, NULL },
 };
+
+_Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");
+static uint32_t given;			/* bit i: opts[i] was accepted */
+
+/*
+ * Options that mean nothing unless another is on (set, nonzero): the
+ * first needs the second.  And of the run modes, kmain runs only the
+ * first that is on (src/main.c keeps the same order).
+ */
+static const struct { const char *key, *needs, *what; } needs[] = {
+	{ "seed", "stress", "stress=" },
+	{ "ops", "stress", "stress=" },
+	{ "balloon", "stress", "stress=" },
+	{ "scav_retain", "scav_bg", "scav_bg= above 0 (the background scavenger)" },
+};
+static const char *const modes[] = { "test", "stress", "bench" };
+
+/* Words longer than this are shown cut, with their length, in messages. */
+#define SHOW_MAX 64
 
 /* An unsigned decimal or 0x-hex number; false on junk or overflow. */
 static bool parse_u64(const char *s, size_t len, uint64_t *out)
@@ -84,8 +111,12 @@ void cmdline_defaults(void)
 static int reject(const char *key, size_t klen, const char *val, size_t vlen,
 		  const char *why)
 {
-	klog(LOG_WARN, "cmdline: %.*s=%.*s rejected: %s; keeping the previous value",
-	     (int)klen, key, (int)vlen, val, why);
+	if (vlen > SHOW_MAX)
+		klog(LOG_WARN, "cmdline: %.*s=%.*s... (a value of %zu characters) rejected: %s; "
+		     "keeping the previous value", (int)klen, key, SHOW_MAX, val, vlen, why);
+	else
+		klog(LOG_WARN, "cmdline: %.*s=%.*s rejected: %s; keeping the previous value",
+		     (int)klen, key, (int)vlen, val, why);
 	return 1;
 }
 
@@ -143,23 +174,100 @@ static int set_opt(const struct opt *o, const char *val, size_t vlen, bool has_v
 	return 0;
 }
 
+/* The index of the option named by key[0..klen), or -1. */
+static int find_opt(const char *key, size_t klen)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (strlen(opts[i].key) == klen && !strncmp(opts[i].key, key, klen))
+			return (int)i;
+	return -1;
+}
+
 static int parse_word(const char *w, size_t len)
 {
 	const char *eq = w;
 	size_t klen;
+	int i;
 
 	while (eq < w + len && *eq != '=')
 		eq++;
 	klen = eq - w;
-	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-		if (strlen(opts[i].key) == klen && !strncmp(opts[i].key, w, klen)) {
-			bool has_val = eq < w + len;
+	i = find_opt(w, klen);
+	if (i >= 0) {
+		bool has_val = eq < w + len;
 
-			return set_opt(&opts[i], eq + has_val, len - klen - has_val, has_val);
+		if (set_opt(&opts[i], eq + has_val, len - klen - has_val, has_val))
+			return 1;
+		given |= 1u << i;
+		return 0;
+	}
+	if (klen > SHOW_MAX)
+		klog(LOG_WARN, "cmdline: unknown option '%.*s...' (%zu characters) ignored",
+		     SHOW_MAX, w, klen);
+	else
+		klog(LOG_WARN, "cmdline: unknown option '%.*s' ignored", (int)klen, w);
+	return 1;
+}
+
+static bool opt_given(const char *key)
+{
+	return given & 1u << find_opt(key, strlen(key));
+}
+
+/* Is the option on: given, and not zero, off or empty? */
+static bool opt_on(const char *key)
+{
+	int i = find_opt(key, strlen(key));
+	const void *p = (const char *)&kopts + opts[i].offset;
+
+	if (!opt_given(key))
+		return false;
+	switch (opts[i].type) {
+	case OPT_BOOL:
+	case OPT_TEST:
+		return *(const bool *)p;
+	case OPT_UINT:
+		return *(const uint32_t *)p != 0;
+	case OPT_STR:
+		return *(const char *)p != '\0';
+	default:
+		return true;
+	}
+}
+
+/* Report each option given without the one it needs. */
+static int check_needs(void)
+{
+	int problems = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(needs); i++) {
+		if (opt_given(needs[i].key) && !opt_on(needs[i].needs)) {
+			klog(LOG_WARN, "cmdline: %s= has no effect without %s", needs[i].key,
+			     needs[i].what);
+			problems++;
 		}
 	}
-	klog(LOG_WARN, "cmdline: unknown option '%.*s' ignored", (int)klen, w);
-	return 1;
+	return problems;
+}
+
+/* Report each run mode after the first: kmain will not run it. */
+static int check_modes(void)
+{
+	const char *first = NULL;
+	int problems = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!opt_on(modes[i]))
+			continue;
+		if (!first) {
+			first = modes[i];
+			continue;
+		}
+		klog(LOG_WARN, "cmdline: %s has no effect: %s runs instead "
+		     "(only the first of test, stress, bench runs)", modes[i], first);
+		problems++;
+	}
+	return problems;
 }
 
 int cmdline_parse(const char *line)
@@ -167,6 +275,7 @@ int cmdline_parse(const char *line)
 	int problems = 0;
 
 	cmdline_defaults();
+	given = 0;
 	while (*line) {
 		size_t len = 0;
 
@@ -178,5 +287,5 @@ int cmdline_parse(const char *line)
 			problems += parse_word(line, len);
 		line += len;
 	}
-	return problems;
+	return problems + check_needs() + check_modes();
 }

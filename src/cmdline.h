@@ -3,7 +3,10 @@
  * parsed in one place against one table of options (src/cmdline.c,
  * documented in docs/cmdline.md).  An unknown key is a warning naming it;
  * a value that does not parse or is out of range is rejected with a
- * message and the option keeps its default.
+ * message and the option keeps its default; an option that has no effect
+ * with the rest of the line (seed= without stress=, a second run mode) is
+ * a warning too.  The line may be of any length; kopts keeps copies of
+ * what it needs, so the line need not outlive cmdline_parse.
  */
 #ifndef SRC_CMDLINE_H
 #define SRC_CMDLINE_H
@@ -26,6 +29,8 @@ struct kopts {
 	uint32_t scav_threshold_kib;	/* scav_threshold=KiB freed before pressure scavenges */
 	uint32_t scav_bg;		/* scav_bg=PAGES released per tick in the background; 0 off */
 	uint32_t scav_retain_kib;	/* scav_retain=KiB of free heap the background keeps */
+	bool scavtrace;			/* scavtrace=1: a log line per scavenger pass */
+	bool slabinfo;			/* slabinfo: the slab table in the demo and at poweroff */
 };
 
 extern struct kopts kopts;

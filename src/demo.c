@@ -6,6 +6,7 @@
 #include "src/demo.h"
 #include "src/lib.h"
 #include "src/log.h"
+#include "src/cmdline.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
@@ -27,6 +28,20 @@ static void figures(const char *step)
 		"free-but-resident %5zu, frames free %u",
 		step, st.by_state[PS_PRESENT], st.by_state[PS_ZERO], st.live_bytes,
 		st.live_allocs, st.free_resident, (unsigned)fs.free);
+}
+
+/*
+ * With slabinfo: the heap as it stands after the pass, and three objects
+ * to look up (scripts/gdb/kheap.py's kheap-find and kheap-page are tested
+ * against these lines): a live small one, a live large one, a freed one.
+ */
+static void show_live(void)
+{
+	kheap_print_stats();
+	kheap_print_slabinfo();
+	kprintf("demo:   obj[5] at %p, live, %zu bytes", obj[5], ksize(obj[5]));
+	kprintf("demo:   obj[10] at %p, live, %zu bytes", obj[10], ksize(obj[10]));
+	kprintf("demo:   obj[6] at %p, freed", obj[6]);
 }
 
 void demo_run(void)
@@ -57,6 +72,8 @@ void demo_run(void)
 	released = kheap_scavenge(SIZE_MAX);
 	kprintf("demo:   scavenger pass released %zu pages", released);
 	figures("4. after a scavenger pass");
+	if (kopts.slabinfo)
+		show_live();
 	for (int i = 0; i < N; i++)
 		if (i % 5 == 0)
 			kfree(obj[i]);

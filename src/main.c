@@ -1,7 +1,12 @@
 /*
  * kmain: bring the machine up, then run what the command line asks for:
- * the self-tests ("test"), a provoked fault ("crash=KIND"), or the
- * demonstration.  Every path ends in poweroff with a status.
+ * a provoked fault ("crash=KIND"), then the first of the self-tests
+ * ("test"), a stress run, the benchmarks (src/cmdline.c reports any later
+ * one as having no effect), or else the demonstration.  Every path ends
+ * in poweroff with a status.
+ *
+ * The command line is read in place in the Multiboot2 block, so it is
+ * parsed and echoed before boot_mm_init unmaps the block.
  */
 #include "src/lib.h"
 #include "src/log.h"
@@ -20,6 +25,7 @@
 #include "mm/frame.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
+#include "arch/x86/irq.h"
 #include "tests/ktest.h"
 
 static struct boot_info bi;
@@ -29,6 +35,8 @@ __attribute__((noreturn)) static void finish(int status)
 {
 	kheap_print_stats();
 	scavenge_print_stats();
+	if (kopts.slabinfo)
+		kheap_print_slabinfo();
 	trace_stats(kheap_live_bytes(), kheap_live_allocs());
 	trace_snapshot("poweroff");
 	poweroff(status);
@@ -61,11 +69,23 @@ static void load_boot_info(uint32_t mbi_phys)
 	}
 }
 
+/* The whole line, however long: one log line, past kprintf's buffer. */
+static void echo_cmdline(const char *line)
+{
+	static const char pre[] = "command line: '", post[] = "'\n";
+	unsigned long f = irq_save();
+
+	log_write(pre, sizeof(pre) - 1);
+	log_write(line, strlen(line));
+	log_write(post, sizeof(post) - 1);
+	irq_restore(f);
+}
+
 static void banner(void)
 {
 	kprintf("kheap: demand-paged kernel heap for i386");
 	kprintf("boot loader: %s", bi.loader[0] ? bi.loader : "(not named)");
-	kprintf("command line: '%s'", bi.cmdline);
+	echo_cmdline(bi.cmdline);
 	kprintf("memory map (%u entries):", (unsigned)bi.nmem);
 	for (size_t i = 0; i < bi.nmem; i++)
 		kprintf("  0x%09llx-0x%09llx %s", (unsigned long long)bi.mem[i].start,
@@ -85,6 +105,7 @@ void kmain(uint32_t mbi_phys)
 	log_set_serial(kopts.serial);
 	banner();
 	boot_mm_init(&bi, mbi_phys, bi.total_size);
+	bi.cmdline = NULL;		/* it pointed into the unmapped boot window */
 	pic_init();
 	pit_init(100);
 	boot_heap_init();

@@ -46,20 +46,31 @@ static uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
-/* Copy a NUL-terminated string that must end inside [p, p+len). */
-static bool copy_str(char *dst, size_t dlen, const uint8_t *p, size_t len)
+/* The length of a NUL-terminated string that must end inside [p, p+len). */
+static bool str_len(const uint8_t *p, size_t len, size_t *n)
 {
-	size_t n = 0;
+	for (*n = 0; *n < len; (*n)++)
+		if (!p[*n])
+			return true;
+	return false;
+}
 
-	while (n < len && p[n])
-		n++;
-	if (n == len)
-		return false;
-	if (n >= dlen)
-		n = dlen - 1;
-	memcpy(dst, p, n);
-	dst[n] = '\0';
-	return true;
+/*
+ * Copy the string at p (of n characters) into dst[dlen]; one too long is
+ * kept cut, and reported naming the tag's offset and both lengths.
+ */
+static void copy_str(char *dst, size_t dlen, const uint8_t *p, size_t n,
+		     const char *what, uint32_t off, struct boot_info *bi)
+{
+	size_t keep = MIN(n, dlen - 1);
+
+	memcpy(dst, p, keep);
+	dst[keep] = '\0';
+	if (keep == n)
+		return;
+	klog(LOG_WARN, "multiboot2: %s at offset %u cut to %zu of its %zu characters: '%s'",
+	     what, (unsigned)off, keep, n, dst);
+	bi->ncut++;
 }
 
 static bool parse_mmap(const uint8_t *t, uint32_t size, uint32_t off,
@@ -96,14 +107,18 @@ static bool parse_mmap(const uint8_t *t, uint32_t size, uint32_t off,
 static bool parse_tag(const uint8_t *t, uint32_t type, uint32_t size,
 		      uint32_t off, struct boot_info *bi, struct mb2_error *err)
 {
+	size_t n;
+
 	switch (type) {
 	case TAG_CMDLINE:
-		if (!copy_str(bi->cmdline, sizeof(bi->cmdline), t + 8, size - 8))
+		if (!str_len(t + 8, size - 8, &n))
 			return fail(err, type, off, "command line is not NUL-terminated within its %u-byte tag", size);
+		bi->cmdline = (const char *)t + 8;
 		return true;
 	case TAG_LOADER:
-		if (!copy_str(bi->loader, sizeof(bi->loader), t + 8, size - 8))
+		if (!str_len(t + 8, size - 8, &n))
 			return fail(err, type, off, "boot loader name is not NUL-terminated within its %u-byte tag", size);
+		copy_str(bi->loader, sizeof(bi->loader), t + 8, n, "boot loader name", off, bi);
 		return true;
 	case TAG_MODULE: {
 		struct mb2_module *m = &bi->mods[bi->nmods];
@@ -116,8 +131,9 @@ static bool parse_tag(const uint8_t *t, uint32_t type, uint32_t size,
 		m->end = rd32(t + 12);
 		if (m->end < m->start)
 			return fail(err, type, off, "module ends (%#x) before it starts (%#x)", m->end, m->start);
-		if (!copy_str(m->name, sizeof(m->name), t + 16, size - 16))
+		if (!str_len(t + 16, size - 16, &n))
 			return fail(err, type, off, "module string is not NUL-terminated within its %u-byte tag", size);
+		copy_str(m->name, sizeof(m->name), t + 16, n, "module name", off, bi);
 		bi->nmods++;
 		return true;
 	}
@@ -136,6 +152,7 @@ bool mb2_parse(const void *info, size_t avail, struct boot_info *bi,
 	bool have_mmap = false;
 
 	memset(bi, 0, sizeof(*bi));
+	bi->cmdline = "";
 	if ((uintptr_t)info & 7)
 		return fail(err, MB2_NO_TAG, 0, "info block at %#x is not 8-byte aligned", (unsigned)(uintptr_t)info);
 	if (avail < 8)

@@ -1,11 +1,17 @@
 /*
- * Multiboot2 boot information: parsed and copied out of the block GRUB
- * hands over, so nothing later needs the block mapped.
+ * Multiboot2 boot information: parsed out of the block GRUB hands over.
  *
- * mb2_parse bounds-checks every tag against the block's total size and
- * the bytes actually readable; on a malformed or truncated tag it fails
- * with the tag's type, its offset and what was wrong.  Pure C: the host
- * tests feed it broken blocks.
+ * Promises: mb2_parse bounds-checks every tag against the block's total
+ * size and the bytes actually readable; on a malformed or truncated tag it
+ * fails with the tag's type, its offset and what was wrong.  The memory
+ * map, modules and loader name are copied out; a name too long for its
+ * field is kept cut and reported (one warning each, counted in ncut).
+ * The command line is not copied, so no length of it is ever cut: it
+ * points into the block, and is valid only while the block is mapped (in
+ * the kernel, until mmu_init; kmain parses and echoes it before).
+ *
+ * Context: boot; pure C apart from the warnings: the host tests feed it
+ * broken blocks.
  */
 #ifndef SRC_MULTIBOOT2_H
 #define SRC_MULTIBOOT2_H
@@ -21,7 +27,7 @@ struct mb2_module {
 };
 
 struct boot_info {
-	char cmdline[1024];
+	const char *cmdline;			/* in the block, whole; "" if no tag */
 	char loader[64];
 	struct phys_range mem[MB2_MAX_MEM];	/* PR_RAM or PR_FIRMWARE */
 	uint32_t mem_type[MB2_MAX_MEM];		/* the map's own type numbers */
@@ -29,6 +35,7 @@ struct boot_info {
 	struct mb2_module mods[MB2_MAX_MODS];
 	size_t nmods;
 	uint32_t total_size;
+	unsigned ncut;				/* names cut to fit, each reported */
 };
 
 struct mb2_error {

@@ -45,6 +45,10 @@ int ktest_run(const char *prefix)
 		else
 			pass++;
 	}
+	if (pass + fail == 0) {
+		klog(LOG_ERROR, "ktest: no test matches the prefix '%s'", prefix);
+		fail = 1;		/* a filter that runs nothing is a typo, not a pass */
+	}
 	kprintf("%d passed, %d failed", pass, fail);
 	return fail;
 }

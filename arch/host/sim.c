@@ -1,7 +1,9 @@
 /*
- * The simulated MMU.  One uint32 "PTE" per page of the region: state in
- * bits 9-11 as on x86, frame number above bit 12.  Protections follow the
- * state: PRESENT/WIRED/MMIO read-write, ZERO read-only, the rest none.
+ * The simulated MMU.  One uint32 PTE per page of the region, built by the
+ * kernel's own constructor (pte_make, arch/x86/pte_state.h) and read with
+ * its decoders, so the entries are bit for bit those the i386 kernel
+ * writes.  Protections follow the entry as the hardware would: P readable,
+ * P and W read-write, otherwise none.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -11,10 +13,8 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include "arch/host/sim.h"
-#include "mm/pagestate.h"
+#include "arch/x86/pte_state.h"
 #include "mm/frame.h"
-
-#define STATE_SHIFT 9
 
 static uint8_t *region;
 static size_t npages;
@@ -22,11 +22,13 @@ static uint32_t *ptes;
 static struct sim_counts counts;
 static sim_fault_fn fault_fn;
 static void *frame_db;
+static int fault_depth;			/* inside on_segv's call of fault_fn */
 
 uintptr_t sim_base(void) { return (uintptr_t)region; }
 size_t sim_pages(void) { return npages; }
 void sim_counts(struct sim_counts *c) { *c = counts; }
 void sim_set_fault_handler(sim_fault_fn fn) { fault_fn = fn; }
+sim_fault_fn sim_fault_handler(void) { return fault_fn; }
 
 static uint32_t *pte(uintptr_t va)
 {
@@ -39,36 +41,40 @@ unsigned mmu_state(uintptr_t va)
 {
 	uint32_t *p = pte(va);
 
-	return p ? (*p >> STATE_SHIFT) & 7 : PS_UNUSABLE;
+	return p ? pte_state(*p) : PS_UNUSABLE;
 }
 
 pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t *p = pte(va);
 
-	return p && pagestate_is_mapped(mmu_state(va)) ? *p >> PAGE_SHIFT : PFN_NONE;
+	return p && (*p & PTE_P) ? pte_frame(*p) : PFN_NONE;
+}
+
+/* What the hardware would allow on an entry. */
+static int prot_of(uint32_t e)
+{
+	if (!(e & PTE_P))
+		return PROT_NONE;
+	return e & PTE_W ? PROT_READ | PROT_WRITE : PROT_READ;
 }
 
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 {
 	uint32_t *p = pte(va);
 	void *page = (void *)(va & ~(uintptr_t)(PAGE_SIZE - 1));
-	int prot = PROT_NONE;
+	uint32_t e = pte_make(state, frame);
 
 	if (!p) {
 		fprintf(stderr, "sim: mmu_set outside the region at %#lx\n", (unsigned long)va);
 		abort();
 	}
-	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state))
+	if ((*p & PTE_P) && !(e & PTE_P))
 		madvise(page, PAGE_SIZE, MADV_DONTNEED);	/* the frame's contents go */
-	if (state == PS_PRESENT || state == PS_WIRED || state == PS_MMIO)
-		prot = PROT_READ | PROT_WRITE;
-	else if (state == PS_ZERO)
-		prot = PROT_READ;
-	if (state == PS_PRESENT && mmu_state(va) == PS_ZERO)
-		madvise(page, PAGE_SIZE, MADV_DONTNEED);
-	mprotect(page, PAGE_SIZE, prot);
-	*p = (frame != PFN_NONE ? frame << PAGE_SHIFT : 0) | state << STATE_SHIFT;
+	if (state == PS_PRESENT && pte_state(*p) == PS_ZERO)
+		madvise(page, PAGE_SIZE, MADV_DONTNEED);	/* the zero frame's view goes */
+	mprotect(page, PAGE_SIZE, prot_of(e));
+	*p = e;
 	counts.tlb_invalidations++;
 }
 
@@ -77,6 +83,16 @@ bool mmu_ensure_table(uintptr_t va) { return pte(va) != NULL; }
 void mmu_zero_page(uintptr_t va)
 {
 	memset((void *)(va & ~(uintptr_t)(PAGE_SIZE - 1)), 0, PAGE_SIZE);
+}
+
+/* As the kernel does (fault/pagefault.c): a fault in the fault path stops. */
+__attribute__((noreturn)) static void nested(uintptr_t va, bool write)
+{
+	fprintf(stderr, "sim: FATAL: page fault inside the page-fault handler: "
+		"%s at %#lx (state %s)\n", write ? "write" : "read", (unsigned long)va,
+		pagestate_name(mmu_state(va)));
+	signal(SIGABRT, SIG_DFL);
+	abort();
 }
 
 static void on_segv(int sig, siginfo_t *si, void *uc_)
@@ -93,8 +109,13 @@ static void on_segv(int sig, siginfo_t *si, void *uc_)
 	(void)uc_;
 #endif
 	counts.faults++;
-	if (pte(va) && fault_fn && fault_fn(va, write))
+	if (fault_depth)
+		nested(va, write);
+	fault_depth++;
+	if (pte(va) && fault_fn && fault_fn(va, write)) {
+		fault_depth--;
 		return;
+	}
 	fprintf(stderr, "sim: unhandled %s fault at %#lx (state %s)\n",
 		write ? "write" : "read", (unsigned long)va,
 		pagestate_name(mmu_state(va)));
@@ -119,6 +140,7 @@ uintptr_t sim_init(size_t pages)
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
 	sigaction(SIGSEGV, &sa, NULL);
 	memset(&counts, 0, sizeof(counts));
+	fault_depth = 0;
 	return (uintptr_t)region;
 }
 

@@ -29,10 +29,13 @@ void sim_counts(struct sim_counts *c);
 
 /*
  * The fault entry: called for an access to va inside the region; returns
- * true when the fault was resolved (the access is retried).
+ * true when the fault was resolved (the access is retried).  Unresolved,
+ * or a fault taken while the entry runs (a nested fault, which the kernel
+ * reports and stops on too), is reported on stderr and aborts.
  */
 typedef bool (*sim_fault_fn)(uintptr_t va, bool write);
 void sim_set_fault_handler(sim_fault_fn fn);
+sim_fault_fn sim_fault_handler(void);
 
 /* Set up frames from a made-up map of nframes RAM frames above 1 MiB. */
 void sim_frames_init(uint32_t nframes);

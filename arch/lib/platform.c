@@ -9,8 +9,13 @@
  * waiter spins briefly, then yields the CPU until the owner lets go.
  *
  * The state array is mmap'd demand-zero memory read with AOW as 0 (the
- * stored byte is state ^ PS_AOW), so a fresh region is all AOW without
- * writing a byte of it.
+ * stored state is state ^ PS_AOW), so a fresh region is all AOW without
+ * writing a byte of it.  Its entries are not the i386 layout
+ * (arch/x86/pte.h, state in bits 9-11, frame above bit 12) on purpose:
+ * no MMU reads them, and the 8 GiB region has 2^21 frames, more than the
+ * 20 bits an i386 entry leaves for the frame; with RECYCLED taking bit 31,
+ * the state goes in bits 0-2 and the frame in the 28 bits above.  The
+ * state field is checked to hold every page state, as the x86 one is.
  *
  * Page changes reach Linux in ranges of adjacent pages, one madvise a
  * range, issued when a page outside the range changes, when a page inside
@@ -45,8 +50,21 @@ static _Atomic uintptr_t owner;		/* 0: free */
 static __thread char self __attribute__((tls_model("initial-exec")));
 static uintptr_t base;
 static size_t npages;
-static uint32_t *pte;			/* RECYCLED | frame << 3 | (state ^ PS_AOW) */
+static uint32_t *pte;			/* entry_make(), read by entry_state/frame */
 #define RECYCLED 0x80000000u		/* the page has been given back before */
+#define ENTRY_STATE_BITS 3
+#define ENTRY_STATE_MASK ((1u << ENTRY_STATE_BITS) - 1)
+#define ENTRY_FRAME_SHIFT ENTRY_STATE_BITS
+_Static_assert(PS_COUNT <= 1u << ENTRY_STATE_BITS, "page states must fit the entry's state field");
+
+static uint32_t entry_make(unsigned state, pfn_t frame, uint32_t recycled)
+{
+	return recycled | (frame != PFN_NONE ? frame << ENTRY_FRAME_SHIFT : 0) | (state ^ PS_AOW);
+}
+
+static unsigned entry_state(uint32_t e) { return (e & ENTRY_STATE_MASK) ^ PS_AOW; }
+
+static pfn_t entry_frame(uint32_t e) { return (e & ~RECYCLED) >> ENTRY_FRAME_SHIFT; }
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -151,14 +169,14 @@ unsigned mmu_state(uintptr_t va)
 {
 	uint32_t *e = entry(va);
 
-	return e ? (*e & 7) ^ PS_AOW : PS_UNUSABLE;
+	return e ? entry_state(*e) : PS_UNUSABLE;
 }
 
 pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t *e = entry(va);
 
-	return e && pagestate_is_mapped(mmu_state(va)) ? (*e & ~RECYCLED) >> 3 : PFN_NONE;
+	return e && pagestate_is_mapped(entry_state(*e)) ? entry_frame(*e) : PFN_NONE;
 }
 
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
@@ -180,7 +198,7 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 		if (recycled)
 			pending_add(&fill, va);
 	}
-	*e = recycled | (frame != PFN_NONE ? frame << 3 : 0) | (state ^ PS_AOW);
+	*e = entry_make(state, frame, recycled);
 }
 
 bool mmu_ensure_table(uintptr_t va) { return entry(va) != NULL; }

@@ -1,11 +1,13 @@
 /*
- * The i386 kernel's side of mm/platform.h: inline primitives.
+ * The i386 kernel's side of mm/platform.h: inline primitives.  The MMU
+ * reads decode entries with arch/x86/pte.h, as every other reader does.
  */
 #ifndef ARCH_X86_ARCH_GLUE_H
 #define ARCH_X86_ARCH_GLUE_H
 
 #include "arch/x86/irq.h"
 #include "arch/x86/layout.h"
+#include "arch/x86/pte.h"
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096u
@@ -23,14 +25,14 @@ static inline uint32_t mmu_entry(uintptr_t va)
 
 static inline unsigned mmu_state(uintptr_t va)
 {
-	return (mmu_entry(va) & PTE_STATE_MASK) >> PTE_STATE_SHIFT;
+	return pte_state(mmu_entry(va));
 }
 
 static inline pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t e = mmu_entry(va);
 
-	return (e & PTE_P) ? e >> PAGE_SHIFT : PFN_NONE;
+	return (e & PTE_P) ? pte_frame(e) : PFN_NONE;
 }
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * The i386 kernel's fixed virtual layout and PTE bit assignments.
- * Used from assembly as well as C, so constants only.
+ * The i386 kernel's fixed virtual layout.  Used from assembly as well as
+ * C, so constants only; the PTE bits come with it (arch/x86/pte.h).
  *
  *   0x00000000 - 0xBFFFFFFF  unused (the boot identity map is dropped)
  *   0xC0000000 - 0xC00FFFFF  unused (UNUSABLE)
@@ -13,22 +13,12 @@
 #ifndef ARCH_X86_LAYOUT_H
 #define ARCH_X86_LAYOUT_H
 
+#include "arch/x86/pte.h"
+
 #define KERNBASE	0xC0000000
 #define KSPACE_END	0xFFC00000	/* first byte of the recursive window */
 #define PT_WINDOW	0xFFC00000	/* PTE of va at PT_WINDOW + (va >> 12) * 4 */
 #define PD_WINDOW	0xFFFFF000	/* the page directory itself */
 #define KSTACK_SIZE	16384
-
-#define PTE_P		0x001
-#define PTE_W		0x002
-#define PTE_U		0x004
-#define PTE_PCD		0x010
-#define PTE_A		0x020
-#define PTE_D		0x040
-#define PTE_PS		0x080
-#define PTE_G		0x100
-#define PTE_STATE_SHIFT	9		/* bits 9-11: page state, mm/pagestate.h */
-#define PTE_STATE_MASK	0xE00
-#define PTE_FRAME_MASK	0xFFFFF000
 
 #endif

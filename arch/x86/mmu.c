@@ -2,7 +2,8 @@
  * The real MMU behind mm/platform.h.  Page tables are reached through the
  * recursive directory slot: the PTE of va is at PT_WINDOW + (va >> 12) * 4,
  * provided the PDE of va is present.  A page's state sits in PTE bits 9-11
- * in every state, present or not.
+ * in every state, present or not; every entry written here is pte_make's
+ * (arch/x86/pte_state.h), including the boot window's.
  *
  * Context: callers serialize (heap lock or interrupts off); nothing here
  * locks.
@@ -10,7 +11,7 @@
 #include "arch/x86/mmu.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
-#include "mm/pagestate.h"
+#include "arch/x86/pte_state.h"
 
 extern char __kernel_start[], __kernel_end[], boot_stack_guard[];
 extern uint32_t boot_pt[1024];
@@ -37,29 +38,11 @@ uint32_t mmu_pte(uintptr_t va) { return mmu_entry(va); }
 
 uint32_t mmu_table_count(void) { return ntables; }
 
-
-static uint32_t pte_bits(unsigned state)
-{
-	switch (state) {
-	case PS_PRESENT:
-	case PS_WIRED:
-		return PTE_P | PTE_W;
-	case PS_MMIO:
-		return PTE_P | PTE_W | PTE_PCD;
-	case PS_ZERO:
-		return PTE_P;
-	default:
-		return 0;
-	}
-}
-
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 {
-	uint32_t pte = (uint32_t)state << PTE_STATE_SHIFT | pte_bits(state);
+	uint32_t e = pte_make(state, frame);	/* before the pointer: a register fewer */
 
-	if (frame != PFN_NONE)
-		pte |= frame << PAGE_SHIFT;
-	*pte_ptr(va) = pte;
+	*pte_ptr(va) = e;
 	invlpg(va);
 }
 
@@ -75,9 +58,9 @@ bool mmu_ensure_table(uintptr_t va)
 	f = table_alloc ? table_alloc() : PFN_NONE;
 	if (f == PFN_NONE)
 		return false;
-	*pde_ptr(va) = f << PAGE_SHIFT | PTE_P | PTE_W;
+	*pde_ptr(va) = pde_make(f);
 	invlpg(table_va);
-	memset((void *)table_va, 0, PAGE_SIZE);	/* all entries UNUSABLE */
+	memset((void *)table_va, 0, PAGE_SIZE);	/* all UNUSABLE: pte_make(PS_UNUSABLE) is 0 */
 	ntables++;
 	return true;
 }
@@ -100,8 +83,8 @@ void *boot_map_temp(uint32_t pa, uint32_t len)
 	for (uint32_t i = 0; i < pages; i++) {
 		uintptr_t va = TEMP_WINDOW + i * PAGE_SIZE;
 
-		boot_pt[(va >> 12) & 1023] = ((pa & ~(PAGE_SIZE - 1)) + i * PAGE_SIZE) |
-					     PS_WIRED << PTE_STATE_SHIFT | PTE_P;
+		/* WIRED (the block is the kernel's, PR_KERNEL) but read-only: input */
+		boot_pt[(va >> 12) & 1023] = pte_make(PS_WIRED, pa / PAGE_SIZE + i) & ~PTE_W;
 		invlpg(va);
 	}
 	return (void *)(TEMP_WINDOW + off);
@@ -116,11 +99,11 @@ void mmu_init(void)
 		uint32_t *pte = &boot_pt[(va >> 12) & 1023];
 
 		if (va >= start && va < end)
-			*pte = (*pte & PTE_FRAME_MASK) | PS_WIRED << PTE_STATE_SHIFT | PTE_P | PTE_W;
+			*pte = pte_make(PS_WIRED, pte_frame(*pte));
 		else
-			*pte = 0;
+			*pte = pte_make(PS_UNUSABLE, PFN_NONE);
 	}
-	boot_pt[((uintptr_t)boot_stack_guard >> 12) & 1023] = PS_GUARD << PTE_STATE_SHIFT;
+	boot_pt[((uintptr_t)boot_stack_guard >> 12) & 1023] = pte_make(PS_GUARD, PFN_NONE);
 	*pde_ptr(0) = 0;			/* drop the identity map */
 	write_cr3(read_cr3());
 }

@@ -5,8 +5,9 @@
 #include <string.h>
 #include "tests/ktest.h"
 #include "src/multiboot2.h"
+#include "tests/host/capture.h"
 
-static _Alignas(8) uint8_t blk[512];
+static _Alignas(8) uint8_t blk[16384];
 static uint32_t len;
 
 static void put32(uint32_t v) { memcpy(blk + len, &v, 4); len += 4; }
@@ -50,6 +51,55 @@ TEST(mb2_parses_a_good_block)
 	CHECK(bi.nmods == 1 && bi.mods[0].start == 0x200000 && !strcmp(bi.mods[0].name, "mod"));
 	CHECK(bi.nmem == 2 && bi.mem[1].start == 0x100000 && bi.mem[1].end == 0x8000000);
 	CHECK(bi.mem[1].kind == PR_RAM);
+	CHECK(bi.ncut == 0);
+}
+
+/* A command line of any length comes through whole, in place. */
+TEST(mb2_a_long_command_line_is_not_cut)
+{
+	static char line[12000];
+	struct boot_info bi;
+	struct mb2_error err;
+
+	for (size_t i = 0; i < sizeof(line) - 1; i++)
+		line[i] = i % 14 == 13 ? ' ' : "loglevel=warn"[i % 14];
+	line[sizeof(line) - 1] = '\0';
+	begin();
+	tag_str(1, line);
+	tag_mmap();
+	finish();
+	CHECKF(mb2_parse(blk, len, &bi, &err), "%s", err.what);
+	CHECK(strlen(bi.cmdline) == sizeof(line) - 1 && !strcmp(bi.cmdline, line));
+	CHECK((const uint8_t *)bi.cmdline == blk + 16);	/* read where it lies */
+	CHECK(bi.ncut == 0);
+}
+
+/* Names too long for their fields are kept cut, and each cut is reported. */
+TEST(mb2_cut_names_are_reported)
+{
+	char name[101];
+	struct boot_info bi;
+	struct mb2_error err;
+	const char *said;
+	bool ok;
+
+	memset(name, 'n', 100);
+	name[100] = '\0';
+	begin();
+	put32(3); put32(16 + 101); put32(0x200000); put32(0x201000);
+	memcpy(blk + len, name, 101); len += 101; align8();
+	tag_str(2, name);
+	tag_mmap();
+	finish();
+	capture_begin();
+	ok = mb2_parse(blk, len, &bi, &err);
+	said = capture_end();
+	CHECKF(ok, "%s", err.what);
+	CHECK(bi.ncut == 2 && strlen(bi.mods[0].name) == 63 && strlen(bi.loader) == 63);
+	CHECKF(strstr(said, "multiboot2: module name at offset 8 cut to 63 of its 100 characters: 'nnn"),
+	       "said: %s", said);
+	CHECKF(strstr(said, "multiboot2: boot loader name at offset 128 cut to 63 of its 100 characters"),
+	       "said: %s", said);
 }
 
 /* Parse and require failure at (type, offset). */

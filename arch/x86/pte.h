@@ -1,0 +1,63 @@
+/*
+ * The i386 page-table entry as this kernel lays it out: the hardware
+ * bits, the page state in the three bits the MMU leaves to software
+ * (9-11, values from mm/pagestate.h), the frame above bit 12; and the one
+ * way to pack and unpack an entry.
+ *
+ * Promises: an entry is pte_pack(state, frame, hw); pte_state and
+ * pte_frame read back what was packed.  Nothing here knows the state
+ * names: which hardware bits a state gets is arch/x86/pte_state.h.
+ *
+ * Why two headers: this one depends on nothing, so arch_glue.h can pull
+ * it into mm/platform.h, where the fault path reads entries inline; the
+ * constructor needs mm/pagestate.h, which itself includes mm/platform.h,
+ * so it cannot live here.  The constants are usable from assembly:
+ * boot.S builds the first entries (present, writable, state 0) before C
+ * runs.  The host's simulated MMU (arch/host/sim.c) includes both
+ * headers, so its entries are the kernel's entries, bit for bit.
+ *
+ * Context: pure functions of their arguments; no locking.
+ */
+#ifndef ARCH_X86_PTE_H
+#define ARCH_X86_PTE_H
+
+#define PTE_P		0x001
+#define PTE_W		0x002
+#define PTE_U		0x004
+#define PTE_PCD		0x010
+#define PTE_A		0x020
+#define PTE_D		0x040
+#define PTE_PS		0x080
+#define PTE_G		0x100
+#define PTE_STATE_SHIFT	9		/* bits 9-11: enum page_state */
+#define PTE_STATE_BITS	3
+#define PTE_STATE_MASK	(((1 << PTE_STATE_BITS) - 1) << PTE_STATE_SHIFT)
+#define PTE_FRAME_SHIFT	12
+#define PTE_FRAME_MASK	0xFFFFF000
+#define PTE_FRAME_MAX	(PTE_FRAME_MASK >> PTE_FRAME_SHIFT)	/* no PAE */
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
+
+/* Pack raw fields; pte_make (arch/x86/pte_state.h) is what callers use. */
+static inline uint32_t pte_pack(unsigned state, uint32_t frame, uint32_t hw)
+{
+	return frame << PTE_FRAME_SHIFT | (uint32_t)state << PTE_STATE_SHIFT | hw;
+}
+
+static inline unsigned pte_state(uint32_t e)
+{
+	return (e & PTE_STATE_MASK) >> PTE_STATE_SHIFT;
+}
+
+/* The frame field; meaningful only when the entry is present (PTE_P). */
+static inline uint32_t pte_frame(uint32_t e) { return e >> PTE_FRAME_SHIFT; }
+
+/* The directory entry for a page table in frame f: present, writable. */
+static inline uint32_t pde_make(uint32_t frame)
+{
+	return frame << PTE_FRAME_SHIFT | PTE_P | PTE_W;
+}
+#endif
+
+#endif
