@@ -488,8 +488,13 @@ uintptr_t vmem_xalloc_from(vmem_t *vm, size_t size, size_t align, uintptr_t mina
 
 	if (why)
 		return refuse(vm, size, caller, why, false);
-	if (!vmem_tags_get(&st, VMEM_TAGS_PER_OP, flags, &why))
+	if (!vmem_tags_get(&st, VMEM_TAGS_PER_OP, flags, &why)) {
+		unsigned long f = vmem_lock(vm);
+
+		vm->st.failures++;
+		vmem_unlock(vm, f);
 		return refuse(vm, size, caller, why, true);
+	}
 	a = alloc_or_import(vm, &w, flags, caller, &st);
 	vmem_tags_put(&st);
 	return a;

@@ -35,6 +35,7 @@ static bool free_units(vmem_t *vm, size_t n)
 TEST(vmem_tag_exhaustion_fails_with_a_report)
 {
 	struct vmem_tag_stats t0, t1;
+	struct vmem_stats st;
 	vmem_t *vm;
 	size_t n;
 	bool seq;
@@ -52,6 +53,8 @@ TEST(vmem_tag_exhaustion_fails_with_a_report)
 	       "%zu allocations with %zu tags free and %zu reserved", n, t0.free, t0.reserve);
 	CHECK(t1.free == t0.free - n && t1.pages == t0.pages);	/* the reserve is untouched */
 	CHECK(t1.exhausted > t0.exhausted && t1.refill_failures > t0.refill_failures);
+	vmem_stats(vm, &st);
+	CHECK(st.failures == 1 && st.nbusy == n);		/* counted, and nothing half-made */
 	CHECKF(text_has(vmem_last_report(), "arena 'exhaust'") &&
 	       text_has(vmem_last_report(), "no boundary tag") &&
 	       text_has(vmem_last_report(), "fail on purpose"), "report: %s", vmem_last_report());
