@@ -1,34 +1,81 @@
 /*
- * Physical frames: a state byte per frame, a stack of frames that were
- * handed out and came back, and a cursor below which every frame has been
- * handed out at least once.  All of it is out of band (in the database
- * handed to frame_init), so allocation and free are O(1) (the cursor's
- * skipping is amortized: it passes each frame once) and free frames are
- * never touched.  Nothing is done per frame at init beyond marking the
- * holes: a database that comes from demand-zero memory costs memory only
- * as frames are used.
+ * Physical frames: a buddy allocator over zones (docs/frames.md).
+ *
+ * Each zone (below 16 MiB for ISA DMA, and the rest below 4 GiB) keeps a
+ * free list per order 0..FRAME_MAX_ORDER of naturally aligned free blocks,
+ * and a bit per order saying which lists are non-empty.  A zone starts
+ * with nothing on its lists: its frames sit in 4 MiB chunks that a parent
+ * (the zone's chunk cursor) hands over one at a time, when no list can
+ * serve a request, as maximal free blocks.  Init does nothing per frame
+ * beyond marking the holes and handing over the chunks up to the highest
+ * boot holding (so no used frame lies above a cursor), and a database in
+ * demand-zero memory costs memory only as frames are used.
+ *
+ * Allocation takes the first non-empty list of the order asked or above
+ * (one bit scan) and splits the block down, putting each upper half on
+ * its list; a free merges the block with its buddy while the buddy is a
+ * free block of the same order, at most FRAME_MAX_ORDER times.
+ *
+ * Single frames are merged lazily: a freed frame goes on one stack (up to
+ * an eighth of all frames), and frame_alloc takes from the stack first,
+ * so the common path costs what a plain stack costs; an empty stack is
+ * refilled with the smallest listed block of the highest zone, cut to 16
+ * frames.  Stacked frames are merged into their zones' lists when a block
+ * of order 1 or more, or a frame below 16 MiB, cannot be found otherwise;
+ * a free that finds the stack full merges at once.
+ *
+ * All state is out of band (mm/frame_int.h): free frames are never
+ * touched.  Each call runs with interrupts off.
  *
  * Invariants (frame_audit):
- *   count(FS_FREE) == nfree; count(FS_USED) == nused; nfree + nused == ntotal;
- *   the stack holds exactly the free frames below the cursor, once each;
- *   nreserved <= nfree.
+ *   count(FS_FREE) == nfree; count(FS_USED) == ntotal - nfree (the used count);
+ *   nreserved <= nfree;
+ *   every listed block of order k is in its zone below the chunk cursor,
+ *   aligned to 2^k, its first frame FS_BLOCK(FS_FREE, k), the others
+ *   FS_FREE, and its buddy is not a listed block of order k (merged);
+ *   each stacked frame is below its zone's chunk cursor, FS_FREE, once,
+ *   and in no listed block; listed blocks and stacked frames cover every
+ *   free frame below each chunk cursor; no used frame is above one;
+ *   a handed-out block is FS_BLOCK(FS_USED, k) then 2^k - 1 frames FS_USED.
  */
 #include "mm/frame.h"
-
-enum { FS_FREE = 0, FS_NOTRAM = 1, FS_USED = 2, FS_MARK = 0x80 };
+#include "mm/frame_int.h"
 
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
+#define NORDERS (FRAME_MAX_ORDER + 1)
+#define CHUNK (1u << FRAME_MAX_ORDER)	/* frames a zone's parent hands over at once */
+#define FRAME_ZONES 2
+#define REFILL_ORDER 4		/* an empty stack is refilled with up to 2^4 frames */
+#define FS_MARK 0x80		/* frame_audit's "seen on a stack", cleared before it returns */
 
+struct zone {
+	pfn_t base, end;	/* [base, end): base aligned to CHUNK, end clipped to fmax */
+	pfn_t chunk;		/* frames at or above were never handed to the lists */
+	uint32_t nonempty;	/* bit k: list k holds a block */
+	pfn_t head[NORDERS];
+	uint32_t nblocks[NORDERS];
+};
+
+/* Zone ends in frames, lowest zone first (each a multiple of CHUNK). */
+static const pfn_t zone_end[FRAME_ZONES] = { 16u << (20 - PAGE_SHIFT), 1u << (32 - PAGE_SHIFT) };
+static const char *const zone_name[FRAME_ZONES] = { "DMA", "normal" };
+/* The highest zone a constraint allows; allocation tries it, then those below. */
+static const int top_zone[] = { [FRAME_ANY] = 1, [FRAME_BELOW_4G] = 1, [FRAME_BELOW_16M] = 0 };
+
+static struct zone zones[FRAME_ZONES];
+static pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stack, top) */
+static pfn_t *fnext, *fprev;
 static uint8_t *fstate;
-static pfn_t *fstack;
-static pfn_t fmax, cursor;
-static uint32_t depth;		/* frames on the stack */
-static uint32_t nfree, nused, ntotal, nreserved;
+static pfn_t fmax;
+static uint32_t nfree, ntotal, nreserved;	/* used frames: ntotal - nfree */
 static uint32_t wm_low, wm_high;
 static frame_pressure_fn pressure_hook;
 static long inject = -1;		/* successes left before injected failures */
 
 void frame_inject_failure(long n) { inject = n; }
+
+/* Free frames nobody has been promised. */
+static uint32_t unpromised(void) { return nfree - nreserved; }
 
 /* An injected failure is due (and one more success is counted otherwise). */
 static bool injected(void)
@@ -43,7 +90,7 @@ static bool injected(void)
 
 size_t frame_db_size(pfn_t max_pfn)
 {
-	return (size_t)max_pfn * (sizeof(*fstate) + sizeof(*fstack));
+	return frame_db_bytes(max_pfn);
 }
 
 pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
@@ -58,7 +105,371 @@ pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
 	return (pfn_t)(top >> PAGE_SHIFT);
 }
 
-static uint32_t counted[3];	/* frames in each state while frame_init marks */
+/* ---- free lists ---- */
+
+static void list_add(struct zone *z, pfn_t f, unsigned k)
+{
+	pfn_t h = z->head[k];
+
+	fnext[f] = h;
+	fprev[f] = PFN_NONE;
+	if (h != PFN_NONE)
+		fprev[h] = f;
+	z->head[k] = f;
+	z->nonempty |= 1u << k;
+	z->nblocks[k]++;
+	fstate[f] = FS_BLOCK(FS_FREE, k);
+}
+
+static void list_del(struct zone *z, pfn_t f, unsigned k)
+{
+	pfn_t n = fnext[f], p = fprev[f];
+
+	if (p != PFN_NONE)
+		fnext[p] = n;
+	else
+		z->head[k] = n;
+	if (n != PFN_NONE)
+		fprev[n] = p;
+	if (--z->nblocks[k] == 0)
+		z->nonempty &= ~(1u << k);
+	fstate[f] = FS_FREE;
+}
+
+_Static_assert(FRAME_ZONES == 2, "zone_of knows two zones");
+
+static inline struct zone *zone_of(pfn_t f)
+{
+	return f < zone_end[0] ? &zones[0] : &zones[1];
+}
+
+/* List the free block [f, f + 2^k) of z, merged with its free buddies. */
+static void insert(struct zone *z, pfn_t f, unsigned k)
+{
+	for (; k < FRAME_MAX_ORDER; k++) {
+		pfn_t b = f ^ (1u << k);
+
+		if (b >= z->end || fstate[b] != FS_BLOCK(FS_FREE, k))
+			break;
+		list_del(z, b, k);
+		f &= b;			/* the lower of the two */
+	}
+	list_add(z, f, k);
+}
+
+/* ---- the parent: chunks handed over once ---- */
+
+static bool all_free(pfn_t f, uint32_t n)
+{
+	uint8_t any = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		any |= fstate[f + i];
+	return any == FS_FREE;
+}
+
+/* Hand z's next chunk to its lists as maximal free blocks; false when none is left. */
+static bool take_chunk(struct zone *z)
+{
+	pfn_t c = z->chunk, e;
+
+	if (c >= z->end)
+		return false;
+	e = MIN(c + CHUNK, z->end);
+	z->chunk = e;
+	if (e - c == CHUNK && all_free(c, CHUNK))
+		list_add(z, c, FRAME_MAX_ORDER);
+	else
+		for (pfn_t f = c; f < e; f++)
+			if (fstate[f] == FS_FREE)
+				insert(z, f, 0);
+	return true;
+}
+
+/* ---- allocation ---- */
+
+/* Unlink z's first block of the lowest order >= k (a new chunk if none); PFN_NONE if none. */
+static pfn_t unlink_smallest(struct zone *z, unsigned k, unsigned *order)
+{
+	pfn_t f;
+
+	while (!(z->nonempty >> k))
+		if (!take_chunk(z))
+			return PFN_NONE;
+	*order = k + (unsigned)__builtin_ctz(z->nonempty >> k);
+	f = z->head[*order];
+	list_del(z, f, *order);
+	return f;
+}
+
+/* Keep [f, f + 2^k) of the block (f, j), listing the upper halves split off. */
+static void split(struct zone *z, pfn_t f, unsigned j, unsigned k)
+{
+	while (j > k) {
+		j--;
+		list_add(z, f + (1u << j), j);
+	}
+}
+
+/* A block of order k from z's lists; PFN_NONE if none. */
+static pfn_t zone_take(struct zone *z, unsigned k)
+{
+	unsigned j;
+	pfn_t f = unlink_smallest(z, k, &j);
+
+	if (f != PFN_NONE)
+		split(z, f, j, k);
+	return f;
+}
+
+/*
+ * A frame for the empty stack: the smallest listed block of the highest
+ * zone that has one, cut to at most 2^REFILL_ORDER frames; the first is
+ * returned, the rest stacked so they come off in ascending order.
+ */
+static pfn_t refill(void)
+{
+	unsigned j, r = REFILL_ORDER;
+
+	for (int i = FRAME_ZONES - 1; i >= 0; i--) {
+		struct zone *z = &zones[i];
+		pfn_t f = unlink_smallest(z, 0, &j);
+
+		if (f == PFN_NONE)
+			continue;
+		while ((1u << r) - 1 > (uint32_t)(limit - stack))
+			r--;
+		if (j > r) {
+			split(z, f, j, r);
+			j = r;
+		}
+		for (pfn_t n = (1u << j) - 1; n > 0; n--)
+			*top++ = f + n;
+		return f;
+	}
+	return PFN_NONE;
+}
+
+static inline void mark_used(pfn_t f, unsigned k)
+{
+	fstate[f] = FS_BLOCK(FS_USED, k);
+	for (pfn_t i = 1; i < (1u << k); i++)
+		fstate[f + i] = FS_USED;
+	nfree -= 1u << k;
+}
+
+/* Merge the stacked frames into their zones' lists. */
+static void drain(void)
+{
+	while (top != stack) {
+		pfn_t f = *--top;
+
+		insert(zone_of(f), f, 0);
+	}
+}
+
+/* A block of order k from the zones constraint c allows, the highest first. */
+static pfn_t take_in(unsigned k, enum frame_constraint c)
+{
+	for (int i = top_zone[c]; i >= 0; i--) {
+		pfn_t f = zone_take(&zones[i], k);
+
+		if (f != PFN_NONE)
+			return f;
+	}
+	return PFN_NONE;
+}
+
+/*
+ * Block (k, c), marked used.  A single frame that may lie anywhere comes
+ * off the stack; anything else from the lists, the stack merged into them
+ * if they have nothing that fits.
+ */
+static inline pfn_t take(unsigned k, enum frame_constraint c)
+{
+	pfn_t f;
+
+	if (k == 0 && top_zone[c] == FRAME_ZONES - 1)
+		f = top != stack ? *--top : refill();
+	else if ((f = take_in(k, c)) == PFN_NONE) {
+		drain();
+		f = take_in(k, c);
+	}
+	if (f != PFN_NONE)
+		mark_used(f, k);
+	return f;
+}
+
+/* Take an unpromised block, or PFN_NONE; *low says we are under the mark. */
+static pfn_t take_unpromised(unsigned k, enum frame_constraint c, bool *low)
+{
+	unsigned long flags = irq_save();
+	pfn_t f = PFN_NONE;
+
+	if (unpromised() >= (1u << k) && !injected()) {
+		f = take(k, c);
+		if (f == PFN_NONE && inject >= 0)
+			inject++;		/* not a success: not counted */
+	}
+	*low = unpromised() < wm_low;
+	irq_restore(flags);
+	return f;
+}
+
+static pfn_t alloc_block(unsigned k, enum frame_constraint c)
+{
+	bool low;
+	pfn_t f = take_unpromised(k, c, &low);
+
+	if (pressure_hook && (low || f == PFN_NONE)) {
+		pressure_hook(f == PFN_NONE);
+		if (f == PFN_NONE)
+			f = take_unpromised(k, c, &low);
+	}
+	return f;
+}
+
+pfn_t frame_alloc(void)
+{
+	return alloc_block(0, FRAME_ANY);
+}
+
+pfn_t frame_alloc_contig(unsigned order, enum frame_constraint c)
+{
+	char caller[64];
+
+	if (order <= FRAME_MAX_ORDER && (unsigned)c <= FRAME_BELOW_16M)
+		return alloc_block(order, c);
+	ksym_format(CALLER(), caller, sizeof(caller));
+	klog(LOG_ERROR, "frame_alloc_contig: order %u or constraint %u out of range "
+	     "(orders 0-%u); caller %s", order, (unsigned)c, FRAME_MAX_ORDER, caller);
+	return PFN_NONE;
+}
+
+pfn_t frame_alloc_reserved(void)
+{
+	unsigned long flags = irq_save();
+	pfn_t f;
+
+	KASSERT(nreserved > 0 && nfree >= nreserved);
+	nreserved--;
+	f = take(0, FRAME_ANY);
+	KASSERT(f != PFN_NONE);
+	irq_restore(flags);
+	return f;
+}
+
+bool frame_reserve(uint32_t n)
+{
+	unsigned long flags = irq_save();
+	bool ok = unpromised() >= n && (n == 0 || !injected());
+
+	if (ok)
+		nreserved += n;
+	irq_restore(flags);
+	return ok;
+}
+
+void frame_unreserve(uint32_t n)
+{
+	unsigned long flags = irq_save();
+
+	KASSERT(nreserved >= n);
+	nreserved -= n;
+	irq_restore(flags);
+}
+
+/* ---- free ---- */
+
+static const char other_order[] = "was handed out as a block of another order";
+
+/* Why block (f, k), whose first frame's state was s, may not be freed; *held its order. */
+static const char *refusal(pfn_t f, unsigned k, uint8_t s)
+{
+	if (k > FRAME_MAX_ORDER)
+		return "has an order out of range";
+	if (f >= fmax || (s & FS_KIND) == FS_NOTRAM)
+		return "is not RAM the allocator manages";
+	if ((s & FS_KIND) == FS_FREE)
+		return "is already free (double free)";
+	if (!(s & FS_HEAD))
+		return "is inside a block handed out whole, not its first frame";
+	return other_order;
+}
+
+static __attribute__((noinline, cold)) void refuse(const char *fn, pfn_t f, unsigned k,
+						    uint8_t s, uintptr_t caller)
+{
+	const char *why = refusal(f, k, s);
+	char name[64], order[24] = "";
+
+	ksym_format(caller, name, sizeof(name));
+	if (why == other_order)
+		snprintf(order, sizeof(order), " (order %u)", FS_ORDER(s));
+	klog(LOG_ERROR, "%s: frame %#lx, order %u, %s%s; caller %s; nothing changed", fn,
+	     (unsigned long)f, k, why, order, name);
+}
+
+/* Give back the handed-out block (f, k), below its chunk cursor like every used frame. */
+static inline void give_back(pfn_t f, unsigned k)
+{
+	KASSERT(f < zone_of(f)->chunk);
+	for (pfn_t i = 0; i < (1u << k); i++)
+		fstate[f + i] = FS_FREE;
+	nfree += 1u << k;
+	if (k == 0 && top < limit)
+		*top++ = f;
+	else
+		insert(zone_of(f), f, k);
+}
+
+/* Free block (f, k) if it was handed out as one, else *s is its first frame's state. */
+static inline bool free_block(pfn_t f, unsigned k, uint8_t *s)
+{
+	unsigned long flags = irq_save();
+	bool ok;
+
+	*s = f < fmax ? fstate[f] : FS_NOTRAM;
+	ok = k <= FRAME_MAX_ORDER && *s == FS_BLOCK(FS_USED, k);
+	if (ok)
+		give_back(f, k);
+	irq_restore(flags);
+	return ok;
+}
+
+bool frame_free(pfn_t f)
+{
+	uint8_t s;
+
+	if (free_block(f, 0, &s))
+		return true;
+	refuse("frame_free", f, 0, s, CALLER());
+	return false;
+}
+
+bool frame_free_contig(pfn_t f, unsigned order)
+{
+	uint8_t s;
+
+	if (free_block(f, order, &s))
+		return true;
+	refuse("frame_free_contig", f, order, s, CALLER());
+	return false;
+}
+
+void frame_give_back_broken(pfn_t f, unsigned k, bool list_it)
+{
+	for (pfn_t i = 0; i < (1u << k); i++)
+		fstate[f + i] = FS_FREE;
+	nfree += 1u << k;
+	if (list_it)
+		list_add(zone_of(f), f, k);
+}
+
+/* ---- init ---- */
+
+static uint32_t counted[4];	/* frames of each kind while frame_init marks */
+static pfn_t last_used;		/* the highest frame marked used */
 
 /* Set frames [lo, hi) that are in state `from` (any state if from < 0) to `to`. */
 static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
@@ -67,9 +478,11 @@ static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
 		hi = fmax;
 	for (uint64_t f = lo; f < hi; f++) {
 		if (from < 0 || fstate[f] == from) {
-			counted[fstate[f]]--;
-			counted[to]++;
+			counted[fstate[f] & FS_KIND]--;
+			counted[to & FS_KIND]++;
 			fstate[f] = to;
+			if ((to & FS_KIND) == FS_USED)
+				last_used = MAX(last_used, (pfn_t)f);
 		}
 	}
 }
@@ -115,14 +528,41 @@ static void mark_holes(const struct phys_range *r, size_t n)
 	}
 }
 
+/* Hand over every chunk up to the last one holding a used frame: none is above a cursor. */
+static void hand_over_holdings(void)
+{
+	for (int i = 0; i < FRAME_ZONES && counted[FS_USED]; i++)
+		while (zones[i].chunk <= last_used && take_chunk(&zones[i]))
+			;
+}
+
+static void init_zones(void)
+{
+	pfn_t base = 0;
+
+	for (int i = 0; i < FRAME_ZONES; i++) {
+		struct zone *z = &zones[i];
+
+		memset(z, 0, sizeof(*z));
+		z->base = z->chunk = MIN(base, fmax);
+		z->end = MIN(zone_end[i], fmax);
+		for (int k = 0; k < NORDERS; k++)
+			z->head[k] = PFN_NONE;
+		base = zone_end[i];
+	}
+}
+
 void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 {
+	struct frame_db d = frame_db_layout(db, max_pfn);
+
 	fmax = max_pfn;
-	fstack = db;				/* aligned first, then the bytes */
-	fstate = (uint8_t *)db + (size_t)max_pfn * sizeof(*fstack);
-	/* fstate arrives zeroed: every frame FS_FREE until marked otherwise */
+	fnext = d.next;
+	fprev = d.prev;
+	fstate = d.state;		/* arrives zeroed: every frame FS_FREE until marked */
 	counted[FS_FREE] = fmax;
 	counted[FS_NOTRAM] = counted[FS_USED] = 0;
+	last_used = 0;
 	mark(0, LOW_MEM_PFN, -1, FS_NOTRAM);
 	mark_holes(r, n);
 	for (size_t i = 0; i < n; i++)
@@ -130,13 +570,14 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 			mark(first_pfn(&r[i]), end_pfn(&r[i]), -1, FS_NOTRAM);
 	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_KERNEL && r[i].end > r[i].start)
-			mark(first_pfn(&r[i]), end_pfn(&r[i]), FS_FREE, FS_USED);
+			mark(first_pfn(&r[i]), end_pfn(&r[i]), FS_FREE, FS_BLOCK(FS_USED, 0));
 	nfree = counted[FS_FREE];
-	nused = counted[FS_USED];
 	nreserved = 0;
-	depth = 0;
-	cursor = 0;
-	ntotal = nfree + nused;
+	ntotal = nfree + counted[FS_USED];
+	stack = top = d.stack;
+	limit = stack + frame_stack_slots(max_pfn);
+	init_zones();
+	hand_over_holdings();
 	frame_set_watermarks(MAX(ntotal / 32, 8u), MAX(ntotal / 16, 16u));
 }
 
@@ -148,110 +589,16 @@ void frame_set_watermarks(uint32_t low, uint32_t high)
 
 void frame_set_pressure_hook(frame_pressure_fn fn) { pressure_hook = fn; }
 
-/* A free frame: one that came back, else the next never handed out. */
-static pfn_t pop(void)
-{
-	pfn_t f;
-
-	if (depth) {
-		f = fstack[--depth];
-	} else {
-		while (fstate[cursor] != FS_FREE)
-			cursor++;
-		f = cursor++;
-	}
-	KASSERT(f < fmax && fstate[f] == FS_FREE);
-	fstate[f] = FS_USED;
-	nfree--;
-	nused++;
-	return f;
-}
-
-/* Pop an unpromised frame, or PFN_NONE; *low says we are under the mark. */
-static pfn_t take(bool *low)
-{
-	unsigned long flags = irq_save();
-	pfn_t f = nfree > nreserved && !injected() ? pop() : PFN_NONE;
-
-	*low = nfree - nreserved < wm_low;
-	irq_restore(flags);
-	return f;
-}
-
-pfn_t frame_alloc(void)
-{
-	bool low;
-	pfn_t f = take(&low);
-
-	if (pressure_hook && (low || f == PFN_NONE)) {
-		pressure_hook(f == PFN_NONE);
-		if (f == PFN_NONE)
-			f = take(&low);
-	}
-	return f;
-}
-
-pfn_t frame_alloc_reserved(void)
-{
-	unsigned long flags = irq_save();
-	pfn_t f;
-
-	KASSERT(nreserved > 0 && nfree >= nreserved);
-	nreserved--;
-	f = pop();
-	irq_restore(flags);
-	return f;
-}
-
-bool frame_reserve(uint32_t n)
-{
-	unsigned long flags = irq_save();
-	bool ok = nfree - nreserved >= n && (n == 0 || !injected());
-
-	if (ok)
-		nreserved += n;
-	irq_restore(flags);
-	return ok;
-}
-
-void frame_unreserve(uint32_t n)
-{
-	unsigned long flags = irq_save();
-
-	KASSERT(nreserved >= n);
-	nreserved -= n;
-	irq_restore(flags);
-}
-
-bool frame_free(pfn_t f)
-{
-	const char *why = NULL;
-	unsigned long flags = irq_save();
-	char caller[64];
-
-	if (f >= fmax || fstate[f] == FS_NOTRAM)
-		why = "is not RAM the allocator manages";
-	else if (fstate[f] == FS_FREE)
-		why = "is already free (double free)";
-	if (!why) {
-		fstate[f] = FS_FREE;
-		if (f < cursor)			/* the cursor finds the others itself */
-			fstack[depth++] = f;
-		nfree++;
-		nused--;
-	}
-	irq_restore(flags);
-	if (why) {
-		ksym_format(CALLER(), caller, sizeof(caller));
-		klog(LOG_ERROR, "frame_free: frame %#lx %s; caller %s; nothing changed",
-		     (unsigned long)f, why, caller);
-	}
-	return !why;
-}
+/* ---- queries ---- */
 
 bool frame_is_used(pfn_t f)
 {
-	return f < fmax && fstate[f] == FS_USED;
+	return f < fmax && (fstate[f] & FS_KIND) == FS_USED;
+}
+
+bool frame_is_free(pfn_t f)
+{
+	return f < fmax && (fstate[f] & FS_KIND) == FS_FREE;
 }
 
 void frame_stats(struct frame_stats *st)
@@ -260,13 +607,25 @@ void frame_stats(struct frame_stats *st)
 
 	st->total = ntotal;
 	st->free = nfree;
-	st->used = nused;
+	st->used = ntotal - nfree;
 	st->reserved = nreserved;
+	st->available = unpromised();
 	st->low = wm_low;
 	st->high = wm_high;
 	st->max_pfn = fmax;
 	irq_restore(flags);
 }
+
+uint32_t frame_available(void)
+{
+	unsigned long flags = irq_save();
+	uint32_t n = unpromised();
+
+	irq_restore(flags);
+	return n;
+}
+
+/* ---- audit ---- */
 
 static bool audit_fail(const char *what, unsigned long a, unsigned long b)
 {
@@ -274,38 +633,145 @@ static bool audit_fail(const char *what, unsigned long a, unsigned long b)
 	return false;
 }
 
+/* One listed block of order k in z at f. */
+static bool audit_block(const struct zone *z, pfn_t f, unsigned k)
+{
+	pfn_t b = f ^ (1u << k);
+
+	if (f < z->base || f >= z->chunk || f + (1u << k) > z->end || (f & ((1u << k) - 1)))
+		return audit_fail("listed block outside its zone's handed-over frames or misaligned: frame, order", f, k);
+	if (fstate[f] != FS_BLOCK(FS_FREE, k))
+		return audit_fail("listed block's first frame not a free block of its order: frame, state", f, fstate[f]);
+	for (pfn_t i = 1; i < (1u << k); i++)
+		if (fstate[f + i] != FS_FREE)
+			return audit_fail("listed block holds a frame not plain free: frame, state", f + i, fstate[f + i]);
+	if (k < FRAME_MAX_ORDER && b < z->end && fstate[b] == FS_BLOCK(FS_FREE, k))
+		return audit_fail("free buddies not merged: frame, order", f, k);
+	return true;
+}
+
+/* List k of z: links both ways, every block sound, count and bit agree; adds its frames. */
+static bool audit_list(const struct zone *z, unsigned k, uint32_t *frames)
+{
+	pfn_t prev = PFN_NONE;
+	uint32_t n = 0;
+
+	for (pfn_t f = z->head[k]; f != PFN_NONE; prev = f, f = fnext[f]) {
+		if (f >= fmax || ++n > z->nblocks[k])
+			return audit_fail("free list longer than its count (a cycle?): order, count", k, z->nblocks[k]);
+		if (fprev[f] != prev)
+			return audit_fail("free list's back link wrong: frame, order", f, k);
+		if (!audit_block(z, f, k))
+			return false;
+	}
+	if (n != z->nblocks[k] || !!(z->nonempty & (1u << k)) != (n > 0))
+		return audit_fail("free list's count or non-empty bit wrong: order, blocks", k, n);
+	*frames += n << k;
+	return true;
+}
+
+/* Free frames of z below its chunk cursor, which the lists must cover exactly. */
+static uint32_t free_below_chunk(const struct zone *z)
+{
+	uint32_t n = 0;
+
+	for (pfn_t f = z->base; f < z->chunk; f++)
+		n += (fstate[f] & FS_KIND) == FS_FREE;
+	return n;
+}
+
+/* The stack: each frame below its zone's cursor, plain free, once (marks it); counts by zone. */
+static bool audit_stack(uint32_t stacked[FRAME_ZONES])
+{
+	uint32_t n = (uint32_t)(top - stack);
+
+	if (top < stack || top > limit)
+		return audit_fail("stack deeper than its capacity", n, (unsigned long)(limit - stack));
+	for (uint32_t i = 0; i < n; i++) {
+		pfn_t f = stack[i];
+
+		if (f >= fmax || f >= zone_of(f)->chunk || (fstate[f] & ~FS_MARK) != FS_FREE)
+			return audit_fail("stacked frame not a free frame of a handed-over chunk: slot, frame", i, f);
+		if (fstate[f] & FS_MARK)
+			return audit_fail("frame stacked twice: slot, frame", i, f);
+		fstate[f] |= FS_MARK;
+		stacked[zone_of(f) - zones]++;
+	}
+	return true;
+}
+
+static void unmark_stack(void)
+{
+	for (const pfn_t *p = stack; p < top && p < limit; p++)
+		if (*p < fmax)
+			fstate[*p] &= ~FS_MARK;
+}
+
+/* Run while stacked frames are marked: a stacked frame inside a listed block shows. */
+static bool audit_zone(const struct zone *z, uint32_t stacked)
+{
+	uint32_t listed = 0, below;
+	bool ok = true;
+
+	for (unsigned k = 0; k < NORDERS && ok; k++)
+		ok = audit_list(z, k, &listed);
+	below = free_below_chunk(z);
+	if (ok && listed + stacked != below)
+		ok = audit_fail("free frames below the chunk cursor != listed + stacked", below, listed + stacked);
+	return ok;
+}
+
+/* Every frame: a known state, handed-out blocks whole; counts by kind. */
+static bool audit_frames(uint32_t *cfree, uint32_t *cused, uint32_t *heads)
+{
+	uint32_t tail = 0;
+
+	for (pfn_t f = 0; f < fmax; f++) {
+		uint8_t s = fstate[f], kind = s & FS_KIND;
+
+		*cfree += kind == FS_FREE;
+		*cused += kind == FS_USED;
+		*heads += s == FS_BLOCK(FS_FREE, FS_ORDER(s));
+		if (tail) {
+			if (s != FS_USED)
+				return audit_fail("block handed out whole has a frame not used: frame, state", f, s);
+			tail--;
+		} else if (kind == FS_KIND || (kind == FS_USED && !(s & FS_HEAD)) ||
+			   (kind == FS_NOTRAM && s != FS_NOTRAM)) {
+			return audit_fail("frame in no valid state: frame, state", f, s);
+		} else if (kind == FS_USED) {
+			if (f >= zone_of(f)->chunk)
+				return audit_fail("used frame in a chunk not handed over: frame, state", f, s);
+			if (FS_ORDER(s) > FRAME_MAX_ORDER || (f & ((1u << FS_ORDER(s)) - 1)))
+				return audit_fail("handed-out block misaligned or of no order: frame, state", f, s);
+			tail = (1u << FS_ORDER(s)) - 1;
+		}
+	}
+	return tail == 0 || audit_fail("handed-out block runs past the last frame", fmax, tail);
+}
+
 bool frame_audit(void)
 {
 	unsigned long flags = irq_save();
-	uint32_t cfree = 0, cused = 0, below = 0, i;
-	bool ok = true;
+	uint32_t cfree = 0, cused = 0, heads = 0, blocks = 0, stacked[FRAME_ZONES] = { 0 };
+	bool ok = audit_frames(&cfree, &cused, &heads) && audit_stack(stacked);
 
-	for (pfn_t f = 0; f < fmax; f++) {
-		cfree += fstate[f] == FS_FREE;
-		cused += fstate[f] == FS_USED;
-		below += f < cursor && fstate[f] == FS_FREE;
+	for (int i = 0; i < FRAME_ZONES && ok; i++) {
+		ok = audit_zone(&zones[i], stacked[i]);
+		for (unsigned k = 0; k < NORDERS; k++)
+			blocks += zones[i].nblocks[k];
+		if (!ok)
+			klog(LOG_ERROR, "frame audit: in zone %s", zone_name[i]);
 	}
-	for (i = 0; i < depth && ok; i++) {
-		pfn_t f = fstack[i];
-
-		if (f >= cursor || (fstate[f] & ~FS_MARK) != FS_FREE)
-			ok = audit_fail("stacked frame not free below the cursor: slot, frame", i, f);
-		else if (fstate[f] & FS_MARK)
-			ok = audit_fail("frame stacked twice: slot, frame", i, f);
-		else
-			fstate[f] |= FS_MARK;
-	}
-	for (i = 0; i < depth; i++)
-		if (fstack[i] < fmax)
-			fstate[fstack[i]] &= ~FS_MARK;
-	if (ok && below != depth)
-		ok = audit_fail("free frames below the cursor != stack depth", below, depth);
+	unmark_stack();
+	if (ok && heads != blocks)
+		ok = audit_fail("free-block first frames != listed blocks", heads, blocks);
 	if (ok && cfree != nfree)
 		ok = audit_fail("free count != frames in state free", nfree, cfree);
-	if (ok && cused != nused)
-		ok = audit_fail("used count != frames in state used", nused, cused);
-	if (ok && nfree + nused != ntotal)
-		ok = audit_fail("free + used != total", nfree + nused, ntotal);
+	if (ok && cused != ntotal - nfree)
+		ok = audit_fail("used count != frames in state used", ntotal - nfree, cused);
+	if (ok && cfree + cused != ntotal)
+		ok = audit_fail("free + used != total", cfree + cused, ntotal);
 	if (ok && nreserved > nfree)
 		ok = audit_fail("reserved > free", nreserved, nfree);
 	irq_restore(flags);

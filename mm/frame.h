@@ -1,18 +1,25 @@
 /*
- * Physical frame allocator.
+ * Physical frame allocator: a buddy allocator over zones (docs/frames.md).
  *
  * Promises:
- *  - frame_alloc and frame_free are O(1) and never read or write the
+ *  - frame_alloc and frame_free (one frame) are O(1): a bounded number of
+ *    steps (at most FRAME_MAX_ORDER splits or merges), amortized over the
+ *    one-time hand-over of each 4 MiB chunk.  Nothing reads or writes a
  *    frame itself: free frames need not be mapped anywhere.
+ *  - frame_alloc_contig(order, c) returns 2^order physically contiguous
+ *    frames, the first aligned to 2^order frames, all inside constraint c;
+ *    it finds such a block whenever one is wholly free (free buddies are
+ *    always merged), in O(FRAME_MAX_ORDER) steps.
  *  - Frames below 1 MiB, firmware ranges and the kernel's own boot-time
  *    ranges are never handed out.
- *  - frame_free refuses (and reports, naming the frame and the caller) a
- *    frame that is not RAM or is already free, changing nothing.
+ *  - frame_free and frame_free_contig refuse (and report, naming the frame
+ *    and the caller) a frame that is not RAM, is already free, or was not
+ *    handed out as a block of that order, changing nothing.
  *  - Reservations: the heap promises frames to pages it has committed
- *    (frame_reserve); frame_alloc never takes a promised frame, and
+ *    (frame_reserve); no other allocation takes a promised frame, and
  *    frame_alloc_reserved always finds one.
- *  - free + used == total at all times; frame_audit checks it, and that no
- *    frame is in two states.
+ *  - free + used == total at all times; frame_audit checks it, every free
+ *    list of every order and zone, and that no frame is in two states.
  *
  * Context: any, including the page-fault path; each call runs with
  * interrupts off internally.  The memory-pressure hook is called with
@@ -22,6 +29,8 @@
 #define MM_FRAME_H
 
 #include "mm/platform.h"
+
+#define FRAME_MAX_ORDER 10		/* blocks of 1 to 1024 frames (4 MiB) */
 
 enum phys_kind {
 	PR_RAM,		/* usable RAM (memory map type 1) */
@@ -34,11 +43,19 @@ struct phys_range {
 	unsigned kind;
 };
 
+/* Where a block may lie; every block is also aligned to its own size. */
+enum frame_constraint {
+	FRAME_ANY,		/* anywhere (the zone above 16 MiB first) */
+	FRAME_BELOW_4G,		/* every managed frame is: frame_max_pfn caps at 4 GiB */
+	FRAME_BELOW_16M,	/* ISA DMA */
+};
+
 struct frame_stats {
 	uint32_t total;		/* RAM frames at or above 1 MiB */
-	uint32_t free;		/* on the free stack */
+	uint32_t free;		/* in the buddy's free blocks or not yet handed to it */
 	uint32_t used;		/* handed out, including boot-time holdings */
 	uint32_t reserved;	/* free frames promised to the heap */
+	uint32_t available;	/* free - reserved: what frame_available() returns */
 	uint32_t low, high;	/* watermarks, in free frames */
 	pfn_t max_pfn;
 };
@@ -51,30 +68,39 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n);
 
 pfn_t frame_alloc(void);		/* PFN_NONE when no unpromised frame */
 bool frame_free(pfn_t f);		/* false (and a report) when refused */
+/* First frame of 2^order contiguous ones in c, or PFN_NONE. */
+pfn_t frame_alloc_contig(unsigned order, enum frame_constraint c);
+/* Give back a block frame_alloc_contig returned, with the same order. */
+bool frame_free_contig(pfn_t f, unsigned order);
 bool frame_reserve(uint32_t n);		/* promise n frames, or none */
 void frame_unreserve(uint32_t n);
 pfn_t frame_alloc_reserved(void);	/* take one promised frame */
 
 void frame_stats(struct frame_stats *st);
+/* Free frames nobody has been promised: free - reserved. */
+uint32_t frame_available(void);
 void frame_set_watermarks(uint32_t low, uint32_t high);
-/* Check the accounting; logs the first problem and returns false. */
+/* Check the accounting and the free lists; logs the first problem and returns false. */
 bool frame_audit(void);
 /* Is frame f handed out (not free, and RAM)? */
 bool frame_is_used(pfn_t f);
+/* Is frame f RAM the allocator has free? */
+bool frame_is_free(pfn_t f);
 
 /*
- * Memory pressure: called by frame_alloc when free frames fall below the
- * low watermark, or when it is about to fail (failed == true); the
- * allocation is retried once after a failed-pressure call.
+ * Memory pressure: called by frame_alloc and frame_alloc_contig when
+ * unpromised free frames fall below the low watermark, or when the call
+ * is about to fail (failed == true); the allocation is retried once after
+ * a failed-pressure call.
  */
 typedef void (*frame_pressure_fn)(bool failed);
 void frame_set_pressure_hook(frame_pressure_fn fn);
 
 /*
- * Fault injection for tests: after n more successful frame_alloc or
- * frame_reserve calls, every further one fails as if memory had run out;
- * n < 0 turns it off.  frame_alloc_reserved is never failed: a promise
- * already made must hold.
+ * Fault injection for tests: after n more successful frame_alloc,
+ * frame_alloc_contig or frame_reserve calls, every further one fails as if
+ * memory had run out; n < 0 turns it off.  frame_alloc_reserved is never
+ * failed: a promise already made must hold.
  */
 void frame_inject_failure(long n);
 

@@ -366,6 +366,8 @@ static bool resize_run(struct lookup *l, size_t size)
 	heap.live_bytes += m * PAGE_SIZE - l->usable;
 	if (m < n)
 		heap.freed_since_check += (n - m) * PAGE_SIZE;
+	if (TRACE_ON(TR_HEAP) && m != n)	/* the live data changed: say so */
+		trace_resize((void *)pagerun_va(l->page), l->usable, m * PAGE_SIZE);
 	return true;
 }
 

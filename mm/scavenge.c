@@ -127,7 +127,7 @@ static size_t to_high(void)
 	size_t avail;
 
 	frame_stats(&fs);
-	avail = fs.free - fs.reserved;
+	avail = fs.available;
 	return avail < fs.high ? fs.high - avail : 0;
 }
 
@@ -150,7 +150,7 @@ static bool frames_low(void)
 	struct frame_stats fs;
 
 	frame_stats(&fs);
-	return fs.free - fs.reserved < fs.low;
+	return fs.available < fs.low;
 }
 
 /*
@@ -175,7 +175,7 @@ void scavenge_on_pressure(bool failed)
 		struct frame_stats fs;
 
 		frame_stats(&fs);
-		trace_pressure(fs.free - fs.reserved, fs.low, fs.high, failed);
+		trace_pressure(fs.available, fs.low, fs.high, failed);
 	}
 	if (heap.locked) {		/* never by design: see mm/scavenge.h */
 		stats.skipped_locked++;

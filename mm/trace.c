@@ -128,6 +128,11 @@ void trace_free(const void *p, size_t usable, uintptr_t caller)
 	emitf("free %p usable=%zu caller=%s", p, usable, sym);
 }
 
+void trace_resize(const void *p, size_t old, size_t usable)
+{
+	emitf("resize %p old=%zu usable=%zu", p, old, usable);
+}
+
 void trace_scav(const char *trigger, size_t counter, size_t released, size_t zero,
 		uint64_t cyc, size_t frames_free)
 {

@@ -26,7 +26,7 @@
 
 enum trace_cat {
 	TR_PAGES    = 1u << 0,	/* page-state transitions in the heap region */
-	TR_HEAP     = 1u << 1,	/* kmalloc/kfree */
+	TR_HEAP     = 1u << 1,	/* kmalloc/kfree, krealloc in place */
 	TR_SCAV     = 1u << 2,	/* scavenger passes */
 	TR_PRESSURE = 1u << 3,	/* free frames against the watermarks */
 	TR_OOM      = 1u << 4,	/* OOM and invalid-pointer diagnostics */
@@ -50,6 +50,8 @@ void trace_out(const char *line, size_t len);
 
 void trace_alloc(const void *p, size_t size, size_t usable, int cls, uintptr_t caller);
 void trace_free(const void *p, size_t usable, uintptr_t caller);
+/* A live block resized in place (krealloc of a page run): its usable size was old. */
+void trace_resize(const void *p, size_t old, size_t usable);
 void trace_scav(const char *trigger, size_t counter, size_t released, size_t zero,
 		uint64_t cycles, size_t frames_free);
 void trace_pressure(size_t avail, size_t low, size_t high, bool failed);

@@ -19,10 +19,7 @@ bool balloon_init(size_t max_frames)
 
 static size_t available(void)
 {
-	struct frame_stats fs;
-
-	frame_stats(&fs);
-	return fs.free - fs.reserved;
+	return frame_available();
 }
 
 void balloon_set_target(size_t target)

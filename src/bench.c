@@ -188,5 +188,6 @@ void bench_run(void)
 	bench_scavenger();
 	bench_fragmentation();
 	bench_hysteresis();
+	bench_frames();
 	kprintf("bench: end");
 }

@@ -7,5 +7,7 @@
  * boots it and tabulates them.  Figures only: nothing is asserted.
  */
 void bench_run(void);
+/* The frame allocator's contiguity after a churn of mixed orders (src/bench_frames.c). */
+void bench_frames(void);
 
 #endif

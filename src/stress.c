@@ -237,10 +237,7 @@ static void print_unknown(const char *name)
 }
 static size_t available(void)
 {
-	struct frame_stats fs;
-
-	frame_stats(&fs);
-	return fs.free - fs.reserved;
+	return frame_available();
 }
 
 /* Balloon target for operation i: a triangle wave from all to below the low mark. */

@@ -19,6 +19,7 @@ void trace_out(const char *line, size_t len)
 		fwrite(line, 1, len, host_trace_file);
 }
 static int host_log_level = LOG_WARN;
+char host_last_error[256];	/* the last error logged, for tests that check a report */
 
 void log_set_level(int level) { host_log_level = level; }
 
@@ -27,6 +28,11 @@ void klog(int level, const char *fmt, ...)
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
 	va_list ap;
 
+	if (level == LOG_ERROR) {
+		va_start(ap, fmt);
+		vsnprintf(host_last_error, sizeof(host_last_error), fmt, ap);
+		va_end(ap);
+	}
 	if (level > host_log_level)
 		return;
 	fputs(prefix[level], stdout);

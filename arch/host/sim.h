@@ -26,6 +26,8 @@ struct sim_counts {
 	uint64_t faults;		/* SIGSEGVs turned into fault calls */
 };
 void sim_counts(struct sim_counts *c);
+/* The text of the last error klog'd (arch/host/platform.c). */
+extern char host_last_error[256];
 
 /*
  * The fault entry: called for an access to va inside the region; returns

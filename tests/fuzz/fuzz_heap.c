@@ -33,7 +33,7 @@ static size_t avail(void)
 	struct frame_stats fs;
 
 	frame_stats(&fs);
-	return fs.free - fs.reserved;
+	return frame_available();
 }
 
 static size_t resident(void)

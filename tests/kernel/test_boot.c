@@ -38,6 +38,25 @@ TEST(kernel_frames_audit_and_roundtrip)
 	CHECK(frame_audit());
 }
 
+/* Contiguous blocks from the real memory map: aligned, in their constraint, refused when misfreed. */
+TEST(kernel_frames_contiguous_blocks)
+{
+	struct frame_stats a, b;
+	pfn_t dma = frame_alloc_contig(4, FRAME_BELOW_16M), big = frame_alloc_contig(8, FRAME_ANY);
+
+	frame_stats(&a);
+	CHECK(dma != PFN_NONE && big != PFN_NONE);
+	CHECK(dma % 16 == 0 && dma + 16 <= 4096 && dma >= 256 && big % 256 == 0);
+	for (pfn_t i = 0; i < 256; i++)
+		CHECK(frame_is_used(big + i) && (i >= 16 || frame_is_used(dma + i)));
+	CHECK(!frame_free(dma) && !frame_free_contig(big + 1, 0) && !frame_free_contig(big, 7));
+	CHECK(frame_audit());
+	CHECK(frame_free_contig(dma, 4) && frame_free_contig(big, 8));
+	frame_stats(&b);
+	CHECK(b.free == a.free + 16 + 256);
+	CHECK(frame_audit());
+}
+
 TEST(kernel_layout_states)
 {
 	CHECK(mmu_state((uintptr_t)__kernel_start) == PS_WIRED);

@@ -41,10 +41,7 @@ static inline long pattern_check(const void *p, size_t n, uint32_t id)
 
 static inline size_t frames_available(void)
 {
-	struct frame_stats fs;
-
-	frame_stats(&fs);
-	return fs.free - fs.reserved;
+	return frame_available();
 }
 
 static inline size_t heap_present(void)
