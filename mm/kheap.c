@@ -3,16 +3,18 @@
  * large sizes, slabs for small ones, every pointer checked against the
  * out-of-band descriptors before anything changes.
  *
- * Locking: each call takes the heap lock once; the *_locked helpers
- * assert it.  When memory runs short the API asks the core's reclaim
- * hook (the scavenger's policy) and retries once; it never calls the
- * scavenger itself.
+ * Locking: each call takes the heap lock once, except a kmalloc or kfree
+ * that the current cache's magazines serve (mm/magazine_int.h), which
+ * takes none; the *_locked helpers assert it.  When memory runs short
+ * the API asks the core's reclaim hook (the scavenger's policy) and
+ * retries once; it never calls the scavenger itself.
  *
  * Counters kept here (in struct heap): live bytes and allocations, the
  * bytes freed since the scavenger last checked, misuse reports, NULLs.
  */
 #include "mm/kheap.h"
 #include "mm/heap_int.h"
+#include "mm/magazine_int.h"
 #include "mm/trace.h"
 
 size_t kheap_freed(void) { return heap.freed_since_check; }
@@ -47,6 +49,7 @@ void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
 {
 	heap_core_init(base, npages, meta, overcommit);
 	slab_init();
+	mag_init();
 }
 
 size_t kheap_max_size(void) { return (size_t)heap.npg * PAGE_SIZE; }
@@ -154,18 +157,71 @@ void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller)
 	return p;
 }
 
-void *kheap_malloc_from(size_t size, uintptr_t caller)
+static void report(const char *fn, const void *p, const char *what, uintptr_t caller);
+
+/* A cached object whose key changed while it was in a magazine. */
+static __attribute__((noinline, cold)) void report_written(void *p, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
-	void *p = alloc_locked(size ? size : 1, 8, caller);
 
+	report("kmalloc", p, "a freed object was written while in a magazine (use after free?)",
+	       caller);
+	heap_unlock(f);
+}
+
+/* An object out of a magazine: its key checked and cleared, the allocation traced. */
+static inline void *take_cached(void *p, size_t size, unsigned cls, uintptr_t caller)
+{
+	if (__builtin_expect(*mag_word(p) != mag_key(p), 0))
+		report_written(p, caller);
+	*mag_word(p) = 0;
+	if (TRACE_ON(TR_HEAP))
+		trace_alloc(p, size, slab_class_size(cls), (int)cls, caller);
+	return p;
+}
+
+/* A kmalloc of a cached class (1 to MAG_MAX_SIZE bytes) from the current cache, or NULL. */
+static inline void *alloc_cached(size_t size, uintptr_t caller)
+{
+	unsigned cls;
+	void *p;
+
+	if (size - 1 >= MAG_MAX_SIZE)
+		return NULL;
+	cls = slab_class_of(size);
+	p = mag_pop(cls);
+	return p ? take_cached(p, size, cls, caller) : NULL;
+}
+
+/* The heap lock's side: a depot exchange, else a slab or a page run. */
+static inline __attribute__((always_inline))
+void *alloc_slow(size_t size, uintptr_t caller)
+{
+	unsigned cls = size - 1 < MAG_MAX_SIZE && mag_on ? slab_class_of(size) : SLAB_NONE;
+	unsigned long f = heap_lock();
+	void *p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
+
+	if (p) {
+		heap_unlock(f);
+		return take_cached(p, size, cls, caller);
+	}
+	p = alloc_locked(size ? size : 1, 8, caller);
 	heap_unlock(f);
 	return p;
 }
 
+void *kheap_malloc_from(size_t size, uintptr_t caller)
+{
+	void *p = alloc_cached(size, caller);
+
+	return p ? p : alloc_slow(size, caller);
+}
+
 void *kmalloc(size_t size)
 {
-	return kheap_malloc_from(size, CALLER());
+	void *p = alloc_cached(size, CALLER());
+
+	return p ? p : alloc_slow(size, CALLER());
 }
 
 /* Zero p's usable bytes, skipping whole pages that read as zero already. */
@@ -229,7 +285,8 @@ static const char *slab_problem(enum slab_ptr r)
  * Small objects are only located here: slab_check_ptr or slab_free
  * checks them.
  */
-static const char *lookup(uintptr_t p, struct lookup *l)
+static inline __attribute__((always_inline))
+const char *lookup(uintptr_t p, struct lookup *l)
 {
 	l->page = pagerun_index(p);
 	if (l->page == PG_NONE)
@@ -287,46 +344,78 @@ static const char *free_locked(uintptr_t p, struct lookup *l)
 	return NULL;
 }
 
-unsigned kheap_small_class(const void *p)
-{
-	struct lookup l;
+#define CACHED_ALREADY "already free, in a magazine (double free?)"
 
-	if (lookup((uintptr_t)p, &l) || l.d->kind != PK_SLAB ||
-	    slab_check_ptr(l.d->u.slab, (uintptr_t)p) != SLAB_LIVE)
-		return SLAB_NONE;
-	return slab_class(l.d->u.slab);
+/* A live small object that a magazine holds: freed already (heap lock held). */
+static const char *check_cached(uintptr_t p, const struct lookup *l)
+{
+	if (l->d->kind == PK_SLAB && *mag_word((void *)p) == mag_key((void *)p) &&
+	    mag_holds((void *)p, l->d->cls))
+		return CACHED_ALREADY;
+	return NULL;
 }
 
-void kheap_report_from(const char *fn, const void *p, const char *what, uintptr_t caller)
+/* Check p as every pointer is checked: its allocation, and not in a magazine. */
+static const char *check_live(uintptr_t p, struct lookup *l)
+{
+	const char *why = lookup(p, l);
+
+	if (!why)
+		why = check_small(p, l);
+	return why ? why : check_cached(p, l);
+}
+
+/*
+ * The heap lock's side of kfree.  push says what the fast path found:
+ * MAG_NO_ROOM (p valid and keyed: a magazine exchange, or its slab),
+ * MAG_KEYED (maybe cached: searched), MAG_BYPASS (not a cached class, an
+ * invalid pointer, or magazines off: no object is cached then; checked
+ * as it is freed, as without magazines).
+ */
+static inline __attribute__((always_inline))
+void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
-
-	report(fn, p, what, caller);
-	heap_unlock(f);
-}
-
-void kfree(void *p)
-{
-	kheap_free_from(p, CALLER());
-}
-
-void kheap_free_from(void *p, uintptr_t caller)
-{
 	struct lookup l;
-	const char *why;
-	unsigned long f;
+	const char *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l)
+					    : lookup((uintptr_t)p, &l);
 
-	if (!p)
-		return;
-	f = heap_lock();
-	why = lookup((uintptr_t)p, &l);
-	if (!why)
+	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
+		l.usable = slab_class_size(l.d->cls);
+	else if (!why)
 		why = free_locked((uintptr_t)p, &l);
 	if (why)
 		report("kfree", p, why, caller);
 	else if (TRACE_ON(TR_HEAP))
 		trace_free(p, l.usable, caller);
 	heap_unlock(f);
+}
+
+static inline void free_any(void *p, uintptr_t caller)
+{
+	enum mag_push r = mag_push(p);
+
+	if (__builtin_expect(r == MAG_PUSHED, 1)) {
+		if (TRACE_ON(TR_HEAP)) {
+			unsigned cls = pagerun_desc(pagerun_index((uintptr_t)p))->cls;
+
+			trace_free(p, slab_class_size(cls), caller);
+		}
+		return;
+	}
+	free_slow(p, r, caller);
+}
+
+void kfree(void *p)
+{
+	if (p)
+		free_any(p, CALLER());
+}
+
+void kheap_free_from(void *p, uintptr_t caller)
+{
+	if (p)
+		free_any(p, caller);
 }
 
 size_t ksize(const void *p)
@@ -340,9 +429,7 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 	const char *why;
 	unsigned long f = heap_lock();
 
-	why = lookup((uintptr_t)p, &l);
-	if (!why)
-		why = check_small((uintptr_t)p, &l);
+	why = check_live((uintptr_t)p, &l);
 	if (why)
 		report("ksize", p, why, caller);
 	heap_unlock(f);
@@ -396,9 +483,7 @@ void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
 	if (!size)
 		size = 1;
 	f = heap_lock();
-	why = lookup((uintptr_t)p, &l);
-	if (!why)
-		why = check_small((uintptr_t)p, &l);
+	why = check_live((uintptr_t)p, &l);
 	if (why) {
 		report("krealloc", p, why, caller);
 		heap_unlock(f);

@@ -20,7 +20,11 @@
  *    too); any other a gives NULL.
  *  - kfree(NULL) does nothing.  kfree and krealloc check the pointer: one
  *    outside the heap, not the start of a live allocation, or already free
- *    is reported (pointer, what was wrong, caller) and nothing changes.
+ *    (in its slab or in a magazine) is reported (pointer, what was wrong,
+ *    caller) and nothing changes.
+ *  - Objects of up to MAG_MAX_SIZE bytes that kfree takes wait in the
+ *    current CPU's (thread's) magazines for the next kmalloc of their
+ *    class, which then takes no lock (mm/magazine.h).
  *  - Commit policy (default): kmalloc returns NULL rather than promise a
  *    page the machine cannot back; every page of a live allocation holds a
  *    frame or a frame reservation, so its first write always succeeds.
@@ -77,24 +81,12 @@ void kheap_free_from(void *p, uintptr_t caller);
 size_t kheap_size_from(const void *p, uintptr_t caller);
 bool kheap_contains(uintptr_t va);
 
-/*
- * For a front end's cache of freed small objects (arch/lib/tcache.c).
- * kheap_small_class: p's slab class when p is the start of a live small
- * object, else SLAB_NONE.  It takes no lock and changes nothing, so a
- * thread may ask about an object it owns while others hold the lock: a
- * live object's slab cannot change class or go away, and no other thread
- * changes its bit.  About memory the caller does not own (a free racing
- * another thread's use of the same block) the answer may be stale.
- * kheap_report_from: report a misuse the front end found, as kfree would.
- */
-unsigned kheap_small_class(const void *p);
-void kheap_report_from(const char *fn, const void *p, const char *what, uintptr_t caller);
-
 struct kheap_stats {
 	uintptr_t base;
 	size_t pages;
 	size_t by_state[PS_COUNT];		/* region pages in each state */
 	size_t live_bytes, live_allocs;		/* usable bytes of live allocations */
+	size_t cached_bytes, cached_objs;	/* freed objects in magazines (mm/magazine.h) */
 	size_t large_pages, slab_pages, meta_pages;
 	size_t free_pages, free_runs, cold_runs;
 	size_t committed_pages, reserved_frames;
@@ -112,7 +104,10 @@ void kheap_print_slabinfo(void);
 /* Verify every invariant of docs/heap.md; logs the first problem. */
 bool kheap_check(void);
 
-/* Single figures, read without the lock (a front end's scavenging policy). */
+/*
+ * Single figures, read without the lock (a front end's scavenging policy).
+ * To these, objects in magazines are live (kheap_stats counts them apart).
+ */
 size_t kheap_freed(void);		/* bytes freed since the scavenger last checked */
 size_t kheap_live_bytes(void);
 size_t kheap_live_allocs(void);

@@ -5,6 +5,7 @@
  */
 #include "mm/kheap.h"
 #include "mm/heap_int.h"
+#include "mm/magazine_int.h"
 
 /* Pages of each committed kind, by one walk of the descriptors. */
 static void count_kinds(struct kheap_stats *st)
@@ -30,8 +31,9 @@ static void copy_counters(struct kheap_stats *st)
 	st->committed_pages = heap.committed;
 	st->reserved_frames = heap.reserved;
 	st->free_resident = heap.free_present;
-	st->live_bytes = heap.live_bytes;
-	st->live_allocs = heap.live_allocs;
+	mag_count(&st->cached_objs, &st->cached_bytes);
+	st->live_bytes = heap.live_bytes - st->cached_bytes;	/* held by callers */
+	st->live_allocs = heap.live_allocs - st->cached_objs;
 	st->freed_since_check = heap.freed_since_check;
 	st->invalid_frees = heap.invalid_frees;
 	st->null_returns = heap.null_returns;
@@ -66,6 +68,7 @@ static void print_pages(const struct kheap_stats *st)
 		st->meta_pages, st->free_pages, st->free_runs, st->cold_runs);
 	kprintf("heap: %zu committed pages, %zu frames reserved, %zu bytes freed since last check",
 		st->committed_pages, st->reserved_frames, st->freed_since_check);
+	kprintf("heap: %zu objects, %zu bytes cached in magazines", st->cached_objs, st->cached_bytes);
 }
 
 static void print_events(const struct kheap_stats *st)
@@ -117,7 +120,7 @@ void kheap_print_slabinfo(void)
 bool kheap_check(void)
 {
 	unsigned long f = heap_lock();
-	bool ok = heap_check();
+	bool ok = heap_check() && mag_check();
 
 	heap_unlock(f);
 	return ok;

@@ -22,6 +22,22 @@
  *
  * (the two MMU reads are inline in the kernel: the fault path uses them).
  *
+ * and what "the current cache" of the magazine layer (mm/magazine.h) is:
+ *
+ *   unsigned long cache_pin(void); void cache_unpin(unsigned long);
+ *                                   keep the current cache ours for a few
+ *                                   instructions (interrupts off in the
+ *                                   kernel; nothing where a cache is a
+ *                                   thread's own)
+ *   either MAG_NCACHES and unsigned cache_id(void)
+ *                                   caches are an array indexed by
+ *                                   cache_id() < MAG_NCACHES: the CPU's
+ *                                   number in the kernel (cpu_id(), one
+ *                                   CPU today), a switch on the host
+ *   or MAG_CACHE_PER_THREAD         each thread has its cache (libkheap),
+ *                                   and the platform defines
+ *                                   platform_cache_joined() below
+ *
  * Everything else is declared here and defined by the platform.
  */
 #ifndef MM_PLATFORM_H
@@ -49,6 +65,13 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...)
  * a malloc built on the heap for Linux programs aborts, as C libraries do.
  */
 void platform_misuse(void);
+/*
+ * MAG_CACHE_PER_THREAD platforms: a thread's cache has taken its first
+ * magazine (heap lock held); the platform arranges for mag_cache_leave(c)
+ * when the thread exits.
+ */
+struct mag_cache;
+void platform_cache_joined(struct mag_cache *c);
 /* Write "name+0xoff" (or the bare address) for a code address into buf. */
 void ksym_format(uintptr_t addr, char *buf, size_t len);
 

@@ -6,6 +6,7 @@
  */
 #include "mm/scavenge.h"
 #include "mm/heap_int.h"
+#include "mm/magazine_int.h"
 #include "mm/trace.h"
 #include "mm/tracepages.h"
 
@@ -71,6 +72,12 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	struct release_count c = { 0, 0, 0 };
 
 	HEAP_ASSERT_LOCKED();
+	/*
+	 * Magazines first, so what they give back can go in this pass; and
+	 * before the dry test, since what they give the slabs counts as
+	 * freed (a free into a magazine does not, mm/magazine_int.h).
+	 */
+	mag_reclaim(trigger == SCAV_EXPLICIT || trigger == SCAV_ALLOC_FAILED);
 	if (dry && heap.freed_since_check == 0) {
 		stats.skipped_dry++;
 		return 0;

@@ -8,22 +8,15 @@
  */
 #include "mm/heap_int.h"
 
-#define MAP_WORDS 16				/* up to 512 objects a slab */
 #define SLAB_MAX_PAGES 8
-
-struct slab {
-	struct slab *next, *prev;		/* class partial list; pool link */
-	uintptr_t base;
-	uint16_t cls, nobj, nfree, hint;	/* hint: no free bit below this word */
-	uint32_t map[MAP_WORDS];		/* bit set: object free */
-};
 
 struct slab_class {
 	uint32_t size, nobj, npages;
-	uint32_t recip;				/* exact off / size for off < 65536 */
 	struct slab *partial, *empty;
 	size_t slabs, in_use;
 };
+
+uint32_t slab_class_recip[SLAB_CLASSES];
 
 #define class_sizes slab_class_sizes
 static struct slab_class classes[SLAB_CLASSES];
@@ -59,7 +52,7 @@ void slab_init(void)
 		classes[i].size = class_sizes[i];
 		classes[i].npages = slab_pages(class_sizes[i]);
 		classes[i].nobj = classes[i].npages * PAGE_SIZE / class_sizes[i];
-		classes[i].recip = (uint32_t)(0xFFFFFFFFu / class_sizes[i]) + 1;
+		slab_class_recip[i] = (uint32_t)(0xFFFFFFFFu / class_sizes[i]) + 1;
 		KASSERT(classes[i].npages && classes[i].nobj <= MAP_WORDS * 32);
 	}
 	pool = NULL;
@@ -193,11 +186,9 @@ void *slab_alloc(unsigned cls, bool *grew)
 /* Object index of p in s, or -1 when p is not an object start. */
 static int object_index(const struct slab *s, uintptr_t p)
 {
-	const struct slab_class *c = &classes[s->cls];
-	uint32_t off = (uint32_t)(p - s->base);
-	uint32_t idx = (uint32_t)(((uint64_t)off * c->recip) >> 32);
+	uint32_t idx = slab_object_index(s, p);
 
-	return idx * c->size == off && idx < s->nobj ? (int)idx : -1;
+	return idx < s->nobj ? (int)idx : -1;
 }
 
 enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p)
@@ -206,7 +197,7 @@ enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p)
 
 	if (idx < 0)
 		return SLAB_NOT_START;
-	return s->map[idx / 32] & (1u << (idx % 32)) ? SLAB_NOT_LIVE : SLAB_LIVE;
+	return slab_object_free(s, (uint32_t)idx) ? SLAB_NOT_LIVE : SLAB_LIVE;
 }
 
 /* s has just become empty: keep it (one per class, listed last) or destroy it. */

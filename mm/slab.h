@@ -25,7 +25,35 @@
 
 #include "mm/sizeclass.h"
 
-struct slab;
+#define MAP_WORDS 16				/* up to 512 objects a slab */
+
+struct slab {
+	struct slab *next, *prev;		/* class partial list; pool link */
+	uintptr_t base;
+	uint16_t cls, nobj, nfree, hint;	/* hint: no free bit below this word */
+	uint32_t map[MAP_WORDS];		/* bit set: object free */
+};
+
+/* Per class: exact off / size for every offset inside a slab (slab_init). */
+extern uint32_t slab_class_recip[SLAB_CLASSES];
+
+/*
+ * The index of the object of s that starts at p, or a value >= s->nobj
+ * when no object starts there.  No lock, as slab_check_ptr; inline, for
+ * the magazines' free path (mm/magazine_int.h).
+ */
+static inline uint32_t slab_object_index(const struct slab *s, uintptr_t p)
+{
+	uint32_t off = (uint32_t)(p - s->base);
+	uint32_t idx = (uint32_t)(((uint64_t)off * slab_class_recip[s->cls]) >> 32);
+
+	return idx * slab_class_sizes[s->cls] == off ? idx : 0xFFFFu;
+}
+
+static inline bool slab_object_free(const struct slab *s, uint32_t idx)
+{
+	return (s->map[idx / 32] >> (idx % 32)) & 1;
+}
 
 void slab_init(void);
 /* Smallest class holding size whose objects are align-aligned, or SLAB_NONE. */

@@ -46,8 +46,8 @@ CATEGORIES = ["pages", "heap", "scav", "pressure", "oom", "stats"]
 CAUSE_FITS = {
     ("UNUSABLE", "AOW"): {"boot", "explicit"},
     ("UNUSABLE", "GUARD"): {"boot", "explicit"},
-    ("UNUSABLE", "WIRED"): {"boot"},
-    ("UNUSABLE", "MMIO"): {"boot"},
+    ("UNUSABLE", "WIRED"): {"boot", "explicit"},
+    ("UNUSABLE", "MMIO"): {"explicit"},
     ("AOW", "PRESENT"): {"write-fault"},
     ("AOW", "ZERO"): {"read-fault"},
     ("AOW", "UNUSABLE"): {"explicit"},
@@ -58,7 +58,7 @@ CAUSE_FITS = {
     ("PRESENT", "UNUSABLE"): {"explicit"},
     ("GUARD", "UNUSABLE"): {"explicit"},
     ("MMIO", "UNUSABLE"): {"explicit"},
-    ("WIRED", "UNUSABLE"): {"boot"},
+    ("WIRED", "UNUSABLE"): {"boot", "explicit"},
     ("WIRED", "GUARD"): {"boot"},
 }
 TRIGGERS = ["pressure", "alloc-failed", "explicit", "background"]

@@ -12,6 +12,8 @@
 #include "mm/frame.h"
 #include "mm/scavenge.h"
 #include "mm/pagestate.h"
+#include "mm/magazine.h"
+#include "src/stress.h"
 #include "arch/x86/cpu.h"
 #include "tests/mm/heap_util.h"
 
@@ -29,13 +31,86 @@ static uint64_t pair_cost(size_t size)
 	return (rdtsc() - t0) / PAIRS;
 }
 
+/*
+ * The warm pair: a magazine hit for sizes up to MAG_MAX_SIZE.  With the
+ * magazines off the same pair takes the slab path, as a miss does
+ * (besides the miss's depot exchange, which the burst figure includes).
+ */
 static void bench_pairs(void)
 {
 	static const size_t sizes[] = { 16, 64, 256, 1024, 4096, 65536 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
-		kprintf("bench: pair %zu bytes: %llu instructions per kmalloc+kfree",
+		kprintf("bench: pair %zu bytes: %llu instructions per kmalloc+kfree%s",
+			sizes[i], (unsigned long long)pair_cost(sizes[i]),
+			sizes[i] <= MAG_MAX_SIZE ? " (magazine hit)" : "");
+	mag_set_enabled(false);
+	for (size_t i = 0; i < 4; i++)
+		kprintf("bench: pair %zu bytes, magazines off (the slab path): %llu instructions",
 			sizes[i], (unsigned long long)pair_cost(sizes[i]));
+	mag_set_enabled(true);
+}
+
+#define BURST 1000
+
+/* BURST kmallocs then BURST kfrees of one size: misses and depot exchanges, per pair. */
+static uint64_t burst_cost(size_t size, struct mag_stats *d)
+{
+	static void *b[BURST];
+	struct mag_stats m0;
+	uint64_t t0, t;
+
+	for (int i = 0; i < BURST; i++)		/* warm: slabs and magazines exist */
+		b[i] = kmalloc(size);
+	for (int i = 0; i < BURST; i++)
+		kfree(b[i]);
+	mag_stats(&m0);
+	t0 = rdtsc();
+	for (int r = 0; r < 10; r++) {
+		for (int i = 0; i < BURST; i++)
+			b[i] = kmalloc(size);
+		for (int i = 0; i < BURST; i++)
+			kfree(b[i]);
+	}
+	t = rdtsc() - t0;
+	mag_stats(d);
+	d->alloc_misses -= m0.alloc_misses;
+	d->free_misses -= m0.free_misses;
+	return t / (10 * BURST);
+}
+
+static void bench_bursts(void)
+{
+	static const size_t sizes[] = { 16, 256, 1024 };
+	struct mag_stats d;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		uint64_t c = burst_cost(sizes[i], &d);
+
+		kprintf("bench: burst of %d pairs of %zu bytes: %llu instructions per pair, "
+			"%llu kmalloc and %llu kfree misses in %d", BURST, sizes[i],
+			(unsigned long long)c, (unsigned long long)d.alloc_misses,
+			(unsigned long long)d.free_misses, 10 * BURST);
+	}
+}
+
+/* Each stress workload (no balloon): the share of its kmallocs and kfrees the magazines served. */
+static void bench_hit_rates(void)
+{
+	for (unsigned i = 0; stress_workload(i); i++) {
+		struct mag_stats a, b;
+		uint64_t ah, am, fh, fm;
+
+		mag_stats(&a);
+		stress_run(stress_workload(i), 7, 5000, "off");
+		mag_stats(&b);
+		ah = b.alloc_hits - a.alloc_hits, am = b.alloc_misses - a.alloc_misses;
+		fh = b.free_hits - a.free_hits, fm = b.free_misses - a.free_misses;
+		kprintf("bench: stress %s: magazine hits %llu of %llu kmalloc, %llu of %llu kfree "
+			"(cached classes)", stress_workload(i), (unsigned long long)ah,
+			(unsigned long long)(ah + am), (unsigned long long)fh,
+			(unsigned long long)(fh + fm));
+	}
 }
 
 /* The 64-byte pair with `live` other allocations held. */
@@ -189,7 +264,7 @@ static void bench_workloads(void)
 {
 	const char *w;
 
-	for (size_t i = 0; (w = stress_workload_name(i)); i++) {
+	for (unsigned i = 0; (w = stress_workload(i)); i++) {
 		struct scav_stats s0, s1;
 		uint64_t passes = 0;
 		int failed;
@@ -212,12 +287,14 @@ void bench_run(void)
 	kprintf("bench: begin (guest instructions; meaningful under QEMU -icount shift=0)");
 	bench_calibrate();
 	bench_pairs();
+	bench_bursts();
 	bench_scaling();
 	bench_faults();
 	bench_scavenger();
 	bench_fragmentation();
 	bench_hysteresis();
 	bench_frames();
+	bench_hit_rates();
 	bench_workloads();
 	kprintf("bench: end");
 }

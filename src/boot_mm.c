@@ -3,10 +3,11 @@
  *  1. the physical ranges: the memory map, plus the kernel's own holdings
  *     (image, Multiboot2 block, modules) as PR_KERNEL;
  *  2. bootmem, and mmu_init (boot window laid out, identity map dropped);
- *  3. kernel virtual space after the image;
+ *  3. kernel virtual space after the image: the arena kva (mm/vmem.h);
  *  4. the frame database, mapped WIRED on bootmem frames;
  *  5. frame_init, then page tables come from frame_alloc;
- *  6. the shared zero frame.
+ *  6. boundary tags for arenas now come from pages of kva, backed here;
+ *  7. the shared zero frame.
  */
 #include "src/boot_mm.h"
 #include "src/lib.h"
@@ -16,7 +17,10 @@
 #include "mm/bootmem.h"
 #include "mm/frame.h"
 #include "mm/pagestate.h"
-#include "mm/vspace.h"
+#include "mm/vmem.h"
+#include "src/ioremap.h"
+#include "src/modules.h"
+#include "src/kstack.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
@@ -28,6 +32,9 @@ extern char __kernel_start[], __kernel_end[];
 
 static struct phys_range ranges[MB2_MAX_MEM + MB2_MAX_MODS + 3];
 static size_t nranges;
+static vmem_t *kva;
+
+vmem_t *kva_arena(void) { return kva; }
 
 static void add_range(uint64_t start, uint64_t end, unsigned kind)
 {
@@ -40,7 +47,7 @@ static void add_range(uint64_t start, uint64_t end, unsigned kind)
 /* Map npages of fresh WIRED memory from bootmem at a new virtual range. */
 static void *map_boot_pages(size_t npages)
 {
-	uintptr_t va = vspace_alloc(npages);
+	uintptr_t va = vmem_alloc(kva, npages * PAGE_SIZE, VM_INSTANTFIT);
 
 	if (!va)
 		panic("boot: no kernel virtual space for %zu pages", npages);
@@ -57,7 +64,7 @@ static void *map_boot_pages(size_t npages)
 /* A zeroed frame, never mapped writable after this. */
 static pfn_t make_zero_frame(void)
 {
-	uintptr_t va = vspace_alloc(1);
+	uintptr_t va = vmem_alloc(kva, PAGE_SIZE, VM_INSTANTFIT);
 	pfn_t f = frame_alloc();
 
 	if (!va || f == PFN_NONE || !mmu_ensure_table(va))
@@ -65,8 +72,34 @@ static pfn_t make_zero_frame(void)
 	page_set_state(va, PS_WIRED, f, PC_BOOT);
 	mmu_zero_page(va);
 	page_set_state(va, PS_UNUSABLE, PFN_NONE, PC_BOOT);
-	vspace_free(va, 1);
+	vmem_free(kva, va, PAGE_SIZE);
 	return f;
+}
+
+/* A page of boundary tags at va (mm/vmem_tag.c): a fresh frame, WIRED. */
+static bool back_tag_page(uintptr_t va)
+{
+	pfn_t f = frame_alloc();
+
+	if (f == PFN_NONE)
+		return false;
+	if (!mmu_ensure_table(va)) {
+		frame_free(f);
+		return false;
+	}
+	page_set_state(va, PS_WIRED, f, PC_EXPLICIT);
+	return true;
+}
+
+/* Kernel virtual space: one span from a gap page after the image to the recursive window. */
+static void kva_init(void)
+{
+	uintptr_t end = ((uintptr_t)__kernel_end + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	uintptr_t start = end + PAGE_SIZE;
+
+	kva = vmem_create("kva", start, KSPACE_END - start, PAGE_SIZE, NULL, 0);
+	if (!kva)
+		panic("boot: cannot create the kernel virtual space arena");
 }
 
 void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_size)
@@ -85,7 +118,7 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	bootmem_init(ranges, nranges);
 	mmu_init();
 	mmu_set_table_allocator(bootmem_alloc);
-	vspace_init((uintptr_t)__kernel_end + PAGE_SIZE, KSPACE_END);	/* a gap page after the image */
+	kva_init();
 
 	max_pfn = frame_max_pfn(ranges, nranges);
 	if (max_pfn <= 256)
@@ -96,7 +129,13 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	bootmem_done();
 	frame_init(db, max_pfn, ranges, nranges);
 	mmu_set_table_allocator(frame_alloc);
+	vmem_set_tag_source(kva, back_tag_page);
 	pagestate_init(make_zero_frame());
+	vmem_log(kva, "kernel virtual space: frame database, heap region, tag pages, "
+		 "mmio, module and stack spans, tests");
+	ioremap_init(kva);
+	modules_init(kva, bi);
+	kstack_init(kva);
 
 	frame_stats(&st);
 	kprintf("frames: %u total, %u free, %u used (%u KiB frame database, %u page tables)",
@@ -156,7 +195,7 @@ void boot_heap_init(void)
 	};
 	struct frame_stats st;
 	uintptr_t start = 0, region;
-	size_t space = vspace_largest(&start), pages, dpages, total;
+	size_t space = vmem_largest_free(kva, &start) / PAGE_SIZE, pages, dpages, total;
 	const char *rule;
 
 	if (kopts.kvspace_mib && space > (size_t)kopts.kvspace_mib * 256)
@@ -168,7 +207,7 @@ void boot_heap_init(void)
 		      pages, (unsigned)st.total, space);
 	dpages = (kheap_meta_size(pages) + PAGE_SIZE - 1) / PAGE_SIZE;
 	total = pages + dpages + 2;
-	if (!vspace_take(start, total))
+	if (vmem_xalloc(kva, total * PAGE_SIZE, 0, start, start + total * PAGE_SIZE, 0) != start)
 		panic("heap setup: cannot take %zu pages at %#lx", total, (unsigned long)start);
 	for (uintptr_t va = start & ~0x3FFFFFu; va < start + total * PAGE_SIZE; va += 0x400000)
 		if (!mmu_ensure_table(va))
@@ -195,4 +234,7 @@ void boot_heap_init(void)
 	kprintf("heap: commit policy %s; scavenger threshold %u KiB, background %u pages/tick",
 		kopts.overcommit ? "overcommit" : "strict (no promise without a frame)",
 		(unsigned)kopts.scav_threshold_kib, (unsigned)kopts.scav_bg);
+	vmem_log_tags();
+	ioremap_boot_devices();
+	modules_map();
 }

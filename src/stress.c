@@ -11,6 +11,7 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
+#include "mm/magazine.h"
 
 #define MAXLIVE 2048
 
@@ -218,9 +219,15 @@ static void op_mixed(uint32_t i)
 	workloads[(i / 500 + below(2)) % others].op(i);
 }
 
-const char *stress_workload_name(size_t i)
+const char *stress_workload(unsigned i)
 {
 	return i < ARRAY_SIZE(workloads) ? workloads[i].name : NULL;
+}
+
+/* Hits in percent of the calls the magazines saw (100 when they saw none). */
+static unsigned hit_pct(uint64_t hits, uint64_t misses)
+{
+	return hits + misses ? (unsigned)(hits * 100 / (hits + misses)) : 100;
 }
 
 static const struct workload *find_workload(const char *name)
@@ -259,6 +266,7 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 	struct frame_stats fs;
 	struct scav_stats s0, s1;
 	struct kheap_stats h0, h1;
+	struct mag_stats m0, m1;
 	size_t top, bottom, pct = 0, held_max = 0;
 	bool wave = !strcmp(balloon, "wave");
 	const struct workload *wl = find_workload(w);
@@ -293,6 +301,7 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 		balloon_set_target(top - top * pct / 100);
 	scavenge_stats(&s0);
 	kheap_stats(&h0);
+	mag_stats(&m0);
 	kprintf("stress: start workload=%s seed=%u ops=%u balloon=%s frames available %zu, low %u, high %u",
 		w, (unsigned)seed, (unsigned)ops, balloon[0] ? balloon : "off", top,
 		(unsigned)fs.low, (unsigned)fs.high);
@@ -322,9 +331,10 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 	}
 	scavenge_stats(&s1);
 	kheap_stats(&h1);
+	mag_stats(&m1);
 	kprintf("stress: result=%s workload=%s seed=%u ops=%u balloon=%s min_avail=%zu max_avail=%zu "
 		"balloon_max=%zu passes=%llu released=%llu nulls=%llu faults=%llu/%llu/%llu "
-		"skipped=%llu pass_cycles=%llu",
+		"skipped=%llu pass_cycles=%llu mag_hits=%u%%/%u%%",
 		r.failed ? "FAIL" : "pass", w, (unsigned)seed, (unsigned)ops,
 		balloon[0] ? balloon : "off", r.min_free, r.max_free, held_max,
 		(unsigned long long)(s1.passes[0] + s1.passes[1] + s1.passes[2] + s1.passes[3] -
@@ -335,6 +345,8 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 		(unsigned long long)(h1.faults_read_aow - h0.faults_read_aow),
 		(unsigned long long)(h1.faults_write_zero - h0.faults_write_zero),
 		(unsigned long long)(s1.skipped_dry - s0.skipped_dry),
-		(unsigned long long)(s1.cycles - s0.cycles));
+		(unsigned long long)(s1.cycles - s0.cycles),
+		hit_pct(m1.alloc_hits - m0.alloc_hits, m1.alloc_misses - m0.alloc_misses),
+		hit_pct(m1.free_hits - m0.free_hits, m1.free_misses - m0.free_misses));
 	return r.failed;
 }

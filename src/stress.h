@@ -11,7 +11,7 @@
  * Workloads: churn fragment spike slab large realloc mixed.
  */
 int stress_run(const char *name, uint32_t seed, uint32_t ops, const char *balloon);
-/* The i-th workload's name (the table's order), NULL past the last. */
-const char *stress_workload_name(size_t i);
+/* The i-th workload's name, or NULL past the last (the table of src/stress.c). */
+const char *stress_workload(unsigned i);
 
 #endif

@@ -18,6 +18,17 @@ extern int host_irq_depth;
 static inline unsigned long irq_save(void) { return (unsigned long)host_irq_depth++; }
 static inline void irq_restore(unsigned long flags) { host_irq_depth = (int)flags; }
 
+/*
+ * The magazine layer's caches: an array, the current one chosen by a
+ * variable the tests switch to play two CPUs (host_cache_id < MAG_NCACHES).
+ */
+#define MAG_NCACHES 4
+extern unsigned host_cache_id;
+static inline unsigned cache_id(void) { return host_cache_id; }
+#define cache_switch(id) (host_cache_id = (id))	/* tests only: "run on another CPU" */
+static inline unsigned long cache_pin(void) { return 0; }
+static inline void cache_unpin(unsigned long f) { (void)f; }
+
 unsigned mmu_state(uintptr_t va);
 pfn_t mmu_frame(uintptr_t va);
 

@@ -43,6 +43,7 @@ void host_heap_init(size_t region_pages, uint32_t frames, bool overcommit)
 	vm_convert(region + region_pages * PAGE_SIZE, 1, PS_GUARD, PC_BOOT);
 	free(meta);
 	meta = calloc(1, kheap_meta_size(region_pages));
+	host_cache_id = 0;
 	kheap_init(region, region_pages, meta, overcommit);
 	scavenge_init(&sc);
 	frame_set_pressure_hook(scavenge_on_pressure);

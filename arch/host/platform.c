@@ -72,6 +72,8 @@ void panic(const char *fmt, ...)
 /* The tests provoke misuse on purpose and check the heap is unchanged. */
 void platform_misuse(void) { }
 
+unsigned host_cache_id;
+
 void ksym_format(uintptr_t addr, char *buf, size_t len)
 {
 	Dl_info info;

@@ -15,6 +15,11 @@
 #define PAGE_SIZE  4096u
 #define MMU_EAGER  1
 
+/* The magazine layer's caches: one per thread, its own. */
+#define MAG_CACHE_PER_THREAD 1
+static inline unsigned long cache_pin(void) { return 0; }
+static inline void cache_unpin(unsigned long f) { (void)f; }
+
 unsigned long irq_save(void);
 void irq_restore(unsigned long flags);
 unsigned mmu_state(uintptr_t va);

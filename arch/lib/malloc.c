@@ -4,8 +4,9 @@
  * its pages as they are written, and the scavenger hands free pages back
  * with MADV_DONTNEED, so the resident size follows the live data.
  *
- * Thread-safe: per-thread caches of small objects (tcache.h) in front of
- * one process-wide lock that every other call takes; fork-safe (the lock
+ * Thread-safe: each thread's magazines of small objects (mm/magazine.h,
+ * the thread's cache by the glue's MAG_CACHE_PER_THREAD) in front of one
+ * process-wide lock that every other call takes; fork-safe (the lock
  * is held across fork and released in both processes).  It sets itself up on the
  * first call without calling malloc.  A misuse (invalid or double free,
  * bad realloc pointer) prints one line naming the pointer, what was wrong
@@ -35,8 +36,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "arch/lib/lib.h"
-#include "arch/lib/tcache.h"
 #include "mm/kheap.h"
+#include "mm/magazine.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
 #include "mm/pagestate.h"
@@ -65,7 +66,19 @@ static void after_fork_parent(void) { irq_restore(0); }
 static void after_fork_child(void)
 {
 	lib_lock_reset_in_child();
-	tcache_after_fork_child();
+	mag_after_fork_child();
+}
+
+/* A thread's magazines go to the depot when it exits (the key's destructor). */
+static pthread_key_t exit_key;
+static bool have_exit_key;
+
+static void on_thread_exit(void *c) { mag_cache_leave(c); }
+
+void platform_cache_joined(struct mag_cache *c)
+{
+	if (have_exit_key && pthread_setspecific(exit_key, c))
+		klog(LOG_WARN, "no thread-exit hook for a magazine cache: it stays loaded");
 }
 
 /* A number from the environment (0-max), or def; a bad one is said and ignored. */
@@ -112,7 +125,9 @@ static void setup(void)
 	cfg.bg_retain_live_pct = env_number("KHEAP_RETAIN", KHEAP_RETAIN_PCT, 10000, "a percentage");
 	lib_set_prefault(env_number("KHEAP_PREFAULT", KHEAP_PREFAULT, 1u << 20, "a size in KiB") << 10);
 	scavenge_init(&cfg);
-	tcache_init(env_number("KHEAP_TCACHE", 1, 1, "a switch"));
+	have_exit_key = !pthread_key_create(&exit_key, on_thread_exit);
+	if (!env_number("KHEAP_TCACHE", 1, 1, "a switch"))
+		mag_set_enabled(false);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (getenv("KHEAP_STATS"))
 		atexit(print_stats);
@@ -147,17 +162,8 @@ static void maybe_scavenge(void)
 
 	if ((f < t || (f >= tried_at && f - tried_at < t)) && scavenge_excess() < t / PAGE_SIZE)
 		return;
-	tcache_flush_mine();		/* so its objects' pages can go too */
 	scavenge_tick();
 	tried_at = kheap_freed();
-}
-
-/* From this thread's cache, else from the heap. */
-static void *alloc(size_t n, uintptr_t caller)
-{
-	void *p = tcache_pop(n, caller);
-
-	return p ? p : kheap_malloc_from(n, caller);
 }
 
 API void *malloc(size_t n)
@@ -169,7 +175,7 @@ API void *malloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = alloc(n, CALLER());
+	p = kheap_malloc_from(n, CALLER());	/* the thread's magazines first */
 	if (!p)
 		errno = ENOMEM;
 	return p;
@@ -177,16 +183,11 @@ API void *malloc(size_t n)
 
 API void free(void *p)
 {
-	int taken;
-
 	if (!p)
 		return;
 	init();
-	taken = tcache_push(p, CALLER());
-	if (!taken)
-		kheap_free_from(p, CALLER());
-	if (taken != 1)
-		maybe_scavenge();
+	kheap_free_from(p, CALLER());
+	maybe_scavenge();
 }
 
 API void *calloc(size_t n, size_t size)
@@ -199,7 +200,7 @@ API void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = alloc(total, CALLER());
+	p = kheap_malloc_from(total, CALLER());
 	if (!p)
 		errno = ENOMEM;
 	else
@@ -216,8 +217,6 @@ API void *realloc(void *p, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (p)
-		tcache_check_not_cached(p, "krealloc", CALLER());
 	q = kheap_realloc_from(p, n, CALLER());
 	if (!q)
 		errno = ENOMEM;		/* p, if any, is untouched */
@@ -305,6 +304,5 @@ API size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	init();
-	tcache_check_not_cached(p, "ksize", CALLER());
 	return kheap_size_from(p, CALLER());
 }

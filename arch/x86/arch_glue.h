@@ -15,6 +15,14 @@
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 
+/* The magazine layer's caches: one per CPU (one CPU today). */
+#define CPU_MAX     1
+#define MAG_NCACHES CPU_MAX
+static inline unsigned cpu_id(void) { return 0; }
+static inline unsigned cache_id(void) { return cpu_id(); }
+static inline unsigned long cache_pin(void) { return irq_save(); }
+static inline void cache_unpin(unsigned long f) { irq_restore(f); }
+
 /* The entry for va through the recursive window; 0 when no page table. */
 static inline uint32_t mmu_entry(uintptr_t va)
 {

@@ -5,7 +5,7 @@
  *   0x00000000 - 0xBFFFFFFF  unused (the boot identity map is dropped)
  *   0xC0000000 - 0xC00FFFFF  unused (UNUSABLE)
  *   0xC0100000 - kernel_end  kernel image (WIRED), boot stack guard (GUARD)
- *   kernel_end + 4 KiB gap - 0xFFBFFFFF  handed out by mm/vspace
+ *   kernel_end + 4 KiB gap - 0xFFBFFFFF  the arena kva (mm/vmem.h)
  *   0xFFC00000 - 0xFFFFFFFF  page tables, through the recursive PD slot
  *
  * docs/memory-layout.md draws this in full.

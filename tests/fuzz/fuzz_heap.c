@@ -4,7 +4,9 @@
  * host heap (arch/host: real faults over a PROT_NONE region).  A shadow
  * model checks every result: contents, non-overlap, alignment, zeroing,
  * ksize; kheap_check runs after every step, and every input ends with
- * everything freed and no frame missing.
+ * everything freed and no frame missing.  Two operations turn the
+ * magazines off and on and move to another cache ("CPU"), so the same
+ * model checks the heap with and without them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
+#include "mm/magazine.h"
 
 #define SLOTS 48
 
@@ -161,6 +164,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 				frame_unreserve((uint32_t)squeezed);
 			squeezed = 0;
 			break;
+		case 12:
+			mag_set_enabled(!mag_enabled());
+			break;
+		case 13:
+			cache_switch(size % MAG_NCACHES);
+			break;
 		default:
 			if (slot[i].p)
 				check_slot(i);
@@ -174,6 +183,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (squeezed)
 		frame_unreserve((uint32_t)squeezed);
 	squeezed = 0;
+	mag_set_enabled(false);		/* every cache's magazines back */
+	mag_set_enabled(true);
+	cache_switch(0);
 	kheap_scavenge(SIZE_MAX);
 	if (avail() + resident() != baseline || !frame_audit())
 		die("frames leaked", 0);

@@ -7,7 +7,8 @@
 #include "src/ksyms.h"
 #include "mm/frame.h"
 #include "mm/pagestate.h"
-#include "mm/vspace.h"
+#include "mm/vmem.h"
+#include "src/boot_mm.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/mmu.h"
 
@@ -68,7 +69,7 @@ TEST(kernel_layout_states)
 
 TEST(kernel_vm_convert_reserves_and_releases)
 {
-	uintptr_t va = vspace_alloc(4);
+	uintptr_t va = vmem_alloc(kva_arena(), 4 * PAGE_SIZE, VM_INSTANTFIT);
 
 	CHECK(va && mmu_ensure_table(va) && mmu_ensure_table(va + 3 * PAGE_SIZE));
 	CHECK(vm_convert(va, 4, PS_AOW, PC_EXPLICIT) == 0);
@@ -80,7 +81,7 @@ TEST(kernel_vm_convert_reserves_and_releases)
 	CHECK(vm_convert(va + PAGE_SIZE, 1, PS_GUARD, PC_EXPLICIT) == 0);
 	CHECK(mmu_state(va + PAGE_SIZE) == PS_GUARD && mmu_state(va) == PS_UNUSABLE);
 	vm_convert(va + PAGE_SIZE, 1, PS_UNUSABLE, PC_EXPLICIT);
-	vspace_free(va, 4);
+	CHECK(vmem_free(kva_arena(), va, 4 * PAGE_SIZE));
 }
 
 TEST(kernel_symbols)

@@ -1,0 +1,618 @@
+/*
+ * The magazine layer's slow paths, its depot and its figures (fast paths
+ * inline in mm/magazine_int.h; design in docs/magazines.md).
+ *
+ * The depot keeps, per class, a list of full magazines and one of empty
+ * ones under the heap lock.  Magazines come from META pages, so they are
+ * written under the heap lock without a fault that could fail; a page's
+ * first slot is its header (free slots, count), and a page whose last
+ * magazine is deleted goes back to page level, so magazines pin no page
+ * once they are gone.
+ *
+ * Working set (after illumos's kmem_depot_ws_*): each depot list keeps
+ * the fewest magazines it held since the last update (min); an update
+ * makes that the reap limit and starts a new interval; a reap gives back
+ * the magazines no cache asked for during the whole last interval.
+ * The interval is the time between scavenger passes.
+ *
+ * Invariants (mag_check): a cache's previous magazine is full or empty;
+ * rounds <= size; every round is the start of a live slab object of its
+ * class holding its key, and no object is in two rounds; a full depot
+ * magazine holds its class's size; the lists' counts are their lengths.
+ */
+#include "mm/magazine_int.h"
+#include "mm/trace.h"
+
+struct depot_list {
+	struct magazine *head;
+	size_t n, min, reaplimit;
+};
+
+struct depot {
+	struct depot_list full, empty;
+};
+
+uintptr_t mag_secret;
+bool mag_on;
+uint16_t mag_ncls;
+#ifdef MAG_CACHE_PER_THREAD
+__thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
+#else
+struct mag_cache mag_caches[MAG_NCACHES];
+#endif
+/* A META page of magazines: this header in its first slot, magazines after. */
+struct mag_page {
+	struct mag_page *next, *prev;	/* pages with a free slot */
+	struct magazine *free;
+	unsigned used;
+};
+#define MAGS_PER_PAGE (PAGE_SIZE / sizeof(struct magazine) - 1)
+
+static struct mag_cache *caches;		/* the registry */
+static struct depot depot[MAG_CLASSES];
+static uint16_t mag_size[MAG_CLASSES];
+static struct mag_page *pool;			/* pages with a free slot */
+static size_t nmagazines;
+static uint64_t trimmed;
+
+static void join(struct mag_cache *c)
+{
+	c->next = caches;
+	c->prev = NULL;
+	if (caches)
+		caches->prev = c;
+	caches = c;
+	c->joined = true;
+}
+
+void mag_init(void)
+{
+	memset(depot, 0, sizeof(depot));
+	caches = NULL;
+	pool = NULL;
+	nmagazines = trimmed = 0;
+	mag_secret = (uintptr_t)(cycles() * 0x9E3779B97F4A7C15ull);
+	mag_secret |= (uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1);	/* no key is a heap address */
+	for (unsigned c = 0; c < MAG_CLASSES; c++)
+		mag_size[c] = (uint16_t)MIN(MAG_ROUNDS, MAX(8u, 8192u / slab_class_size(c)));
+#ifdef MAG_CACHE_PER_THREAD
+	memset(&mag_thread_cache, 0, sizeof(mag_thread_cache));
+#else
+	memset(mag_caches, 0, sizeof(mag_caches));
+	for (unsigned i = 0; i < MAG_NCACHES; i++)
+		join(&mag_caches[i]);
+#endif
+	mag_on = true;
+	mag_ncls = MAG_CLASSES;
+}
+
+/* --- the pages of magazines ----------------------------------------- */
+
+static void page_list(struct mag_page *pg)
+{
+	pg->next = pool;
+	pg->prev = NULL;
+	if (pool)
+		pool->prev = pg;
+	pool = pg;
+}
+
+static void page_unlist(struct mag_page *pg)
+{
+	if (pg->prev)
+		pg->prev->next = pg->next;
+	else
+		pool = pg->next;
+	if (pg->next)
+		pg->next->prev = pg->prev;
+}
+
+static struct mag_page *page_new(void)
+{
+	uint32_t i = pagerun_alloc(1, 1, PK_META);
+	struct mag_page *pg;
+	struct magazine *m;
+
+	if (i == PG_NONE)
+		return NULL;
+	pg = (struct mag_page *)pagerun_va(i);
+	m = (struct magazine *)pg;
+	pg->free = NULL;
+	pg->used = 0;
+	for (size_t k = MAGS_PER_PAGE; k > 0; k--) {
+		m[k].next = pg->free;
+		pg->free = &m[k];
+	}
+	page_list(pg);
+	return pg;
+}
+
+static struct magazine *mag_new(void)
+{
+	struct mag_page *pg = pool ? pool : page_new();
+	struct magazine *m;
+
+	if (!pg)
+		return NULL;
+	m = pg->free;
+	pg->free = m->next;
+	if (++pg->used == MAGS_PER_PAGE)
+		page_unlist(pg);
+	nmagazines++;
+	return m;
+}
+
+static void mag_delete(struct magazine *m)
+{
+	struct mag_page *pg = (struct mag_page *)((uintptr_t)m & ~(uintptr_t)(PAGE_SIZE - 1));
+
+	if (pg->used-- == MAGS_PER_PAGE)
+		page_list(pg);
+	nmagazines--;
+	if (!pg->used) {
+		page_unlist(pg);
+		pagerun_free(pagerun_index((uintptr_t)pg), 1);
+		return;
+	}
+	m->next = pg->free;
+	pg->free = m;
+}
+
+/* --- the depot -------------------------------------------------------- */
+
+static void list_put(struct depot_list *l, struct magazine *m)
+{
+	m->next = l->head;
+	l->head = m;
+	l->n++;
+}
+
+static struct magazine *list_take(struct depot_list *l)
+{
+	struct magazine *m = l->head;
+
+	if (!m)
+		return NULL;
+	l->head = m->next;
+	if (--l->n < l->min)
+		l->min = l->n;
+	return m;
+}
+
+/* A full magazine enters the depot: its objects count as freed (a pass may take them). */
+static void put_full(unsigned cls, struct magazine *m)
+{
+	list_put(&depot[cls].full, m);
+	heap.freed_since_check += (size_t)mag_size[cls] * slab_class_size(cls);
+}
+
+/* Object p leaves the magazines for its slab: its key cleared, the heap's counts down. */
+static void give_back(void *p)
+{
+	const struct pgdesc *d = pagerun_desc(pagerun_index((uintptr_t)p));
+	size_t usable;
+
+	*mag_word(p) = 0;
+	if (slab_free(d->u.slab, (uintptr_t)p, &usable) != SLAB_LIVE)
+		panic("magazine: cached object %p is not a live slab object", p);
+	heap.live_bytes -= usable;
+	heap.live_allocs--;
+}
+
+/* The n rounds of m back to the slabs. */
+static void empty_out(struct magazine *m, unsigned n)
+{
+	while (n)
+		give_back(m->round[--n]);
+}
+
+/* --- misses ---------------------------------------------------------- */
+
+static void swap(struct mag_class_cache *cc)
+{
+	struct magazine *m = cc->loaded;
+	uint16_t r = cc->rounds;
+
+	cc->loaded = cc->prev;
+	cc->rounds = cc->prounds;
+	cc->prev = m;
+	cc->prounds = r;
+}
+
+/* loaded is empty (or none): load a full one, from prev or the depot. */
+static bool load_full(unsigned cls, struct mag_class_cache *cc)
+{
+	struct magazine *m;
+
+	if (cc->prev && cc->prounds) {
+		swap(cc);
+		return true;
+	}
+	m = list_take(&depot[cls].full);
+	if (!m)
+		return false;
+	if (cc->prev)
+		list_put(&depot[cls].empty, cc->prev);
+	cc->prev = cc->loaded;
+	cc->prounds = 0;
+	cc->loaded = m;
+	cc->rounds = cc->size = mag_size[cls];
+	return true;
+}
+
+void *mag_alloc_miss(unsigned cls)
+{
+	unsigned long f = cache_pin();
+	struct mag_cache *c = mag_current();
+	struct mag_class_cache *cc = &c->cc[cls];
+	void *p = NULL;
+
+	HEAP_ASSERT_LOCKED();
+	c->alloc_misses++;
+	if (mag_on && !c->left && (cc->rounds || load_full(cls, cc)))
+		p = cc->loaded->round[--cc->rounds];
+	cache_unpin(f);
+	return p;
+}
+
+/* loaded is full (or none): load an empty one, from prev, the depot or the pool. */
+static bool load_empty(unsigned cls, struct mag_class_cache *cc)
+{
+	struct magazine *m;
+
+	if (cc->loaded && cc->prev && !cc->prounds) {
+		swap(cc);
+		return true;
+	}
+	m = list_take(&depot[cls].empty);
+	if (!m && !(m = mag_new()))
+		return false;
+	if (cc->prev)
+		put_full(cls, cc->prev);
+	cc->prev = cc->loaded;
+	cc->prounds = cc->rounds;
+	cc->loaded = m;
+	cc->rounds = 0;
+	cc->size = mag_size[cls];
+	return true;
+}
+
+bool mag_free_miss(void *p, unsigned cls)
+{
+	unsigned long f = cache_pin();
+	struct mag_cache *c = mag_current();
+	struct mag_class_cache *cc = &c->cc[cls];
+	bool ok;
+
+	HEAP_ASSERT_LOCKED();
+#ifdef MAG_CACHE_PER_THREAD
+	if (!c->joined && !c->left) {
+		join(c);
+		platform_cache_joined(c);
+	}
+#endif
+	c->free_misses++;
+	ok = mag_on && !c->left && (cc->rounds < cc->size || load_empty(cls, cc));
+	if (ok)
+		cc->loaded->round[cc->rounds++] = p;
+	else
+		*mag_word(p) = 0;
+	cache_unpin(f);
+	return ok;
+}
+
+/* --- searching -------------------------------------------------------- */
+
+static bool in_rounds(const struct magazine *m, unsigned n, const void *p)
+{
+	for (unsigned i = 0; m && i < n; i++)
+		if (m->round[i] == p)
+			return true;
+	return false;
+}
+
+bool mag_holds(const void *p, unsigned cls)
+{
+	HEAP_ASSERT_LOCKED();
+	if (cls >= MAG_CLASSES)
+		return false;
+	for (const struct mag_cache *c = caches; c; c = c->next)
+		if (in_rounds(c->cc[cls].loaded, c->cc[cls].rounds, p) ||
+		    in_rounds(c->cc[cls].prev, c->cc[cls].prounds, p))
+			return true;
+	for (const struct magazine *m = depot[cls].full.head; m; m = m->next)
+		if (in_rounds(m, mag_size[cls], p))
+			return true;
+	return false;
+}
+
+/* --- flushing and trimming ------------------------------------------- */
+
+/* One magazine of a cache to the depot: full or empty as it is, else emptied first. */
+static void unload(unsigned cls, struct magazine *m, unsigned n)
+{
+	if (!m)
+		return;
+	if (n == mag_size[cls]) {
+		put_full(cls, m);
+		return;
+	}
+	empty_out(m, n);
+	heap.freed_since_check += (size_t)n * slab_class_size(cls);
+	list_put(&depot[cls].empty, m);
+}
+
+static void flush_cache(struct mag_cache *c)
+{
+	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
+		struct mag_class_cache *cc = &c->cc[cls];
+
+		unload(cls, cc->loaded, cc->rounds);
+		unload(cls, cc->prev, cc->prounds);
+		memset(cc, 0, sizeof(*cc));
+	}
+}
+
+static void unregister(struct mag_cache *c)
+{
+	if (!c->joined)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		caches = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->joined = false;
+}
+
+void mag_cache_leave(struct mag_cache *c)
+{
+	unsigned long f = heap_lock();
+
+	c->left = true;
+	flush_cache(c);
+	unregister(c);
+	heap_unlock(f);
+}
+
+void mag_after_fork_child(void)
+{
+	struct mag_cache *me = mag_current();
+
+	caches = NULL;
+	if (me->joined && !me->left)
+		join(me);
+}
+
+/* Give back up to n magazines of a depot list (their objects to the slabs). */
+static void reap(unsigned cls, struct depot_list *l, size_t n, bool full)
+{
+	struct magazine *m;
+
+	while (n-- && (m = list_take(l))) {
+		if (full)
+			empty_out(m, mag_size[cls]);
+		mag_delete(m);
+		trimmed++;
+	}
+}
+
+/* The working-set update and reap of one class: what no cache asked for since the last. */
+static void trim(unsigned cls)
+{
+	struct depot *d = &depot[cls];
+
+	d->full.reaplimit = d->full.min;
+	d->full.min = d->full.n;
+	d->empty.reaplimit = d->empty.min;
+	d->empty.min = d->empty.n;
+	reap(cls, &d->full, d->full.reaplimit, true);
+	reap(cls, &d->empty, d->empty.reaplimit, false);
+}
+
+static void purge(unsigned cls)
+{
+	reap(cls, &depot[cls].full, SIZE_MAX, true);
+	reap(cls, &depot[cls].empty, SIZE_MAX, false);
+}
+
+void mag_reclaim(bool all)
+{
+	unsigned long f = cache_pin();
+
+	HEAP_ASSERT_LOCKED();
+	if (all)
+		flush_cache(mag_current());
+	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
+		if (all)
+			purge(cls);
+		else
+			trim(cls);
+	}
+	cache_unpin(f);
+}
+
+void mag_trim(void)
+{
+	unsigned long f = heap_lock();
+
+	mag_reclaim(false);
+	heap_unlock(f);
+}
+
+void mag_set_enabled(bool on)
+{
+	unsigned long f = heap_lock();
+
+	if (!on)
+		for (struct mag_cache *c = caches; c; c = c->next)
+			flush_cache(c);
+	for (unsigned cls = 0; !on && cls < MAG_CLASSES; cls++)
+		purge(cls);
+	mag_on = on;
+	mag_ncls = on ? MAG_CLASSES : 0;
+	heap_unlock(f);
+}
+
+bool mag_enabled(void) { return mag_on; }
+
+/* --- figures ---------------------------------------------------------- */
+
+void mag_count(size_t *objs, size_t *bytes)
+{
+	size_t n, o = 0, b = 0;
+
+	HEAP_ASSERT_LOCKED();
+	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
+		n = depot[cls].full.n * mag_size[cls];
+		for (const struct mag_cache *c = caches; c; c = c->next)
+			n += c->cc[cls].rounds + c->cc[cls].prounds;
+		o += n;
+		b += n * slab_class_size(cls);
+	}
+	*objs = o;
+	*bytes = b;
+}
+
+static void add_hits(const struct mag_cache *c, struct mag_stats *st)
+{
+	st->alloc_hits += c->alloc_hits;
+	st->alloc_misses += c->alloc_misses;
+	st->free_hits += c->free_hits;
+	st->free_misses += c->free_misses;
+}
+
+void mag_stats(struct mag_stats *st)
+{
+	unsigned long f = heap_lock();
+
+	memset(st, 0, sizeof(*st));
+#ifdef MAG_CACHE_PER_THREAD
+	add_hits(mag_current(), st);	/* others' counters move without the lock */
+#else
+	for (unsigned i = 0; i < MAG_NCACHES; i++)
+		add_hits(&mag_caches[i], st);
+#endif
+	mag_count(&st->cached_objs, &st->cached_bytes);
+	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
+		st->depot_full += depot[cls].full.n;
+		st->depot_empty += depot[cls].empty.n;
+	}
+	st->magazines = nmagazines;
+	st->trimmed = trimmed;
+	heap_unlock(f);
+}
+
+/* --- the check -------------------------------------------------------- */
+
+static bool bad(unsigned cls, const void *p, const char *what)
+{
+	klog(LOG_ERROR, "heap check: magazines, class %u, %p: %s", cls, p, what);
+	return false;
+}
+
+/* Each round a live object of cls holding its key, seen once (marked by inverting the key). */
+static bool check_rounds(unsigned cls, struct magazine *m, unsigned n, size_t *seen)
+{
+	for (unsigned i = 0; i < n; i++) {
+		void *p = m->round[i];
+		uint32_t pg = pagerun_index((uintptr_t)p);
+		const struct pgdesc *d = pg == PG_NONE ? NULL : pagerun_desc(pg);
+
+		if (!d || d->kind != PK_SLAB || d->cls != cls ||
+		    slab_check_ptr(d->u.slab, (uintptr_t)p) != SLAB_LIVE)
+			return bad(cls, p, "a round is not a live object of its class");
+		if (*mag_word(p) == ~mag_key(p))
+			return bad(cls, p, "an object is in two rounds");
+		if (*mag_word(p) != mag_key(p))
+			return bad(cls, p, "a cached object's key was overwritten");
+		*mag_word(p) = ~mag_key(p);
+	}
+	*seen += n;
+	return true;
+}
+
+static void unmark(struct magazine *m, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (*mag_word(m->round[i]) == ~mag_key(m->round[i]))
+			*mag_word(m->round[i]) = mag_key(m->round[i]);
+}
+
+static bool check_cache_class(unsigned cls, struct mag_class_cache *cc, size_t *seen)
+{
+	if (cc->rounds > cc->size || (!cc->loaded && (cc->rounds || cc->size)) ||
+	    (cc->size && cc->size != mag_size[cls]))
+		return bad(cls, cc->loaded, "a cache's round count is out of range");
+	if (cc->prounds && (!cc->prev || cc->prounds != mag_size[cls]))
+		return bad(cls, cc->prev, "a previous magazine is neither full nor empty");
+	return (!cc->loaded || check_rounds(cls, cc->loaded, cc->rounds, seen)) &&
+	       (!cc->prev || check_rounds(cls, cc->prev, cc->prounds, seen));
+}
+
+static size_t length(const struct magazine *m)
+{
+	size_t n = 0;
+
+	for (; m && n <= nmagazines; m = m->next)
+		n++;
+	return n;
+}
+
+static bool check_class(unsigned cls, size_t *seen, size_t *mags)
+{
+	struct depot *d = &depot[cls];
+
+	if (length(d->full.head) != d->full.n || length(d->empty.head) != d->empty.n ||
+	    d->full.min > d->full.n || d->empty.min > d->empty.n)
+		return bad(cls, NULL, "a depot list's count or working-set minimum is wrong");
+	*mags += d->full.n + d->empty.n;
+	for (struct magazine *m = d->full.head; m; m = m->next)
+		if (!check_rounds(cls, m, mag_size[cls], seen))
+			return false;
+	for (struct mag_cache *c = caches; c; c = c->next) {
+		if (!check_cache_class(cls, &c->cc[cls], seen))
+			return false;
+		*mags += (c->cc[cls].loaded != NULL) + (c->cc[cls].prev != NULL);
+	}
+	return true;
+}
+
+static void unmark_class(unsigned cls)
+{
+	for (struct magazine *m = depot[cls].full.head; m; m = m->next)
+		unmark(m, mag_size[cls]);
+	for (struct mag_cache *c = caches; c; c = c->next) {
+		if (c->cc[cls].loaded)
+			unmark(c->cc[cls].loaded, c->cc[cls].rounds);
+		if (c->cc[cls].prev)
+			unmark(c->cc[cls].prev, c->cc[cls].prounds);
+	}
+}
+
+/*
+ * The checker's account: cached objects are live to the slabs and to the
+ * heap's counters, and held by no caller; so the heap counts at least as
+ * many live objects as the magazines hold, and every magazine that exists
+ * is in a cache or the depot.
+ */
+bool mag_check(void)
+{
+	size_t seen = 0, mags = 0;
+	bool ok = true;
+	unsigned cls;
+
+	HEAP_ASSERT_LOCKED();
+	for (cls = 0; cls < MAG_CLASSES && ok; cls++)
+		ok = check_class(cls, &seen, &mags);
+	for (unsigned k = 0; k < cls; k++)
+		unmark_class(k);
+	if (!ok)
+		return false;
+	if (seen > heap.live_allocs)
+		return bad(0, NULL, "the magazines hold more objects than the heap counts live");
+	if (mags != nmagazines)
+		return bad(0, NULL, "a magazine is neither in a cache nor in the depot");
+	return true;
+}

@@ -1,0 +1,160 @@
+/*
+ * The magazine layer's internals (design in docs/magazines.md), for the
+ * API (mm/kheap.c), the scavenger and the figures: mm/ only.
+ *
+ * Each cache (one per CPU, or per thread: mm/platform.h) holds for each
+ * cached class a loaded and a previous magazine, Bonwick's pair: the
+ * loaded one takes and gives single objects, the previous one is always
+ * full or empty, so a miss swaps them before it goes to the depot.  The
+ * round counts live in the cache, not in the magazine, so a new cache
+ * (all zero) misses both ways and needs no set-up.
+ *
+ * A cached object's first word holds its key, mag_secret ^ its address;
+ * nothing else in the heap is meant to hold it, and a free that finds it
+ * asks the slow path, which searches the magazines (mag_holds) before it
+ * calls the free a double free.
+ *
+ * Context: the fast paths (mag_pop, mag_push) run with the current cache
+ * pinned (cache_pin: interrupts off in the kernel) and without the heap
+ * lock; everything else here asserts the heap lock.
+ */
+#ifndef MM_MAGAZINE_INT_H
+#define MM_MAGAZINE_INT_H
+
+#include "mm/magazine.h"
+#include "mm/heap_int.h"
+
+#define MAG_CLASSES	21		/* classes 0..20: 8 to 1024 bytes */
+#define MAG_ROUNDS	63		/* the largest magazine; a class may use fewer */
+
+struct magazine {
+	struct magazine *next;		/* depot list; pool */
+	void *round[MAG_ROUNDS];
+};
+
+struct mag_class_cache {
+	struct magazine *loaded, *prev;
+	uint16_t rounds, prounds;	/* objects in each */
+	uint16_t size;			/* rounds a magazine holds; 0 with none loaded */
+};
+
+struct mag_cache {
+	struct mag_class_cache cc[MAG_CLASSES];
+	uint32_t alloc_hits, free_hits;	/* 32 bits: one add on the fast path; wraps */
+	uint64_t alloc_misses, free_misses;
+	struct mag_cache *next, *prev;	/* the registry (heap lock) */
+	bool joined, left;
+};
+
+extern uintptr_t mag_secret;
+extern bool mag_on;
+extern uint16_t mag_ncls;		/* MAG_CLASSES when on, 0 when off: one compare */
+
+static inline uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
+static inline uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
+
+#ifdef MAG_CACHE_PER_THREAD
+extern __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
+static inline struct mag_cache *mag_current(void) { return &mag_thread_cache; }
+#else
+extern struct mag_cache mag_caches[MAG_NCACHES];
+static inline struct mag_cache *mag_current(void) { return &mag_caches[cache_id()]; }
+#endif
+
+/*
+ * A cached object of class cls (< MAG_CLASSES) for kmalloc, or NULL on a
+ * miss.  Its key is still in its first word: the caller checks and
+ * clears it (kheap.c reports a key that changed while cached).
+ */
+static inline void *mag_pop(unsigned cls)
+{
+	unsigned long f = cache_pin();
+	struct mag_cache *c = mag_current();
+	struct mag_class_cache *cc = &c->cc[cls];
+	void *p = NULL;
+
+	if (__builtin_expect(cc->rounds != 0, 1)) {
+		p = cc->loaded->round[--cc->rounds];
+		c->alloc_hits++;
+	}
+	cache_unpin(f);
+	return p;
+}
+
+enum mag_push { MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM };
+
+/*
+ * Take the free of p into the current cache if p is the start of a live
+ * object of a cached class and the loaded magazine has room.  Otherwise:
+ * MAG_BYPASS (not a cached class, or not a valid pointer: the slow path
+ * says which), MAG_KEYED (p holds its key: cached already, or data that
+ * looks like it; the slow path searches), MAG_NO_ROOM (p is valid and now
+ * holds its key; the slow path finds a magazine or frees it).
+ *
+ * The key is written before the cache is read: that write may fault (a
+ * page the caller never wrote), and the fault may run a scavenger pass
+ * that empties this cache.
+ */
+static inline enum mag_push mag_push(void *p)
+{
+	uint32_t i = pagerun_index((uintptr_t)p);
+	const struct pgdesc *d;
+	const struct slab *s;
+	unsigned cls;
+	uint32_t idx;
+	uintptr_t key;
+	unsigned long f;
+	struct mag_cache *c;
+	struct mag_class_cache *cc;
+
+	if (i == PG_NONE)
+		return MAG_BYPASS;
+	d = pagerun_desc(i);
+	cls = d->cls;
+	if (d->kind != PK_SLAB || cls >= mag_ncls)
+		return MAG_BYPASS;
+	s = d->u.slab;
+	idx = slab_object_index(s, (uintptr_t)p);
+	if (idx >= s->nobj || slab_object_free(s, idx))
+		return MAG_BYPASS;
+	key = mag_key(p);
+	if (__builtin_expect(*mag_word(p) == key, 0))
+		return MAG_KEYED;
+	*mag_word(p) = key;
+	f = cache_pin();
+	c = mag_current();
+	cc = &c->cc[cls];
+	if (__builtin_expect(cc->rounds >= cc->size, 0)) {
+		cache_unpin(f);
+		return MAG_NO_ROOM;
+	}
+	cc->loaded->round[cc->rounds++] = p;
+	c->free_hits++;
+	cache_unpin(f);
+	return MAG_PUSHED;
+}
+
+/* --- the slow paths (heap lock held) ---------------------------------- */
+
+void mag_init(void);
+/* A miss of kmalloc: a cached object after a swap or a depot exchange, or NULL. */
+void *mag_alloc_miss(unsigned cls);
+/*
+ * A free that found no room (p valid, keyed): cache it after a swap or a
+ * depot exchange (true), or clear its key and return false (the caller
+ * frees it to its slab).
+ */
+bool mag_free_miss(void *p, unsigned cls);
+/* Does a magazine, of any cache or the depot, hold p (of class cls)? */
+bool mag_holds(const void *p, unsigned cls);
+/*
+ * Before a scavenger pass: the working-set trim of the depot, or (all)
+ * the current cache and the whole depot back to the slabs.
+ */
+void mag_reclaim(bool all);
+/* Objects and bytes in magazines (caches and depot). */
+void mag_count(size_t *objs, size_t *bytes);
+/* Every magazine invariant of docs/magazines.md; logs the first problem. */
+bool mag_check(void);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * The boundary-tag pool behind every arena, and how it is refilled
+ * without the heap ("Virtual Address Allocation": the heap needs virtual
+ * space, so the allocator of virtual space must not need the heap).
+ *
+ * Tags come first from a static boot pool, then from pages of the tag
+ * source arena, each mapped by its back function (never kmalloc).  An
+ * operation takes the tags it may need into its own stash *before* it
+ * locks its arena; a refill happens there, with no arena locked.  The
+ * refill's own allocation from the source arena may use the reserve,
+ * VMEM_TAG_RESERVE tags no other operation may touch, which covers one
+ * allocation down a source chain of VMEM_MAX_DEPTH; a refill never
+ * starts another.  So no allocation waits on itself, and when tags run
+ * out the operation fails with a report instead.
+ *
+ * Locking: the pool's lock is interrupts off around a few pointer moves;
+ * it is a leaf, taken with or without an arena lock held.
+ */
+#include "mm/vmem_int.h"
+
+static struct vmem_tag boot_tags[VMEM_BOOT_TAGS];
+static struct vmem_tag *pool;
+static size_t pool_free, boot_used, tag_pages;
+static bool refilling;
+static vmem_t *tag_space;
+static vmem_back_fn tag_back;
+static long inject_after = -1;
+static uint64_t refills, refill_failures, exhausted;
+static char last_report[256];
+
+#define PER_PAGE (PAGE_SIZE / sizeof(struct vmem_tag))
+
+static void pool_push(struct vmem_tag *t)
+{
+	t->lnext = pool;
+	pool = t;
+	pool_free++;
+}
+
+/* Move n tags to the stash if more than keep would be left; the boot pool lazily. */
+static bool pool_take(struct vmem_stash *st, unsigned n, size_t keep)
+{
+	unsigned long f = irq_save();
+	bool ok = pool_free + (VMEM_BOOT_TAGS - boot_used) >= n + keep;
+
+	while (ok && n--) {
+		if (!pool)
+			pool_push(&boot_tags[boot_used++]);
+		struct vmem_tag *t = pool;
+
+		pool = t->lnext;
+		pool_free--;
+		vmem_stash_push(st, t);
+	}
+	irq_restore(f);
+	return ok;
+}
+
+struct vmem_tag *vmem_stash_pop(struct vmem_stash *st)
+{
+	struct vmem_tag *t = st->list;
+
+	KASSERT(t);		/* VMEM_TAGS_PER_OP is the most an operation uses */
+	st->list = t->lnext;
+	st->n--;
+	memset(t, 0, sizeof(*t));
+	return t;
+}
+
+void vmem_stash_push(struct vmem_stash *st, struct vmem_tag *t)
+{
+	t->lnext = st->list;
+	st->list = t;
+	st->n++;
+}
+
+void vmem_tags_put(struct vmem_stash *st)
+{
+	unsigned long f = irq_save();
+
+	while (st->list) {
+		struct vmem_tag *t = st->list;
+
+		st->list = t->lnext;
+		pool_push(t);
+	}
+	st->n = 0;
+	irq_restore(f);
+}
+
+/* Should this refill fail on purpose (vmem_inject_tag_failure)? */
+static bool injected(void)
+{
+	if (inject_after < 0)
+		return false;
+	if (inject_after == 0)
+		return true;
+	inject_after--;
+	return false;
+}
+
+/* Map one page of the tag source and put its tags in the pool. */
+static const char *refill_page(void)
+{
+	uintptr_t va;
+
+	if (!tag_space)
+		return "no tag source yet (the static boot pool only)";
+	if (injected())
+		return "tag pages fail on purpose (vmem_inject_tag_failure)";
+	va = vmem_xalloc_from(tag_space, PAGE_SIZE, PAGE_SIZE, 0, 0, VM_REFILL, CALLER());
+	if (!va)
+		return "no space for a tag page in the tag source arena";
+	if (!tag_back(va)) {
+		vmem_free(tag_space, va, PAGE_SIZE);
+		return "no frame to back a tag page";
+	}
+	unsigned long f = irq_save();
+
+	for (size_t i = 0; i < PER_PAGE; i++)
+		pool_push((struct vmem_tag *)va + i);
+	tag_pages++;
+	irq_restore(f);
+	return NULL;
+}
+
+/* One refill, unless one is running already (its tags are the reserve). */
+static const char *refill(void)
+{
+	const char *why;
+
+	if (refilling)
+		return "a refill is already running";
+	refilling = true;
+	why = refill_page();
+	refilling = false;
+	refills++;
+	if (why)
+		refill_failures++;
+	return why;
+}
+
+/*
+ * n tags into the stash, refilling first if the pool would fall to the
+ * reserve.  Called with no arena locked.  *why says what failed.
+ */
+bool vmem_tags_get(struct vmem_stash *st, unsigned n, int flags, const char **why)
+{
+	if (flags & VM_REFILL) {
+		if (pool_take(st, n, 0))
+			return true;
+		*why = "the refill reserve is empty (a bug: it is sized by construction)";
+		exhausted++;
+		return false;
+	}
+	while (!pool_take(st, n, VMEM_TAG_RESERVE)) {
+		if ((*why = refill()) != NULL) {
+			exhausted++;
+			return false;
+		}
+	}
+	return true;
+}
+
+void vmem_set_tag_source(vmem_t *space, vmem_back_fn back)
+{
+	if (space && (space->quantum > PAGE_SIZE || space->depth > VMEM_MAX_DEPTH || !back))
+		panic("vmem: arena '%s' cannot be the tag source (quantum %zu, depth %u)",
+		      space->name, space->quantum, space->depth);
+	tag_space = space;
+	tag_back = back;
+}
+
+void vmem_tag_stats(struct vmem_tag_stats *st)
+{
+	unsigned long f = irq_save();
+
+	st->boot = VMEM_BOOT_TAGS;
+	st->pages = tag_pages;
+	st->per_page = PER_PAGE;
+	st->free = pool_free + (VMEM_BOOT_TAGS - boot_used);
+	st->reserve = VMEM_TAG_RESERVE;
+	st->per_op = VMEM_TAGS_PER_OP;
+	st->refills = refills;
+	st->refill_failures = refill_failures;
+	st->exhausted = exhausted;
+	irq_restore(f);
+}
+
+void vmem_inject_tag_failure(long n) { inject_after = n; }
+
+const char *vmem_last_report(void) { return last_report; }
+
+void vmem_report(bool misuse, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_report, sizeof(last_report), fmt, ap);
+	va_end(ap);
+	klog(LOG_ERROR, "%s", last_report);
+	if (misuse)
+		platform_misuse();
+}

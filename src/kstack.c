@@ -1,0 +1,101 @@
+/*
+ * Kernel stacks in the arena kstack: [guard page][KSTACK_SIZE of WIRED
+ * pages], the guard below because the stack grows down.  Frames come
+ * from frame_alloc; a stack that cannot get all of them gives back those
+ * it took.
+ */
+#include "src/kstack.h"
+#include "src/log.h"
+#include "mm/pagestate.h"
+#include "mm/frame.h"
+
+#define STACK_PAGES (KSTACK_SIZE / PAGE_SIZE)
+
+static vmem_t *arena;
+
+vmem_t *kstack_arena(void) { return arena; }
+
+void kstack_init(vmem_t *kva)
+{
+	arena = vmem_create("kstack", 0, 0, PAGE_SIZE, kva, 4 * KSTACK_SPAN);
+	if (!arena)
+		panic("boot: cannot create the kstack arena");
+	vmem_log(arena, "kernel stacks of 16 KiB, a GUARD page below each");
+}
+
+/* Page tables for the span and a frame for each stack page; false if any is missing. */
+static bool take_frames(uintptr_t va, pfn_t f[STACK_PAGES])
+{
+	for (size_t i = 0; i < STACK_PAGES; i++)
+		f[i] = PFN_NONE;
+	for (size_t i = 0; i <= STACK_PAGES; i++)
+		if (!mmu_ensure_table(va + i * PAGE_SIZE))
+			return false;
+	for (size_t i = 0; i < STACK_PAGES; i++)
+		if ((f[i] = frame_alloc()) == PFN_NONE)
+			return false;
+	return true;
+}
+
+static void give_frames(const pfn_t f[STACK_PAGES])
+{
+	for (size_t i = 0; i < STACK_PAGES; i++)
+		if (f[i] != PFN_NONE)
+			frame_free(f[i]);
+}
+
+uintptr_t kstack_alloc(const char *owner)
+{
+	uintptr_t va = vmem_alloc(arena, KSTACK_SPAN, VM_INSTANTFIT);
+	pfn_t f[STACK_PAGES];
+
+	if (!va || !take_frames(va, f)) {
+		if (va) {
+			give_frames(f);
+			vmem_free(arena, va, KSTACK_SPAN);
+		}
+		klog(LOG_ERROR, "kstack: no %s for the stack of %s", va ? "frame" : "space", owner);
+		return 0;
+	}
+	page_set_state(va, PS_GUARD, PFN_NONE, PC_EXPLICIT);
+	for (size_t i = 0; i < STACK_PAGES; i++) {
+		page_set_state(va + (i + 1) * PAGE_SIZE, PS_WIRED, f[i], PC_EXPLICIT);
+		mmu_zero_page(va + (i + 1) * PAGE_SIZE);
+	}
+	klog(LOG_INFO, "kstack: %s: stack %#lx-%#lx, guard page %#lx", owner,
+	     (unsigned long)(va + PAGE_SIZE), (unsigned long)(va + KSTACK_SPAN), (unsigned long)va);
+	return va + KSTACK_SPAN;
+}
+
+/* Is the span at va a stack kstack_alloc laid out? */
+static bool is_stack(uintptr_t va)
+{
+	if (mmu_state(va) != PS_GUARD)
+		return false;
+	for (size_t i = 1; i <= STACK_PAGES; i++)
+		if (mmu_state(va + i * PAGE_SIZE) != PS_WIRED)
+			return false;
+	return true;
+}
+
+bool kstack_free(uintptr_t top)
+{
+	uintptr_t va = top - KSTACK_SPAN;
+	unsigned long fl;
+	bool ok;
+
+	if (top < KSTACK_SPAN || !is_stack(va))
+		return vmem_free_from(arena, va, 0, CALLER());		/* reports why */
+	fl = irq_save();	/* nobody takes the range before its pages are gone */
+	ok = vmem_free_from(arena, va, KSTACK_SPAN, CALLER());
+	for (size_t i = 1; ok && i <= STACK_PAGES; i++) {
+		pfn_t f = mmu_frame(va + i * PAGE_SIZE);
+
+		page_set_state(va + i * PAGE_SIZE, PS_UNUSABLE, PFN_NONE, PC_EXPLICIT);
+		frame_free(f);
+	}
+	if (ok)
+		vm_convert(va, 1, PS_UNUSABLE, PC_EXPLICIT);
+	irq_restore(fl);
+	return ok;
+}

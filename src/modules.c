@@ -1,0 +1,81 @@
+/*
+ * GRUB modules in the arena modules, a child of kva: each module's frames
+ * mapped WIRED at fresh pages, in the order GRUB lists them.  The frames
+ * are the kernel's from boot (PR_KERNEL), so nothing else maps them.
+ */
+#include "src/modules.h"
+#include "src/log.h"
+#include "src/lib.h"
+#include "mm/pagestate.h"
+
+#define MODULES_IMPORT	(64 * 1024)
+
+static vmem_t *arena;
+static struct kmodule mods[MB2_MAX_MODS];
+static size_t nmods, nmapped;
+
+size_t module_count(void) { return nmapped; }
+const struct kmodule *module_get(size_t i) { return i < nmapped ? &mods[i] : NULL; }
+
+/* FNV-1a, 32 bits: scripts/test-all computes the same over the files. */
+uint32_t module_checksum(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+void modules_init(vmem_t *kva, const struct boot_info *bi)
+{
+	arena = vmem_create("modules", 0, 0, PAGE_SIZE, kva, MODULES_IMPORT);
+	if (!arena)
+		panic("boot: cannot create the modules arena");
+	for (nmods = 0; nmods < bi->nmods; nmods++) {
+		memcpy(mods[nmods].name, bi->mods[nmods].name, sizeof(mods[nmods].name));
+		mods[nmods].phys = bi->mods[nmods].start;
+		mods[nmods].size = bi->mods[nmods].end - bi->mods[nmods].start;
+	}
+	vmem_log(arena, "GRUB modules (module2), WIRED on their own frames");
+}
+
+/* Map module m's pages; the address of its first byte, or NULL. */
+static const uint8_t *map_module(const struct kmodule *m)
+{
+	uint32_t first = m->phys & ~(PAGE_SIZE - 1);
+	size_t npages = ((size_t)m->phys + m->size - first + PAGE_SIZE - 1) / PAGE_SIZE;
+	uintptr_t va = vmem_alloc(arena, MAX(npages, (size_t)1) * PAGE_SIZE, VM_INSTANTFIT);
+
+	if (!va)
+		return NULL;
+	for (size_t i = 0; i < npages; i++) {
+		if (!mmu_ensure_table(va + i * PAGE_SIZE)) {
+			vm_convert(va, i, PS_UNUSABLE, PC_BOOT);
+			vmem_free(arena, va, MAX(npages, (size_t)1) * PAGE_SIZE);
+			return NULL;
+		}
+		page_set_state(va + i * PAGE_SIZE, PS_WIRED, (first >> PAGE_SHIFT) + (pfn_t)i,
+			       PC_BOOT);
+	}
+	return (const uint8_t *)va + (m->phys - first);
+}
+
+void modules_map(void)
+{
+	for (size_t i = 0; i < nmods; i++) {
+		struct kmodule *m = &mods[nmapped];
+
+		*m = mods[i];
+		m->va = map_module(m);
+		if (!m->va) {
+			klog(LOG_ERROR, "module: %s: phys %#x+%#x left out: no virtual space "
+			     "or page table for it", m->name, m->phys, m->size);
+			continue;
+		}
+		m->boot_sum = module_checksum(m->va, m->size);
+		kprintf("module: %s: phys %#x-%#x (%u bytes) at %p, fnv1a %#010x", m->name,
+			m->phys, m->phys + m->size, m->size, (const void *)m->va, m->boot_sum);
+		nmapped++;
+	}
+}

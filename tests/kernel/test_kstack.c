@@ -1,0 +1,71 @@
+/*
+ * In-kernel checks of kernel stacks (src/kstack.h): the layout of pages
+ * and frames, code running on a new stack, and the range and frames
+ * given back.
+ */
+#include "tests/ktest.h"
+#include "src/kstack.h"
+#include "mm/pagestate.h"
+#include "mm/frame.h"
+#include "arch/x86/mmu.h"
+
+static uintptr_t deepest;		/* the lowest local address on_new_stack saw */
+
+/* Recurse n levels with 1 KiB of locals each; returns a sum the caller can check. */
+static __attribute__((noinline)) uint32_t dig(uint32_t n)
+{
+	volatile uint8_t buf[1024];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(n + i);
+	if ((uintptr_t)buf < deepest)
+		deepest = (uintptr_t)buf;
+	return n ? buf[n] + dig(n - 1) : buf[0];
+}
+
+/* Call dig(n) with esp at top, then come back to this stack. */
+static uint32_t dig_on(uintptr_t top, uint32_t n)
+{
+	uint32_t r, d;
+
+	__asm__ volatile("mov %%esp, %%ebx\n\t"
+			 "mov %[top], %%esp\n\t"
+			 "push %%ecx\n\t"
+			 "call *%[fn]\n\t"
+			 "mov %%ebx, %%esp"
+			 : "=a"(r), "+c"(n), "=d"(d)
+			 : [top] "S"(top), [fn] "D"(dig)
+			 : "ebx", "memory", "cc");
+	return r;
+}
+
+TEST(kernel_kstack_guard_below_and_frames_back)
+{
+	struct frame_stats a, b;
+	uint32_t tables = mmu_table_count(), want;
+	uintptr_t top, guard;
+
+	frame_stats(&a);
+	top = kstack_alloc("test");
+	CHECK(top && (top & (PAGE_SIZE - 1)) == 0);
+	guard = top - KSTACK_SPAN;
+	CHECK(mmu_state(guard) == PS_GUARD && !(mmu_pte(guard) & PTE_P));
+	CHECK(mmu_state(guard - PAGE_SIZE) != PS_WIRED);	/* nothing WIRED right below */
+	for (uintptr_t p = guard + PAGE_SIZE; p < top; p += PAGE_SIZE)
+		CHECK(mmu_state(p) == PS_WIRED && frame_is_used(mmu_frame(p)));
+	deepest = top;
+	want = dig(8);
+	deepest = top;
+	CHECK(dig_on(top, 8) == want);			/* the same work on the new stack */
+	CHECKF(deepest > guard + PAGE_SIZE && deepest < top - 8 * 1024,
+	       "deepest local at %#lx, stack %#lx-%#lx", (unsigned long)deepest,
+	       (unsigned long)(guard + PAGE_SIZE), (unsigned long)top);
+	CHECK(kstack_free(top));
+	for (uintptr_t p = guard; p < top; p += PAGE_SIZE)
+		CHECK(mmu_state(p) == PS_UNUSABLE);
+	frame_stats(&b);
+	CHECK(a.free == b.free + (mmu_table_count() - tables));	/* page tables stay */
+	CHECK(!kstack_free(top));				/* twice */
+	CHECK(!kstack_free(top - PAGE_SIZE));			/* not a top */
+	CHECK(vmem_audit(kstack_arena()));
+}
