@@ -111,5 +111,10 @@ bool kheap_check(void);
 size_t kheap_freed(void);		/* bytes freed since the scavenger last checked */
 size_t kheap_live_bytes(void);
 size_t kheap_live_allocs(void);
+/*
+ * The trace's stats line (trace=stats) with what callers hold: objects in
+ * magazines are free to the trace, whose free lines they have had.
+ */
+void kheap_trace_stats(void);
 
 #endif

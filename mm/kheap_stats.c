@@ -6,6 +6,8 @@
 #include "mm/kheap.h"
 #include "mm/heap_int.h"
 #include "mm/magazine_int.h"
+#include "mm/trace.h"
+#include "mm/tracepages.h"
 
 /* Pages of each committed kind, by one walk of the descriptors. */
 static void count_kinds(struct kheap_stats *st)
@@ -124,4 +126,17 @@ bool kheap_check(void)
 
 	heap_unlock(f);
 	return ok;
+}
+
+void kheap_trace_stats(void)
+{
+	unsigned long f;
+	size_t objs, bytes;
+
+	if (!TRACE_ON(TR_STATS) || heap.locked)		/* a tick inside the lock: never */
+		return;
+	f = heap_lock();
+	mag_count(&objs, &bytes);
+	trace_stats(heap.live_bytes - bytes, heap.live_allocs - objs);
+	heap_unlock(f);
 }

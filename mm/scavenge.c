@@ -102,8 +102,12 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	if (TRACE_ON(TR_SCAV))
 		trace_scav(trigger_names[trigger], stats.last_counter_before, c.frames, c.zero,
 			   cycles() - t0, fs.free);
-	if (TRACE_ON(TR_STATS))
-		trace_stats(heap.live_bytes, heap.live_allocs);
+	if (TRACE_ON(TR_STATS)) {
+		size_t objs, bytes;
+
+		mag_count(&objs, &bytes);	/* what callers hold, as kheap_trace_stats */
+		trace_stats(heap.live_bytes - bytes, heap.live_allocs - objs);
+	}
 	if (cfg.log_passes)
 		log_pass(c.frames, cycles() - t0);
 	return c.frames;
