@@ -23,7 +23,8 @@
  *    model (live bytes, allocations, NULL returns), a full scavenger
  *    pass, no frame missing, frame_audit.
  * The large blocks' contents are their first and last SPAN bytes (see
- * spans_of); at exit the harness prints how many steps it ran.
+ * spans_of); the harness prints how many steps it ran at exit, and every
+ * PROGRESS steps on the way.
  *
  * Input: 4 bytes a step, [op, slot, lo, hi]; v = lo | hi << 8.  op & 15
  * is the call (table at fuzz_step); op >> 4 the size: 0-6 v, 7 an edge
@@ -44,6 +45,7 @@
 #define REGION_PAGES 512		/* 2 MiB: small, so a full check is cheap */
 #define CHECK_EVERY 64
 #define SPAN 64
+#define PROGRESS 10000000ull		/* a line every so many operations */
 /* The model's checks: not what the fuzzer should steer by, nor pay tracing for. */
 #define CHECKER __attribute__((no_sanitize("coverage")))
 
@@ -502,6 +504,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		if (k % check_every == 0)
 			check_all();
 	}
+	if ((steps + n / 4) / PROGRESS != steps / PROGRESS)
+		fprintf(stderr, "fuzz_heap: %llu operations clean so far\n", steps + n / 4);
 	steps += n / 4;
 	inputs++;
 	for (size_t i = 0; i < SLOTS; i++)
