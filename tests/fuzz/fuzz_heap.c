@@ -355,9 +355,10 @@ static size_t edge_size(unsigned v)
 	case 2:
 		return ((size_t)1 << (k % bits)) + (k / bits) % 3 - 1;
 	default:
-		if (k & 1)
-			return slab_class_size((unsigned)(k / 2 % SLAB_CLASSES)) + (k / 2 / SLAB_CLASSES) % 3 - 1;
-		return (k / 2 % 1100 + 1) * PAGE_SIZE + (k / 2 / 1100) % 3 - 1;
+		k /= 2;
+		if (v & 4)
+			return slab_class_size((unsigned)(k % SLAB_CLASSES)) + (k / SLAB_CLASSES) % 3 - 1;
+		return (k % 1100 + 1) * PAGE_SIZE + (k / 1100) % 3 - 1;
 	}
 }
 
