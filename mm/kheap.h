@@ -12,6 +12,7 @@
  *    to SLAB_MAX come from size-class slabs, larger ones are page runs;
  *    no call walks the live allocations.
  *  - kzalloc zeroes; kcalloc also returns NULL when n * size overflows.
+ *    Any size up to SIZE_MAX is safe: one the region cannot hold is NULL.
  *  - krealloc(p, n) resizes in place when it can; when it must move and
  *    cannot, it returns NULL and p stays valid and unchanged.
  *    krealloc(NULL, n) is kmalloc(n).  A block that moves gets kmalloc's
@@ -50,7 +51,9 @@
 /*
  * How many pages the heap region gets: usable RAM / 4, capped by what
  * fits in vspace_pages of kernel virtual space together with its
- * descriptors and two guard pages.  *rule names the rule that decided.
+ * descriptors and two guard pages, and by 2^32 - 2 (page indices are
+ * 32-bit; only a 64-bit host gets that far).  No input wraps it.  *rule
+ * names the rule that decided.
  */
 size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule);
 size_t kheap_meta_size(size_t npages);
