@@ -10,21 +10,48 @@
 #   make test-programs  python3, sqlite3, gcc, git, sort under LD_PRELOAD
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
+#   make clean      remove build/ (installs nothing)
+
+# Two stages.  On a fresh machine the compiler this Makefile probes (gcc's
+# include directory, the 32-bit libgcc) is not installed yet, so the first
+# stage probes nothing: it runs scripts/deps, which installs what is
+# missing, and then make again for the same goals (the second stage,
+# KHEAP_DEPS=ok, below).  Sub-makes inherit KHEAP_DEPS=ok, so scripts/deps
+# runs once per command, and under make -j nothing builds before it ends.
+OUT := build
+ifneq ($(KHEAP_DEPS),ok)
+GOALS := $(or $(MAKECMDGOALS),all)
+ifeq ($(filter-out clean,$(GOALS)),)
+.PHONY: clean
+clean:
+	rm -rf $(OUT)
+else
+.PHONY: $(GOALS) stage2
+$(GOALS): stage2 ;
+stage2:
+	@scripts/deps
+	@$(MAKE) --no-print-directory KHEAP_DEPS=ok $(MAKECMDGOALS)
+endif
+else
 
 CC      := gcc
-OUT     := build
 KOUT    := $(OUT)/kernel
 HOUT    := $(OUT)/host
 
-KCFLAGS := -m32 -march=i686 -std=gnu11 -O2 -g \
+KCFLAGS  = -m32 -march=i686 -std=gnu11 -O2 -g \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror \
-	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-nostdinc -isystem $(GCC_INCLUDE) \
 	-I. -Iarch/x86 -MMD -MP $(KDEFS)
 KLDFLAGS := -m elf_i386 -T arch/x86/linker.ld -nostdlib -z noexecstack
-LIBGCC  := $(shell $(CC) -m32 -print-libgcc-file-name)
+
+# Toolchain probes: each runs once, when a recipe first uses it, never while
+# make parses this file.
+GCC_INCLUDE = $(eval GCC_INCLUDE := $(call probe,$(CC) -print-file-name=include))$(GCC_INCLUDE)
+LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m32 -print-libgcc-file-name))$(LIBGCC)
+probe = $(or $(shell $1),$(error '$1' printed nothing: is the compiler installed? (scripts/deps)))
 
 KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
 	tests/ktest.c $(wildcard arch/x86/*.S)
@@ -71,25 +98,25 @@ $(OUT)/kernel.iso: $(OUT)/kernel.elf grub.cfg scripts/mkiso
 	@echo "  ISO     $@"
 	$(Q)scripts/mkiso $(OUT)/kernel.elf $@
 
+# The first stage has run scripts/deps already.
 deps:
-	@scripts/deps
 
-run: deps all
+run: all
 	scripts/demo
 
-test: deps
+test:
 	scripts/test-all
 
 # make trace ARGS="words": record the trace of any command line, check it, draw it.
-trace: deps all
+trace: all
 	scripts/trace-run $(ARGS)
 
 # Debian programs under LD_PRELOAD=build/libkheap.so, at full size.
-test-programs: deps build/libkheap.so
+test-programs: build/libkheap.so
 	tests/programs/run --full
 
 # make stress: every workload under the balloon, Bochs and QEMU; one table.
-stress: deps all
+stress: all
 	scripts/stress-matrix
 
 # Host benchmarks: kheap (libkheap.so) against glibc, jemalloc and mimalloc.
@@ -98,7 +125,7 @@ bench-host: build/libkheap.so
 	scripts/bench-host
 
 # The figures are of the release build: MM_DEBUG=0, no KASSERTs.
-bench: deps all
+bench: all
 	$(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0 $(OUT)/release/kernel.elf
 	scripts/bench
 
@@ -110,3 +137,6 @@ clean:
 
 -include $(KOBJS:.o=.d)
 include tests/host/host.mk
+
+
+endif # KHEAP_DEPS
