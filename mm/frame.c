@@ -227,7 +227,6 @@ bool frame_free(pfn_t f)
 {
 	const char *why = NULL;
 	unsigned long flags = irq_save();
-	char caller[64];
 
 	if (f >= fmax || fstate[f] == FS_NOTRAM)
 		why = "is not RAM the allocator manages";
@@ -242,6 +241,8 @@ bool frame_free(pfn_t f)
 	}
 	irq_restore(flags);
 	if (why) {
+		char caller[64];
+
 		ksym_format(CALLER(), caller, sizeof(caller));
 		klog(LOG_ERROR, "frame_free: frame %#lx %s; caller %s; nothing changed",
 		     (unsigned long)f, why, caller);
