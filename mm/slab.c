@@ -232,7 +232,7 @@ enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p)
 
 	if (idx < 0)
 		return SLAB_NOT_START;
-	return s->map[idx / 32] & (1u << (idx % 32)) ? SLAB_NOT_LIVE : SLAB_LIVE;
+	return (s->map[idx / 32] & (1u << (idx % 32))) ? SLAB_NOT_LIVE : SLAB_LIVE;
 }
 
 /* s has just become empty: keep it (one per class, listed last) or destroy it. */
