@@ -135,9 +135,7 @@ static void make_free(uint32_t i, uint32_t n, struct pr_span s)
 
 void pagerun_span_start(uint32_t h, uint32_t lo)
 {
-	struct pr_span s = pagerun_span(h);
-
-	KASSERT(pd[h].kind == PK_FREE && lo >= s.lo && lo < s.hi);
+	KASSERT(pd[h].kind == PK_FREE && lo >= pagerun_span(h).lo && lo < pagerun_span(h).hi);
 	if (pd[h].npages > 1)
 		pd[h + pd[h].npages - 1].u.link.next = lo;
 }
