@@ -2,7 +2,7 @@
 #
 #   make            build/kernel.elf and build/kernel.iso
 #   make run        install what is missing, boot the demonstration in QEMU
-#   make test       host tests, then test boots in QEMU and Bochs
+#   make test       make check, host tests, then test boots in QEMU and Bochs
 #   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
 #   make trace ARGS="..."  record, check and draw the trace of a command line
 #   make stress     the memory-pressure matrix in Bochs and QEMU (a few minutes)
