@@ -41,10 +41,8 @@ void heap_mark_cold(uint32_t h)
 
 void heap_span_start(uint32_t h, uint32_t lo)
 {
-	struct run_span s = freerun_span(h);
-
 	HEAP_ASSERT_LOCKED();
-	KASSERT(pd[h].kind == PK_FREE && lo >= s.lo && lo < s.hi);
+	KASSERT(pd[h].kind == PK_FREE && lo >= freerun_span(h).lo && lo < freerun_span(h).hi);
 	if (pd[h].npages > 1)
 		pd[h + pd[h].npages - 1].u.link.next = lo;
 }

@@ -126,7 +126,6 @@ TEST(frame_double_free_and_non_ram_are_refused)
 TEST(frame_reservations_are_kept_from_other_users)
 {
 	const struct phys_range r[] = { { 1 * MiB, 1 * MiB + 10 * 4096, PR_RAM } };
-	pfn_t f;
 	int n = 0;
 
 	init(r, 1);
@@ -136,7 +135,8 @@ TEST(frame_reservations_are_kept_from_other_users)
 		n++;
 	CHECKF(n == 6, "took %d unpromised frames", n);
 	for (int i = 0; i < 4; i++) {
-		f = frame_alloc_reserved();
+		pfn_t f = frame_alloc_reserved();
+
 		CHECK(f != PFN_NONE);
 	}
 	CHECK(frame_audit());

@@ -235,16 +235,16 @@ TEST(scav_pressure_pass_reaches_the_high_watermark)
 
 TEST(scav_hysteresis_bounds_refaults_in_a_free_realloc_loop)
 {
-	const int cycles = 64;
+	const int rounds = 64;
 	uint64_t with, without;
 
 	ktest_heap_setup();
-	with = churn_refaults(256 * 1024, cycles);
-	without = churn_refaults(0, cycles);
-	/* a pass at most every 256 KiB freed (8 cycles), each costing 8 refaults */
-	CHECKF(with <= (uint64_t)(cycles / 8 + 1) * 8, "%llu refaults with the threshold",
+	with = churn_refaults(256 * 1024, rounds);
+	without = churn_refaults(0, rounds);
+	/* a pass at most every 256 KiB freed (8 rounds), each costing 8 refaults */
+	CHECKF(with <= (uint64_t)(rounds / 8 + 1) * 8, "%llu refaults with the threshold",
 	       (unsigned long long)with);
-	CHECKF(without >= (uint64_t)cycles * 8 / 2, "%llu refaults without it: the loop no longer thrashes?",
+	CHECKF(without >= (uint64_t)rounds * 8 / 2, "%llu refaults without it: the loop no longer thrashes?",
 	       (unsigned long long)without);
 	CHECK(kheap_check());
 }
