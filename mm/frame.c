@@ -95,14 +95,14 @@ size_t frame_db_size(pfn_t max_pfn)
 
 pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
 {
-	uint64_t top = 0;
+	uint64_t end = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (r[i].kind == PR_RAM && r[i].end > top)
-			top = r[i].end;
-	if (top > 0x100000000ull)
-		top = 0x100000000ull;
-	return (pfn_t)(top >> PAGE_SHIFT);
+		if (r[i].kind == PR_RAM && r[i].end > end)
+			end = r[i].end;
+	if (end > 0x100000000ull)
+		end = 0x100000000ull;
+	return (pfn_t)(end >> PAGE_SHIFT);
 }
 
 /* ---- free lists ---- */
