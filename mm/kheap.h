@@ -104,6 +104,8 @@ void kheap_stats(struct kheap_stats *st);
 void kheap_print_stats(void);
 /* The slab classes in use, a line each, like /proc/slabinfo. */
 void kheap_print_slabinfo(void);
+/* The trace's stats line with the live figures callers hold (kheap_stats's). */
+void kheap_trace_stats(void);
 /* Verify every invariant of docs/heap.md; logs the first problem. */
 bool kheap_check(void);
 

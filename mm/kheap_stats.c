@@ -5,6 +5,7 @@
  */
 #include "mm/kheap.h"
 #include "mm/heap_int.h"
+#include "mm/tracepages.h"
 #include "mm/magazine_int.h"
 
 /* Pages of each committed kind, by one walk of the descriptors. */
@@ -32,8 +33,7 @@ static void copy_counters(struct kheap_stats *st)
 	st->reserved_frames = heap.reserved;
 	st->free_resident = heap.free_present;
 	mag_count(&st->cached_objs, &st->cached_bytes);
-	st->live_bytes = heap.live_bytes - st->cached_bytes;	/* held by callers */
-	st->live_allocs = heap.live_allocs - st->cached_objs;
+	mag_live(&st->live_bytes, &st->live_allocs);		/* held by callers */
 	st->freed_since_check = heap.freed_since_check;
 	st->invalid_frees = heap.invalid_frees;
 	st->null_returns = heap.null_returns;
@@ -124,4 +124,14 @@ bool kheap_check(void)
 
 	heap_unlock(f);
 	return ok;
+}
+
+void kheap_trace_stats(void)
+{
+	size_t bytes, allocs;
+	unsigned long f = heap_lock();
+
+	mag_live(&bytes, &allocs);
+	heap_unlock(f);
+	trace_stats(bytes, allocs);
 }

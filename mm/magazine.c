@@ -459,6 +459,15 @@ bool mag_enabled(void) { return mag_on; }
 
 /* --- figures ---------------------------------------------------------- */
 
+void mag_live(size_t *bytes, size_t *allocs)
+{
+	size_t objs, cached;
+
+	mag_count(&objs, &cached);
+	*bytes = heap.live_bytes - cached;
+	*allocs = heap.live_allocs - objs;
+}
+
 void mag_count(size_t *objs, size_t *bytes)
 {
 	size_t o = 0, b = 0;

@@ -116,8 +116,12 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	if (TRACE_ON(TR_SCAV))
 		trace_scav(trigger_names[trigger], stats.last_counter_before, p.released,
 			   (size_t)(stats.zero_dropped - zero0), cycles() - t0, fs.free);
-	if (TRACE_ON(TR_STATS))
-		trace_stats(heap.live_bytes, heap.live_allocs);
+	if (TRACE_ON(TR_STATS)) {
+		size_t bytes, allocs;
+
+		mag_live(&bytes, &allocs);	/* as callers hold them, like kheap_stats */
+		trace_stats(bytes, allocs);
+	}
 	if (cfg.log_passes)
 		log_pass(&p, cycles() - t0);
 	return p.released;

@@ -151,7 +151,7 @@ static void heap_tick(void)
 
 	scavenge_tick();
 	if (TRACE_ON(TR_STATS) && ++ticks % 100 == 0)
-		trace_stats(kheap_live_bytes(), kheap_live_allocs());
+		kheap_trace_stats();
 }
 
 /* The categories trace= names; an unknown one is reported and tracing stays off. */
@@ -222,7 +222,7 @@ void boot_heap_init(void)
 	memset((void *)(region + (pages + 1) * PAGE_SIZE), 0, dpages * PAGE_SIZE);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
 	trace_snapshot("boot");
-	trace_stats(kheap_live_bytes(), kheap_live_allocs());
+	kheap_trace_stats();
 	scavenge_init(&sc);
 	frame_set_pressure_hook(scavenge_on_pressure);
 	pit_set_tick_hook(heap_tick);

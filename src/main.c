@@ -37,7 +37,7 @@ __attribute__((noreturn)) static void finish(int status)
 	scavenge_print_stats();
 	if (kopts.slabinfo)
 		kheap_print_slabinfo();
-	trace_stats(kheap_live_bytes(), kheap_live_allocs());
+	kheap_trace_stats();
 	trace_snapshot("poweroff");
 	poweroff(status);
 }

@@ -672,3 +672,24 @@ TEST(frame_seeded_churn_audits_after_every_operation)
 	/* everything merged back: whole chunks at 4 and 12 MiB and 24-40 MiB */
 	CHECKF(count_blocks(10, FRAME_ANY) == 6, "order-10 blocks after the churn");
 }
+
+/*
+ * A RAM range at the very top of the 64-bit space holds no whole frame:
+ * rounding its start up must not wrap to frame 0 and take all of memory
+ * for RAM, nor its end (for a firmware range) wrap either.
+ */
+TEST(frame_ranges_at_the_top_of_the_address_space_add_nothing)
+{
+	static const struct phys_range r[] = {
+		{ 1 * MiB, 4 * MiB, PR_RAM },
+		{ 0xFFFFFFFFFFFFF001ull, 0xFFFFFFFFFFFFFFFFull, PR_RAM },
+		{ 0xFFFFFFFFFFFFF800ull, 0xFFFFFFFFFFFFFFFFull, PR_FIRMWARE },
+	};
+	struct frame_stats st;
+
+	init(r, ARRAY_SIZE(r));
+	frame_stats(&st);
+	CHECKF(st.total == 3 * FRAMES_PER_MiB, "%u frames of RAM, expected %u",
+	       (unsigned)st.total, 3 * FRAMES_PER_MiB);
+	CHECK(frame_audit());
+}
