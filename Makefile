@@ -2,7 +2,7 @@
 #
 #   make            build/kernel.elf and build/kernel.iso
 #   make run        install what is missing, boot the demonstration in QEMU
-#   make test       host tests, then test boots in QEMU and Bochs
+#   make test       make check, host tests, then test boots in QEMU and Bochs
 #   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
 #   make trace ARGS="..."  record, check and draw the trace of a command line
 #   make stress     the memory-pressure matrix in Bochs and QEMU (a few minutes)
@@ -10,27 +10,55 @@
 #   make test-programs  python3, sqlite3, gcc, git, sort under LD_PRELOAD
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
+#   make check      cppcheck and clang --analyze: any finding fails (make test runs it)
+#   make clean      remove build/ (installs nothing)
+
+# Two stages.  On a fresh machine the compiler this Makefile probes (gcc's
+# include directory, the 32-bit libgcc) is not installed yet, so the first
+# stage probes nothing: it runs scripts/deps, which installs what is
+# missing, and then make again for the same goals (the second stage,
+# KHEAP_DEPS=ok, below).  Sub-makes inherit KHEAP_DEPS=ok, so scripts/deps
+# runs once per command, and under make -j nothing builds before it ends.
+OUT := build
+ifneq ($(KHEAP_DEPS),ok)
+GOALS := $(or $(MAKECMDGOALS),all)
+ifeq ($(filter-out clean,$(GOALS)),)
+.PHONY: clean
+clean:
+	rm -rf $(OUT)
+else
+.PHONY: $(GOALS) stage2
+$(GOALS): stage2 ;
+stage2:
+	@scripts/deps
+	@$(MAKE) --no-print-directory KHEAP_DEPS=ok $(MAKECMDGOALS)
+endif
+else
 
 CC      := gcc
-OUT     := build
 KOUT    := $(OUT)/kernel
 HOUT    := $(OUT)/host
 
-KCFLAGS := -m32 -march=i686 -std=gnu11 -O2 -g \
+KCFLAGS  = -m32 -march=i686 -std=gnu11 -O2 -g \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror \
-	-nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-nostdinc -isystem $(GCC_INCLUDE) \
 	-I. -Iarch/x86 -MMD -MP $(KDEFS)
 KLDFLAGS := -m elf_i386 -T arch/x86/linker.ld -nostdlib -z noexecstack
-LIBGCC  := $(shell $(CC) -m32 -print-libgcc-file-name)
+
+# Toolchain probes: each runs once, when a recipe first uses it, never while
+# make parses this file.
+GCC_INCLUDE = $(eval GCC_INCLUDE := $(call probe,$(CC) -print-file-name=include))$(GCC_INCLUDE)
+LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m32 -print-libgcc-file-name))$(LIBGCC)
+probe = $(or $(shell $1),$(error '$1' printed nothing: is the compiler installed? (scripts/deps)))
 
 KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
 	tests/ktest.c $(wildcard arch/x86/*.S)
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test bench bench-host trace stress test-programs debug deps clean
+.PHONY: all run test host-test bench bench-host trace stress test-programs debug deps check clean
 all: $(OUT)/kernel.elf $(OUT)/kernel.iso
 
 Q := @
@@ -71,25 +99,25 @@ $(OUT)/kernel.iso: $(OUT)/kernel.elf grub.cfg scripts/mkiso
 	@echo "  ISO     $@"
 	$(Q)scripts/mkiso $(OUT)/kernel.elf $@
 
+# The first stage has run scripts/deps already.
 deps:
-	@scripts/deps
 
-run: deps all
+run: all
 	scripts/demo
 
-test: deps
+test:
 	scripts/test-all
 
 # make trace ARGS="words": record the trace of any command line, check it, draw it.
-trace: deps all
+trace: all
 	scripts/trace-run $(ARGS)
 
 # Debian programs under LD_PRELOAD=build/libkheap.so, at full size.
-test-programs: deps build/libkheap.so
+test-programs: build/libkheap.so
 	tests/programs/run --full
 
 # make stress: every workload under the balloon, Bochs and QEMU; one table.
-stress: deps all
+stress: all
 	scripts/stress-matrix
 
 # Host benchmarks: kheap (libkheap.so) against glibc, jemalloc and mimalloc.
@@ -98,7 +126,7 @@ bench-host: build/libkheap.so
 	scripts/bench-host
 
 # The figures are of the release build: MM_DEBUG=0, no KASSERTs.
-bench: deps all
+bench: all
 	$(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0 $(OUT)/release/kernel.elf
 	scripts/bench
 
@@ -110,3 +138,65 @@ clean:
 
 -include $(KOBJS:.o=.d)
 include tests/host/host.mk
+
+# make check: static analysis of every build's C sources with that build's
+# include paths and defines, cppcheck per build and clang --analyze per
+# file; any finding fails.  Results are stamps under build/check/, redone
+# when a source, a header it includes or this Makefile changes.
+CHECKOUT := $(OUT)/check
+CLANG_INCLUDE = $(eval CLANG_INCLUDE := $(call probe,clang -print-resource-dir)/include)$(CLANG_INCLUDE)
+ANALYZE := clang --analyze -Xclang -analyzer-werror -Werror
+CPPCHECK := cppcheck -q --std=c11 --enable=warning,style,performance,portability \
+	--inline-suppr --error-exitcode=1
+# The builds: the kernel, the host tests and fuzzer, libkheap.so (MM_DEBUG=0),
+# and the Linux programs (libkheap's API test, the host benchmarks).
+# cppcheck reads all of a build's files.  clang --analyze (the slow one)
+# takes a file shared by the kernel and the host tests once, in the kernel
+# build: the two differ only in the glue header; the lib build differs in
+# MM_DEBUG, so it takes mm/ again.
+CHECK_BUILDS := kernel host lib prog
+CHECK_kernel := $(filter %.c,$(KSRCS))
+CHECK_host := $(HSRCS) tests/fuzz/fuzz_heap.c
+CHECK_lib := $(LIBSRCS)
+CHECK_prog := tests/lib/api.c $(wildcard tests/hostbench/*.c)
+ANALYZE_kernel := $(CHECK_kernel)
+ANALYZE_host := $(filter-out $(CHECK_kernel),$(CHECK_host))
+ANALYZE_lib := $(CHECK_lib)
+ANALYZE_prog := $(CHECK_prog)
+ANFLAGS_kernel = -m32 -march=i686 -std=gnu11 -ffreestanding -fno-pic -mno-sse -mno-mmx \
+	-mno-80387 -nostdinc -isystem $(CLANG_INCLUDE) -I. -Iarch/x86 $(KDEFS)
+ANFLAGS_host := -std=gnu11 -I. -Iarch/host
+ANFLAGS_lib := -std=gnu11 -DMM_DEBUG=0 -I. -Iarch/lib
+ANFLAGS_prog := -std=gnu11 -pthread -I.
+CPPFLAGS_kernel := --platform=unix32 -D__i386__ $(KDEFS) -I. -Iarch/x86
+CPPFLAGS_host := --platform=unix64 -D__x86_64__ -I. -Iarch/host
+CPPFLAGS_lib := --platform=unix64 -D__x86_64__ -DMM_DEBUG=0 -I. -Iarch/lib
+CPPFLAGS_prog := --platform=unix64 -D__x86_64__ -I.
+# api.c misuses malloc on purpose (double and invalid frees, use after
+# free, results dropped): the rules about that are off for it alone, as
+# tests/lib/run turns off gcc's warnings about it.
+$(CHECKOUT)/prog/tests/lib/api.c.ok: ANFLAGS_prog += -Xclang -analyzer-disable-checker=unix.Malloc,deadcode.DeadStores
+CPPFLAGS_prog += $(foreach id,leakReturnValNotUsed memleakOnRealloc invalidFree unreadVariable,--suppress=$(id):tests/lib/api.c)
+CHECK_HEADERS := $(wildcard */*.h */*/*.h)
+
+define check_build
+$(CHECKOUT)/$(1)/%.c.ok: %.c Makefile
+	@mkdir -p $$(dir $$@)
+	@echo "  ANALYZE $$< ($(1))"
+	$$(Q)$$(ANALYZE) $$(ANFLAGS_$(1)) -MMD -MP -MF $$(@:.ok=.d) -MT $$@ -o /dev/null $$<
+	@touch $$@
+$(CHECKOUT)/$(1)/cppcheck.ok: $$(CHECK_$(1)) $$(CHECK_HEADERS) Makefile
+	@mkdir -p $(CHECKOUT)/$(1)/cppcheck
+	@echo "  CPPCHECK $(1) ($$(words $$(CHECK_$(1))) files)"
+	$$(Q)$$(CPPCHECK) --cppcheck-build-dir=$(CHECKOUT)/$(1)/cppcheck $$(CPPFLAGS_$(1)) $$(CHECK_$(1))
+	@touch $$@
+CHECK_STAMPS += $(CHECKOUT)/$(1)/cppcheck.ok $$(patsubst %,$(CHECKOUT)/$(1)/%.ok,$$(ANALYZE_$(1)))
+endef
+$(foreach b,$(CHECK_BUILDS),$(eval $(call check_build,$(b))))
+-include $(CHECK_STAMPS:.ok=.d)
+
+check: $(CHECK_STAMPS)
+	@scripts/check-layers
+	@echo "check: cppcheck and clang --analyze: no findings in $(words $(filter %.c.ok,$(CHECK_STAMPS))) analyses"
+
+endif # KHEAP_DEPS

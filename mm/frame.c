@@ -95,14 +95,14 @@ size_t frame_db_size(pfn_t max_pfn)
 
 pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
 {
-	uint64_t top = 0;
+	uint64_t end = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (r[i].kind == PR_RAM && r[i].end > top)
-			top = r[i].end;
-	if (top > 0x100000000ull)
-		top = 0x100000000ull;
-	return (pfn_t)(top >> PAGE_SHIFT);
+		if (r[i].kind == PR_RAM && r[i].end > end)
+			end = r[i].end;
+	if (end > 0x100000000ull)
+		end = 0x100000000ull;
+	return (pfn_t)(end >> PAGE_SHIFT);
 }
 
 /* ---- free lists ---- */
@@ -488,14 +488,21 @@ static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
 }
 
 /* Whole frames of a RAM range (rounded inward), holdings rounded outward. */
+/* addr / PAGE_SIZE rounded up, without the sum that wraps near 2^64. */
+static uint64_t pfn_up(uint64_t addr)
+{
+	return (addr >> PAGE_SHIFT) + ((addr & (PAGE_SIZE - 1)) != 0);
+}
+
+/* RAM counts whole frames only; anything else claims every frame it touches. */
 static uint64_t first_pfn(const struct phys_range *r)
 {
-	return r->kind == PR_RAM ? (r->start + PAGE_SIZE - 1) >> PAGE_SHIFT : r->start >> PAGE_SHIFT;
+	return r->kind == PR_RAM ? pfn_up(r->start) : r->start >> PAGE_SHIFT;
 }
 
 static uint64_t end_pfn(const struct phys_range *r)
 {
-	return r->kind == PR_RAM ? r->end >> PAGE_SHIFT : (r->end + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	return r->kind == PR_RAM ? r->end >> PAGE_SHIFT : pfn_up(r->end);
 }
 
 /* Mark NOTRAM every frame no RAM range covers, walking up through the gaps. */

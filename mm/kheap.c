@@ -149,8 +149,10 @@ void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller)
 	unsigned long f;
 	void *p;
 
-	if (!align_ok(align) || align > kheap_max_size())
-		return NULL;
+	if (!align_ok(align) || align > kheap_max_size()) {
+		size = SIZE_MAX;	/* refused below, and counted as every NULL is */
+		align = 8;
+	}
 	f = heap_lock();
 	p = alloc_locked(size ? size : 1, align, caller);
 	heap_unlock(f);

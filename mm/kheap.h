@@ -12,6 +12,7 @@
  *    to SLAB_MAX come from size-class slabs, larger ones are page runs;
  *    no call walks the live allocations.
  *  - kzalloc zeroes; kcalloc also returns NULL when n * size overflows.
+ *    Any size up to SIZE_MAX is safe: one the region cannot hold is NULL.
  *  - krealloc(p, n) resizes in place when it can; when it must move and
  *    cannot, it returns NULL and p stays valid and unchanged.
  *    krealloc(NULL, n) is kmalloc(n).  A block that moves gets kmalloc's
@@ -50,7 +51,9 @@
 /*
  * How many pages the heap region gets: usable RAM / 4, capped by what
  * fits in vspace_pages of kernel virtual space together with its
- * descriptors and two guard pages.  *rule names the rule that decided.
+ * descriptors and two guard pages, and by 2^32 - 2 (page indices are
+ * 32-bit; only a 64-bit host gets that far).  No input wraps it.  *rule
+ * names the rule that decided.
  */
 size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule);
 size_t kheap_meta_size(size_t npages);
@@ -101,6 +104,8 @@ void kheap_stats(struct kheap_stats *st);
 void kheap_print_stats(void);
 /* The slab classes in use, a line each, like /proc/slabinfo. */
 void kheap_print_slabinfo(void);
+/* The trace's stats line with the live figures callers hold (kheap_stats's). */
+void kheap_trace_stats(void);
 /* Verify every invariant of docs/heap.md; logs the first problem. */
 bool kheap_check(void);
 
@@ -111,10 +116,5 @@ bool kheap_check(void);
 size_t kheap_freed(void);		/* bytes freed since the scavenger last checked */
 size_t kheap_live_bytes(void);
 size_t kheap_live_allocs(void);
-/*
- * The trace's stats line (trace=stats) with what callers hold: objects in
- * magazines are free to the trace, whose free lines they have had.
- */
-void kheap_trace_stats(void);
 
 #endif

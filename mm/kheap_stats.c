@@ -5,9 +5,8 @@
  */
 #include "mm/kheap.h"
 #include "mm/heap_int.h"
-#include "mm/magazine_int.h"
-#include "mm/trace.h"
 #include "mm/tracepages.h"
+#include "mm/magazine_int.h"
 
 /* Pages of each committed kind, by one walk of the descriptors. */
 static void count_kinds(struct kheap_stats *st)
@@ -34,8 +33,7 @@ static void copy_counters(struct kheap_stats *st)
 	st->reserved_frames = heap.reserved;
 	st->free_resident = heap.free_present;
 	mag_count(&st->cached_objs, &st->cached_bytes);
-	st->live_bytes = heap.live_bytes - st->cached_bytes;	/* held by callers */
-	st->live_allocs = heap.live_allocs - st->cached_objs;
+	mag_live(&st->live_bytes, &st->live_allocs);		/* held by callers */
 	st->freed_since_check = heap.freed_since_check;
 	st->invalid_frees = heap.invalid_frees;
 	st->null_returns = heap.null_returns;
@@ -130,13 +128,10 @@ bool kheap_check(void)
 
 void kheap_trace_stats(void)
 {
-	unsigned long f;
-	size_t objs, bytes;
+	size_t bytes, allocs;
+	unsigned long f = heap_lock();
 
-	if (!TRACE_ON(TR_STATS) || heap.locked)		/* a tick inside the lock: never */
-		return;
-	f = heap_lock();
-	mag_count(&objs, &bytes);
-	trace_stats(heap.live_bytes - bytes, heap.live_allocs - objs);
+	mag_live(&bytes, &allocs);
 	heap_unlock(f);
+	trace_stats(bytes, allocs);
 }

@@ -459,13 +459,22 @@ bool mag_enabled(void) { return mag_on; }
 
 /* --- figures ---------------------------------------------------------- */
 
+void mag_live(size_t *bytes, size_t *allocs)
+{
+	size_t objs, cached;
+
+	mag_count(&objs, &cached);
+	*bytes = heap.live_bytes - cached;
+	*allocs = heap.live_allocs - objs;
+}
+
 void mag_count(size_t *objs, size_t *bytes)
 {
-	size_t n, o = 0, b = 0;
+	size_t o = 0, b = 0;
 
 	HEAP_ASSERT_LOCKED();
 	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
-		n = depot[cls].full.n * mag_size[cls];
+		size_t n = depot[cls].full.n * mag_size[cls];
 		for (const struct mag_cache *c = caches; c; c = c->next)
 			n += c->cc[cls].rounds + c->cc[cls].prounds;
 		o += n;

@@ -154,6 +154,12 @@ bool mag_holds(const void *p, unsigned cls);
 void mag_reclaim(bool all);
 /* Objects and bytes in magazines (caches and depot). */
 void mag_count(size_t *objs, size_t *bytes);
+/*
+ * The live figures as callers see them: the heap's counters (which count
+ * a cached object as allocated) less what the magazines hold.  What
+ * kheap_stats reports and the trace's stats line carries.
+ */
+void mag_live(size_t *bytes, size_t *allocs);
 /* Every magazine invariant of docs/magazines.md; logs the first problem. */
 bool mag_check(void);
 

@@ -103,10 +103,10 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 		trace_scav(trigger_names[trigger], stats.last_counter_before, c.frames, c.zero,
 			   cycles() - t0, fs.free);
 	if (TRACE_ON(TR_STATS)) {
-		size_t objs, bytes;
+		size_t bytes, allocs;
 
-		mag_count(&objs, &bytes);	/* what callers hold, as kheap_trace_stats */
-		trace_stats(heap.live_bytes - bytes, heap.live_allocs - objs);
+		mag_live(&bytes, &allocs);	/* as callers hold them, like kheap_stats */
+		trace_stats(bytes, allocs);
 	}
 	if (cfg.log_passes)
 		log_pass(c.frames, cycles() - t0);

@@ -601,9 +601,10 @@ bool vmem_free_from(vmem_t *vm, uintptr_t addr, size_t size, uintptr_t caller)
 	struct vmem_tag *t = busy_find(vm, addr);
 	uintptr_t base = 0;
 	size_t give = 0;
-	char why[160], sym[96];
 
 	if (!t || t->size != rounded(vm, size)) {
+		char why[160], sym[96];
+
 		bad_free_why(vm, t, addr, size, why, sizeof(why));
 		vm->st.bad_frees++;
 		vmem_unlock(vm, f);

@@ -151,7 +151,7 @@ static int set_opt(const struct opt *o, const char *val, size_t vlen, bool has_v
 		if (!has_val || vlen == 0 || vlen >= o->max)
 			return reject(o->key, klen, val, vlen, "empty or too long");
 		memcpy(p, val, vlen);
-		((char *)p)[vlen] = '\0';
+		*((char *)p + vlen) = '\0';
 		return 0;
 	case OPT_ENUM:
 		for (int i = 0; has_val && o->names[i]; i++) {

@@ -14,7 +14,7 @@
 
 __attribute__((noinline)) void crash_write(void) { *(volatile uint32_t *)BAD_ADDR = 0x5A5A5A5A; }
 __attribute__((noinline)) void crash_read(void) { (void)*(volatile uint32_t *)BAD_ADDR; }
-__attribute__((noinline)) void crash_null(void) { (void)*(volatile uint32_t *)0; }
+__attribute__((noinline)) void crash_null(void) { (void)*(volatile uint32_t *)hide_addr(0); }
 __attribute__((noinline)) void crash_exec(void) { ((void (*)(void))BAD_ADDR)(); }
 __attribute__((noinline)) void crash_ud(void) { __asm__ volatile("ud2"); }
 
@@ -42,6 +42,7 @@ __attribute__((noinline)) void crash_uaf(void)
 	volatile uint8_t *p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);	/* a page run */
 
 	kfree((void *)p);
+	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
 	p[PAGE_SIZE + 1] = 1;
 }
 

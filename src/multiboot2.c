@@ -62,11 +62,12 @@ static bool str_len(const uint8_t *p, size_t len, size_t *n)
 static void copy_str(char *dst, size_t dlen, const uint8_t *p, size_t n,
 		     const char *what, uint32_t off, struct boot_info *bi)
 {
-	size_t keep = MIN(n, dlen - 1);
+	bool fits = n < dlen;
+	size_t keep = fits ? n : dlen - 1;
 
 	memcpy(dst, p, keep);
 	dst[keep] = '\0';
-	if (keep == n)
+	if (fits)
 		return;
 	klog(LOG_WARN, "multiboot2: %s at offset %u cut to %zu of its %zu characters: '%s'",
 	     what, (unsigned)off, keep, n, dst);

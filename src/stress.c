@@ -227,7 +227,7 @@ const char *stress_workload(unsigned i)
 /* Hits in percent of the calls the magazines saw (100 when they saw none). */
 static unsigned hit_pct(uint64_t hits, uint64_t misses)
 {
-	return hits + misses ? (unsigned)(hits * 100 / (hits + misses)) : 100;
+	return (hits + misses) ? (unsigned)(hits * 100 / (hits + misses)) : 100;
 }
 
 static const struct workload *find_workload(const char *name)
@@ -255,10 +255,10 @@ static size_t available(void)
 /* Balloon target for operation i: a triangle wave from all to below the low mark. */
 static size_t wave_target(uint32_t i, size_t top, size_t bottom)
 {
-	uint32_t period = MAX(r.ops / 4, 64u), t = i % period;
-	uint32_t tri = t < period / 2 ? t : period - t;		/* 0 .. period/2 */
+	uint32_t half = MAX(r.ops / 8, 32u), t = i % (2 * half);
+	uint32_t tri = t < half ? t : 2 * half - t;		/* 0 .. half */
 
-	return top - (size_t)((uint64_t)(top - bottom) * tri / (period / 2));
+	return top - (size_t)((uint64_t)(top - bottom) * tri / half);
 }
 
 int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)

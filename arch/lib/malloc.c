@@ -166,19 +166,23 @@ static void maybe_scavenge(void)
 	tried_at = kheap_freed();
 }
 
+/* No object is larger than PTRDIFF_MAX: such a size never reaches the heap. */
+static bool too_large(size_t n) { return n > PTRDIFF_MAX; }
+
+/* How every entry point refuses for want of memory: NULL, errno ENOMEM. */
+static void *enomem(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
 API void *malloc(size_t n)
 {
 	void *p;
 
 	init();
-	if (n > PTRDIFF_MAX) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	p = kheap_malloc_from(n, CALLER());	/* the thread's magazines first */
-	if (!p)
-		errno = ENOMEM;
-	return p;
+	p = too_large(n) ? NULL : kheap_malloc_from(n, CALLER());	/* the thread's magazines first */
+	return p ? p : enomem();
 }
 
 API void free(void *p)
@@ -196,15 +200,12 @@ API void *calloc(size_t n, size_t size)
 	void *p;
 
 	init();
-	if (__builtin_mul_overflow(n, size, &total) || total > PTRDIFF_MAX) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (__builtin_mul_overflow(n, size, &total) || too_large(total))
+		return enomem();
 	p = kheap_malloc_from(total, CALLER());
 	if (!p)
-		errno = ENOMEM;
-	else
-		memset(p, 0, total);
+		return enomem();
+	memset(p, 0, total);
 	return p;
 }
 
@@ -213,14 +214,12 @@ API void *realloc(void *p, size_t n)
 	void *q;
 
 	init();
-	if (n > PTRDIFF_MAX) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (too_large(n))
+		return enomem();
 	q = kheap_realloc_from(p, n, CALLER());
 	if (!q)
-		errno = ENOMEM;		/* p, if any, is untouched */
-	else if (p && q != p)
+		return enomem();	/* p, if any, is untouched */
+	if (p && q != p)
 		maybe_scavenge();
 	return q;
 }
@@ -229,10 +228,8 @@ API void *reallocarray(void *p, size_t n, size_t size)
 {
 	size_t total;
 
-	if (__builtin_mul_overflow(n, size, &total)) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (__builtin_mul_overflow(n, size, &total))
+		return enomem();
 	return realloc(p, total);
 }
 
@@ -244,14 +241,10 @@ static void *aligned(size_t a, size_t n, uintptr_t caller)
 	void *p;
 
 	init();
-	if (n > PTRDIFF_MAX) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (too_large(n))
+		return enomem();
 	p = a <= 8 ? kheap_malloc_from(n, caller) : kheap_aligned_from(n, a, caller);
-	if (!p)
-		errno = ENOMEM;
-	return p;
+	return p ? p : enomem();
 }
 
 API int posix_memalign(void **out, size_t a, size_t n)
@@ -292,10 +285,8 @@ API void *valloc(size_t n)
 
 API void *pvalloc(size_t n)
 {
-	if (n > PTRDIFF_MAX - PAGE_SIZE) {
-		errno = ENOMEM;
-		return NULL;
-	}
+	if (too_large(n) || too_large(n + PAGE_SIZE))	/* the rounding cannot wrap */
+		return enomem();
 	return aligned(PAGE_SIZE, (n + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1), CALLER());
 }
 

@@ -53,9 +53,9 @@ static inline uint64_t rdmsr(uint32_t msr)
 /* CPUID leaf 1, EDX: the feature bits (bit 5 MSR, bit 9 APIC). */
 static inline uint32_t cpuid1_edx(void)
 {
-	uint32_t a = 1, b, c = 0, d;
-	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	return d;
+	uint32_t eax = 1, ebx, ecx = 0, edx;
+	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "+c"(ecx), "=d"(edx));
+	return edx;
 }
 
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }

@@ -75,9 +75,11 @@ void mmu_zero_page(uintptr_t va)
 
 void *boot_map_temp(uint32_t pa, uint32_t len)
 {
-	uint32_t off = pa & (PAGE_SIZE - 1);
-	uint32_t pages = (off + len + PAGE_SIZE - 1) / PAGE_SIZE;
+	uint32_t off = pa & (PAGE_SIZE - 1), pages;
 
+	if (len > TEMP_WINDOW_PAGES * PAGE_SIZE)	/* before the sum below can wrap */
+		return NULL;
+	pages = (off + len + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (pages > TEMP_WINDOW_PAGES)
 		return NULL;
 	for (uint32_t i = 0; i < pages; i++) {

@@ -14,6 +14,14 @@
 
 static void *db;
 
+/*
+ * Corrupt one field of the frame database on purpose, for frame_audit to
+ * find: a call, so analysers do not take the next write for a redundant one.
+ */
+static void poke_u8(uint8_t *p, unsigned v) { *p = (uint8_t)v; }
+static void poke_pfn(pfn_t *p, pfn_t v) { *p = v; }
+#define poke(p, v) _Generic((p), uint8_t *: poke_u8, pfn_t *: poke_pfn)(p, v)
+
 static void init(const struct phys_range *r, size_t n)
 {
 	pfn_t max = frame_max_pfn(r, n);
@@ -126,7 +134,6 @@ TEST(frame_double_free_and_non_ram_are_refused)
 TEST(frame_reservations_are_kept_from_other_users)
 {
 	const struct phys_range r[] = { { 1 * MiB, 1 * MiB + 10 * 4096, PR_RAM } };
-	pfn_t f;
 	int n = 0;
 
 	init(r, 1);
@@ -136,7 +143,8 @@ TEST(frame_reservations_are_kept_from_other_users)
 		n++;
 	CHECKF(n == 6, "took %d unpromised frames", n);
 	for (int i = 0; i < 4; i++) {
-		f = frame_alloc_reserved();
+		pfn_t f = frame_alloc_reserved();
+
 		CHECK(f != PFN_NONE);
 	}
 	CHECK(frame_audit());
@@ -193,34 +201,34 @@ TEST(frame_audit_catches_corruption)
 	CHECKF(f[0] == 0x100 && f[1] == 0x101 && f[2] == 0x102, "took %#x %#x %#x", f[0], f[1], f[2]);
 	CHECK(frame_free(f[1]) && frame_free(f[0]));	/* both on the stack */
 	CHECK(frame_audit());
-	d.state[0x181] = FS_USED;		/* a free frame marked used */
+	poke(&d.state[0x181], FS_USED);		/* a free frame marked used */
 	CHECK(!frame_audit());
-	d.state[0x181] = FS_FREE;
+	poke(&d.state[0x181], FS_FREE);
 	CHECK(frame_audit());
-	d.next[0x110] = 0x110;			/* a free list that loops */
+	poke(&d.next[0x110], 0x110);			/* a free list that loops */
 	CHECK(!frame_audit());
-	d.next[0x110] = PFN_NONE;
+	poke(&d.next[0x110], PFN_NONE);
 	CHECK(frame_audit());
-	d.prev[0x110] = 0x120;			/* a back link that disagrees */
+	poke(&d.prev[0x110], 0x120);			/* a back link that disagrees */
 	CHECK(!frame_audit());
-	d.prev[0x110] = PFN_NONE;
+	poke(&d.prev[0x110], PFN_NONE);
 	CHECK(frame_audit());
-	d.state[0x111] = FS_BLOCK(FS_FREE, 0);	/* a free block inside another, on no list */
+	poke(&d.state[0x111], FS_BLOCK(FS_FREE, 0));	/* a free block inside another, on no list */
 	CHECK(!frame_audit());
-	d.state[0x111] = FS_FREE;
-	d.state[0x110] = FS_BLOCK(FS_FREE, 1);	/* a listed block of the wrong order */
+	poke(&d.state[0x111], FS_FREE);
+	poke(&d.state[0x110], FS_BLOCK(FS_FREE, 1));	/* a listed block of the wrong order */
 	CHECK(!frame_audit());
-	d.state[0x110] = FS_BLOCK(FS_FREE, 4);
-	d.state[f[2]] = FS_USED;		/* a handed-out frame that heads no block */
+	poke(&d.state[0x110], FS_BLOCK(FS_FREE, 4));
+	poke(&d.state[f[2]], FS_USED);		/* a handed-out frame that heads no block */
 	CHECK(!frame_audit());
-	d.state[f[2]] = FS_BLOCK(FS_USED, 0);
+	poke(&d.state[f[2]], FS_BLOCK(FS_USED, 0));
 	CHECK(frame_audit());
 	slot = d.stack[1];
-	d.stack[1] = d.stack[0];		/* a frame stacked twice */
+	poke(&d.stack[1], d.stack[0]);		/* a frame stacked twice */
 	CHECK(!frame_audit());
-	d.stack[1] = 0x181;			/* a stacked frame inside a listed block */
+	poke(&d.stack[1], 0x181);			/* a stacked frame inside a listed block */
 	CHECK(!frame_audit());
-	d.stack[1] = slot;
+	poke(&d.stack[1], slot);
 	CHECK(frame_audit());
 }
 
@@ -233,11 +241,11 @@ TEST(frame_audit_catches_a_free_frame_on_no_list)
 	d = frame_db_layout(db, frame_max_pfn(two_chunks, 1));
 	f = frame_alloc();			/* hands over the chunk at 4 MiB only */
 	CHECK(f != PFN_NONE && f < 0x800 && frame_audit());
-	d.state[0x900] = FS_BLOCK(FS_FREE, 0);	/* a free block in a chunk not handed over */
+	poke(&d.state[0x900], FS_BLOCK(FS_FREE, 0));	/* a free block in a chunk not handed over */
 	CHECK(!frame_audit());
-	d.state[0x900] = FS_BLOCK(FS_USED, 0);	/* a used frame there */
+	poke(&d.state[0x900], FS_BLOCK(FS_USED, 0));	/* a used frame there */
 	CHECK(!frame_audit());
-	d.state[0x900] = FS_FREE;
+	poke(&d.state[0x900], FS_FREE);
 	CHECK(frame_audit());
 	frame_give_back_broken(f, 0, false);	/* free, counted, on no list or stack */
 	CHECK(!frame_audit());
@@ -663,4 +671,25 @@ TEST(frame_seeded_churn_audits_after_every_operation)
 	CHECK(st.free == st0.free && st.used == st0.used && frame_audit());
 	/* everything merged back: whole chunks at 4 and 12 MiB and 24-40 MiB */
 	CHECKF(count_blocks(10, FRAME_ANY) == 6, "order-10 blocks after the churn");
+}
+
+/*
+ * A RAM range at the very top of the 64-bit space holds no whole frame:
+ * rounding its start up must not wrap to frame 0 and take all of memory
+ * for RAM, nor its end (for a firmware range) wrap either.
+ */
+TEST(frame_ranges_at_the_top_of_the_address_space_add_nothing)
+{
+	static const struct phys_range r[] = {
+		{ 1 * MiB, 4 * MiB, PR_RAM },
+		{ 0xFFFFFFFFFFFFF001ull, 0xFFFFFFFFFFFFFFFFull, PR_RAM },
+		{ 0xFFFFFFFFFFFFF800ull, 0xFFFFFFFFFFFFFFFFull, PR_FIRMWARE },
+	};
+	struct frame_stats st;
+
+	init(r, ARRAY_SIZE(r));
+	frame_stats(&st);
+	CHECKF(st.total == 3 * FRAMES_PER_MiB, "%u frames of RAM, expected %u",
+	       (unsigned)st.total, 3 * FRAMES_PER_MiB);
+	CHECK(frame_audit());
 }

@@ -51,12 +51,12 @@ static unsigned long status_bytes(const char *key)
 {
 	char line[256];
 	unsigned long kb = 0;
-	size_t len = strlen(key);
+	size_t klen = strlen(key);
 	FILE *f = fopen("/proc/self/status", "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, len) && line[len] == ':')
-			kb = strtoul(line + len + 1, NULL, 10);
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			kb = strtoul(line + klen + 1, NULL, 10);
 	if (f)
 		fclose(f);
 	return kb * 1024;

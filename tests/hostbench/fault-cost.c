@@ -28,7 +28,7 @@ static double min(double a, double b) { return a < b ? a : b; }
 int main(void)
 {
 	volatile char *p = mmap(NULL, BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	double fault = 1e18, dontneed = 1e18, populate = 1e18, t;
+	double fault = 1e18, dontneed = 1e18, populate = 1e18;
 	int have_populate = 1;
 
 	if (p == MAP_FAILED) {
@@ -36,7 +36,7 @@ int main(void)
 		return 1;
 	}
 	for (int round = 0; round < 3; round++) {
-		t = now_ns();
+		double t = now_ns();
 		for (unsigned long i = 0; i < BYTES; i += 4096)
 			p[i] = 1;
 		fault = min(fault, (now_ns() - t) / PAGES);

@@ -97,7 +97,10 @@ static bool refused(uintptr_t va, bool write, bool locked, const char *reason)
 	enum kheap_fault_result r;
 
 	look(&a);
-	r = (locked ? kheap_fault_locked : kheap_fault)(va, write, &why);
+	if (locked)
+		r = kheap_fault_locked(va, write, &why);
+	else
+		r = kheap_fault(va, write, &why);
 	look(&b);
 	if (r != KF_BAD_ACCESS || !why || strcmp(why, reason)) {
 		ktest_fail(__FILE__, __LINE__, "fault at %#lx: result %d, why '%s', not '%s'",

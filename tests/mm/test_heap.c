@@ -6,6 +6,10 @@
 #include "tests/ktest.h"
 #include "tests/mm/heap_util.h"
 #include "mm/pagestate.h"
+#include "src/lib.h"
+
+/* A pointer passed wrongly on purpose, hidden from the analyzers (make check). */
+#define WRONG(p) ((void *)hide_addr((uintptr_t)(p)))
 
 #define NSIZES 96
 
@@ -199,20 +203,20 @@ TEST(heap_invalid_frees_are_reported_and_change_nothing)
 	kfree(small);
 	small = kmalloc(64);
 	kheap_stats(&a);
-	kfree(small + 16);			/* inside a small object */
-	kfree(small + 1);
-	kfree(large + PAGE_SIZE);		/* inside a large allocation */
-	kfree(large + 8);
-	kfree(&local);				/* not a heap address */
-	CHECK(krealloc(small + 16, 100) == NULL);
+	kfree(WRONG(small + 16));		/* inside a small object */
+	kfree(WRONG(small + 1));
+	kfree(WRONG(large + PAGE_SIZE));	/* inside a large allocation */
+	kfree(WRONG(large + 8));
+	kfree(WRONG(&local));			/* not a heap address */
+	CHECK(krealloc(WRONG(small + 16), 100) == NULL);
 	CHECK(ksize(large + 8) == 0);
 	kfree(small);
 	kheap_stats(&b);
 	CHECKF(b.invalid_frees == a.invalid_frees + 7, "%llu invalid frees counted",
 	       (unsigned long long)(b.invalid_frees - a.invalid_frees));
-	kfree(small);				/* double free */
+	kfree(WRONG(small));			/* double free */
 	kfree(large);
-	kfree(large);				/* double free of a large one */
+	kfree(WRONG(large));			/* double free of a large one */
 	kheap_stats(&a);
 	CHECK(a.invalid_frees == b.invalid_frees + 2);
 	CHECK(a.live_allocs == b.live_allocs - 1);	/* only the one valid free counted */

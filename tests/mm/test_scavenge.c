@@ -235,16 +235,16 @@ TEST(scav_pressure_pass_reaches_the_high_watermark)
 
 TEST(scav_hysteresis_bounds_refaults_in_a_free_realloc_loop)
 {
-	const int cycles = 64;
+	const int rounds = 64;
 	uint64_t with, without;
 
 	ktest_heap_setup();
-	with = churn_refaults(256 * 1024, cycles);
-	without = churn_refaults(0, cycles);
-	/* a pass at most every 256 KiB freed (8 cycles), each costing 8 refaults */
-	CHECKF(with <= (uint64_t)(cycles / 8 + 1) * 8, "%llu refaults with the threshold",
+	with = churn_refaults(256 * 1024, rounds);
+	without = churn_refaults(0, rounds);
+	/* a pass at most every 256 KiB freed (8 rounds), each costing 8 refaults */
+	CHECKF(with <= (uint64_t)(rounds / 8 + 1) * 8, "%llu refaults with the threshold",
 	       (unsigned long long)with);
-	CHECKF(without >= (uint64_t)cycles * 8 / 2, "%llu refaults without it: the loop no longer thrashes?",
+	CHECKF(without >= (uint64_t)rounds * 8 / 2, "%llu refaults without it: the loop no longer thrashes?",
 	       (unsigned long long)without);
 	CHECK(kheap_check());
 }
@@ -425,7 +425,7 @@ static void free_runs(void)
 
 TEST(scav_batched_release_frees_each_frame_once_and_leaves_every_page_aow)
 {
-	struct kheap_stats a, b;
+	struct kheap_stats before, after;
 	struct scav_stats s0, s1;
 	volatile uint8_t *big;
 	size_t avail, n;
@@ -439,17 +439,17 @@ TEST(scav_batched_release_frees_each_frame_once_and_leaves_every_page_aow)
 	big[2 * PAGE_SIZE] = 1;
 	CHECK(make_runs());			/* after big: it would take a warm page */
 	kfree((void *)big);
-	kheap_stats(&a);
+	kheap_stats(&before);
 	scavenge_stats(&s0);
 	avail = frames_available();
-	CHECKF(a.free_resident == NRUNS / 2 + 1, "%zu resident free pages", a.free_resident);
+	CHECKF(before.free_resident == NRUNS / 2 + 1, "%zu resident free pages", before.free_resident);
 	n = kheap_scavenge(SIZE_MAX);
-	kheap_stats(&b);
+	kheap_stats(&after);
 	scavenge_stats(&s1);
 	CHECKF(n == NRUNS / 2 + 1, "released %zu", n);
 	CHECK(frames_available() == avail + n);	/* each frame given back once */
-	CHECK(b.free_resident == 0 && b.by_state[PS_PRESENT] == a.by_state[PS_PRESENT] - n);
-	CHECK(b.by_state[PS_ZERO] == a.by_state[PS_ZERO] - 5);
+	CHECK(after.free_resident == 0 && after.by_state[PS_PRESENT] == before.by_state[PS_PRESENT] - n);
+	CHECK(after.by_state[PS_ZERO] == before.by_state[PS_ZERO] - 5);
 	CHECK(s1.zero_dropped == s0.zero_dropped + 5 && s1.pages_released == s0.pages_released + n);
 	for (int i = 0; i < NRUNS; i += 2)
 		CHECK(mmu_state((uintptr_t)one[i]) == PS_AOW);

@@ -130,6 +130,17 @@ TEST(heap_edge_sizes_just_past_the_region_are_refused)
 	CHECKF(!why, "krealloc(small block, %#zx): %s", at, why);
 }
 
+static void *call_bad_align(size_t s, void *a) { (void)s; return kmalloc_aligned(16, *(size_t *)a); }
+
+TEST(heap_edge_bad_alignments_are_refused_and_counted)
+{
+	size_t aligns[] = { 0, 1, 4, 24, 4097, SIZE_MAX, (size_t)1 << (sizeof(size_t) * 8 - 1) };
+
+	ktest_heap_setup();
+	for (size_t k = 0; k < ARRAY_SIZE(aligns); k++)
+		WALK(call_bad_align, &aligns[k], 16, 1, "kmalloc_aligned(16, a)");
+}
+
 TEST(heap_edge_kcalloc_products_that_overflow_or_reach_size_max)
 {
 	const size_t half = (size_t)1 << (sizeof(size_t) * 4);
