@@ -183,13 +183,12 @@ static inline void *take_cached(void *p, size_t size, unsigned cls, uintptr_t ca
 }
 
 /*
- * Traced, a magazine operation and its trace line go together, with
- * interrupts off: a timer tick's stats line (kheap_trace_stats) between
- * them would count the object on the other side of its alloc or free
- * line.  Out of line, so the untraced fast path pays one test.
+ * The same, traced: interrupts stay off from the magazine change to its
+ * trace line, so a stats line written by an interrupt (the tick's) never
+ * sees the one without the other.  Untraced, the fast path pays nothing.
  */
-static __attribute__((noinline, cold)) void *alloc_cached_traced(size_t size, unsigned cls,
-							    uintptr_t caller)
+static __attribute__((noinline)) void *alloc_cached_traced(size_t size, unsigned cls,
+							   uintptr_t caller)
 {
 	unsigned long f = irq_save();
 	void *p = mag_pop(cls);
@@ -413,8 +412,8 @@ void free_slow(void *p, enum mag_push push, uintptr_t caller)
 	heap_unlock(f);
 }
 
-/* kfree traced: the magazine push and its free line together (see alloc_cached_traced). */
-static __attribute__((noinline, cold)) void free_traced(void *p, uintptr_t caller)
+/* kfree traced: as alloc_cached_traced, the push and its line with interrupts off. */
+static __attribute__((noinline)) void free_traced(void *p, uintptr_t caller)
 {
 	unsigned long f = irq_save();
 	enum mag_push r = mag_push(p);
