@@ -425,7 +425,7 @@ static __attribute__((noinline)) void free_traced(void *p, uintptr_t caller)
 		free_slow(p, r, caller);
 }
 
-static inline void free_any(void *p, uintptr_t caller)
+static inline __attribute__((always_inline)) void free_any(void *p, uintptr_t caller)
 {
 	enum mag_push r;
 
