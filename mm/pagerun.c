@@ -59,10 +59,30 @@ static bool reserve(uint32_t i, size_t n, struct run_span s, unsigned kind)
 	return true;
 }
 
-/* Give back the reservations of [i, i+n); true when none of it has a frame. */
+/* PRESENT pages in [i, i+n), and in *zero whether any is ZERO. */
+static size_t count_mapped(uint32_t i, size_t n, bool *zero)
+{
+	size_t k = 0;
+
+	*zero = false;
+	for (size_t j = 0; j < n; j++) {
+		unsigned st = mmu_state(pagerun_va(i + (uint32_t)j));
+
+		k += st == PS_PRESENT;
+		*zero |= st == PS_ZERO;
+	}
+	return k;
+}
+
+/*
+ * Give back the reservations of [i, i+n); true when no page of it is
+ * mapped at all (no frame, and no zero-frame mapping the scavenger should
+ * drop), so the freed run can go straight to the cold set.
+ */
 static bool unreserve(uint32_t i, size_t n, unsigned kind)
 {
-	size_t k = n - pagerun_present_in(i, 0, (uint32_t)n);
+	bool zero;
+	size_t k = n - count_mapped(i, n, &zero);
 
 	if (pagerun_holds_reservation(kind)) {
 		KASSERT(heap.reserved >= k);
@@ -72,7 +92,7 @@ static bool unreserve(uint32_t i, size_t n, unsigned kind)
 	heap.committed -= n;
 	heap.free_pages += n;
 	heap.free_present += n - k;
-	return k == n;
+	return k == n && !zero;
 }
 
 /*
