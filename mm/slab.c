@@ -58,7 +58,6 @@ void slab_init(void)
 	pool = NULL;
 }
 
-unsigned slab_class(const struct slab *s) { return s->cls; }
 
 unsigned slab_class_aligned(size_t size, size_t align)
 {

@@ -16,9 +16,9 @@
  * outside the core does).  Sizes and classes are mm/sizeclass.h.
  *
  * Locking: heap lock held, asserted at every entry point, except
- * slab_check_ptr and slab_class: they read a live
+ * slab_check_ptr and the inline object lookups: they read a live
  * object's slab, which cannot change class or go away while the caller
- * owns the object (kheap_small_class relies on it).
+ * owns the object (the magazine fast path, mag_push, relies on it).
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H
@@ -66,7 +66,6 @@ enum slab_ptr { SLAB_LIVE, SLAB_NOT_START, SLAB_NOT_LIVE };
 enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p);
 /* Check p as slab_check_ptr does and, when live, free it; *usable: its size. */
 enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable);
-unsigned slab_class(const struct slab *s);
 
 /* Return the kept empty slabs to page level; returns how many pages. */
 size_t slab_release_empty(void);
