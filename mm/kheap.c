@@ -16,6 +16,7 @@
 #include "mm/heap_int.h"
 #include "mm/magazine_int.h"
 #include "mm/trace.h"
+#include "mm/heapreport.h"
 
 size_t kheap_freed(void) { return heap.freed_since_check; }
 size_t kheap_live_bytes(void) { return heap.live_bytes; }
@@ -159,15 +160,26 @@ void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller)
 	return p;
 }
 
-static void report(const char *fn, const void *p, const char *what, uintptr_t caller);
+static void report(const char *fn, const void *p, const struct heap_misuse *what,
+		   uintptr_t caller);
+
+/* What each check can find wrong: the kind of misuse and its words. */
+static const struct heap_misuse
+	WRITTEN_CACHED = { HR_UAF_WRITE, "a freed object was written while in a magazine" },
+	NOT_START_SMALL = { HR_INTERIOR_FREE, "inside a small object, not its start" },
+	NOT_LIVE_SMALL = { HR_DOUBLE_FREE, "a small object that is not allocated" },
+	NOT_HEAP = { HR_INVALID_FREE, "not a heap address" },
+	NOT_START_LARGE = { HR_INTERIOR_FREE, "inside a large allocation, not its start" },
+	IN_META = { HR_INVALID_FREE, "heap metadata, never handed out" },
+	IN_FREE = { HR_DOUBLE_FREE, "in free heap space (already freed, or never allocated)" },
+	CACHED_ALREADY = { HR_DOUBLE_FREE, "already free, in a magazine" };
 
 /* A cached object whose key changed while it was in a magazine. */
 static __attribute__((noinline, cold)) void report_written(void *p, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
 
-	report("kmalloc", p, "a freed object was written while in a magazine (use after free?)",
-	       caller);
+	report("kmalloc", p, &WRITTEN_CACHED, caller);
 	heap_unlock(f);
 }
 
@@ -292,12 +304,12 @@ struct lookup {
 	size_t usable;
 };
 
-static const char *slab_problem(enum slab_ptr r)
+static const struct heap_misuse *slab_problem(enum slab_ptr r)
 {
 	if (r == SLAB_NOT_START)
-		return "inside a small object, not its start";
+		return &NOT_START_SMALL;
 	if (r == SLAB_NOT_LIVE)
-		return "a small object that is not allocated (double free?)";
+		return &NOT_LIVE_SMALL;
 	return NULL;
 }
 
@@ -307,52 +319,50 @@ static const char *slab_problem(enum slab_ptr r)
  * checks them.
  */
 static inline __attribute__((always_inline))
-const char *lookup(uintptr_t p, struct lookup *l)
+const struct heap_misuse *lookup(uintptr_t p, struct lookup *l)
 {
 	l->page = pagerun_index(p);
 	if (l->page == PG_NONE)
-		return "not a heap address";
+		return &NOT_HEAP;
 	l->d = pagerun_desc(l->page);
 	switch (l->d->kind) {
 	case PK_LARGE:
 		if (p & (PAGE_SIZE - 1))
-			return "inside a large allocation, not its start";
+			return &NOT_START_LARGE;
 		l->usable = (size_t)l->d->npages * PAGE_SIZE;
 		return NULL;
 	case PK_LARGE_TAIL:
-		return "inside a large allocation, not its start";
+		return &NOT_START_LARGE;
 	case PK_SLAB:
 		l->usable = slab_class_size(l->d->cls);	/* every slab page has its class */
 		return NULL;
 	case PK_META:
-		return "heap metadata, never handed out";
+		return &IN_META;
 	default:
-		return "in free heap space (already freed, or never allocated)";
+		return &IN_FREE;
 	}
 }
 
-static void report(const char *fn, const void *p, const char *what, uintptr_t caller)
+static void report(const char *fn, const void *p, const struct heap_misuse *what,
+		   uintptr_t caller)
 {
-	char sym[96];
+	struct heap_report r = { .what = what, .op = fn, .ptr = (uintptr_t)p, .caller = caller };
 
-	ksym_format(caller, sym, sizeof(sym));
-	klog(LOG_ERROR, "kheap: %s(%p): %s; caller %s; heap unchanged", fn, p, what, sym);
-	trace_event(TR_OOM, "badptr", "fn=%s ptr=%p caller=%s what=\"%s\"", fn, p, sym, what);
 	heap.invalid_frees++;
-	platform_misuse();
+	heap_report(&r);
 }
 
 /* Check a small object (lookup left it to the slab) without changing it. */
-static const char *check_small(uintptr_t p, struct lookup *l)
+static const struct heap_misuse *check_small(uintptr_t p, struct lookup *l)
 {
 	return l->d->kind == PK_SLAB ? slab_problem(slab_check_ptr(l->d->u.slab, p)) : NULL;
 }
 
 /* Free an allocation lookup() located; what is wrong, or NULL when freed. */
-static const char *free_locked(uintptr_t p, struct lookup *l)
+static const struct heap_misuse *free_locked(uintptr_t p, struct lookup *l)
 {
 	if (l->d->kind == PK_SLAB) {
-		const char *why = slab_problem(slab_free(l->d->u.slab, p, &l->usable));
+		const struct heap_misuse *why = slab_problem(slab_free(l->d->u.slab, p, &l->usable));
 
 		if (why)
 			return why;
@@ -365,21 +375,19 @@ static const char *free_locked(uintptr_t p, struct lookup *l)
 	return NULL;
 }
 
-#define CACHED_ALREADY "already free, in a magazine (double free?)"
-
 /* A live small object that a magazine holds: freed already (heap lock held). */
-static const char *check_cached(uintptr_t p, const struct lookup *l)
+static const struct heap_misuse *check_cached(uintptr_t p, const struct lookup *l)
 {
 	if (l->d->kind == PK_SLAB && *mag_word((void *)p) == mag_key((void *)p) &&
 	    mag_holds((void *)p, l->d->cls))
-		return CACHED_ALREADY;
+		return &CACHED_ALREADY;
 	return NULL;
 }
 
 /* Check p as every pointer is checked: its allocation, and not in a magazine. */
-static const char *check_live(uintptr_t p, struct lookup *l)
+static const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
 {
-	const char *why = lookup(p, l);
+	const struct heap_misuse *why = lookup(p, l);
 
 	if (!why)
 		why = check_small(p, l);
@@ -398,7 +406,7 @@ void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
 	struct lookup l;
-	const char *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l)
+	const struct heap_misuse *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l)
 					    : lookup((uintptr_t)p, &l);
 
 	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
@@ -458,7 +466,7 @@ size_t ksize(const void *p)
 size_t kheap_size_from(const void *p, uintptr_t caller)
 {
 	struct lookup l;
-	const char *why;
+	const struct heap_misuse *why;
 	unsigned long f = heap_lock();
 
 	why = check_live((uintptr_t)p, &l);
@@ -506,7 +514,7 @@ void *krealloc(void *p, size_t size)
 void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
 {
 	struct lookup l;
-	const char *why;
+	const struct heap_misuse *why;
 	unsigned long f;
 	void *q;
 

@@ -23,6 +23,7 @@
 #include "src/kstack.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
+#include "mm/heapreport.h"
 #include "mm/trace.h"
 #include "mm/tracepages.h"
 #include "src/cmdline.h"
@@ -220,6 +221,7 @@ void boot_heap_init(void)
 	vm_convert(region + pages * PAGE_SIZE, 1, PS_GUARD, PC_BOOT);
 	map_wired(region + (pages + 1) * PAGE_SIZE, dpages);
 	memset((void *)(region + (pages + 1) * PAGE_SIZE), 0, dpages * PAGE_SIZE);
+	heap_report_set_panic(kopts.heap_errors == 1);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
 	trace_snapshot("boot");
 	kheap_trace_stats();

@@ -23,6 +23,7 @@ struct opt {
 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug", NULL };
+static const char *const heap_errors_names[] = { "report", "panic", NULL };
 
 #define OFF(f) offsetof(struct kopts, f)
 /* opts[] is in the order docs/cmdline.md lists it. */
@@ -44,6 +45,7 @@ static const struct opt opts[] = {
 	{ "scav_retain", OPT_UINT, OFF(scav_retain_kib), 0, 1u << 20, NULL },
 	{ "scavtrace",  OPT_BOOL, OFF(scavtrace), 0, 0, NULL },
 	{ "slabinfo",   OPT_BOOL, OFF(slabinfo), 0, 0, NULL },
+	{ "heap_errors", OPT_ENUM, OFF(heap_errors), 0, 0, heap_errors_names },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");
