@@ -10,6 +10,7 @@
 #   make test-programs  python3, sqlite3, gcc, git, sort under LD_PRELOAD
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
+#   make port-test  the minimal freestanding port (tests/port) and its hook check
 #   make check      cppcheck and clang --analyze: any finding fails (make test runs it)
 #   make clean      remove build/ (installs nothing)
 
@@ -138,6 +139,7 @@ clean:
 
 -include $(KOBJS:.o=.d)
 include tests/host/host.mk
+include tests/port/port.mk
 
 # make check: static analysis of every build's C sources with that build's
 # include paths and defines, cppcheck per build and clang --analyze per
@@ -149,33 +151,42 @@ ANALYZE := clang --analyze -Xclang -analyzer-werror -Werror
 CPPCHECK := cppcheck -q --std=c11 --enable=warning,style,performance,portability \
 	--inline-suppr --error-exitcode=1
 # The builds: the kernel, the host tests and fuzzer, libkheap.so (MM_DEBUG=0),
-# and the Linux programs (libkheap's API test, the host benchmarks).
+# the Linux programs (libkheap's API test, the host benchmarks), and the
+# minimal port's own files (tests/port; its mm/ differs from the host's
+# only in the glue header).
 # cppcheck reads all of a build's files.  clang --analyze (the slow one)
 # takes a file shared by the kernel and the host tests once, in the kernel
 # build: the two differ only in the glue header; the lib build differs in
 # MM_DEBUG, so it takes mm/ again.
-CHECK_BUILDS := kernel host lib prog
+CHECK_BUILDS := kernel host lib prog port
 CHECK_kernel := $(filter %.c,$(KSRCS))
 CHECK_host := $(HSRCS) tests/fuzz/fuzz_heap.c
 CHECK_lib := $(LIBSRCS)
 CHECK_prog := tests/lib/api.c $(wildcard tests/hostbench/*.c)
+CHECK_port := $(wildcard tests/port/*.c)
 ANALYZE_kernel := $(CHECK_kernel)
 ANALYZE_host := $(filter-out $(CHECK_kernel),$(CHECK_host))
 ANALYZE_lib := $(CHECK_lib)
 ANALYZE_prog := $(CHECK_prog)
+ANALYZE_port := $(CHECK_port)
 ANFLAGS_kernel = -m32 -march=i686 -std=gnu11 -ffreestanding -fno-pic -mno-sse -mno-mmx \
 	-mno-80387 -nostdinc -isystem $(CLANG_INCLUDE) -I. -Iarch/x86 $(KDEFS)
 ANFLAGS_host := -std=gnu11 -I. -Iarch/host
 ANFLAGS_lib := -std=gnu11 -DMM_DEBUG=0 -I. -Iarch/lib
 ANFLAGS_prog := -std=gnu11 -pthread -I.
+ANFLAGS_port := -std=gnu11 -ffreestanding -I. -Itests/port
 CPPFLAGS_kernel := --platform=unix32 -D__i386__ $(KDEFS) -I. -Iarch/x86
 CPPFLAGS_host := --platform=unix64 -D__x86_64__ -I. -Iarch/host
 CPPFLAGS_lib := --platform=unix64 -D__x86_64__ -DMM_DEBUG=0 -I. -Iarch/lib
 CPPFLAGS_prog := --platform=unix64 -D__x86_64__ -I.
+CPPFLAGS_port := --platform=unix64 -D__x86_64__ -I. -Itests/port
 # api.c misuses malloc on purpose (double and invalid frees, use after
 # free, results dropped): the rules about that are off for it alone, as
 # tests/lib/run turns off gcc's warnings about it.
 $(CHECKOUT)/prog/tests/lib/api.c.ok: ANFLAGS_prog += -Xclang -analyzer-disable-checker=unix.Malloc,deadcode.DeadStores
+# The minimal port frees a stack address and reads a freed block's pages
+# (that they were given back) on purpose: the malloc rules are off for it.
+$(CHECKOUT)/port/tests/port/main.c.ok: ANFLAGS_port += -Xclang -analyzer-disable-checker=unix.Malloc
 CPPFLAGS_prog += $(foreach id,leakReturnValNotUsed memleakOnRealloc invalidFree unreadVariable,--suppress=$(id):tests/lib/api.c)
 CHECK_HEADERS := $(wildcard */*.h */*/*.h)
 

@@ -6,11 +6,13 @@
  * programs (arch/host supplies a simulated MMU over a mmap'd region), and
  * libkheap.so, malloc for Linux programs (arch/lib: a Linux mapping whose
  * pages the kernel backs, MMU_EAGER).  The build picks the platform by
- * include path: "arch_glue.h" is arch/x86/arch_glue.h, arch/host/arch_glue.h
- * or arch/lib/arch_glue.h, and provides, inline:
+ * include path: "arch_glue.h" is arch/x86/arch_glue.h, arch/host/arch_glue.h,
+ * arch/lib/arch_glue.h or the minimal port's tests/port/arch_glue.h, and
+ * provides, as macros and inlines (or declares, for a platform that links
+ * them: the MMU reads on the host, the lock pair in libkheap):
  *
  *   unsigned long irq_save(void); void irq_restore(unsigned long);
- *   uint64_t cycles(void);          rdtsc in the kernel, a counter on the host
+ *   uint64_t cycles(void);          rdtsc where there is one; may be 0 always
  *   PAGE_SIZE, PAGE_SHIFT
  *   unsigned mmu_state(uintptr_t va);   the page's state (mm/pagestate.h),
  *                                       PS_UNUSABLE when no page table
@@ -38,7 +40,11 @@
  *                                   and the platform defines
  *                                   platform_cache_joined() below
  *
- * Everything else is declared here and defined by the platform.
+ * Everything else is declared here (and trace_out in mm/trace.h) and
+ * defined by the platform, but for mmu_ensure_table, which mm/ never
+ * calls: the kernel's own code does, before it hands mm/ a range.  The
+ * whole list with each hook's contract, and what a platform does at boot,
+ * is docs/porting.md; scripts/check-port holds it to what mm/ links.
  */
 #ifndef MM_PLATFORM_H
 #define MM_PLATFORM_H
@@ -108,9 +114,9 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
  */
 /* Write the entry for va (state, frame) and invalidate its TLB entry. */
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
-/* Make sure a page table covers va; false if no frame for it. */
+/* Make sure a page table covers va; false if no frame for it (not called by mm/). */
 bool mmu_ensure_table(uintptr_t va);
-/* Zero the (mapped, writable) page at va. */
+/* Zero the (mapped, writable) page at va: the fault path's, never called where MMU_EAGER. */
 void mmu_zero_page(uintptr_t va);
 
 #endif
