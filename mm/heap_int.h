@@ -51,6 +51,9 @@ enum page_kind {
 #define PG_TAIL  0x01		/* free run: the run's last page (n > 1); its
 				   u.link holds the run's span */
 #define PG_COLD  0x02		/* free run head: on a cold list */
+#define PG_USED  0x04		/* handed out since boot (any kind but FREE, once):
+				   what tells a use after free from a wild access;
+				   pg_set_flags keeps it */
 
 struct slab;
 
@@ -145,6 +148,12 @@ static inline uint32_t pagerun_index(uintptr_t va)
 static inline struct pgdesc *pagerun_desc(uint32_t i)
 {
 	return &heap.pd[i];
+}
+
+/* Set page i's flags to f, keeping PG_USED. */
+static inline void pg_set_flags(uint32_t i, uint8_t f)
+{
+	heap.pd[i].flags = (uint8_t)((heap.pd[i].flags & PG_USED) | f);
 }
 
 /* --- reclaim: the scavenger's hook ----------------------------------- */
@@ -285,6 +294,18 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
  */
 void heap_release_pages(const struct vm_range *r, size_t nr, unsigned cause,
 			struct release_count *c);
+
+/* --- what holds a heap address (mm/heapfind.c) ----------------------- */
+
+/* An allocation: a large block or a slab object. */
+struct heap_obj { uintptr_t start; size_t size; };
+/*
+ * The live allocation nearest to va, an address in free space (its page
+ * FREE): the last one before va's free run or the first after it,
+ * whichever is closer (before, on a tie).  False when neither side has
+ * one.  No lock (the fault path): it only reads descriptors.
+ */
+bool heap_nearest_alloc(uintptr_t va, struct heap_obj *o);
 
 /* --- the checker (mm/heapcheck.c) ------------------------------------ */
 

@@ -35,7 +35,7 @@ static void mark_used(uint32_t i, size_t n, unsigned kind)
 {
 	for (size_t j = 0; j < n; j++) {
 		pd[i + j].kind = j && kind == PK_LARGE ? PK_LARGE_TAIL : kind;
-		pd[i + j].flags = 0;
+		pd[i + j].flags = PG_USED;
 		pd[i + j].npages = 0;
 	}
 	pd[i].npages = (uint32_t)n;
@@ -154,7 +154,7 @@ void pagerun_free(uint32_t i, size_t n)
 	cold = unreserve(i, n, pd[i].kind);
 	for (size_t j = 0; j < n; j++) {
 		pd[i + j].kind = PK_FREE;
-		pd[i + j].flags = 0;
+		pd[i + j].flags = PG_USED;
 		pd[i + j].npages = 0;
 	}
 	freerun_insert(i, (uint32_t)n, cold ? no_span : (struct run_span){ 0, (uint32_t)n });

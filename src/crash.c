@@ -36,14 +36,49 @@ __attribute__((noinline)) unsigned crash_stack(unsigned n)
 	return crash_stack(n + 1) + pad[0];
 }
 
+/*
+ * A live page run of 5 pages, never freed: the allocation the reports of
+ * the provokers below name as the nearest (scripts/test-all checks it).
+ */
+static void keep_neighbour(void)
+{
+	static void *keep;
+
+	if (!keep)
+		keep = kmalloc(SLAB_MAX + PAGE_SIZE);
+}
+
+/* A page run's pages, freed, after a live neighbour: what the next provokers touch. */
+static volatile uint8_t *freed_run(void)
+{
+	void *p;
+
+	keep_neighbour();
+	p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
+	kfree(p);
+	return (volatile uint8_t *)hide_addr((uintptr_t)p);
+}
+
 /* Write to heap memory after freeing it: the fault path refuses it. */
 __attribute__((noinline)) void crash_uaf(void)
 {
-	volatile uint8_t *p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);	/* a page run */
+	freed_run()[PAGE_SIZE + 1] = 1;
+}
 
-	kfree((void *)p);
-	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
-	p[PAGE_SIZE + 1] = 1;
+/* Read a large block after freeing it: a use after free read, not the zero frame. */
+__attribute__((noinline)) void crash_uafread(void)
+{
+	(void)freed_run()[2 * PAGE_SIZE + 8];
+}
+
+/* Read the heap's last page, which nothing has been handed yet: a wild access. */
+__attribute__((noinline)) void crash_wild(void)
+{
+	static struct kheap_stats st;
+
+	keep_neighbour();
+	kheap_stats(&st);
+	(void)*(volatile uint32_t *)hide_addr(st.base + st.pages * PAGE_SIZE - 64);
 }
 
 /*
@@ -70,7 +105,8 @@ void crash_provoke(const char *kind)
 	static const struct { const char *name; void (*fn)(void); } kinds[] = {
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
-		{ "uaf", crash_uaf }, { "oom", crash_oom },
+		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
+		{ "oom", crash_oom },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
@@ -80,5 +116,5 @@ void crash_provoke(const char *kind)
 		if (!strcmp(kind, kinds[i].name))
 			kinds[i].fn();
 	if (strcmp(kind, "oom"))
-		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom)", kind);
+		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread wild oom)", kind);
 }
