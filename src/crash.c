@@ -1,5 +1,5 @@
 /*
- * Deliberate faults for the diagnostic tests.  Each provoker is its own
+ * Deliberate faults and misuses for the diagnostic tests.  Each provoker is its own
  * non-inlined function so the diagnostic's EIP symbol names it.
  */
 #include "src/crash.h"
@@ -82,6 +82,19 @@ __attribute__((noinline)) void crash_wild(void)
 }
 
 /*
+ * Free a block twice: a misuse found at a call, so reported and the kernel
+ * carries on (boot goes on to the demonstration), unless heap_errors=panic.
+ */
+__attribute__((noinline)) void crash_dfree(void)
+{
+	void *p = kmalloc(SLAB_MAX + PAGE_SIZE);
+
+	kfree(p);
+	kfree(p);
+	klog(LOG_WARN, "crash: dfree: the kernel carried on after the report");
+}
+
+/*
  * Under overcommit, take every free frame (as other memory users would),
  * then write a fresh heap page: the OOM report.
  */
@@ -106,15 +119,18 @@ void crash_provoke(const char *kind)
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
 		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
-		{ "oom", crash_oom },
+		{ "dfree", crash_dfree }, { "oom", crash_oom },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
 	if (!strcmp(kind, "stack"))
 		crash_stack(0);
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-		if (!strcmp(kind, kinds[i].name))
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (!strcmp(kind, kinds[i].name)) {
 			kinds[i].fn();
-	if (strcmp(kind, "oom"))
-		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread wild oom)", kind);
+			return;		/* oom without overcommit, dfree: boot goes on */
+		}
+	}
+	klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread wild dfree oom)",
+	     kind);
 }
