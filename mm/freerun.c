@@ -2,8 +2,8 @@
  * The free-run index: every free run of the heap region, coalesced, on
  * one of two sets of power-of-two size buckets (mm/heap_int.h).
  *
- *   WARM  may hold PRESENT pages: freed since the scavenger last saw them;
- *   COLD  all AOW or ZERO.
+ *   WARM  may hold KEPT pages: freed since the scavenger last saw them;
+ *   COLD  all AOW.
  *
  * Allocation tries warm first, so reuse takes no faults; within a list
  * the newest run is first, and the scavenger walks from the oldest.

@@ -65,6 +65,19 @@ __attribute__((noinline)) void crash_uaf(void)
 	freed_run()[PAGE_SIZE + 1] = 1;
 }
 
+/* Write a large block's page after freeing it while it was backed: KEPT, not writable. */
+__attribute__((noinline)) void crash_uafkept(void)
+{
+	volatile uint8_t *p;
+
+	keep_neighbour();
+	p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
+	memset((void *)p, 0xA5, SLAB_MAX + 3 * PAGE_SIZE);	/* every page backed */
+	kfree((void *)p);
+	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
+	p[PAGE_SIZE + 1] = 1;
+}
+
 /* Read a large block after freeing it: a use after free read, not the zero frame. */
 __attribute__((noinline)) void crash_uafread(void)
 {
@@ -119,7 +132,7 @@ void crash_provoke(const char *kind)
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
 		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
-		{ "dfree", crash_dfree }, { "oom", crash_oom },
+		{ "uafkept", crash_uafkept }, { "dfree", crash_dfree }, { "oom", crash_oom },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
@@ -131,6 +144,6 @@ void crash_provoke(const char *kind)
 			return;		/* oom without overcommit, dfree: boot goes on */
 		}
 	}
-	klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread wild dfree oom)",
+	klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread uafkept wild dfree oom)",
 	     kind);
 }

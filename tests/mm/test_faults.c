@@ -297,3 +297,53 @@ TEST(fault_read_of_never_allocated_heap_is_a_wild_access)
 	kfree(keep);
 	CHECK(kheap_check() && frame_audit());
 }
+
+TEST(fault_write_after_free_of_a_backed_page_is_caught_and_the_frame_kept)
+{
+	size_t n = SLAB_MAX / PAGE_SIZE + 2;
+	uint64_t before = heap_report_count(HR_UAF_WRITE);
+	pfn_t frame[SLAB_MAX / PAGE_SIZE + 2];
+	uintptr_t va;
+	uint8_t *r[3], *p;
+	char one[HEAP_REPORT_LINE];
+
+	ktest_heap_setup();
+	CHECK(three_in_a_row(n, r));
+	memset(r[1], 0x5A, n * PAGE_SIZE);		/* every page backed */
+	for (size_t i = 0; i < n; i++)
+		frame[i] = mmu_frame((uintptr_t)r[1] + i * PAGE_SIZE);
+	kfree(r[1]);
+	for (size_t i = 0; i < n; i++) {		/* not present at once, each frame kept */
+		CHECK(mmu_state((uintptr_t)r[1] + i * PAGE_SIZE) == PS_KEPT);
+		CHECK(mmu_frame((uintptr_t)r[1] + i * PAGE_SIZE) == frame[i]);
+	}
+	va = (uintptr_t)r[1] + (n - 2) * PAGE_SIZE + 100;	/* nearer r[2] */
+	CHECK(refused_as(va, true, false, KF_MISUSE,
+			 "write to free heap memory (use after free, or a stray pointer)"));
+	CHECK(refused_as(va, false, false, KF_MISUSE,
+			 "read of free heap memory (use after free, or a stray pointer)"));
+	CHECK(kheap_fault_report(va, true, 0));
+	snprintf(one, sizeof(one),
+		 "kheap: use after free write ptr=%#lx %zu bytes before %#lx (%zu bytes) in write; "
+		 "caller=-", (unsigned long)va, (size_t)((uintptr_t)r[2] - va),
+		 (unsigned long)(uintptr_t)r[2], n * PAGE_SIZE);
+	CHECK(last_report_is(one, "kheap:   free heap space, handed out before; alloc@- free@-"));
+	CHECK(heap_report_count(HR_UAF_WRITE) == before + 1);
+	CHECK(kheap_check() && frame_audit());
+	p = kmalloc(n * PAGE_SIZE);			/* the newest warm run: r[1]'s */
+	CHECK(p == r[1]);
+	for (size_t i = 0; i < n; i++) {		/* mapped again, its frame, unzeroed */
+		CHECK(mmu_state((uintptr_t)p + i * PAGE_SIZE) == PS_PRESENT);
+		CHECK(mmu_frame((uintptr_t)p + i * PAGE_SIZE) == frame[i]);
+		CHECK(p[i * PAGE_SIZE + 7] == 0x5A);
+	}
+	kfree(p);
+	p = kcalloc(n, PAGE_SIZE);			/* the same pages, zeroed as kcalloc promises */
+	CHECK(p == r[1]);
+	for (size_t i = 0; i < n * PAGE_SIZE; i += 511)
+		CHECK(p[i] == 0);
+	kfree(p);
+	kfree(r[0]);
+	kfree(r[2]);
+	CHECK(kheap_check() && frame_audit());
+}
