@@ -103,7 +103,7 @@ __attribute__((noinline)) void crash_dfree(void)
 	void *p = kmalloc(SLAB_MAX + PAGE_SIZE);
 
 	kfree(p);
-	kfree(p);
+	kfree((void *)hide_addr((uintptr_t)p));	/* hidden from the analysers: on purpose */
 	klog(LOG_WARN, "crash: dfree: the kernel carried on after the report");
 }
 
