@@ -60,13 +60,12 @@ static void bench_pairs(void)
 static void run_costs(bool backed, uint64_t *free, uint64_t *alloc)
 {
 	const size_t size = 16 * PAGE_SIZE;
-	uint64_t t;
 
 	*free = *alloc = 0;
 	for (int i = 0; i < 100 + PAIRS; i++) {
 		volatile uint8_t *p;
+		uint64_t t = rdtsc();
 
-		t = rdtsc();
 		p = kmalloc(size);
 		t = rdtsc() - t;
 		*alloc += i >= 100 ? t : 0;

@@ -134,16 +134,18 @@ void crash_provoke(const char *kind)
 		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
 		{ "uafkept", crash_uafkept }, { "dfree", crash_dfree }, { "oom", crash_oom },
 	};
+	bool known = false;
 
 	kprintf("crash: provoking '%s'", kind);
 	if (!strcmp(kind, "stack"))
 		crash_stack(0);
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		if (!strcmp(kind, kinds[i].name)) {
-			kinds[i].fn();
-			return;		/* oom without overcommit, dfree: boot goes on */
+			kinds[i].fn();	/* not a tail call: the backtraces name crash_provoke */
+			known = true;	/* oom without overcommit, dfree: boot goes on */
 		}
 	}
-	klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread uafkept wild dfree oom)",
-	     kind);
+	if (!known)
+		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread "
+		     "uafkept wild dfree oom)", kind);
 }
