@@ -89,7 +89,8 @@ static void bench_kept(void)
 	kheap_scavenge(SIZE_MAX);		/* the kept frames go: the next run is AOW */
 	run_costs(false, &fu, &au);
 	kprintf("bench: 16-page run, every page backed: kfree %llu, kmalloc (reuse) %llu instructions; "
-		"never written: %llu, %llu; per backed page %llu on the free, %llu on the reuse",
+		"never written: %llu, %llu; more a backed page than never written: %llu on the free, "
+		"%llu on the reuse",
 		(unsigned long long)fb, (unsigned long long)ab, (unsigned long long)fu,
 		(unsigned long long)au, (unsigned long long)(fb - fu) / 16,
 		(unsigned long long)(ab - au) / 16);
