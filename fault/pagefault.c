@@ -63,6 +63,8 @@ __attribute__((noinline, noreturn)) static void unresolved(struct trapframe *tf,
 
 	if (r == KF_OOM)
 		oom(tf, why);
+	if (r == KF_MISUSE)		/* free heap space: the heap's report, then fatal */
+		kheap_fault_report(va, tf->err & PF_W, tf->eip);
 	if (r != KF_NOT_HEAP)
 		diag_fatal(tf, why);
 	snprintf(buf, sizeof(buf), "no handler for a fault on a %s page%s",

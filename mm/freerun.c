@@ -2,15 +2,16 @@
  * The free-run index: every free run of the heap region, coalesced, on
  * one of two sets of power-of-two size buckets (mm/heap_int.h).
  *
- *   WARM  may hold PRESENT pages: freed since the scavenger last saw them;
- *   COLD  all AOW or ZERO.
+ *   WARM  may hold KEPT pages: freed since the scavenger last saw them;
+ *   COLD  all AOW.
  *
  * Allocation tries warm first, so reuse takes no faults; within a list
  * the newest run is first, and the scavenger walks from the oldest.
  *
  * A run's head descriptor holds its length and list links; its last page
  * (n > 1) has PG_TAIL, the length, and the run's span in u.link
- * (next = lo, prev = hi).  Pages between have kind FREE and flags 0.
+ * (next = lo, prev = hi).  Pages between have kind FREE and no flags but
+ * PG_USED, which no change here touches (pg_set_flags).
  *
  * Locking: heap lock held; these are helpers of mm/pagerun.c and
  * mm/heapwalk.c, whose entry points assert it.
@@ -89,11 +90,11 @@ static struct run_span span_join(struct run_span a, struct run_span b, uint32_t 
 void freerun_make(uint32_t i, uint32_t n, struct run_span s)
 {
 	pd[i].kind = PK_FREE;
-	pd[i].flags = span_empty(s) ? PG_COLD : 0;
+	pg_set_flags(i, span_empty(s) ? PG_COLD : 0);
 	pd[i].npages = n;
 	if (n > 1) {
 		pd[i + n - 1].kind = PK_FREE;
-		pd[i + n - 1].flags = PG_TAIL;
+		pg_set_flags(i + n - 1, PG_TAIL);
 		pd[i + n - 1].npages = n;
 		pd[i + n - 1].u.link.next = span_empty(s) ? 0 : s.lo;
 		pd[i + n - 1].u.link.prev = span_empty(s) ? 0 : s.hi;
@@ -106,9 +107,9 @@ void freerun_take(uint32_t i)
 	uint32_t n = pd[i].npages;
 
 	list_remove(i);
-	pd[i].flags = 0;
+	pg_set_flags(i, 0);
 	pd[i].npages = 0;
-	pd[i + n - 1].flags = 0;
+	pg_set_flags(i + n - 1, 0);
 	pd[i + n - 1].npages = 0;
 }
 
@@ -143,7 +144,7 @@ void freerun_cool_tail(unsigned b, uint32_t first)
 	uint32_t last = heap.tail[WARM][b], before = pd[first].u.link.prev, i;
 
 	for (i = first;; i = pd[i].u.link.next) {
-		pd[i].flags = PG_COLD;
+		pg_set_flags(i, PG_COLD);
 		if (pd[i].npages > 1)
 			pd[i + pd[i].npages - 1].u.link.next = pd[i + pd[i].npages - 1].u.link.prev = 0;
 		if (i == last)

@@ -51,6 +51,9 @@ enum page_kind {
 #define PG_TAIL  0x01		/* free run: the run's last page (n > 1); its
 				   u.link holds the run's span */
 #define PG_COLD  0x02		/* free run head: on a cold list */
+#define PG_USED  0x04		/* handed out since boot (any kind but FREE, once):
+				   what tells a use after free from a wild access;
+				   pg_set_flags keeps it */
 
 struct slab;
 
@@ -67,7 +70,7 @@ struct pgdesc {
 
 #define PG_NONE 0xFFFFFFFFu	/* no page index */
 #define RUN_BUCKETS 24		/* free-run size buckets: floor(log2 n), capped */
-enum { WARM = 0, COLD = 1 };	/* free-run sets: may hold PRESENT pages, or not */
+enum { WARM = 0, COLD = 1 };	/* free-run sets: may hold KEPT pages, or not */
 
 /* --- the core's state: one heap ------------------------------------- */
 
@@ -147,6 +150,12 @@ static inline struct pgdesc *pagerun_desc(uint32_t i)
 	return &heap.pd[i];
 }
 
+/* Set page i's flags to f, keeping PG_USED. */
+static inline void pg_set_flags(uint32_t i, uint8_t f)
+{
+	heap.pd[i].flags = (uint8_t)((heap.pd[i].flags & PG_USED) | f);
+}
+
 /* --- reclaim: the scavenger's hook ----------------------------------- */
 
 /*
@@ -196,14 +205,14 @@ static inline bool pagerun_holds_reservation(unsigned kind)
 {
 	return kind != PK_FREE && (!heap.overcommit || kind == PK_META);
 }
-/* PRESENT pages in [i + lo, i + hi). */
-size_t pagerun_present_in(uint32_t i, uint32_t lo, uint32_t hi);
+/* Pages in state st in [i + lo, i + hi). */
+size_t pagerun_state_in(uint32_t i, uint32_t lo, uint32_t hi, unsigned st);
 
 /* --- the free-run index (mm/freerun.c) ------------------------------- */
 
 /*
  * A free run's span: the pages [head + lo, head + hi) outside which it has
- * no PRESENT page.  Freeing a run makes the run its span; merging joins
+ * no KEPT page (free pages are AOW or KEPT).  Freeing a run makes the run its span; merging joins
  * spans, splitting cuts them, so a small warm run merged into a vast cold
  * one keeps a small span and the scavenger visits only that.  Cold runs
  * have an empty span.
@@ -278,13 +287,26 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
 
 /*
  * Give back what the free pages of the nr ranges hold, through the range
- * primitive (vm_convert_ranges): PRESENT pages turn AOW (TLB entries
- * invalidated) and their frames are freed, ZERO pages turn AOW; the
- * accounting follows in the same call.  Adds the frames freed and the
- * ZERO pages dropped to *c.  The one function that releases free pages.
+ * primitive (vm_convert_ranges): KEPT pages turn AOW and their frames are
+ * freed (no TLB entry to invalidate: the free made them not present); the
+ * accounting follows in the same call.  Adds the frames freed (and ZERO
+ * pages dropped, none since the free drops them) to *c.  The one function
+ * that releases free pages.
  */
 void heap_release_pages(const struct vm_range *r, size_t nr, unsigned cause,
 			struct release_count *c);
+
+/* --- what holds a heap address (mm/heapfind.c) ----------------------- */
+
+/* An allocation: a large block or a slab object. */
+struct heap_obj { uintptr_t start; size_t size; };
+/*
+ * The live allocation nearest to va, an address in free space (its page
+ * FREE): the last one before va's free run or the first after it,
+ * whichever is closer (before, on a tie).  False when neither side has
+ * one.  No lock (the fault path): it only reads descriptors.
+ */
+bool heap_nearest_alloc(uintptr_t va, struct heap_obj *o);
 
 /* --- the checker (mm/heapcheck.c) ------------------------------------ */
 

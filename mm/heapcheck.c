@@ -7,15 +7,18 @@
  * Invariants of the page level:
  *   - every page's descriptor says FREE, LARGE, LARGE_TAIL, SLAB or META;
  *   - a free run's head has npages = n and no PG_TAIL; its last page (if
- *     n > 1) has PG_TAIL and npages = n; pages between have flags 0;
+ *     n > 1) has PG_TAIL and npages = n; pages between have no flag but
+ *     PG_USED;
  *   - no two free runs touch (freeing coalesces);
  *   - each free run is on exactly one list: set = its PG_COLD flag,
  *     bucket = floor(log2 n);
- *   - a free run has no PRESENT page outside its span [lo, hi); a COLD
- *     run's span is empty, a WARM run's is not;
+ *   - a free run's pages are AOW or KEPT (free space is never mapped), with
+ *     no KEPT page outside its span [lo, hi), and each KEPT page's frame in
+ *     use; a COLD run's span is empty, a WARM run's is not;
  *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages;
  *   - reserved == committed pages holding a reservation that have no frame;
- *   - every page is AOW, ZERO or PRESENT, and a PRESENT page's frame is in use.
+ *   - every page is AOW, ZERO, PRESENT or KEPT, and a PRESENT page's frame
+ *     is in use; KEPT pages only in free runs.
  *
  * Locking: heap lock held (asserted).
  */
@@ -34,7 +37,27 @@ static bool bad(uint32_t i, const char *what)
 
 static size_t frameless(uint32_t i, uint32_t n)
 {
-	return n - pagerun_present_in(i, 0, n);
+	return n - pagerun_state_in(i, 0, n, PS_PRESENT);
+}
+
+/* Every page of the free run [i, i+n) is AOW or KEPT; the KEPT ones within span s. */
+static bool check_free_pages(uint32_t i, uint32_t n, struct run_span s, struct tally *t)
+{
+	for (uint32_t j = 0; j < n; j++) {
+		uintptr_t va = pagerun_va(i + j);
+		unsigned st = mmu_state(va);
+
+		if (st != PS_AOW && st != PS_KEPT)
+			return bad(i + j, "free heap page neither AOW nor KEPT (free space is mapped)");
+		if (st != PS_KEPT)
+			continue;
+		if (j < s.lo || j >= s.hi)
+			return bad(i + j, "KEPT page outside its free run's span");
+		if (!frame_is_used(mmu_frame(va)))
+			return bad(i + j, "KEPT page whose frame the frame allocator calls free");
+		t->free_present++;
+	}
+	return true;
 }
 
 static bool check_free_run(uint32_t i, struct tally *t)
@@ -48,18 +71,17 @@ static bool check_free_run(uint32_t i, struct tally *t)
 		      pd[i + n - 1].npages != n))
 		return bad(i, "free run's last page does not mirror its head");
 	for (uint32_t j = i + 1; j + 1 < i + n; j++)
-		if (pd[j].kind != PK_FREE || pd[j].flags)
+		if (pd[j].kind != PK_FREE || pd[j].flags & ~PG_USED)
 			return bad(j, "inside of a free run is not plain FREE");
 	if ((i > 0 && pd[i - 1].kind == PK_FREE) || (i + n < heap.npg && pd[i + n].kind == PK_FREE))
 		return bad(i, "free run touches another free run (not coalesced)");
 	s = freerun_span(i);
 	if (!(pd[i].flags & PG_COLD) && (span_empty(s) || s.hi > n))
 		return bad(i, "warm free run with an empty or overlong span");
-	if (pagerun_present_in(i, 0, MIN(s.lo, n)) || (s.hi < n && pagerun_present_in(i, s.hi, n)))
-		return bad(i, "PRESENT page outside its free run's span");
+	if (!check_free_pages(i, n, s, t))
+		return false;
 	t->runs++;
 	t->free += n;
-	t->free_present += n - frameless(i, n);
 	return true;
 }
 
@@ -90,6 +112,8 @@ static bool check_used_run(uint32_t i, struct tally *t)
 	default:
 		return bad(i, "page descriptor of an unknown kind or a stray LARGE_TAIL");
 	}
+	if (pagerun_state_in(i, 0, n, PS_KEPT))
+		return bad(i, "KEPT page in a committed run (kept frames are free space's)");
 	t->committed += n;
 	if (pagerun_holds_reservation(pd[i].kind))
 		t->reserved += frameless(i, n);
@@ -100,8 +124,8 @@ static bool check_page_state(uint32_t i)
 {
 	unsigned st = mmu_state(pagerun_va(i));
 
-	if (st != PS_AOW && st != PS_ZERO && st != PS_PRESENT)
-		return bad(i, "heap page in a state other than AOW, ZERO or PRESENT");
+	if (st != PS_AOW && st != PS_ZERO && st != PS_PRESENT && st != PS_KEPT)
+		return bad(i, "heap page in a state other than AOW, ZERO, PRESENT or KEPT");
 	if (st == PS_PRESENT && !frame_is_used(mmu_frame(pagerun_va(i))))
 		return bad(i, "PRESENT page whose frame the frame allocator calls free");
 	return true;
@@ -159,7 +183,7 @@ static bool check_counts(const struct tally *t)
 	if (t->reserved != heap.reserved)
 		return bad(0, "frame reservations != committed pages without a frame");
 	if (t->free_present != heap.free_present)
-		return bad(0, "count of PRESENT pages in free runs is off");
+		return bad(0, "count of KEPT pages in free runs is off");
 	return true;
 }
 

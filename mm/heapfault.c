@@ -4,9 +4,10 @@
  *   write to AOW   -> PRESENT: a frame, mapped read-write, zeroed through va.
  *   write to ZERO  -> PRESENT: the same; mapping it replaces (and
  *                     invalidates) the read-only zero mapping.
- * A write to a page of free heap space is refused: nothing may store
- * there (metadata is out of band), so it is a use after free or a stray
- * pointer.  Anything else (a protection fault on PRESENT, a read fault on
+ * A read or a write of free heap space is refused as a misuse
+ * (KF_MISUSE): nothing lives there (metadata is out of band), so it is a
+ * use after free or a stray pointer; it never maps the zero frame nor
+ * takes a frame, and kheap_fault_report names it.  Anything else (a protection fault on PRESENT, a read fault on
  * ZERO) means the page tables disagree with the states: refused.
  *
  * The common write (docs/faults.md, "The fast path"): a data page of a
@@ -26,12 +27,21 @@
 #include "mm/heapfault.h"
 #include "mm/heap_int.h"
 #include "mm/pagestate_int.h"
+#include "mm/heapreport.h"
 
 static enum kheap_fault_result refuse(const char **why, const char *what)
 {
 	*why = what;
 	heap.faults_bad++;
 	return KF_BAD_ACCESS;
+}
+
+/* An access to free heap space: fatal, and kheap_fault_report says what it hit. */
+static enum kheap_fault_result misuse(const char **why, const char *what)
+{
+	*why = what;
+	heap.faults_bad++;
+	return KF_MISUSE;
 }
 
 /* The page (AOW or ZERO, read as st) gets frame f, zeroed. */
@@ -70,10 +80,10 @@ static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st
 {
 	pfn_t f;
 
+	if (pagerun_desc(i)->kind == PK_FREE)
+		return misuse(why, "write to free heap memory (use after free, or a stray pointer)");
 	if (st != PS_AOW && st != PS_ZERO)
 		return refuse(why, "write fault on a heap page that is already writable");
-	if (pagerun_desc(i)->kind == PK_FREE)
-		return refuse(why, "write to free heap memory (use after free, or a stray pointer)");
 	if (heap.locked && pagerun_desc(i)->kind != PK_META)
 		return refuse(why, "fault on a heap data page while the heap lock is held");
 	f = pagerun_fault_frame(i);
@@ -85,8 +95,11 @@ static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st
 	return map_written(va, st, f);
 }
 
-static enum kheap_fault_result read_fault(uintptr_t va, unsigned st, const char **why)
+static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
+					 const char **why)
 {
+	if (pagerun_desc(i)->kind == PK_FREE)
+		return misuse(why, "read of free heap memory (use after free, or a stray pointer)");
 	if (st != PS_AOW)
 		return refuse(why, "read fault on a heap page that is already mapped");
 	page_fault_state(va, PS_AOW, PS_ZERO, zero_frame());
@@ -104,7 +117,7 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 	va &= ~(uintptr_t)(PAGE_SIZE - 1);
 	st = mmu_state(va);
 	if (!write)
-		return read_fault(va, st, why);
+		return read_fault(va, i, st, why);
 	if (common_write(i, st))
 		return map_written(va, st, pagerun_reserved_frame());
 	return write_fault(va, i, st, why);
@@ -117,4 +130,27 @@ enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char 
 
 	heap_unlock(f);
 	return r;
+}
+
+/* What a fault in free space is: whether its page was ever handed out says which. */
+static const struct heap_misuse
+	UAF_READ = { HR_UAF_READ, "free heap space, handed out before" },
+	UAF_WRITE = { HR_UAF_WRITE, "free heap space, handed out before" },
+	WILD = { HR_WILD_ACCESS, "free heap space, never handed out" };
+
+bool kheap_fault_report(uintptr_t va, bool write, uintptr_t ip)
+{
+	uint32_t i = pagerun_index(va);
+	struct heap_report r = { .op = write ? "write" : "read", .ptr = va, .caller = ip };
+	struct heap_obj o;
+
+	if (i == PG_NONE || pagerun_desc(i)->kind != PK_FREE)
+		return false;
+	r.what = !(pagerun_desc(i)->flags & PG_USED) ? &WILD : write ? &UAF_WRITE : &UAF_READ;
+	if (heap_nearest_alloc(va, &o)) {
+		r.obj = o.start;
+		r.obj_size = o.size;
+	}
+	heap_report_log(&r);
+	return true;
 }

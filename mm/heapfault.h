@@ -7,9 +7,12 @@
  *  - a write to an AOW or ZERO page of a live allocation or of metadata
  *    maps a zeroed frame, taken from the page's reservation when it holds
  *    one (always, unless overcommitted), so it never waits on kmalloc;
- *  - anything else is refused with a reason: a write to free heap space
- *    (use after free, or a stray pointer), a fault on a data page while
- *    the heap lock is held, a fault the page tables cannot explain;
+ *  - a read or write of free heap space (use after free, or a stray
+ *    pointer) is KF_MISUSE: never resolved (no zero frame, no frame),
+ *    and kheap_fault_report writes its two-line report;
+ *  - anything else is refused with a reason (KF_BAD_ACCESS): a fault on
+ *    a data page while the heap lock is held, a fault the page tables
+ *    cannot explain;
  *  - KF_OOM only under overcommit, when no frame is left.
  *
  * Context: the page-fault path (fault/pagefault.c, arch/host/sim.c), any
@@ -20,7 +23,7 @@
 
 #include "mm/platform.h"
 
-enum kheap_fault_result { KF_RESOLVED, KF_NOT_HEAP, KF_BAD_ACCESS, KF_OOM };
+enum kheap_fault_result { KF_RESOLVED, KF_NOT_HEAP, KF_BAD_ACCESS, KF_OOM, KF_MISUSE };
 /* Resolve a fault at va; *why says why when it is not KF_RESOLVED. */
 enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
 /*
@@ -29,5 +32,14 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
  * data-page fault under the lock.  Never call it with the lock held.
  */
 enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char **why);
+/*
+ * The report (mm/heapreport.h) of a KF_MISUSE fault at va by the code at
+ * ip (0: unknown): `use after free read` / `write` when va's page was
+ * handed out before, `wild access` when never, placed against the
+ * nearest live allocation.  Logged only (heap_report_log): the caller
+ * stops the machine.  False, and nothing logged, when va is not free
+ * heap space.  Out of line and slow: a fatal path only.
+ */
+bool kheap_fault_report(uintptr_t va, bool write, uintptr_t ip);
 
 #endif

@@ -5,10 +5,9 @@
  *
  * Invariant kept here: heap_release_pages is the one function that gives
  * back free pages, the PTE change, the frame free and the accounting
- * together: every page it releases is AOW, its TLB entry was invalidated
- * before its frame went back to the frame allocator (vm_convert_ranges
- * frees a frame only after mmu_set changed its entry), and
- * heap.free_present counts the released PRESENT pages fewer.
+ * together: every page it releases is AOW, its frame (kept since the free,
+ * KEPT) went back to the frame allocator only after mmu_set changed its
+ * entry, and heap.free_present counts the released KEPT pages fewer.
  *
  * A pass releases in batches: the spans of many runs are gathered as
  * ranges and released by one call, and the runs wholly looked at move to
@@ -43,7 +42,7 @@ void heap_release_pages(const struct vm_range *r, size_t nr, unsigned cause,
 		for (size_t j = 0; j < r[k].npages; j++)
 			KASSERT(pd[pagerun_index(r[k].va) + j].kind == PK_FREE);
 	frames = vm_convert_ranges(r, nr, PS_AOW, cause, from);
-	KASSERT(frames == from[PS_PRESENT] && heap.free_present >= frames);
+	KASSERT(frames == from[PS_KEPT] && heap.free_present >= frames);
 	heap.free_present -= frames;
 	c->frames += frames;
 	c->zero += from[PS_ZERO];

@@ -93,7 +93,7 @@ struct kheap_stats {
 	size_t large_pages, slab_pages, meta_pages;
 	size_t free_pages, free_runs, cold_runs;
 	size_t committed_pages, reserved_frames;
-	size_t free_resident;			/* PRESENT pages in free runs */
+	size_t free_resident;			/* KEPT pages: free, holding a frame */
 	size_t freed_since_check;		/* bytes kfree'd since the scavenger last checked */
 	uint64_t faults_write_aow, faults_read_aow, faults_write_zero, faults_bad, faults_oom;
 	uint64_t invalid_frees, null_returns;

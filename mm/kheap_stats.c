@@ -59,9 +59,9 @@ void kheap_stats(struct kheap_stats *st)
 
 static void print_pages(const struct kheap_stats *st)
 {
-	kprintf("heap: %zu pages at %#lx: AOW %zu, ZERO %zu, PRESENT %zu",
+	kprintf("heap: %zu pages at %#lx: AOW %zu, ZERO %zu, PRESENT %zu, KEPT %zu",
 		st->pages, (unsigned long)st->base, st->by_state[PS_AOW],
-		st->by_state[PS_ZERO], st->by_state[PS_PRESENT]);
+		st->by_state[PS_ZERO], st->by_state[PS_PRESENT], st->by_state[PS_KEPT]);
 	kprintf("heap: %zu live allocations, %zu live bytes; pages: %zu large, %zu slab, "
 		"%zu metadata, %zu free in %zu runs (%zu cold)",
 		st->live_allocs, st->live_bytes, st->large_pages, st->slab_pages,

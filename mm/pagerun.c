@@ -12,7 +12,8 @@
  * Invariants (checked by mm/heapcheck.c):
  *   heap.committed + heap.free_pages == region pages;
  *   heap.reserved == committed pages holding a reservation without a frame;
- *   heap.free_present == PRESENT pages inside free runs.
+ *   heap.free_present == KEPT pages (free, frame kept) inside free runs;
+ *   a free run's pages are AOW or KEPT: nothing of free space is mapped.
  *
  * Locking: heap lock held, asserted at every entry point, except
  * pagerun_fault_frame (the fault path; see mm/heap_int.h).
@@ -21,12 +22,12 @@
 
 #define pd heap.pd
 
-size_t pagerun_present_in(uint32_t i, uint32_t lo, uint32_t hi)
+size_t pagerun_state_in(uint32_t i, uint32_t lo, uint32_t hi, unsigned st)
 {
 	size_t k = 0;
 
 	for (uint32_t j = lo; j < hi; j++)
-		k += mmu_state(pagerun_va(i + j)) == PS_PRESENT;
+		k += mmu_state(pagerun_va(i + j)) == st;
 	return k;
 }
 
@@ -35,7 +36,7 @@ static void mark_used(uint32_t i, size_t n, unsigned kind)
 {
 	for (size_t j = 0; j < n; j++) {
 		pd[i + j].kind = j && kind == PK_LARGE ? PK_LARGE_TAIL : kind;
-		pd[i + j].flags = 0;
+		pd[i + j].flags = PG_USED;
 		pd[i + j].npages = 0;
 	}
 	pd[i].npages = (uint32_t)n;
@@ -43,11 +44,11 @@ static void mark_used(uint32_t i, size_t n, unsigned kind)
 
 /*
  * Promise frames for the frameless pages of [i, i+n) if kind needs it;
- * s is where in [i, i+n) PRESENT pages may be.
+ * s is where in [i, i+n) KEPT pages (free, with their frames) may be.
  */
 static bool reserve(uint32_t i, size_t n, struct run_span s, unsigned kind)
 {
-	size_t none = n - pagerun_present_in(i, s.lo, s.hi);
+	size_t none = n - pagerun_state_in(i, s.lo, s.hi, PS_KEPT);
 	size_t need = pagerun_holds_reservation(kind) ? none : 0;
 
 	if (need && !frame_reserve((uint32_t)need))
@@ -59,30 +60,13 @@ static bool reserve(uint32_t i, size_t n, struct run_span s, unsigned kind)
 	return true;
 }
 
-/* PRESENT pages in [i, i+n), and in *zero whether any is ZERO. */
-static size_t count_mapped(uint32_t i, size_t n, bool *zero)
-{
-	size_t k = 0;
-
-	*zero = false;
-	for (size_t j = 0; j < n; j++) {
-		unsigned st = mmu_state(pagerun_va(i + (uint32_t)j));
-
-		k += st == PS_PRESENT;
-		*zero |= st == PS_ZERO;
-	}
-	return k;
-}
-
 /*
- * Give back the reservations of [i, i+n); true when no page of it is
- * mapped at all (no frame, and no zero-frame mapping the scavenger should
- * drop), so the freed run can go straight to the cold set.
+ * Give back the reservations of a freed run of n pages of kind, `kept`
+ * of which kept their frames (vm_keep): the other n - kept held one.
  */
-static bool unreserve(uint32_t i, size_t n, unsigned kind)
+static void unreserve(size_t n, size_t kept, unsigned kind)
 {
-	bool zero;
-	size_t k = n - count_mapped(i, n, &zero);
+	size_t k = n - kept;
 
 	if (pagerun_holds_reservation(kind)) {
 		KASSERT(heap.reserved >= k);
@@ -91,8 +75,7 @@ static bool unreserve(uint32_t i, size_t n, unsigned kind)
 	}
 	heap.committed -= n;
 	heap.free_pages += n;
-	heap.free_present += n - k;
-	return k == n && !zero;
+	heap.free_present += kept;
 }
 
 /*
@@ -126,6 +109,7 @@ static void carve(uint32_t h, uint32_t start, uint32_t n)
 uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 {
 	uint32_t h, start;
+	struct run_span s;
 
 	HEAP_ASSERT_LOCKED();
 	KASSERT(n > 0 && align && !(align & (align - 1)));
@@ -136,42 +120,53 @@ uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 	if (h == PG_NONE)
 		return PG_NONE;
 	start = freerun_align_up(h, align);
-	if (!reserve(start, n, span_cut(freerun_span(h), start - h, (uint32_t)n), kind))
+	s = span_cut(freerun_span(h), start - h, (uint32_t)n);
+	if (!reserve(start, n, s, kind))
 		return PG_NONE;
 	carve(h, start, (uint32_t)n);
 	mark_used(start, n, kind);
+	vm_reuse(pagerun_va(start + s.lo), s.hi - s.lo);	/* KEPT pages: their frames again */
 	if (MMU_EAGER)
 		populate(start, n);
 	return start;
 }
 
+/*
+ * Freed pages are inaccessible at once (vm_keep): a PRESENT page keeps
+ * its frame as KEPT, a ZERO page drops the zero frame; a run that kept
+ * no frame goes straight to the cold set.
+ */
 void pagerun_free(uint32_t i, size_t n)
 {
-	bool cold;
+	size_t kept;
 
 	HEAP_ASSERT_LOCKED();
 	KASSERT(i + n <= heap.npg && pd[i].kind != PK_FREE);
-	cold = unreserve(i, n, pd[i].kind);
+	kept = vm_keep(pagerun_va(i), n);
+	unreserve(n, kept, pd[i].kind);
 	for (size_t j = 0; j < n; j++) {
 		pd[i + j].kind = PK_FREE;
-		pd[i + j].flags = 0;
+		pd[i + j].flags = PG_USED;
 		pd[i + j].npages = 0;
 	}
-	freerun_insert(i, (uint32_t)n, cold ? no_span : (struct run_span){ 0, (uint32_t)n });
+	freerun_insert(i, (uint32_t)n, kept ? (struct run_span){ 0, (uint32_t)n } : no_span);
 }
 
 bool pagerun_grow(uint32_t i, size_t n, size_t m)
 {
 	uint32_t r = i + (uint32_t)n, k = (uint32_t)(m - n);
+	struct run_span s;
 
 	HEAP_ASSERT_LOCKED();
 	KASSERT(pd[i].kind == PK_LARGE && pd[i].npages == n && m > n);
 	if (r >= heap.npg || pd[r].kind != PK_FREE || pd[r].npages < m - n)
 		return false;
-	if (!reserve(r, k, span_cut(freerun_span(r), 0, k), PK_LARGE))
+	s = span_cut(freerun_span(r), 0, k);
+	if (!reserve(r, k, s, PK_LARGE))
 		return false;
 	carve(r, r, k);
 	mark_used(r, k, PK_LARGE_TAIL);
+	vm_reuse(pagerun_va(r + s.lo), s.hi - s.lo);
 	pd[r].npages = 0;		/* a tail page, not a run head */
 	pd[i].npages = (uint32_t)m;
 	if (MMU_EAGER)

@@ -9,23 +9,23 @@
 #include "mm/frame.h"
 
 static const char *const state_names[PS_COUNT] = {
-	"UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "SWAPPED",
+	"UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "KEPT",
 };
 
 static const char *const cause_names[PC_COUNT] = {
-	"boot", "write-fault", "read-fault", "scavenge", "explicit",
+	"boot", "write-fault", "read-fault", "scavenge", "explicit", "free", "reuse",
 };
 
 #define B(s) (1u << (s))
 static const uint8_t allowed[PS_COUNT] = {
 	[PS_UNUSABLE] = B(PS_AOW) | B(PS_GUARD) | B(PS_MMIO) | B(PS_WIRED),
 	[PS_AOW]      = B(PS_PRESENT) | B(PS_ZERO) | B(PS_UNUSABLE),
-	[PS_PRESENT]  = B(PS_AOW) | B(PS_UNUSABLE),
+	[PS_PRESENT]  = B(PS_AOW) | B(PS_UNUSABLE) | B(PS_KEPT),
 	[PS_ZERO]     = B(PS_PRESENT) | B(PS_AOW) | B(PS_UNUSABLE),
 	[PS_GUARD]    = B(PS_UNUSABLE),
 	[PS_MMIO]     = B(PS_UNUSABLE),
 	[PS_WIRED]    = B(PS_UNUSABLE) | B(PS_GUARD),
-	[PS_SWAPPED]  = 0,
+	[PS_KEPT]     = B(PS_PRESENT) | B(PS_AOW),
 };
 
 static pfn_t the_zero_frame = PFN_NONE;
@@ -77,6 +77,11 @@ bool pagestate_is_mapped(unsigned s)
 	return s == PS_PRESENT || s == PS_ZERO || s == PS_MMIO || s == PS_WIRED;
 }
 
+bool pagestate_has_frame(unsigned s)
+{
+	return pagestate_is_mapped(s) || s == PS_KEPT;
+}
+
 pfn_t zero_frame(void) { return the_zero_frame; }
 void pagestate_init(pfn_t zero) { the_zero_frame = zero; }
 
@@ -92,7 +97,7 @@ void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsi
 {
 	char fs[16] = "-";
 
-	if (frame == PFN_NONE && from == PS_PRESENT)
+	if (frame == PFN_NONE && (from == PS_PRESENT || from == PS_KEPT))
 		frame = mmu_frame(va);		/* the frame let go */
 	if (frame != PFN_NONE)
 		snprintf(fs, sizeof(fs), "%#lx", (unsigned long)frame);
@@ -136,7 +141,7 @@ static void trace_run(uintptr_t p, size_t run, unsigned from, unsigned to, unsig
 /*
  * Convert one checked range, each page without a second look
  * (pagestate_change, not page_set_state).  Frameless pages are traced as
- * runs ("pages" events); PRESENT ones one by one, and each such frame
+ * runs ("pages" events); PRESENT and KEPT ones one by one, and each such frame
  * goes back after its entry was changed and its TLB entry invalidated
  * (mmu_set).
  */
@@ -144,7 +149,7 @@ static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned
 				   size_t from_counts[PS_COUNT])
 {
 	size_t i, freed = 0, run = 0;
-	unsigned run_from = PS_COUNT;	/* never `to` nor PRESENT */
+	unsigned run_from = PS_COUNT;	/* never `to`, PRESENT nor KEPT */
 
 	for (i = 0; i < n; i++) {
 		uintptr_t p = va + i * PAGE_SIZE;
@@ -158,7 +163,7 @@ static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned
 		if (from == to)
 			continue;
 		from_counts[from]++;
-		if (from != PS_PRESENT) {
+		if (from != PS_PRESENT && from != PS_KEPT) {
 			ps_watch.quiet = true;
 			pagestate_change(p, from, to, PFN_NONE, cause);
 			ps_watch.quiet = false;
@@ -194,4 +199,32 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
 	size_t from[PS_COUNT] = { 0 };
 
 	return vm_convert_ranges(&r, 1, to, cause, from);
+}
+
+size_t vm_keep(uintptr_t va, size_t npages)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < npages; i++) {
+		uintptr_t p = va + i * PAGE_SIZE;
+		unsigned from = mmu_state(p);
+
+		if (from == PS_PRESENT) {
+			pagestate_change(p, from, PS_KEPT, mmu_frame(p), PC_FREE);
+			kept++;
+		} else if (from == PS_ZERO) {
+			pagestate_change(p, from, PS_AOW, PFN_NONE, PC_FREE);
+		}
+	}
+	return kept;
+}
+
+void vm_reuse(uintptr_t va, size_t npages)
+{
+	for (size_t i = 0; i < npages; i++) {
+		uintptr_t p = va + i * PAGE_SIZE;
+
+		if (mmu_state(p) == PS_KEPT)
+			pagestate_change(p, PS_KEPT, PS_PRESENT, mmu_frame(p), PC_REUSE);
+	}
 }

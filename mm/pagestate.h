@@ -13,15 +13,16 @@
  *   GUARD     no       none             reserved, never backed
  *   MMIO      rw       not owned        device or firmware memory
  *   WIRED     rw       owned by kernel  image, page tables, frame database
- *   SWAPPED   no       none             spare, for a swapped/compressed
- *                                       state; nothing enters it yet
+ *   KEPT      no       owned by heap    free heap page that keeps its frame
+ *                                       (number in the entry), inaccessible
  *
  * Legal transitions (pagestate_allowed):
  *
  *   UNUSABLE -> AOW | GUARD | MMIO | WIRED
  *   AOW      -> PRESENT (write fault) | ZERO (read fault) | UNUSABLE
- *   ZERO     -> PRESENT (write fault) | AOW (scavenger) | UNUSABLE
- *   PRESENT  -> AOW (scavenger; frame freed) | UNUSABLE (frame freed)
+ *   ZERO     -> PRESENT (write fault) | AOW (free; scavenger) | UNUSABLE
+ *   PRESENT  -> KEPT (free) | AOW (scavenger; frame freed) | UNUSABLE (frame freed)
+ *   KEPT     -> PRESENT (reuse, same frame) | AOW (scavenger; frame freed)
  *   GUARD | MMIO | WIRED -> UNUSABLE;  WIRED -> GUARD (stack guard)
  *
  * After boot every change goes through page_set_state(), which refuses an
@@ -42,7 +43,7 @@ enum page_state {
 	PS_GUARD = 4,
 	PS_MMIO = 5,
 	PS_WIRED = 6,
-	PS_SWAPPED = 7,
+	PS_KEPT = 7,		/* free, frame kept: not present, the frame in the entry */
 	PS_COUNT = 8
 };
 
@@ -53,6 +54,8 @@ enum ps_cause {
 	PC_READ_FAULT,
 	PC_SCAVENGE,		/* scavenger pass */
 	PC_EXPLICIT,		/* an explicit call (kheap_scavenge, convert) */
+	PC_FREE,		/* kfree: freed pages made inaccessible */
+	PC_REUSE,		/* an allocation takes kept pages back */
 	PC_COUNT
 };
 
@@ -61,6 +64,8 @@ const char *pagestate_cause_name(unsigned cause);
 bool pagestate_allowed(unsigned from, unsigned to);
 /* Does a page in this state have a frame mapped? */
 bool pagestate_is_mapped(unsigned state);
+/* Does its entry hold a frame number: the mapped states and KEPT. */
+bool pagestate_has_frame(unsigned state);
 
 /*
  * Move one page to state `to`, mapping `frame` for the mapped states
@@ -72,7 +77,7 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause);
 /*
  * The range primitive: convert npages from va to `to`.  Frames of PRESENT
  * pages leaving that state go back to the frame allocator; ZERO pages
- * drop the zero frame.  WIRED and MMIO frames are not the heap's: their
+ * drop the zero frame, KEPT pages give their frame back.  WIRED and MMIO frames are not the heap's: their
  * owner releases them.  Only frame-free targets are accepted (AOW,
  * UNUSABLE, GUARD).  Returns the number of frames freed; panics on an
  * illegal transition, before changing anything.
@@ -86,6 +91,16 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
 struct vm_range { uintptr_t va; size_t npages; };
 size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsigned cause,
 			 size_t from_counts[PS_COUNT]);
+
+/*
+ * The free's conversion of npages at va: PRESENT pages to KEPT (not
+ * present, each keeping its frame: the TLB entry of each is invalidated
+ * before this returns), ZERO pages to AOW; others are left.  Returns the
+ * pages now KEPT.  Cannot refuse: both edges are in the table.
+ */
+size_t vm_keep(uintptr_t va, size_t npages);
+/* Reuse: the KEPT pages of npages at va mapped again, each with its own frame, unzeroed. */
+void vm_reuse(uintptr_t va, size_t npages);
 
 /*
  * The watched range (the heap region): page_set_state keeps a count of

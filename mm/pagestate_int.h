@@ -32,7 +32,7 @@ void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsi
 static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
 				    unsigned cause)
 {
-	KASSERT(pagestate_is_mapped(to) == (frame != PFN_NONE));
+	KASSERT(pagestate_has_frame(to) == (frame != PFN_NONE));
 	KASSERT(to != PS_ZERO || frame == zero_frame());
 	if (va - ps_watch.base < ps_watch.pages * PAGE_SIZE) {
 		ps_watch.counts[from]--;

@@ -14,9 +14,9 @@ static struct scav_config cfg;
 static struct scav_stats stats;
 /*
  * No pass storms: true when the last pass that returned the kept empty
- * slabs left no PRESENT page in free space.  Until something is freed
+ * slabs left no KEPT page in free space.  Until something is freed
  * (the freed-bytes counter, which every pass resets, leaves 0), no page
- * can become a PRESENT free page nor a kept empty slab, so a pass could
+ * can become a KEPT free page nor a kept empty slab, so a pass could
  * release nothing: it is not run (stats.skipped_dry).
  */
 static bool dry;
@@ -49,19 +49,20 @@ void scavenge_set_config(const struct scav_config *c) { cfg = *c; }
  */
 static void log_pass(size_t released, uint64_t cyc)
 {
-	size_t c[PS_COUNT];
+	size_t c[PS_COUNT], resident;
 	struct frame_stats fs;
 	uint64_t n = 0;
 
 	pagestate_counts(c);
 	frame_stats(&fs);
+	resident = c[PS_PRESENT] + c[PS_KEPT];		/* the heap's frames, free ones kept */
 	for (unsigned t = 0; t < SCAV_TRIGGERS; t++)
 		n += stats.passes[t];
 	kprintf("scav: #%llu %s: released %zu pages, resident %zu (%zu free), frames free %u, "
 		"live %zu bytes, utilisation %zu%%, counter was %zu bytes, %llu cycles",
 		(unsigned long long)n, trigger_names[stats.last_trigger], released,
-		c[PS_PRESENT], heap.free_present, (unsigned)fs.free, heap.live_bytes,
-		c[PS_PRESENT] ? (size_t)((uint64_t)heap.live_bytes * 100 / ((uint64_t)c[PS_PRESENT] * PAGE_SIZE)) : 0,
+		resident, heap.free_present, (unsigned)fs.free, heap.live_bytes,
+		resident ? (size_t)((uint64_t)heap.live_bytes * 100 / ((uint64_t)resident * PAGE_SIZE)) : 0,
 		stats.last_counter_before, (unsigned long long)cyc);
 }
 

@@ -32,8 +32,9 @@ static size_t format_run(uintptr_t base, size_t pages, size_t i, struct run_text
 	size_t n = 1;
 
 	r->present = st == PS_PRESENT;
-	if (r->present) {		/* one page a run: its frame */
-		r->len = snprintf(r->s, sizeof(r->s), " PRESENT:1@%#lx", (unsigned long)mmu_frame(va));
+	if (st == PS_PRESENT || st == PS_KEPT) {	/* one page a run: its own frame */
+		r->len = snprintf(r->s, sizeof(r->s), " %s:1@%#lx", pagestate_name(st),
+				  (unsigned long)mmu_frame(va));
 		return 1;
 	}
 	while (i + n < pages && mmu_state(va + n * PAGE_SIZE) == st)

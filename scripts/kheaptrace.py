@@ -3,8 +3,9 @@
 The one Python copy of the trace's tables and of its replay, shared by
 scripts/trace-check, scripts/heapmap and scripts/trace-compare:
 
-  STATES, CAUSES, ALLOWED,  page states, causes, legal transitions and
-  MAPPED, CATEGORIES        mapped states as mm/pagestate.[ch] define them,
+  STATES, CAUSES, ALLOWED,  page states, causes, legal transitions,
+  MAPPED, FRAMED,           mapped states and states holding a frame as
+  CATEGORIES                mm/pagestate.[ch] define them,
                             trace categories as mm/trace.c does
                             (tests/trace/check-tables fails when they differ);
   CAUSE_FITS                the causes docs/page-states.md gives each edge;
@@ -24,22 +25,25 @@ import re
 
 # --- the tables (mm/pagestate.h, mm/pagestate.c, mm/trace.c) --------------
 
-STATES = ["UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "SWAPPED"]
-CAUSES = ["boot", "write-fault", "read-fault", "scavenge", "explicit"]
+STATES = ["UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "KEPT"]
+CAUSES = ["boot", "write-fault", "read-fault", "scavenge", "explicit", "free", "reuse"]
 SV = {name: i for i, name in enumerate(STATES)}
 UNUSABLE, AOW, PRESENT, ZERO = SV["UNUSABLE"], SV["AOW"], SV["PRESENT"], SV["ZERO"]
+KEPT = SV["KEPT"]
+OWN = (PRESENT, KEPT)       # the states whose frame is the heap's own
 
 ALLOWED = {
     "UNUSABLE": {"AOW", "GUARD", "MMIO", "WIRED"},
     "AOW": {"PRESENT", "ZERO", "UNUSABLE"},
-    "PRESENT": {"AOW", "UNUSABLE"},
+    "PRESENT": {"AOW", "UNUSABLE", "KEPT"},
     "ZERO": {"PRESENT", "AOW", "UNUSABLE"},
     "GUARD": {"UNUSABLE"},
     "MMIO": {"UNUSABLE"},
     "WIRED": {"UNUSABLE", "GUARD"},
-    "SWAPPED": set(),
+    "KEPT": {"PRESENT", "AOW"},
 }
 MAPPED = {"PRESENT", "ZERO", "MMIO", "WIRED"}          # pagestate_is_mapped
+FRAMED = MAPPED | {"KEPT"}                              # pagestate_has_frame
 CATEGORIES = ["pages", "heap", "scav", "pressure", "oom", "stats"]
 
 # docs/page-states.md, "Legal transitions": the causes of each edge.
@@ -52,10 +56,13 @@ CAUSE_FITS = {
     ("AOW", "ZERO"): {"read-fault"},
     ("AOW", "UNUSABLE"): {"explicit"},
     ("ZERO", "PRESENT"): {"write-fault"},
-    ("ZERO", "AOW"): {"scavenge", "explicit"},
+    ("ZERO", "AOW"): {"scavenge", "explicit", "free"},
     ("ZERO", "UNUSABLE"): {"explicit"},
     ("PRESENT", "AOW"): {"scavenge", "explicit"},
     ("PRESENT", "UNUSABLE"): {"explicit"},
+    ("PRESENT", "KEPT"): {"free"},
+    ("KEPT", "PRESENT"): {"reuse"},
+    ("KEPT", "AOW"): {"scavenge", "explicit"},
     ("GUARD", "UNUSABLE"): {"explicit"},
     ("MMIO", "UNUSABLE"): {"explicit"},
     ("WIRED", "UNUSABLE"): {"boot", "explicit"},
@@ -99,10 +106,12 @@ VALUES = {
 
 def table_lines():
     """The tables as tests/trace/pagestate-tables prints C's: states and
-    causes in enum order, the mapped states, every allowed edge in enum
+    causes in enum order, the mapped states, the states holding a frame,
+    every allowed edge in enum
     order, the trace categories in bit order and the trace version."""
     out = ["state %s" % s for s in STATES] + ["cause %s" % c for c in CAUSES]
     out += ["mapped %s" % s for s in STATES if s in MAPPED]
+    out += ["frame %s" % s for s in STATES if s in FRAMED]
     for old in STATES:
         out += ["edge %s %s" % (old, new) for new in STATES if new in ALLOWED.get(old, ())]
     return out + ["category %s" % c for c in CATEGORIES] + ["version %d" % VERSION]
@@ -154,7 +163,8 @@ class Event:
 
 
 HEAP_LINES = {
-    "heap-pages": re.compile(r"^heap: (\d+) pages at (0x[0-9a-fA-F]+): AOW (\d+), ZERO (\d+), PRESENT (\d+)$"),
+    "heap-pages": re.compile(r"^heap: (\d+) pages at (0x[0-9a-fA-F]+): AOW (\d+), ZERO (\d+), PRESENT (\d+), "
+                             r"KEPT (\d+)$"),
     "heap-live": re.compile(r"^heap: (\d+) live allocations, (\d+) live bytes;"),
 }
 
@@ -226,7 +236,8 @@ class Replay:
     """The heap region's pages and live allocations replayed from the trace.
 
     state: bytearray, per page the index of its state in STATES;
-    frame: page index -> frame of each PRESENT page; counts: per state;
+    frame: page index -> frame of each PRESENT or KEPT page (the heap's
+    own frames: a KEPT page's frame is still the heap's); counts: per state;
     live: address -> usable bytes of each live allocation (starts: sorted).
     """
     lenient = False
@@ -237,7 +248,7 @@ class Replay:
         self.page_size = PAGE_SIZE
         self.state = bytearray()
         self.counts = [0] * len(STATES)
-        self.frame = {}            # page index -> frame (PRESENT pages)
+        self.frame = {}            # page index -> frame (PRESENT and KEPT pages)
         self.owner = {}            # frame -> page index
         self.given_back = set()    # frames released and not mapped since
         self.zero_frame = None
@@ -367,7 +378,7 @@ class Replay:
                         % (cause, o, n, " or ".join(sorted(CAUSE_FITS[(o, n)]))))
 
     def check_frame_field(self, old, new, frame):
-        want = STATES[new] in MAPPED or old == PRESENT
+        want = STATES[new] in FRAMED or old in OWN
         if want and frame is None:
             self.broken(12, "%s -> %s names no frame" % (STATES[old], STATES[new]))
         elif not want and frame is not None:
@@ -383,13 +394,27 @@ class Replay:
     def move(self, i, old, new, frame):
         """Page i goes from old to new (state indices), naming frame."""
         cur = self.state[i]
-        if cur == PRESENT:
+        if cur in OWN and new in OWN:       # freed and kept, or reused: the same frame
+            return self.keep(i, new, frame)
+        if cur in OWN:
             self.let_go(i, frame)
         if new == PRESENT and frame is not None:
             self.take(i, frame)
         if new == ZERO and frame is not None:
             self.note_zero(frame)
         self.set_state(i, new)
+
+    def keep(self, i, new, frame):
+        held = self.frame.get(i)
+        if frame is not None and held is not None and frame != held:
+            self.broken(12, "%s -> %s names frame %#x, the page holds %#x"
+                        % (STATES[self.state[i]], STATES[new], frame, held))
+        self.set_state(i, new)
+        self.peak = max(self.peak, self.resident())
+
+    def resident(self):
+        """Pages holding a frame of the heap's own (PRESENT, and KEPT free ones)."""
+        return self.counts[PRESENT] + self.counts[KEPT]
 
     def let_go(self, i, frame):
         held = self.frame.pop(i, None)
@@ -409,7 +434,7 @@ class Replay:
         self.owner[frame] = i
         self.frame[i] = frame
         self.given_back.discard(frame)
-        self.peak = max(self.peak, self.counts[PRESENT] + 1)
+        self.peak = max(self.peak, self.resident() + 1)
 
     def note_zero(self, frame):
         if self.zero_frame is None:
@@ -418,29 +443,33 @@ class Replay:
             self.broken(12, "ZERO page maps frame %#x, not the zero frame %#x"
                         % (frame, self.zero_frame))
 
-    def releases(self, old, new):
-        return old in (PRESENT, ZERO) and new in (AOW, UNUSABLE)
+    def releases(self, old, new, cause):
+        """A release: a frame or the zero frame given up, other than by a free
+        (whose pages the allocation being freed still covers in the trace)."""
+        return old in (PRESENT, ZERO, KEPT) and new in (AOW, UNUSABLE) and cause != "free"
 
     def page_change(self, first, n, old, new, cause):
         """The checks of rules 13 and 17 for a change of n pages."""
-        if self.releases(old, new):
+        if self.releases(old, new, cause):
             self.check_not_live(first, n)
         if not self.knows_passes() or self.adopt:
             return
         p = self.pass_
         if p is None:
-            if new == AOW and old in (PRESENT, ZERO) or cause == "scavenge":
+            if self.releases(old, new, cause) and new == AOW or cause == "scavenge":
                 self.broken(13, "%s -> %s (%s) outside a scavenger pass"
                             % (STATES[old], STATES[new], cause))
             return
-        if new != AOW or old not in (PRESENT, ZERO):
+        if cause == "free":
+            return              # a pass returns kept empty slabs to page level: freed
+        if new != AOW or old not in (PRESENT, ZERO, KEPT):
             self.broken(13, "%s -> %s inside a scavenger pass, which only releases pages"
                         % (STATES[old], STATES[new]))
         want = "explicit" if p["trigger"] == "explicit" else "scavenge"
         if cause != want:
             self.broken(13, "cause %s in a pass triggered by %s (cause %s expected)"
                         % (cause, p["trigger"], want))
-        p["released" if old == PRESENT else "zero"] += n
+        p["released" if old in OWN else "zero"] += n
 
     # -- live allocations ---------------------------------------------------
     def covering(self, lo, hi):
@@ -531,7 +560,7 @@ class Replay:
             self.fatal(6, "run of %d pages at %s runs past the region" % (n, w[0]))
         self.check_old(first, n, old)
         self.check_edge(old, new, w[4])
-        if old == PRESENT or STATES[new] in MAPPED:
+        if old in OWN or STATES[new] in FRAMED:
             self.broken(12, "%s -> %s in a run line: a frame changes, so each page "
                         "must be its own page line" % (w[2], w[3]))
         self.page_change(first, n, old, new, w[4])
@@ -620,11 +649,13 @@ class Replay:
         if self.base is None or not self.knows_pages() or self.adopt:
             return
         self.seen["heap-pages"] += 1
-        pages, base, aow, zero, present = int(w[0]), int(w[1], 0), int(w[2]), int(w[3]), int(w[4])
+        pages, base, aow, zero, present, kept = (int(w[0]), int(w[1], 0), int(w[2]), int(w[3]),
+                                                 int(w[4]), int(w[5]))
         if (pages, base) != (self.npages, self.base):
             return self.broken(20, "heap line names %d pages at %#x, the region is %d pages at %#x"
                                % (pages, base, self.npages, self.base))
-        for name, n, st in (("AOW", aow, AOW), ("ZERO", zero, ZERO), ("PRESENT", present, PRESENT)):
+        for name, n, st in (("AOW", aow, AOW), ("ZERO", zero, ZERO), ("PRESENT", present, PRESENT),
+                            ("KEPT", kept, KEPT)):
             if n != self.counts[st]:
                 self.broken(20, "heap line says %s %d, the replay counts %d" % (name, n, self.counts[st]))
 
@@ -663,9 +694,9 @@ class Replay:
             frame = num(fr, "frame", self.lineno()) if at else None
             if n <= 0:
                 self.fatal(1, "snapshot run of %d pages" % n)
-            if (st == PRESENT) != (frame is not None) or (st == PRESENT and n != 1):
-                self.broken(19, "snapshot run '%s': a PRESENT run is one page with its frame, "
-                            "other runs carry none" % run)
+            if (st in OWN) != (frame is not None) or (st in OWN and n != 1):
+                self.broken(19, "snapshot run '%s': a PRESENT or KEPT run is one page with its "
+                            "frame, other runs carry none" % run)
             self.snap_run(st, n, frame)
 
     def snap_run(self, st, n, frame):
@@ -699,9 +730,9 @@ class Replay:
     def adopt_run(self, i, n, st, fr):
         for j in range(i, i + n):
             self.set_state(j, st)
-        if st == PRESENT and fr is not None:
+        if st in OWN and fr is not None:
             self.frame[i], self.owner[fr] = fr, i
-        self.peak = max(self.peak, self.counts[PRESENT])
+        self.peak = max(self.peak, self.resident())
 
     def compare_run(self, i, n, st, fr):
         for j in range(i, i + n):
@@ -709,7 +740,7 @@ class Replay:
                 self.broken(19, "snapshot says page %#x is %s, the replay has %s"
                             % (self.va(j), STATES[st], STATES[self.state[j]]))
                 self.set_state(j, st)
-            elif st == PRESENT and self.frame.get(j) != fr:
+            elif st in OWN and self.frame.get(j) != fr:
                 self.broken(19, "snapshot says page %#x holds frame %#x, the replay %#x"
                             % (self.va(j), fr if fr is not None else -1, self.frame.get(j, -1)))
 

@@ -1,5 +1,5 @@
 /*
- * Deliberate faults for the diagnostic tests.  Each provoker is its own
+ * Deliberate faults and misuses for the diagnostic tests.  Each provoker is its own
  * non-inlined function so the diagnostic's EIP symbol names it.
  */
 #include "src/crash.h"
@@ -36,14 +36,75 @@ __attribute__((noinline)) unsigned crash_stack(unsigned n)
 	return crash_stack(n + 1) + pad[0];
 }
 
+/*
+ * A live page run of 5 pages, never freed: the allocation the reports of
+ * the provokers below name as the nearest (scripts/test-all checks it).
+ */
+static void keep_neighbour(void)
+{
+	static void *keep;
+
+	if (!keep)
+		keep = kmalloc(SLAB_MAX + PAGE_SIZE);
+}
+
+/* A page run's pages, freed, after a live neighbour: what the next provokers touch. */
+static volatile uint8_t *freed_run(void)
+{
+	void *p;
+
+	keep_neighbour();
+	p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
+	kfree(p);
+	return (volatile uint8_t *)hide_addr((uintptr_t)p);
+}
+
 /* Write to heap memory after freeing it: the fault path refuses it. */
 __attribute__((noinline)) void crash_uaf(void)
 {
-	volatile uint8_t *p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);	/* a page run */
+	freed_run()[PAGE_SIZE + 1] = 1;
+}
 
+/* Write a large block's page after freeing it while it was backed: KEPT, not writable. */
+__attribute__((noinline)) void crash_uafkept(void)
+{
+	volatile uint8_t *p;
+
+	keep_neighbour();
+	p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
+	memset((void *)p, 0xA5, SLAB_MAX + 3 * PAGE_SIZE);	/* every page backed */
 	kfree((void *)p);
 	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
 	p[PAGE_SIZE + 1] = 1;
+}
+
+/* Read a large block after freeing it: a use after free read, not the zero frame. */
+__attribute__((noinline)) void crash_uafread(void)
+{
+	(void)freed_run()[2 * PAGE_SIZE + 8];
+}
+
+/* Read the heap's last page, which nothing has been handed yet: a wild access. */
+__attribute__((noinline)) void crash_wild(void)
+{
+	static struct kheap_stats st;
+
+	keep_neighbour();
+	kheap_stats(&st);
+	(void)*(volatile uint32_t *)hide_addr(st.base + st.pages * PAGE_SIZE - 64);
+}
+
+/*
+ * Free a block twice: a misuse found at a call, so reported and the kernel
+ * carries on (boot goes on to the demonstration), unless heap_errors=panic.
+ */
+__attribute__((noinline)) void crash_dfree(void)
+{
+	void *p = kmalloc(SLAB_MAX + PAGE_SIZE);
+
+	kfree(p);
+	kfree((void *)hide_addr((uintptr_t)p));	/* hidden from the analysers: on purpose */
+	klog(LOG_WARN, "crash: dfree: the kernel carried on after the report");
 }
 
 /*
@@ -70,15 +131,21 @@ void crash_provoke(const char *kind)
 	static const struct { const char *name; void (*fn)(void); } kinds[] = {
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
-		{ "uaf", crash_uaf }, { "oom", crash_oom },
+		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
+		{ "uafkept", crash_uafkept }, { "dfree", crash_dfree }, { "oom", crash_oom },
 	};
+	bool known = false;
 
 	kprintf("crash: provoking '%s'", kind);
 	if (!strcmp(kind, "stack"))
 		crash_stack(0);
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-		if (!strcmp(kind, kinds[i].name))
-			kinds[i].fn();
-	if (strcmp(kind, "oom"))
-		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom)", kind);
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (!strcmp(kind, kinds[i].name)) {
+			kinds[i].fn();	/* not a tail call: the backtraces name crash_provoke */
+			known = true;	/* oom without overcommit, dfree: boot goes on */
+		}
+	}
+	if (!known)
+		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread "
+		     "uafkept wild dfree oom)", kind);
 }

@@ -26,7 +26,7 @@ static void figures(const char *step)
 	frame_stats(&fs);
 	kprintf("demo: %-34s resident %5zu pages (ZERO %4zu), live %7zu bytes in %4zu allocations, "
 		"free-but-resident %5zu, frames free %u",
-		step, st.by_state[PS_PRESENT], st.by_state[PS_ZERO], st.live_bytes,
+		step, st.by_state[PS_PRESENT] + st.by_state[PS_KEPT], st.by_state[PS_ZERO], st.live_bytes,
 		st.live_allocs, st.free_resident, (unsigned)fs.free);
 }
 

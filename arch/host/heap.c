@@ -19,6 +19,8 @@ static bool on_fault(uintptr_t va, bool write)
 	const char *why = NULL;
 	enum kheap_fault_result r = kheap_fault(va, write, &why);
 
+	if (r == KF_MISUSE)
+		kheap_fault_report(va, write, 0);	/* no faulting address from the sim */
 	if (r != KF_RESOLVED)
 		fprintf(stderr, "host heap: %s fault at %#lx refused: %s\n",
 			write ? "write" : "read", (unsigned long)va, why ? why : "not a heap page");

@@ -3,7 +3,9 @@
  * kernel's own constructor (pte_make, arch/x86/pte_state.h) and read with
  * its decoders, so the entries are bit for bit those the i386 kernel
  * writes.  Protections follow the entry as the hardware would: P readable,
- * P and W read-write, otherwise none.
+ * P and W read-write, otherwise none.  A page's contents stay while its
+ * entry holds a frame (KEPT included: inaccessible, but its frame's
+ * bytes are back when it is mapped again), and go when it stops.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -48,7 +50,7 @@ pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t *p = pte(va);
 
-	return p && (*p & PTE_P) ? pte_frame(*p) : PFN_NONE;
+	return p && pte_has_frame(*p) ? pte_frame(*p) : PFN_NONE;
 }
 
 /* What the hardware would allow on an entry. */
@@ -69,7 +71,7 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 		fprintf(stderr, "sim: mmu_set outside the region at %#lx\n", (unsigned long)va);
 		abort();
 	}
-	if ((*p & PTE_P) && !(e & PTE_P))
+	if (pte_has_frame(*p) && !pte_has_frame(e))
 		madvise(page, PAGE_SIZE, MADV_DONTNEED);	/* the frame's contents go */
 	if (state == PS_PRESENT && pte_state(*p) == PS_ZERO)
 		madvise(page, PAGE_SIZE, MADV_DONTNEED);	/* the zero frame's view goes */

@@ -17,6 +17,11 @@
  * the state goes in bits 0-2 and the frame in the 28 bits above.  The
  * state field is checked to hold every page state, as the x86 one is.
  *
+ * A KEPT page (freed, its frame kept) stays readable and writable here:
+ * Linux keeps its bytes, and no mprotect makes it inaccessible
+ * (docs/libkheap.md says why); only leaving a frame-holding state
+ * (PRESENT, ZERO, KEPT) for a frameless one gives the page back.
+ *
  * Page changes reach Linux in ranges of adjacent pages, one madvise a
  * range, issued when a page outside the range changes, when a page inside
  * it changes the other way, and before the lock is let go (so no caller
@@ -176,7 +181,7 @@ pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t *e = entry(va);
 
-	return e && pagestate_is_mapped(entry_state(*e)) ? entry_frame(*e) : PFN_NONE;
+	return e && pagestate_has_frame(entry_state(*e)) ? entry_frame(*e) : PFN_NONE;
 }
 
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
@@ -187,12 +192,12 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 		panic("libkheap: page state change outside the region at %#lx", (unsigned long)va);
 	va &= ~(uintptr_t)(PAGE_SIZE - 1);
 	recycled = *e & RECYCLED;
-	if (pagestate_is_mapped(mmu_state(va)) && !pagestate_is_mapped(state)) {
+	if (pagestate_has_frame(mmu_state(va)) && !pagestate_has_frame(state)) {
 		if (pending_has(&fill, va))
 			pending_flush(&fill);
 		pending_add(&drop, va);
 		recycled = RECYCLED;
-	} else if (!pagestate_is_mapped(mmu_state(va)) && pagestate_is_mapped(state)) {
+	} else if (!pagestate_has_frame(mmu_state(va)) && pagestate_has_frame(state)) {
 		if (pending_has(&drop, va))
 			pending_flush(&drop);
 		if (recycled)

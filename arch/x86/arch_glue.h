@@ -40,7 +40,7 @@ static inline pfn_t mmu_frame(uintptr_t va)
 {
 	uint32_t e = mmu_entry(va);
 
-	return (e & PTE_P) ? pte_frame(e) : PFN_NONE;
+	return pte_has_frame(e) ? pte_frame(e) : PFN_NONE;
 }
 
 #endif

@@ -6,7 +6,9 @@
  *
  * Promises: an entry is pte_pack(state, frame, hw); pte_state and
  * pte_frame read back what was packed.  Nothing here knows the state
- * names: which hardware bits a state gets is arch/x86/pte_state.h.
+ * names but the one not-present state that keeps a frame
+ * (PTE_STATE_KEPT); which hardware bits a state gets is
+ * arch/x86/pte_state.h.
  *
  * Why two headers: this one depends on nothing, so arch_glue.h can pull
  * it into mm/platform.h, where the fault path reads entries inline; the
@@ -35,6 +37,12 @@
 #define PTE_FRAME_SHIFT	12
 #define PTE_FRAME_MASK	0xFFFFF000
 #define PTE_FRAME_MAX	(PTE_FRAME_MASK >> PTE_FRAME_SHIFT)	/* no PAE */
+/*
+ * The one not-present state whose entry keeps a frame (PS_KEPT, checked
+ * in arch/x86/pte_state.h): a freed heap page, its frame in bits 12-31,
+ * which the CPU ignores when P is clear.
+ */
+#define PTE_STATE_KEPT	7
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
@@ -50,8 +58,14 @@ static inline unsigned pte_state(uint32_t e)
 	return (e & PTE_STATE_MASK) >> PTE_STATE_SHIFT;
 }
 
-/* The frame field; meaningful only when the entry is present (PTE_P). */
+/* The frame field; meaningful only when the entry holds a frame (pte_has_frame). */
 static inline uint32_t pte_frame(uint32_t e) { return e >> PTE_FRAME_SHIFT; }
+
+/* Present, or not present but keeping its frame (the KEPT state). */
+static inline int pte_has_frame(uint32_t e)
+{
+	return (e & PTE_P) || pte_state(e) == PTE_STATE_KEPT;
+}
 
 /* The directory entry for a page table in frame f: present, writable. */
 static inline uint32_t pde_make(uint32_t frame)

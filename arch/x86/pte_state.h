@@ -7,9 +7,10 @@
  * and W bits of these same entries.  The format is arch/x86/pte.h.
  *
  * Promises: pte_make(state, frame) is present exactly for the states
- * pagestate_is_mapped() names, and then maps frame; a frameless state
- * holds only its state.  Debug builds assert both, and that the frame
- * fits.
+ * pagestate_is_mapped() names, and then maps frame; KEPT is not present
+ * and holds its frame's number all the same (pagestate_has_frame); any
+ * other state holds only its state.  Debug builds assert all three, and
+ * that the frame fits.
  *
  * Context: pure; no locking.
  */
@@ -20,6 +21,7 @@
 #include "mm/pagestate.h"
 
 _Static_assert(PS_COUNT <= 1 << PTE_STATE_BITS, "page states must fit PTE bits 9-11");
+_Static_assert(PS_KEPT == PTE_STATE_KEPT, "arch/x86/pte.h names the state that keeps a frame");
 
 /* P, W and PCD of each state (docs/page-states.md draws the entries). */
 static inline uint32_t pte_hw_bits(unsigned state)
@@ -41,7 +43,8 @@ static inline uint32_t pte_make(unsigned state, pfn_t frame)
 	uint32_t e = pte_pack(state, 0, pte_hw_bits(state));
 
 	KASSERT(state < PS_COUNT && !(e & PTE_P) == !pagestate_is_mapped(state));
-	KASSERT((frame != PFN_NONE) == !!(e & PTE_P) && (frame == PFN_NONE || frame <= PTE_FRAME_MAX));
+	KASSERT((frame != PFN_NONE) == pagestate_has_frame(state) &&
+		(frame == PFN_NONE || frame <= PTE_FRAME_MAX));
 	if (frame != PFN_NONE)
 		e |= pte_pack(0, frame, 0);
 	return e;

@@ -124,7 +124,8 @@ class KheapInfo(gdb.Command):
                     runs += 1
                     cold += s == 1
                     i = hp.d(i)["next"]
-        print(f"heap: {hp.npg} pages at {hp.base:#x}: AOW {n['AOW']}, ZERO {n['ZERO']}, PRESENT {n['PRESENT']}")
+        print(f"heap: {hp.npg} pages at {hp.base:#x}: AOW {n['AOW']}, ZERO {n['ZERO']}, PRESENT {n['PRESENT']}, "
+              f"KEPT {n['KEPT']}")
         print(f"heap: {int(h['live_allocs'])} live allocations, {int(h['live_bytes'])} live bytes; "
               f"pages: {kinds['LARGE'] + kinds['LARGE_TAIL']} large, {kinds['SLAB']} slab, "
               f"{kinds['META']} metadata, {int(h['free_pages'])} free in {runs} runs ({cold} cold)")
@@ -172,7 +173,7 @@ class KheapPage(gdb.Command):
             print(f"page {va & ~(PAGE - 1):#x}: not in the heap region {hp.base:#x}-{hp.base + hp.npg * PAGE:#x}")
             return
         e, d = hp.pte(i), hp.d(i)
-        frame = f"{e >> 12:#x}" if e & PTE_P else "-"
+        frame = f"{e >> 12:#x}" if e & PTE_P or hp.state(i) == "KEPT" else "-"   # KEPT: not present, frame kept
         print(f"page {hp.base + i * PAGE:#x}: index {i}, state {hp.state(i)}, pte {e:#010x}, frame {frame}, "
               f"kind {d['kind']}, npages {d['npages']}, class {d['cls']}")
 

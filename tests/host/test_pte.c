@@ -1,13 +1,14 @@
 /*
  * The i386 PTE constructor and decoders (arch/x86/pte.h, pte_state.h),
  * which the kernel and the host's simulated MMU share: every state packs
- * and unpacks to itself, present exactly when mapped, and the entries are
+ * and unpacks to itself, present exactly when mapped, holding a frame
+ * exactly when pagestate_has_frame says (KEPT too), and the entries are
  * those docs/page-states.md tabulates.
  */
 #include "tests/ktest.h"
 #include "arch/x86/pte_state.h"
 
-static pfn_t frame_for(unsigned s, pfn_t f) { return pagestate_is_mapped(s) ? f : PFN_NONE; }
+static pfn_t frame_for(unsigned s, pfn_t f) { return pagestate_has_frame(s) ? f : PFN_NONE; }
 
 TEST(pte_every_state_round_trips)
 {
@@ -19,8 +20,9 @@ TEST(pte_every_state_round_trips)
 
 			CHECKF(pte_state(e) == s, "state %u read back as %u", s, pte_state(e));
 			CHECKF(!(e & PTE_P) == !pagestate_is_mapped(s), "state %u: P is %u", s, e & PTE_P);
-			CHECK(!(e & PTE_P) || pte_frame(e) == frames[i]);
-			CHECK((e & PTE_P) || e == (uint32_t)s << PTE_STATE_SHIFT);
+			CHECK(!!pte_has_frame(e) == pagestate_has_frame(s));
+			CHECK(!pte_has_frame(e) || pte_frame(e) == frames[i]);
+			CHECK(pte_has_frame(e) || e == (uint32_t)s << PTE_STATE_SHIFT);
 			CHECK(!(e & (PTE_U | PTE_G | PTE_A | PTE_D | PTE_PS)));
 		}
 	}
@@ -36,6 +38,6 @@ TEST(pte_entries_match_the_documented_table)
 	CHECK(pte_make(PS_GUARD, PFN_NONE) == 0x00000800);
 	CHECK(pte_make(PS_MMIO, 5) == (5u << 12 | 0xA13));
 	CHECK(pte_make(PS_WIRED, 5) == (5u << 12 | 0xC03));
-	CHECK(pte_make(PS_SWAPPED, PFN_NONE) == 0x00000E00);
+	CHECK(pte_make(PS_KEPT, 5) == (5u << 12 | 0xE00));	/* not present, frame kept */
 	CHECK(pde_make(5) == (5u << 12 | 0x003));
 }

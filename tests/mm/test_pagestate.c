@@ -20,10 +20,14 @@ TEST(pagestate_transition_table)
 	CHECK(!pagestate_allowed(PS_MMIO, PS_AOW));
 	CHECK(!pagestate_allowed(PS_WIRED, PS_AOW));
 	CHECK(!pagestate_allowed(PS_AOW, PS_AOW));
+	/* KEPT: entered only by a free of PRESENT, left by reuse or the scavenger */
 	for (unsigned s = 0; s < PS_COUNT; s++) {
-		CHECK(!pagestate_allowed(PS_SWAPPED, s));	/* spare: nothing yet */
-		CHECK(!pagestate_allowed(s, PS_SWAPPED));
+		CHECK(pagestate_allowed(s, PS_KEPT) == (s == PS_PRESENT));
+		CHECK(pagestate_allowed(PS_KEPT, s) == (s == PS_PRESENT || s == PS_AOW));
 	}
+	CHECK(!pagestate_is_mapped(PS_KEPT) && pagestate_has_frame(PS_KEPT));
+	for (unsigned s = 0; s < PS_COUNT; s++)
+		CHECK(pagestate_has_frame(s) == (pagestate_is_mapped(s) || s == PS_KEPT));
 	CHECK(!pagestate_allowed(PS_COUNT, PS_AOW) && !pagestate_allowed(PS_AOW, 99));
 }
 

@@ -6,6 +6,7 @@
  *   state NAME          every state, in enum page_state order
  *   cause NAME          every cause, in enum ps_cause order
  *   mapped NAME         every state pagestate_is_mapped() accepts
+ *   frame NAME          every state pagestate_has_frame() accepts
  *   edge FROM TO        every pair pagestate_allowed() accepts
  *   category NAME       the trace categories, in bit order, as the
  *                       header of trace_start(TR_ALL) names them
@@ -29,6 +30,9 @@ static void print_states(void)
 	for (unsigned s = 0; s < PS_COUNT; s++)
 		if (pagestate_is_mapped(s))
 			printf("mapped %s\n", pagestate_name(s));
+	for (unsigned s = 0; s < PS_COUNT; s++)
+		if (pagestate_has_frame(s))
+			printf("frame %s\n", pagestate_name(s));
 	for (unsigned from = 0; from < PS_COUNT; from++)
 		for (unsigned to = 0; to < PS_COUNT; to++)
 			if (pagestate_allowed(from, to))
