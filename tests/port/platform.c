@@ -117,7 +117,7 @@ pfn_t mmu_frame(uintptr_t va)
 {
 	long i = page_of(va);
 
-	return i >= 0 && pagestate_is_mapped(table[i].state) ? table[i].frame : PFN_NONE;
+	return i >= 0 && pagestate_has_frame(table[i].state) ? table[i].frame : PFN_NONE;
 }
 
 /* The frame comes off page i: its contents go. */
@@ -135,15 +135,23 @@ static void map(long i, pfn_t f)
 	mapped_at[f] = (uint16_t)(i + 1);
 }
 
+/*
+ * A page keeps its frame (and its bytes) from PRESENT to KEPT and back;
+ * any other change of frame unmaps the old one and maps the new.
+ */
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 {
 	long i = page_of(va);
+	bool had, has, same;
 
 	if (i < 0)
 		panic("port: mmu_set outside the region at %#lx", (unsigned long)va);
-	if (pagestate_is_mapped(table[i].state))
+	had = pagestate_has_frame(table[i].state);
+	has = pagestate_has_frame(state);
+	same = had && has && frame == table[i].frame;
+	if (had && !same)
 		unmap(i);
-	if (pagestate_is_mapped(state))
+	if (has && !same)
 		map(i, frame);
 	table[i].state = (uint8_t)state;
 	table[i].frame = frame;
