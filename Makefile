@@ -46,7 +46,7 @@ KCFLAGS  = -m32 -march=i686 -std=gnu11 -O2 -g \
 	-Wall -Wextra -Werror \
 	-nostdinc -isystem $(GCC_INCLUDE) \
 	-I. -Iarch/x86 -MMD -MP $(KDEFS)
-KLDFLAGS := -m elf_i386 -T arch/x86/linker.ld -nostdlib -z noexecstack
+KLDFLAGS := -m elf_i386 -T arch/x86/linker_32.ld -nostdlib -z noexecstack
 
 # Toolchain probes: each runs once, when a recipe first uses it, never while
 # make parses this file.
@@ -78,7 +78,7 @@ $(KOUT)/%.S.o: %.S
 $(KOUT)/ksyms0.S:
 	@mkdir -p $(dir $@)
 	$(Q)scripts/gen-ksyms > $@
-$(KOUT)/kernel0.elf: $(KOBJS) $(KOUT)/ksyms0.S.o arch/x86/linker.ld
+$(KOUT)/kernel0.elf: $(KOBJS) $(KOUT)/ksyms0.S.o arch/x86/linker_32.ld
 	@echo "  LD      $@"
 	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms0.S.o $(LIBGCC)
 $(KOUT)/ksyms.S: $(KOUT)/kernel0.elf scripts/gen-ksyms

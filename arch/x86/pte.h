@@ -12,7 +12,7 @@
  * it into mm/platform.h, where the fault path reads entries inline; the
  * constructor needs mm/pagestate.h, which itself includes mm/platform.h,
  * so it cannot live here.  The constants are usable from assembly:
- * boot.S builds the first entries (present, writable, state 0) before C
+ * boot_32.S builds the first entries (present, writable, state 0) before C
  * runs.  The host's simulated MMU (arch/host/sim.c) includes both
  * headers, so its entries are the kernel's entries, bit for bit.
  *

@@ -1,7 +1,7 @@
 /*
  * What each page state means to the i386 MMU: the one table of hardware
  * bits per state, and pte_make, the one constructor of page-table
- * entries.  Every entry C code writes is built here: arch/x86/mmu.c
+ * entries.  Every entry C code writes is built here: arch/x86/mmu_32.c
  * (mmu_set, the boot window, the temporary boot maps) and the host's
  * simulated MMU (arch/host/sim.c), whose page protections follow the P
  * and W bits of these same entries.  The format is arch/x86/pte.h.

@@ -1,5 +1,5 @@
 /*
- * Interrupt and exception entry: the register frame the stubs in isr.S
+ * Interrupt and exception entry: the register frame the stubs in isr_32.S
  * build, and the handlers they reach.
  */
 #ifndef ARCH_X86_TRAP_H

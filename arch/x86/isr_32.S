@@ -5,7 +5,7 @@
  * trap_dispatch(struct trapframe *).  #PF (14), the one exception that
  * is routine (demand paging), builds the same frame and calls page_fault
  * directly.  #DF (8) arrives through a task gate instead: see
- * double_fault_task in gdt.c.
+ * double_fault_task in gdt_32.c.
  */
 	.macro STUB n, has_err
 	.global isr\n
