@@ -1,6 +1,7 @@
-# kheap: a demand-paged kernel heap for i386.
+# kheap: a demand-paged kernel heap for i386 and x86_64.
 #
-#   make            build/kernel.elf and build/kernel.iso
+#   make            build/kernel.elf and build/kernel.iso (ARCH=x86_64:
+#                   build/kernel64.elf and build/kernel64.iso; any goal takes ARCH)
 #   make run        install what is missing, boot the demonstration in QEMU
 #   make test       make check, host tests, then test boots in QEMU and Bochs
 #   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
@@ -36,30 +37,56 @@ endif
 else
 
 CC      := gcc
-KOUT    := $(OUT)/kernel
 HOUT    := $(OUT)/host
 
-KCFLAGS  = -m32 -march=i686 -std=gnu11 -O2 -g \
+# ARCH=i386 (the default) or ARCH=x86_64: which kernel the goals build and
+# boot.  Each width has its own objects, ELF and ISO; arch/x86's *_32 and
+# *_64 files are the parts that differ, the rest is shared.
+ARCH ?= i386
+export ARCH
+ifeq ($(ARCH),x86_64)
+KOUT    := $(OUT)/kernel64
+KELF    := $(OUT)/kernel64.elf
+KISO    := $(OUT)/kernel64.iso
+KWIDTH  := 64
+KOTHER  := 32
+KARCH   := -m64 -march=x86-64 -mcmodel=kernel -mno-red-zone -DCONFIG_X86_64
+KLDEMU  := elf_x86_64
+else ifeq ($(ARCH),i386)
+KOUT    := $(OUT)/kernel
+KELF    := $(OUT)/kernel.elf
+KISO    := $(OUT)/kernel.iso
+KWIDTH  := 32
+KOTHER  := 64
+KARCH   := -m32 -march=i686
+KLDEMU  := elf_i386
+else
+$(error ARCH=$(ARCH): the kernel builds for ARCH=i386 or ARCH=x86_64)
+endif
+
+KCFLAGS  = $(KARCH) -std=gnu11 -O2 -g \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror \
 	-nostdinc -isystem $(GCC_INCLUDE) \
 	-I. -Iarch/x86 -MMD -MP $(KDEFS)
-KLDFLAGS := -m elf_i386 -T arch/x86/linker_32.ld -nostdlib -z noexecstack
+KLDS     := arch/x86/linker_$(KWIDTH).ld
+KLDFLAGS := -m $(KLDEMU) -T $(KLDS) -nostdlib -z noexecstack
 
 # Toolchain probes: each runs once, when a recipe first uses it, never while
 # make parses this file.
 GCC_INCLUDE = $(eval GCC_INCLUDE := $(call probe,$(CC) -print-file-name=include))$(GCC_INCLUDE)
-LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m32 -print-libgcc-file-name))$(LIBGCC)
+LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m$(KWIDTH) -print-libgcc-file-name))$(LIBGCC)
 probe = $(or $(shell $1),$(error '$1' printed nothing: is the compiler installed? (scripts/deps)))
 
-KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
-	tests/ktest.c $(wildcard arch/x86/*.S)
+KSRCS := $(filter-out arch/x86/%_$(KOTHER).c arch/x86/%_$(KOTHER).S, \
+	$(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
+	tests/ktest.c $(wildcard arch/x86/*.S))
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
 .PHONY: all run test host-test bench bench-host trace stress test-programs debug deps check clean
-all: $(OUT)/kernel.elf $(OUT)/kernel.iso
+all: $(KELF) $(KISO)
 
 Q := @
 $(KOUT)/%.c.o: %.c
@@ -78,7 +105,7 @@ $(KOUT)/%.S.o: %.S
 $(KOUT)/ksyms0.S:
 	@mkdir -p $(dir $@)
 	$(Q)scripts/gen-ksyms > $@
-$(KOUT)/kernel0.elf: $(KOBJS) $(KOUT)/ksyms0.S.o arch/x86/linker_32.ld
+$(KOUT)/kernel0.elf: $(KOBJS) $(KOUT)/ksyms0.S.o $(KLDS)
 	@echo "  LD      $@"
 	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms0.S.o $(LIBGCC)
 $(KOUT)/ksyms.S: $(KOUT)/kernel0.elf scripts/gen-ksyms
@@ -87,7 +114,7 @@ $(KOUT)/ksyms0.S.o: $(KOUT)/ksyms0.S
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 $(KOUT)/ksyms.S.o: $(KOUT)/ksyms.S
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
-$(OUT)/kernel.elf: $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
+$(KELF): $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
 	@echo "  LD      $@ (with symbols)"
 	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms.S.o $(LIBGCC)
 	@nm -n $(KOUT)/kernel0.elf | grep -v "ksyms\|__kernel_end" > $(KOUT)/syms0.txt
@@ -95,9 +122,9 @@ $(OUT)/kernel.elf: $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
 	@cmp -s $(KOUT)/syms0.txt $(KOUT)/syms1.txt || { echo "symbols moved between links"; exit 1; }
 	@grub-file --is-x86-multiboot2 $@ || { echo "$@: not a Multiboot2 kernel"; exit 1; }
 
-$(OUT)/kernel.iso: $(OUT)/kernel.elf grub.cfg scripts/mkiso
+$(KISO): $(KELF) grub.cfg scripts/mkiso
 	@echo "  ISO     $@"
-	$(Q)scripts/mkiso $(OUT)/kernel.elf $@
+	$(Q)scripts/mkiso $(KELF) $@
 
 # The first stage has run scripts/deps already.
 deps:

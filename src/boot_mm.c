@@ -91,13 +91,14 @@ static bool back_tag_page(uintptr_t va)
 	return true;
 }
 
-/* Kernel virtual space: one span from a gap page after the image to the recursive window. */
+/* Kernel virtual space: one span, where the width's layout puts it (mmu_kva_span). */
 static void kva_init(void)
 {
-	uintptr_t end = ((uintptr_t)__kernel_end + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
-	uintptr_t start = end + PAGE_SIZE;
+	uintptr_t image_end = ((uintptr_t)__kernel_end + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	uintptr_t start, end;
 
-	kva = vmem_create("kva", start, KSPACE_END - start, PAGE_SIZE, NULL, 0);
+	mmu_kva_span(image_end, &start, &end);
+	kva = vmem_create("kva", start, end - start, PAGE_SIZE, NULL, 0);
 	if (!kva)
 		panic("boot: cannot create the kernel virtual space arena");
 }
@@ -198,6 +199,8 @@ void boot_heap_init(void)
 	size_t space = vmem_largest_free(kva, &start) / PAGE_SIZE, pages, dpages, total;
 	const char *rule;
 
+	if (space > KHEAP_WINDOW / PAGE_SIZE)		/* x86_64: the configured heap window */
+		space = KHEAP_WINDOW / PAGE_SIZE;
 	if (kopts.kvspace_mib && space > (size_t)kopts.kvspace_mib * 256)
 		space = (size_t)kopts.kvspace_mib * 256;
 	frame_stats(&st);
@@ -209,7 +212,7 @@ void boot_heap_init(void)
 	total = pages + dpages + 2;
 	if (vmem_xalloc(kva, total * PAGE_SIZE, 0, start, start + total * PAGE_SIZE, 0) != start)
 		panic("heap setup: cannot take %zu pages at %#lx", total, (unsigned long)start);
-	for (uintptr_t va = start & ~0x3FFFFFu; va < start + total * PAGE_SIZE; va += 0x400000)
+	for (uintptr_t va = start & ~(uintptr_t)(PT_SPAN - 1); va < start + total * PAGE_SIZE; va += PT_SPAN)
 		if (!mmu_ensure_table(va))
 			panic("heap setup: no frame for a page table at %#lx", (unsigned long)va);
 	region = start + PAGE_SIZE;

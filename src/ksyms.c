@@ -7,7 +7,7 @@
 #include "src/lib.h"
 
 extern const uint32_t ksyms_count;
-extern const uint32_t ksyms_addrs[];
+extern const uintptr_t ksyms_addrs[];	/* .long or .quad: the kernel's width */
 extern const uint32_t ksyms_offs[];
 extern const char ksyms_strs[];
 extern char __kernel_start[], __kernel_end[];

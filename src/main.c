@@ -26,6 +26,7 @@
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/irq.h"
+#include "arch/x86/layout.h"
 #include "tests/ktest.h"
 
 static struct boot_info bi;
@@ -83,7 +84,7 @@ static void echo_cmdline(const char *line)
 
 static void banner(void)
 {
-	kprintf("kheap: demand-paged kernel heap for i386");
+	kprintf("kheap: demand-paged kernel heap for %s", ARCH_NAME);
 	kprintf("boot loader: %s", bi.loader[0] ? bi.loader : "(not named)");
 	echo_cmdline(bi.cmdline);
 	kprintf("memory map (%u entries):", (unsigned)bi.nmem);

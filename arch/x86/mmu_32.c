@@ -1,111 +1,42 @@
 /*
- * The real MMU behind mm/platform.h.  Page tables are reached through the
- * recursive directory slot: the PTE of va is at PT_WINDOW + (va >> 12) * 4,
- * provided the PDE of va is present.  A page's state sits in PTE bits 9-11
- * in every state, present or not; every entry written here is pte_make's
- * (arch/x86/pte_state.h), including the boot window's.
+ * i386 page tables: two levels reached through the recursive slot
+ * PD[1023] (arch/x86/pgtable_32.h).  A page table is made when a page
+ * first needs one; boot_32.S made boot_pd and boot_pt.
  *
- * Context: callers serialize (heap lock or interrupts off); nothing here
- * locks.
+ * Context: as arch/x86/mmu.c.
  */
-#include "arch/x86/mmu.h"
+#include "arch/x86/mmu_int.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/pte_state.h"
 
-extern char __kernel_start[], __kernel_end[], boot_stack_guard[];
-extern uint32_t boot_pt[1024];
+uint32_t mmu_ntables = 1;		/* boot_pt */
 
-#define TEMP_WINDOW_PAGES 16
-#define TEMP_WINDOW (KERNBASE + 0x400000 - TEMP_WINDOW_PAGES * PAGE_SIZE)
-
-static pfn_t (*table_alloc)(void);
-static uint32_t ntables = 1;		/* boot_pt */
-
-static inline volatile uint32_t *pde_ptr(uintptr_t va)
-{
-	return (volatile uint32_t *)PD_WINDOW + (va >> 22);
-}
-
-static inline volatile uint32_t *pte_ptr(uintptr_t va)
-{
-	return (volatile uint32_t *)PT_WINDOW + (va >> 12);
-}
-
-uint32_t mmu_pde(uintptr_t va) { return *pde_ptr(va); }
-
-uint32_t mmu_pte(uintptr_t va) { return mmu_entry(va); }
-
-uint32_t mmu_table_count(void) { return ntables; }
-
-void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
-{
-	uint32_t e = pte_make(state, frame);	/* before the pointer: a register fewer */
-
-	*pte_ptr(va) = e;
-	invlpg(va);
-}
-
-void mmu_set_table_allocator(pfn_t (*alloc)(void)) { table_alloc = alloc; }
+pte_t mmu_pde(uintptr_t va) { return *pde_ptr(va); }
 
 bool mmu_ensure_table(uintptr_t va)
 {
-	uintptr_t table_va = PT_WINDOW + ((va >> 22) << PAGE_SHIFT);
 	pfn_t f;
 
 	if (*pde_ptr(va) & PTE_P)
 		return true;
-	f = table_alloc ? table_alloc() : PFN_NONE;
+	f = mmu_table_alloc ? mmu_table_alloc() : PFN_NONE;
 	if (f == PFN_NONE)
 		return false;
 	*pde_ptr(va) = pde_make(f);
-	invlpg(table_va);
-	memset((void *)table_va, 0, PAGE_SIZE);	/* all UNUSABLE: pte_make(PS_UNUSABLE) is 0 */
-	ntables++;
+	mmu_clear_table(PT_WINDOW + ((va >> 22) << PAGE_SHIFT));
 	return true;
 }
 
-void mmu_zero_page(uintptr_t va)
+bool mmu_kernel_mapped(uintptr_t va)
 {
-	void *p = (void *)(va & ~(uintptr_t)(PAGE_SIZE - 1));
-	uint32_t n = PAGE_SIZE / 4;
-
-	__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
+	return va >= KERNBASE && va < KSPACE_END && (mmu_entry(va) & PTE_P);
 }
 
-void *boot_map_temp(uint32_t pa, uint32_t len)
+void mmu_drop_identity(void) { *pde_ptr(0) = 0; }
+
+/* From a gap page after the image to the recursive window. */
+void mmu_kva_span(uintptr_t image_end, uintptr_t *start, uintptr_t *end)
 {
-	uint32_t off = pa & (PAGE_SIZE - 1), pages;
-
-	if (len > TEMP_WINDOW_PAGES * PAGE_SIZE)	/* before the sum below can wrap */
-		return NULL;
-	pages = (off + len + PAGE_SIZE - 1) / PAGE_SIZE;
-	if (pages > TEMP_WINDOW_PAGES)
-		return NULL;
-	for (uint32_t i = 0; i < pages; i++) {
-		uintptr_t va = TEMP_WINDOW + i * PAGE_SIZE;
-
-		/* WIRED (the block is the kernel's, PR_KERNEL) but read-only: input */
-		boot_pt[(va >> 12) & 1023] = pte_make(PS_WIRED, pa / PAGE_SIZE + i) & ~PTE_W;
-		invlpg(va);
-	}
-	return (void *)(TEMP_WINDOW + off);
-}
-
-void mmu_init(void)
-{
-	uintptr_t start = (uintptr_t)__kernel_start, end = (uintptr_t)__kernel_end;
-
-	/* The boot window: image WIRED, stack guard GUARD, the rest UNUSABLE. */
-	for (uintptr_t va = KERNBASE; va < KERNBASE + 0x400000; va += PAGE_SIZE) {
-		uint32_t *pte = &boot_pt[(va >> 12) & 1023];
-
-		if (va >= start && va < end)
-			*pte = pte_make(PS_WIRED, pte_frame(*pte));
-		else
-			*pte = pte_make(PS_UNUSABLE, PFN_NONE);
-	}
-	boot_pt[((uintptr_t)boot_stack_guard >> 12) & 1023] = pte_make(PS_GUARD, PFN_NONE);
-	*pde_ptr(0) = 0;			/* drop the identity map */
-	write_cr3(read_cr3());
+	*start = image_end + PAGE_SIZE;
+	*end = KSPACE_END;
 }
