@@ -1,7 +1,8 @@
 /*
  * Physical frames: a buddy allocator over zones (docs/frames.md).
  *
- * Each zone (below 16 MiB for ISA DMA, and the rest below 4 GiB) keeps a
+ * Each zone (below 16 MiB for ISA DMA, the rest below 4 GiB, and above
+ * 4 GiB where the platform maps it: PHYS_ADDR_END, x86_64) keeps a
  * free list per order 0..FRAME_MAX_ORDER of naturally aligned free blocks,
  * and a bit per order saying which lists are non-empty.  A zone starts
  * with nothing on its lists: its frames sit in 4 MiB chunks that a parent
@@ -44,7 +45,7 @@
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
 #define NORDERS (FRAME_MAX_ORDER + 1)
 #define CHUNK (1u << FRAME_MAX_ORDER)	/* frames a zone's parent hands over at once */
-#define FRAME_ZONES 2
+#define FRAME_ZONES 3
 #define REFILL_ORDER 4		/* an empty stack is refilled with up to 2^4 frames */
 #define FS_MARK 0x80		/* frame_audit's "seen on a stack", cleared before it returns */
 
@@ -57,10 +58,12 @@ struct zone {
 };
 
 /* Zone ends in frames, lowest zone first (each a multiple of CHUNK). */
-static const pfn_t zone_end[FRAME_ZONES] = { 16u << (20 - PAGE_SHIFT), 1u << (32 - PAGE_SHIFT) };
-static const char *const zone_name[FRAME_ZONES] = { "DMA", "normal" };
+static const pfn_t zone_end[FRAME_ZONES] = {
+	16u << (20 - PAGE_SHIFT), 1u << (32 - PAGE_SHIFT), PFN_NONE & ~(CHUNK - 1),
+};
+static const char *const zone_name[FRAME_ZONES] = { "DMA", "normal", "high" };
 /* The highest zone a constraint allows; allocation tries it, then those below. */
-static const int top_zone[] = { [FRAME_ANY] = 1, [FRAME_BELOW_4G] = 1, [FRAME_BELOW_16M] = 0 };
+static const int top_zone[] = { [FRAME_ANY] = 2, [FRAME_BELOW_4G] = 1, [FRAME_BELOW_16M] = 0 };
 
 static struct zone zones[FRAME_ZONES];
 static pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stack, top) */
@@ -100,8 +103,8 @@ pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_RAM && r[i].end > end)
 			end = r[i].end;
-	if (end > 0x100000000ull)
-		end = 0x100000000ull;
+	if (end > PHYS_ADDR_END)
+		end = PHYS_ADDR_END;
 	return (pfn_t)(end >> PAGE_SHIFT);
 }
 
@@ -136,11 +139,11 @@ static void list_del(struct zone *z, pfn_t f, unsigned k)
 	fstate[f] = FS_FREE;
 }
 
-_Static_assert(FRAME_ZONES == 2, "zone_of knows two zones");
+_Static_assert(FRAME_ZONES == 3, "zone_of knows three zones");
 
 static inline struct zone *zone_of(pfn_t f)
 {
-	return f < zone_end[0] ? &zones[0] : &zones[1];
+	return f < zone_end[0] ? &zones[0] : f < zone_end[1] ? &zones[1] : &zones[2];
 }
 
 /* List the free block [f, f + 2^k) of z, merged with its free buddies. */

@@ -103,6 +103,19 @@ static void kva_init(void)
 		panic("boot: cannot create the kernel virtual space arena");
 }
 
+/* RAM the frame database cannot cover (above PHYS_ADDR_END: i386 above 4 GiB) is left alone, and said so. */
+static void report_unmapped_ram(void)
+{
+	uint64_t above = 0;
+
+	for (size_t i = 0; i < nranges; i++)
+		if (ranges[i].kind == PR_RAM && ranges[i].end > PHYS_ADDR_END)
+			above += ranges[i].end - MAX(ranges[i].start, (uint64_t)PHYS_ADDR_END);
+	if (above)
+		kprintf("memory: %llu MiB of RAM above %#llx not used: the %s kernel cannot map it",
+			(unsigned long long)(above >> 20), (unsigned long long)PHYS_ADDR_END, ARCH_NAME);
+}
+
 void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_size)
 {
 	struct frame_stats st;
@@ -122,6 +135,7 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	kva_init();
 
 	max_pfn = frame_max_pfn(ranges, nranges);
+	report_unmapped_ram();
 	if (max_pfn <= 256)
 		panic("boot: the memory map lists no RAM above 1 MiB");
 	db = map_boot_pages((frame_db_size(max_pfn) + PAGE_SIZE - 1) / PAGE_SIZE);

@@ -14,6 +14,7 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096u
 #define MMU_EAGER  0		/* demand faults tell the heap about writes */
+#define PHYS_ADDR_END PHYS_MAP_END	/* what frames the frame database covers */
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 

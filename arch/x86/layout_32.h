@@ -23,6 +23,7 @@
 #define PD_WINDOW	0xFFFFF000	/* the page directory itself */
 #define PT_SPAN		0x400000	/* what one page table maps */
 #define KSTACK_SIZE	16384
+#define PHYS_MAP_END	0x100000000ull		/* 4 GiB: 32-bit entries, no PAE */
 /* The heap region's window: no cap beyond the kernel space itself. */
 #define KHEAP_WINDOW	(KSPACE_END - KERNBASE)
 

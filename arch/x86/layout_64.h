@@ -37,6 +37,7 @@
 #define PML4_WINDOW	0xFFFFFF7FBFDFE000	/* the PML4 itself */
 #define PT_SPAN		0x200000	/* what one page table maps */
 #define KSTACK_SIZE	16384
+#define PHYS_MAP_END	0xFFFFFC00000ull	/* 16 TiB - 4 MiB: frame numbers stay below PFN_NONE (32-bit pfn_t) */
 #ifndef KHEAP_WINDOW_GIB
 #define KHEAP_WINDOW_GIB 64
 #endif
