@@ -80,9 +80,9 @@ GCC_INCLUDE = $(eval GCC_INCLUDE := $(call probe,$(CC) -print-file-name=include)
 LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m$(KWIDTH) -print-libgcc-file-name))$(LIBGCC)
 probe = $(or $(shell $1),$(error '$1' printed nothing: is the compiler installed? (scripts/deps)))
 
-KSRCS := $(filter-out arch/x86/%_$(KOTHER).c arch/x86/%_$(KOTHER).S, \
-	$(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
-	tests/ktest.c $(wildcard arch/x86/*.S))
+KSRCS_BOTH := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
+	tests/ktest.c $(wildcard arch/x86/*.S)
+KSRCS := $(filter-out arch/x86/%_$(KOTHER).c arch/x86/%_$(KOTHER).S,$(KSRCS_BOTH))
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
 .PHONY: all run test host-test bench bench-host trace stress test-programs debug deps check clean
@@ -175,14 +175,19 @@ CLANG_INCLUDE = $(eval CLANG_INCLUDE := $(call probe,clang -print-resource-dir)/
 ANALYZE := clang --analyze -Xclang -analyzer-werror -Werror
 CPPCHECK := cppcheck -q --std=c11 --enable=warning,style,performance,portability \
 	--inline-suppr --error-exitcode=1
-# The builds: the kernel, the host tests and fuzzer, libkheap.so (MM_DEBUG=0),
-# and the Linux programs (libkheap's API test, the host benchmarks).
+# The builds: the kernel (i386, and x86_64 as kernel64), the host tests and
+# fuzzer, libkheap.so (MM_DEBUG=0), and the Linux programs (libkheap's API
+# test, the host benchmarks).
 # cppcheck reads all of a build's files.  clang --analyze (the slow one)
 # takes a file shared by the kernel and the host tests once, in the kernel
 # build: the two differ only in the glue header; the lib build differs in
 # MM_DEBUG, so it takes mm/ again.
-CHECK_BUILDS := kernel host lib prog
-CHECK_kernel := $(filter %.c,$(KSRCS))
+CHECK_BUILDS := kernel kernel64 host lib prog
+CHECK_kernel := $(filter-out arch/x86/%_64.c,$(filter %.c,$(KSRCS_BOTH)))
+# x86_64: cppcheck reads all its files; clang --analyze takes the _64 ones
+# (the shared ones it has in the i386 build).
+CHECK_kernel64 := $(filter-out arch/x86/%_32.c,$(filter %.c,$(KSRCS_BOTH)))
+ANALYZE_kernel64 := $(filter arch/x86/%_64.c,$(CHECK_kernel64))
 CHECK_host := $(HSRCS) tests/fuzz/fuzz_heap.c
 CHECK_lib := $(LIBSRCS)
 CHECK_prog := tests/lib/api.c $(wildcard tests/hostbench/*.c)
@@ -192,10 +197,15 @@ ANALYZE_lib := $(CHECK_lib)
 ANALYZE_prog := $(CHECK_prog)
 ANFLAGS_kernel = -m32 -march=i686 -std=gnu11 -ffreestanding -fno-pic -mno-sse -mno-mmx \
 	-mno-80387 -nostdinc -isystem $(CLANG_INCLUDE) -I. -Iarch/x86 $(KDEFS)
+ANFLAGS_kernel64 = -m64 -mcmodel=kernel -mno-red-zone -std=gnu11 -ffreestanding -fno-pic -mno-sse \
+	-mno-mmx -mno-80387 -nostdinc -isystem $(CLANG_INCLUDE) -I. -Iarch/x86 -DCONFIG_X86_64 $(KDEFS)
 ANFLAGS_host := -std=gnu11 -I. -Iarch/host
 ANFLAGS_lib := -std=gnu11 -DMM_DEBUG=0 -I. -Iarch/lib
 ANFLAGS_prog := -std=gnu11 -pthread -I.
 CPPFLAGS_kernel := --platform=unix32 -D__i386__ $(KDEFS) -I. -Iarch/x86
+# printf's length for %z is sizeof(size_t)'s: the same as %j's on x86_64, by design.
+CPPFLAGS_kernel64 := --platform=unix64 -D__x86_64__ -DCONFIG_X86_64 $(KDEFS) -I. -Iarch/x86 \
+	--suppress=duplicateValueTernary:src/printf.c
 CPPFLAGS_host := --platform=unix64 -D__x86_64__ -I. -Iarch/host
 CPPFLAGS_lib := --platform=unix64 -D__x86_64__ -DMM_DEBUG=0 -I. -Iarch/lib
 CPPFLAGS_prog := --platform=unix64 -D__x86_64__ -I.

@@ -47,6 +47,21 @@ __attribute__((noinline)) void crash_uaf(void)
 }
 
 /*
+ * Run code from a written heap page: x86_64 maps heap pages NX, so the
+ * fetch faults; i386 has no NX (no PAE), so the one ret runs and returns,
+ * and that is said.
+ */
+__attribute__((noinline)) void crash_heapexec(void)
+{
+	volatile uint8_t *p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
+
+	p[0] = 0xC3;			/* ret */
+	((void (*)(void))hide_addr((uintptr_t)p))();
+	klog(LOG_WARN, "crash: heapexec: a heap page ran: this width has no NX");
+	kfree((void *)p);
+}
+
+/*
  * Under overcommit, take every free frame (as other memory users would),
  * then write a fresh heap page: the OOM report.
  */
@@ -70,7 +85,7 @@ void crash_provoke(const char *kind)
 	static const struct { const char *name; void (*fn)(void); } kinds[] = {
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
-		{ "uaf", crash_uaf }, { "oom", crash_oom },
+		{ "uaf", crash_uaf }, { "oom", crash_oom }, { "heapexec", crash_heapexec },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
@@ -79,6 +94,6 @@ void crash_provoke(const char *kind)
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(kind, kinds[i].name))
 			kinds[i].fn();
-	if (strcmp(kind, "oom"))
-		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom)", kind);
+	if (strcmp(kind, "oom") && strcmp(kind, "heapexec"))
+		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom heapexec)", kind);
 }
