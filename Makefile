@@ -5,6 +5,7 @@
 #   make run        install what is missing, boot the demonstration in QEMU
 #   make test       make check, host tests, then test boots in QEMU and Bochs
 #   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
+#   make bench-boot what setting up memory costs at boot, both widths, 64M-16G
 #   make trace ARGS="..."  record, check and draw the trace of a command line
 #   make stress     the memory-pressure matrix in Bochs and QEMU (a few minutes)
 #   make lib        build/libkheap.so: the heap as malloc for Linux programs
@@ -85,7 +86,7 @@ KSRCS_BOTH := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c 
 KSRCS := $(filter-out arch/x86/%_$(KOTHER).c arch/x86/%_$(KOTHER).S,$(KSRCS_BOTH))
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test bench bench-host trace stress test-programs debug deps check clean
+.PHONY: all run test host-test bench bench-boot bench-host trace stress test-programs debug deps check clean
 all: $(KELF) $(KISO)
 
 Q := @
@@ -153,9 +154,16 @@ bench-host: build/libkheap.so
 	scripts/bench-host
 
 # The figures are of the release build: MM_DEBUG=0, no KASSERTs.
+RELEASE = $(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0
 bench: all
-	$(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0 $(OUT)/release/kernel.elf
+	$(RELEASE) $(OUT)/release/$(notdir $(KELF))
 	scripts/bench
+
+# Boot cost (scripts/boot-cost): both widths' release kernels at 64 MiB, 4 GiB, 16 GiB.
+bench-boot:
+	$(RELEASE) ARCH=i386 $(OUT)/release/kernel.elf
+	$(RELEASE) ARCH=x86_64 $(OUT)/release/kernel64.elf
+	scripts/boot-cost
 
 debug: all
 	scripts/run-qemu --gdb
