@@ -4,7 +4,7 @@
 #                   build/kernel64.elf and build/kernel64.iso; any goal takes ARCH)
 #   make run        install what is missing, boot the demonstration in QEMU
 #   make test       make check, host tests, then test boots in QEMU and Bochs
-#   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
+#   make bench      in-kernel benchmarks under QEMU -icount, both widths (figures, not checks)
 #   make bench-boot what setting up memory costs at boot, both widths, 64M-16G
 #   make trace ARGS="..."  record, check and draw the trace of a command line
 #   make stress     the memory-pressure matrix in Bochs and QEMU (a few minutes)
@@ -155,8 +155,9 @@ bench-host: build/libkheap.so
 
 # The figures are of the release build: MM_DEBUG=0, no KASSERTs.
 RELEASE = $(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0
-bench: all
-	$(RELEASE) $(OUT)/release/$(notdir $(KELF))
+bench:
+	$(RELEASE) ARCH=i386 $(OUT)/release/kernel.elf
+	$(RELEASE) ARCH=x86_64 $(OUT)/release/kernel64.elf
 	scripts/bench
 
 # Boot cost (scripts/boot-cost): both widths' release kernels at 64 MiB, 4 GiB, 16 GiB.

@@ -66,6 +66,7 @@ static const char *const zone_name[FRAME_ZONES] = { "DMA", "normal", "high" };
 static const int top_zone[] = { [FRAME_ANY] = 2, [FRAME_BELOW_4G] = 1, [FRAME_BELOW_16M] = 0 };
 
 static struct zone zones[FRAME_ZONES];
+static int top_used;		/* the highest zone with frames: no search starts above it */
 static pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stack, top) */
 static pfn_t *fnext, *fprev;
 static uint8_t *fstate;
@@ -234,7 +235,7 @@ static pfn_t refill(void)
 {
 	unsigned j, r = REFILL_ORDER;
 
-	for (int i = FRAME_ZONES - 1; i >= 0; i--) {
+	for (int i = top_used; i >= 0; i--) {
 		struct zone *z = &zones[i];
 		pfn_t f = unlink_smallest(z, 0, &j);
 
@@ -274,7 +275,7 @@ static void drain(void)
 /* A block of order k from the zones constraint c allows, the highest first. */
 static pfn_t take_in(unsigned k, enum frame_constraint c)
 {
-	for (int i = top_zone[c]; i >= 0; i--) {
+	for (int i = MIN(top_zone[c], top_used); i >= 0; i--) {
 		pfn_t f = zone_take(&zones[i], k);
 
 		if (f != PFN_NONE)
@@ -284,15 +285,15 @@ static pfn_t take_in(unsigned k, enum frame_constraint c)
 }
 
 /*
- * Block (k, c), marked used.  A single frame that may lie anywhere comes
- * off the stack; anything else from the lists, the stack merged into them
+ * Block (k, c), marked used.  A single frame that may lie in any zone
+ * with frames comes off the stack; anything else from the lists, the stack merged into them
  * if they have nothing that fits.
  */
 static inline pfn_t take(unsigned k, enum frame_constraint c)
 {
 	pfn_t f;
 
-	if (k == 0 && top_zone[c] == FRAME_ZONES - 1)
+	if (k == 0 && top_zone[c] >= top_used)
 		f = top != stack ? *--top : refill();
 	else if ((f = take_in(k, c)) == PFN_NONE) {
 		drain();
@@ -550,6 +551,7 @@ static void init_zones(void)
 {
 	pfn_t base = 0;
 
+	top_used = 0;
 	for (int i = 0; i < FRAME_ZONES; i++) {
 		struct zone *z = &zones[i];
 
@@ -558,6 +560,8 @@ static void init_zones(void)
 		z->end = MIN(zone_end[i], fmax);
 		for (int k = 0; k < NORDERS; k++)
 			z->head[k] = PFN_NONE;
+		if (z->base < z->end)
+			top_used = i;
 		base = zone_end[i];
 	}
 }
