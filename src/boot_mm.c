@@ -211,9 +211,10 @@ void boot_heap_init(void)
 	struct frame_stats st;
 	uintptr_t start = 0, region;
 	size_t space = vmem_largest_free(kva, &start) / PAGE_SIZE, pages, dpages, total;
+	bool windowed = space > KHEAP_WINDOW / PAGE_SIZE;	/* x86_64: the configured heap window */
 	const char *rule;
 
-	if (space > KHEAP_WINDOW / PAGE_SIZE)		/* x86_64: the configured heap window */
+	if (windowed)
 		space = KHEAP_WINDOW / PAGE_SIZE;
 	if (kopts.kvspace_mib && space > (size_t)kopts.kvspace_mib * 256)
 		space = (size_t)kopts.kvspace_mib * 256;
@@ -247,7 +248,7 @@ void boot_heap_init(void)
 		"RAM / 4 = %u pages, virtual space %zu pages%s",
 		(unsigned long)region, (unsigned long)(region + pages * PAGE_SIZE), pages,
 		pages / 256, rule, (unsigned)st.total / 4, space,
-		kopts.kvspace_mib ? " (kvspace= cap)" : "");
+		kopts.kvspace_mib ? " (kvspace= cap)" : windowed ? " (the heap window's)" : "");
 	kprintf("heap: commit policy %s; scavenger threshold %u KiB, background %u pages/tick",
 		kopts.overcommit ? "overcommit" : "strict (no promise without a frame)",
 		(unsigned)kopts.scav_threshold_kib, (unsigned)kopts.scav_bg);
