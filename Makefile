@@ -1,9 +1,11 @@
-# kheap: a demand-paged kernel heap for i386.
+# kheap: a demand-paged kernel heap for i386 and x86_64.
 #
-#   make            build/kernel.elf and build/kernel.iso
+#   make            build/kernel.elf and build/kernel.iso (ARCH=x86_64:
+#                   build/kernel64.elf and build/kernel64.iso; any goal takes ARCH)
 #   make run        install what is missing, boot the demonstration in QEMU
 #   make test       make check, host tests, then test boots in QEMU and Bochs
-#   make bench      in-kernel benchmarks under QEMU -icount (figures, not checks)
+#   make bench      in-kernel benchmarks under QEMU -icount, both widths (figures, not checks)
+#   make bench-boot what setting up memory costs at boot, both widths, 64M-16G
 #   make trace ARGS="..."  record, check and draw the trace of a command line
 #   make stress     the memory-pressure matrix in Bochs and QEMU (a few minutes)
 #   make lib        build/libkheap.so: the heap as malloc for Linux programs
@@ -37,30 +39,56 @@ endif
 else
 
 CC      := gcc
-KOUT    := $(OUT)/kernel
 HOUT    := $(OUT)/host
 
-KCFLAGS  = -m32 -march=i686 -std=gnu11 -O2 -g \
+# ARCH=i386 (the default) or ARCH=x86_64: which kernel the goals build and
+# boot.  Each width has its own objects, ELF and ISO; arch/x86's *_32 and
+# *_64 files are the parts that differ, the rest is shared.
+ARCH ?= i386
+export ARCH
+ifeq ($(ARCH),x86_64)
+KOUT    := $(OUT)/kernel64
+KELF    := $(OUT)/kernel64.elf
+KISO    := $(OUT)/kernel64.iso
+KWIDTH  := 64
+KOTHER  := 32
+KARCH   := -m64 -march=x86-64 -mcmodel=kernel -mno-red-zone -DCONFIG_X86_64
+KLDEMU  := elf_x86_64
+else ifeq ($(ARCH),i386)
+KOUT    := $(OUT)/kernel
+KELF    := $(OUT)/kernel.elf
+KISO    := $(OUT)/kernel.iso
+KWIDTH  := 32
+KOTHER  := 64
+KARCH   := -m32 -march=i686
+KLDEMU  := elf_i386
+else
+$(error ARCH=$(ARCH): the kernel builds for ARCH=i386 or ARCH=x86_64)
+endif
+
+KCFLAGS  = $(KARCH) -std=gnu11 -O2 -g \
 	-ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
 	-mno-sse -mno-mmx -mno-80387 -fno-tree-loop-distribute-patterns \
 	-Wall -Wextra -Werror \
 	-nostdinc -isystem $(GCC_INCLUDE) \
 	-I. -Iarch/x86 -MMD -MP $(KDEFS)
-KLDFLAGS := -m elf_i386 -T arch/x86/linker.ld -nostdlib -z noexecstack
+KLDS     := arch/x86/linker_$(KWIDTH).ld
+KLDFLAGS := -m $(KLDEMU) -T $(KLDS) -nostdlib -z noexecstack
 
 # Toolchain probes: each runs once, when a recipe first uses it, never while
 # make parses this file.
 GCC_INCLUDE = $(eval GCC_INCLUDE := $(call probe,$(CC) -print-file-name=include))$(GCC_INCLUDE)
-LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m32 -print-libgcc-file-name))$(LIBGCC)
+LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m$(KWIDTH) -print-libgcc-file-name))$(LIBGCC)
 probe = $(or $(shell $1),$(error '$1' printed nothing: is the compiler installed? (scripts/deps)))
 
-KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
+KSRCS_BOTH := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
 	tests/ktest.c $(wildcard arch/x86/*.S)
+KSRCS := $(filter-out arch/x86/%_$(KOTHER).c arch/x86/%_$(KOTHER).S,$(KSRCS_BOTH))
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
-.PHONY: all run test host-test bench bench-host trace stress test-programs debug deps check clean
-all: $(OUT)/kernel.elf $(OUT)/kernel.iso
+.PHONY: all run test host-test bench bench-boot bench-host trace stress test-programs debug deps check clean
+all: $(KELF) $(KISO)
 
 Q := @
 $(KOUT)/%.c.o: %.c
@@ -79,7 +107,7 @@ $(KOUT)/%.S.o: %.S
 $(KOUT)/ksyms0.S:
 	@mkdir -p $(dir $@)
 	$(Q)scripts/gen-ksyms > $@
-$(KOUT)/kernel0.elf: $(KOBJS) $(KOUT)/ksyms0.S.o arch/x86/linker.ld
+$(KOUT)/kernel0.elf: $(KOBJS) $(KOUT)/ksyms0.S.o $(KLDS)
 	@echo "  LD      $@"
 	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms0.S.o $(LIBGCC)
 $(KOUT)/ksyms.S: $(KOUT)/kernel0.elf scripts/gen-ksyms
@@ -88,7 +116,7 @@ $(KOUT)/ksyms0.S.o: $(KOUT)/ksyms0.S
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
 $(KOUT)/ksyms.S.o: $(KOUT)/ksyms.S
 	$(Q)$(CC) $(KCFLAGS) -c $< -o $@
-$(OUT)/kernel.elf: $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
+$(KELF): $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
 	@echo "  LD      $@ (with symbols)"
 	$(Q)ld $(KLDFLAGS) -o $@ $(KOBJS) $(KOUT)/ksyms.S.o $(LIBGCC)
 	@nm -n $(KOUT)/kernel0.elf | grep -v "ksyms\|__kernel_end" > $(KOUT)/syms0.txt
@@ -96,9 +124,9 @@ $(OUT)/kernel.elf: $(KOUT)/kernel0.elf $(KOUT)/ksyms.S.o
 	@cmp -s $(KOUT)/syms0.txt $(KOUT)/syms1.txt || { echo "symbols moved between links"; exit 1; }
 	@grub-file --is-x86-multiboot2 $@ || { echo "$@: not a Multiboot2 kernel"; exit 1; }
 
-$(OUT)/kernel.iso: $(OUT)/kernel.elf grub.cfg scripts/mkiso
+$(KISO): $(KELF) grub.cfg scripts/mkiso
 	@echo "  ISO     $@"
-	$(Q)scripts/mkiso $(OUT)/kernel.elf $@
+	$(Q)scripts/mkiso $(KELF) $@
 
 # The first stage has run scripts/deps already.
 deps:
@@ -127,9 +155,17 @@ bench-host: build/libkheap.so
 	scripts/bench-host
 
 # The figures are of the release build: MM_DEBUG=0, no KASSERTs.
-bench: all
-	$(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0 $(OUT)/release/kernel.elf
+RELEASE = $(MAKE) --no-print-directory OUT=$(OUT)/release KDEFS=-DMM_DEBUG=0
+bench:
+	$(RELEASE) ARCH=i386 $(OUT)/release/kernel.elf
+	$(RELEASE) ARCH=x86_64 $(OUT)/release/kernel64.elf
 	scripts/bench
+
+# Boot cost (scripts/boot-cost): both widths' release kernels at 64 MiB, 4 GiB, 16 GiB.
+bench-boot:
+	$(RELEASE) ARCH=i386 $(OUT)/release/kernel.elf
+	$(RELEASE) ARCH=x86_64 $(OUT)/release/kernel64.elf
+	scripts/boot-cost
 
 debug: all
 	scripts/run-qemu --gdb
@@ -150,16 +186,20 @@ CLANG_INCLUDE = $(eval CLANG_INCLUDE := $(call probe,clang -print-resource-dir)/
 ANALYZE := clang --analyze -Xclang -analyzer-werror -Werror
 CPPCHECK := cppcheck -q --std=c11 --enable=warning,style,performance,portability \
 	--inline-suppr --error-exitcode=1
-# The builds: the kernel, the host tests and fuzzer, libkheap.so (MM_DEBUG=0),
-# the Linux programs (libkheap's API test, the host benchmarks), and the
-# minimal port's own files (tests/port; its mm/ differs from the host's
-# only in the glue header).
+# The builds: the kernel (i386, and x86_64 as kernel64), the host tests and
+# fuzzer, libkheap.so (MM_DEBUG=0), the Linux programs (libkheap's API
+# test, the host benchmarks), and the minimal port's own files (tests/port;
+# its mm/ differs from the host's only in the glue header).
 # cppcheck reads all of a build's files.  clang --analyze (the slow one)
 # takes a file shared by the kernel and the host tests once, in the kernel
 # build: the two differ only in the glue header; the lib build differs in
 # MM_DEBUG, so it takes mm/ again.
-CHECK_BUILDS := kernel host lib prog port
-CHECK_kernel := $(filter %.c,$(KSRCS))
+CHECK_BUILDS := kernel kernel64 host lib prog port
+CHECK_kernel := $(filter-out arch/x86/%_64.c,$(filter %.c,$(KSRCS_BOTH)))
+# x86_64: cppcheck reads all its files; clang --analyze takes the _64 ones
+# (the shared ones it has in the i386 build).
+CHECK_kernel64 := $(filter-out arch/x86/%_32.c,$(filter %.c,$(KSRCS_BOTH)))
+ANALYZE_kernel64 := $(filter arch/x86/%_64.c,$(CHECK_kernel64))
 CHECK_host := $(HSRCS) tests/fuzz/fuzz_heap.c
 CHECK_lib := $(LIBSRCS)
 CHECK_prog := tests/lib/api.c $(wildcard tests/hostbench/*.c)
@@ -171,11 +211,16 @@ ANALYZE_prog := $(CHECK_prog)
 ANALYZE_port := $(CHECK_port)
 ANFLAGS_kernel = -m32 -march=i686 -std=gnu11 -ffreestanding -fno-pic -mno-sse -mno-mmx \
 	-mno-80387 -nostdinc -isystem $(CLANG_INCLUDE) -I. -Iarch/x86 $(KDEFS)
+ANFLAGS_kernel64 = -m64 -mcmodel=kernel -mno-red-zone -std=gnu11 -ffreestanding -fno-pic -mno-sse \
+	-mno-mmx -mno-80387 -nostdinc -isystem $(CLANG_INCLUDE) -I. -Iarch/x86 -DCONFIG_X86_64 $(KDEFS)
 ANFLAGS_host := -std=gnu11 -I. -Iarch/host
 ANFLAGS_lib := -std=gnu11 -DMM_DEBUG=0 -I. -Iarch/lib
 ANFLAGS_prog := -std=gnu11 -pthread -I.
 ANFLAGS_port := -std=gnu11 -ffreestanding -I. -Itests/port
 CPPFLAGS_kernel := --platform=unix32 -D__i386__ $(KDEFS) -I. -Iarch/x86
+# printf's length for %z is sizeof(size_t)'s: the same as %j's on x86_64, by design.
+CPPFLAGS_kernel64 := --platform=unix64 -D__x86_64__ -DCONFIG_X86_64 $(KDEFS) -I. -Iarch/x86 \
+	--suppress=duplicateValueTernary:src/printf.c
 CPPFLAGS_host := --platform=unix64 -D__x86_64__ -I. -Iarch/host
 CPPFLAGS_lib := --platform=unix64 -D__x86_64__ -DMM_DEBUG=0 -I. -Iarch/lib
 CPPFLAGS_prog := --platform=unix64 -D__x86_64__ -I.

@@ -41,7 +41,7 @@ void diag_decode_pf_error(uint32_t err, char *buf, size_t len)
 
 static bool readable(uintptr_t va)
 {
-	return va >= KERNBASE && va < KSPACE_END && (mmu_pte(va) & PTE_P);
+	return mmu_kernel_mapped(va);
 }
 
 static bool in_text(uintptr_t a)
@@ -120,7 +120,7 @@ static void backtrace_tf(const struct trapframe *tf, uintptr_t esp)
 	walk(tf->ebp, n);
 }
 
-static void dump(const struct trapframe *tf, uint32_t esp)
+static void dump(const struct trapframe *tf, uintptr_t esp)
 {
 	char sym[96];
 	uintptr_t page = tf->cr2 & ~(uintptr_t)(PAGE_SIZE - 1);
@@ -166,7 +166,7 @@ void diag_fatal(const struct trapframe *tf, const char *why)
 	poweroff(1);
 }
 
-void diag_double_fault(const struct trapframe *tf, uint32_t esp)
+void diag_double_fault(const struct trapframe *tf, uintptr_t esp)
 {
 	uintptr_t guard = (uintptr_t)boot_stack_guard;
 

@@ -12,7 +12,7 @@
 /* Report a fatal exception (why: extra line, may be NULL) and power off. */
 __attribute__((noreturn)) void diag_fatal(const struct trapframe *tf, const char *why);
 /* Report a double fault from the #DF task; esp is the failed context's. */
-__attribute__((noreturn)) void diag_double_fault(const struct trapframe *tf, uint32_t esp);
+__attribute__((noreturn)) void diag_double_fault(const struct trapframe *tf, uintptr_t esp);
 /* Print a frame-pointer backtrace starting from frame pointer ebp. */
 void diag_backtrace(uintptr_t ebp);
 /* Print the page-fault error code as words. */

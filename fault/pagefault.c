@@ -74,7 +74,7 @@ __attribute__((noinline, noreturn)) static void unresolved(struct trapframe *tf,
 }
 
 /*
- * The hot path of a demand fault: the stub (isr14 in arch/x86/isr.S)
+ * The hot path of a demand fault: the stub (isr14 in arch/x86/isr_32.S)
  * calls this directly, and a resolved fault costs the depth count, one
  * test of the error code and kheap_fault; everything else is in
  * unresolved, out of line.

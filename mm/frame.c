@@ -1,7 +1,8 @@
 /*
  * Physical frames: a buddy allocator over zones (docs/frames.md).
  *
- * Each zone (below 16 MiB for ISA DMA, and the rest below 4 GiB) keeps a
+ * Each zone (below 16 MiB for ISA DMA, the rest below 4 GiB, and above
+ * 4 GiB where the platform maps it: PHYS_ADDR_END, x86_64) keeps a
  * free list per order 0..FRAME_MAX_ORDER of naturally aligned free blocks,
  * and a bit per order saying which lists are non-empty.  A zone starts
  * with nothing on its lists: its frames sit in 4 MiB chunks that a parent
@@ -44,7 +45,7 @@
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
 #define NORDERS (FRAME_MAX_ORDER + 1)
 #define CHUNK (1u << FRAME_MAX_ORDER)	/* frames a zone's parent hands over at once */
-#define FRAME_ZONES 2
+#define FRAME_ZONES 3
 #define REFILL_ORDER 4		/* an empty stack is refilled with up to 2^4 frames */
 #define FS_MARK 0x80		/* frame_audit's "seen on a stack", cleared before it returns */
 
@@ -57,12 +58,15 @@ struct zone {
 };
 
 /* Zone ends in frames, lowest zone first (each a multiple of CHUNK). */
-static const pfn_t zone_end[FRAME_ZONES] = { 16u << (20 - PAGE_SHIFT), 1u << (32 - PAGE_SHIFT) };
-static const char *const zone_name[FRAME_ZONES] = { "DMA", "normal" };
+static const pfn_t zone_end[FRAME_ZONES] = {
+	16u << (20 - PAGE_SHIFT), 1u << (32 - PAGE_SHIFT), PFN_NONE & ~(CHUNK - 1),
+};
+static const char *const zone_name[FRAME_ZONES] = { "DMA", "normal", "high" };
 /* The highest zone a constraint allows; allocation tries it, then those below. */
-static const int top_zone[] = { [FRAME_ANY] = 1, [FRAME_BELOW_4G] = 1, [FRAME_BELOW_16M] = 0 };
+static const int top_zone[] = { [FRAME_ANY] = 2, [FRAME_BELOW_4G] = 1, [FRAME_BELOW_16M] = 0 };
 
 static struct zone zones[FRAME_ZONES];
+static int top_used;		/* the highest zone with frames: no search starts above it */
 static pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stack, top) */
 static pfn_t *fnext, *fprev;
 static uint8_t *fstate;
@@ -100,8 +104,8 @@ pfn_t frame_max_pfn(const struct phys_range *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_RAM && r[i].end > end)
 			end = r[i].end;
-	if (end > 0x100000000ull)
-		end = 0x100000000ull;
+	if (end > PHYS_ADDR_END)
+		end = PHYS_ADDR_END;
 	return (pfn_t)(end >> PAGE_SHIFT);
 }
 
@@ -136,11 +140,11 @@ static void list_del(struct zone *z, pfn_t f, unsigned k)
 	fstate[f] = FS_FREE;
 }
 
-_Static_assert(FRAME_ZONES == 2, "zone_of knows two zones");
+_Static_assert(FRAME_ZONES == 3, "zone_of knows three zones");
 
 static inline struct zone *zone_of(pfn_t f)
 {
-	return f < zone_end[0] ? &zones[0] : &zones[1];
+	return f < zone_end[0] ? &zones[0] : f < zone_end[1] ? &zones[1] : &zones[2];
 }
 
 /* List the free block [f, f + 2^k) of z, merged with its free buddies. */
@@ -231,7 +235,7 @@ static pfn_t refill(void)
 {
 	unsigned j, r = REFILL_ORDER;
 
-	for (int i = FRAME_ZONES - 1; i >= 0; i--) {
+	for (int i = top_used; i >= 0; i--) {
 		struct zone *z = &zones[i];
 		pfn_t f = unlink_smallest(z, 0, &j);
 
@@ -271,7 +275,7 @@ static void drain(void)
 /* A block of order k from the zones constraint c allows, the highest first. */
 static pfn_t take_in(unsigned k, enum frame_constraint c)
 {
-	for (int i = top_zone[c]; i >= 0; i--) {
+	for (int i = MIN(top_zone[c], top_used); i >= 0; i--) {
 		pfn_t f = zone_take(&zones[i], k);
 
 		if (f != PFN_NONE)
@@ -281,15 +285,15 @@ static pfn_t take_in(unsigned k, enum frame_constraint c)
 }
 
 /*
- * Block (k, c), marked used.  A single frame that may lie anywhere comes
- * off the stack; anything else from the lists, the stack merged into them
+ * Block (k, c), marked used.  A single frame that may lie in any zone
+ * with frames comes off the stack; anything else from the lists, the stack merged into them
  * if they have nothing that fits.
  */
 static inline pfn_t take(unsigned k, enum frame_constraint c)
 {
 	pfn_t f;
 
-	if (k == 0 && top_zone[c] == FRAME_ZONES - 1)
+	if (k == 0 && top_zone[c] >= top_used)
 		f = top != stack ? *--top : refill();
 	else if ((f = take_in(k, c)) == PFN_NONE) {
 		drain();
@@ -547,6 +551,7 @@ static void init_zones(void)
 {
 	pfn_t base = 0;
 
+	top_used = 0;
 	for (int i = 0; i < FRAME_ZONES; i++) {
 		struct zone *z = &zones[i];
 
@@ -555,6 +560,8 @@ static void init_zones(void)
 		z->end = MIN(zone_end[i], fmax);
 		for (int k = 0; k < NORDERS; k++)
 			z->head[k] = PFN_NONE;
+		if (z->base < z->end)
+			top_used = i;
 		base = zone_end[i];
 	}
 }

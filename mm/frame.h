@@ -46,7 +46,7 @@ struct phys_range {
 /* Where a block may lie; every block is also aligned to its own size. */
 enum frame_constraint {
 	FRAME_ANY,		/* anywhere (the zone above 16 MiB first) */
-	FRAME_BELOW_4G,		/* every managed frame is: frame_max_pfn caps at 4 GiB */
+	FRAME_BELOW_4G,		/* all of them on i386; on x86_64 not the high zone */
 	FRAME_BELOW_16M,	/* ISA DMA */
 };
 
@@ -62,7 +62,7 @@ struct frame_stats {
 
 /* Bytes of database frame_init needs for frames below max_pfn; it must be zeroed. */
 size_t frame_db_size(pfn_t max_pfn);
-/* Highest RAM pfn + 1 below 4 GiB among the ranges. */
+/* Highest RAM pfn + 1 below PHYS_ADDR_END (mm/platform.h) among the ranges. */
 pfn_t frame_max_pfn(const struct phys_range *r, size_t n);
 void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n);
 

@@ -1,6 +1,6 @@
 /*
  * The page-state machine: the transition table and, once boot has laid
- * out its window (arch/x86/mmu.c mmu_init), the only writer of page-table
+ * out its window (arch/x86/mmu_32.c mmu_init), the only writer of page-table
  * entries.  No locking of its own: callers hold whatever
  * protects the page they change (the heap lock, or interrupts off in the
  * fault path on this single CPU).

@@ -17,6 +17,11 @@
  *   unsigned mmu_state(uintptr_t va);   the page's state (mm/pagestate.h),
  *                                       PS_UNUSABLE when no page table
  *   pfn_t mmu_frame(uintptr_t va);      the mapped frame, or PFN_NONE
+ *   PHYS_ADDR_END (optional)            the end of the physical memory the
+ *                                       platform can map; the frame database
+ *                                       stops there (default 4 GiB: i386
+ *                                       without PAE; x86_64 sets 16 TiB,
+ *                                       the reach of a 32-bit pfn_t)
  *   MMU_EAGER                           1 where no fault tells the heap a page
  *                                       was written (a Linux process's own
  *                                       pages): committed pages turn PRESENT
@@ -58,6 +63,10 @@ typedef uint32_t pfn_t;			/* physical frame number */
 #define PFN_NONE ((pfn_t)-1)
 
 #include "arch_glue.h"
+
+#ifndef PHYS_ADDR_END
+#define PHYS_ADDR_END 0x100000000ull
+#endif
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 

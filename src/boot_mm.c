@@ -92,15 +92,29 @@ static bool back_tag_page(uintptr_t va)
 	return true;
 }
 
-/* Kernel virtual space: one span from a gap page after the image to the recursive window. */
+/* Kernel virtual space: one span, where the width's layout puts it (mmu_kva_span). */
 static void kva_init(void)
 {
-	uintptr_t end = ((uintptr_t)__kernel_end + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
-	uintptr_t start = end + PAGE_SIZE;
+	uintptr_t image_end = ((uintptr_t)__kernel_end + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	uintptr_t start, end;
 
-	kva = vmem_create("kva", start, KSPACE_END - start, PAGE_SIZE, NULL, 0);
+	mmu_kva_span(image_end, &start, &end);
+	kva = vmem_create("kva", start, end - start, PAGE_SIZE, NULL, 0);
 	if (!kva)
 		panic("boot: cannot create the kernel virtual space arena");
+}
+
+/* RAM the frame database cannot cover (above PHYS_ADDR_END: i386 above 4 GiB) is left alone, and said so. */
+static void report_unmapped_ram(void)
+{
+	uint64_t above = 0;
+
+	for (size_t i = 0; i < nranges; i++)
+		if (ranges[i].kind == PR_RAM && ranges[i].end > PHYS_ADDR_END)
+			above += ranges[i].end - MAX(ranges[i].start, (uint64_t)PHYS_ADDR_END);
+	if (above)
+		kprintf("memory: %llu MiB of RAM above %#llx not used: the %s kernel cannot map it",
+			(unsigned long long)(above >> 20), (unsigned long long)PHYS_ADDR_END, ARCH_NAME);
 }
 
 void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_size)
@@ -122,6 +136,7 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	kva_init();
 
 	max_pfn = frame_max_pfn(ranges, nranges);
+	report_unmapped_ram();
 	if (max_pfn <= 256)
 		panic("boot: the memory map lists no RAM above 1 MiB");
 	db = map_boot_pages((frame_db_size(max_pfn) + PAGE_SIZE - 1) / PAGE_SIZE);
@@ -197,8 +212,11 @@ void boot_heap_init(void)
 	struct frame_stats st;
 	uintptr_t start = 0, region;
 	size_t space = vmem_largest_free(kva, &start) / PAGE_SIZE, pages, dpages, total;
+	bool windowed = space > KHEAP_WINDOW / PAGE_SIZE;	/* x86_64: the configured heap window */
 	const char *rule;
 
+	if (windowed)
+		space = KHEAP_WINDOW / PAGE_SIZE;
 	if (kopts.kvspace_mib && space > (size_t)kopts.kvspace_mib * 256)
 		space = (size_t)kopts.kvspace_mib * 256;
 	frame_stats(&st);
@@ -210,7 +228,7 @@ void boot_heap_init(void)
 	total = pages + dpages + 2;
 	if (vmem_xalloc(kva, total * PAGE_SIZE, 0, start, start + total * PAGE_SIZE, 0) != start)
 		panic("heap setup: cannot take %zu pages at %#lx", total, (unsigned long)start);
-	for (uintptr_t va = start & ~0x3FFFFFu; va < start + total * PAGE_SIZE; va += 0x400000)
+	for (uintptr_t va = start & ~(uintptr_t)(PT_SPAN - 1); va < start + total * PAGE_SIZE; va += PT_SPAN)
 		if (!mmu_ensure_table(va))
 			panic("heap setup: no frame for a page table at %#lx", (unsigned long)va);
 	region = start + PAGE_SIZE;
@@ -232,7 +250,7 @@ void boot_heap_init(void)
 		"RAM / 4 = %u pages, virtual space %zu pages%s",
 		(unsigned long)region, (unsigned long)(region + pages * PAGE_SIZE), pages,
 		pages / 256, rule, (unsigned)st.total / 4, space,
-		kopts.kvspace_mib ? " (kvspace= cap)" : "");
+		kopts.kvspace_mib ? " (kvspace= cap)" : windowed ? " (the heap window's)" : "");
 	kprintf("heap: commit policy %s; scavenger threshold %u KiB, background %u pages/tick",
 		kopts.overcommit ? "overcommit" : "strict (no promise without a frame)",
 		(unsigned)kopts.scav_threshold_kib, (unsigned)kopts.scav_bg);

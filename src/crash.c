@@ -108,6 +108,21 @@ __attribute__((noinline)) void crash_dfree(void)
 }
 
 /*
+ * Run code from a written heap page: x86_64 maps heap pages NX, so the
+ * fetch faults; i386 has no NX (no PAE), so the one ret runs and returns,
+ * and that is said.
+ */
+__attribute__((noinline)) void crash_heapexec(void)
+{
+	volatile uint8_t *p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
+
+	p[0] = 0xC3;			/* ret */
+	((void (*)(void))hide_addr((uintptr_t)p))();
+	klog(LOG_WARN, "crash: heapexec: a heap page ran: this width has no NX");
+	kfree((void *)p);
+}
+
+/*
  * Under overcommit, take every free frame (as other memory users would),
  * then write a fresh heap page: the OOM report.
  */
@@ -133,6 +148,7 @@ void crash_provoke(const char *kind)
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
 		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
 		{ "uafkept", crash_uafkept }, { "dfree", crash_dfree }, { "oom", crash_oom },
+		{ "heapexec", crash_heapexec },
 	};
 	bool known = false;
 
@@ -147,5 +163,5 @@ void crash_provoke(const char *kind)
 	}
 	if (!known)
 		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread "
-		     "uafkept wild dfree oom)", kind);
+		     "uafkept wild dfree oom heapexec)", kind);
 }

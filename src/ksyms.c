@@ -7,7 +7,7 @@
 #include "src/lib.h"
 
 extern const uint32_t ksyms_count;
-extern const uint32_t ksyms_addrs[];
+extern const uintptr_t ksyms_addrs[];	/* .long or .quad: the kernel's width */
 extern const uint32_t ksyms_offs[];
 extern const char ksyms_strs[];
 extern char __kernel_start[], __kernel_end[];
@@ -16,7 +16,8 @@ const char *ksym_lookup(uintptr_t addr, uintptr_t *off)
 {
 	uint32_t lo = 0, hi = ksyms_count;
 
-	if (!hi || addr < ksyms_addrs[0] || addr >= (uintptr_t)__kernel_end)
+	/* not below the image: x86_64's .boot code is linked low, at its load address */
+	if (!hi || addr < (uintptr_t)__kernel_start || addr >= (uintptr_t)__kernel_end)
 		return NULL;
 	while (hi - lo > 1) {			/* last entry <= addr */
 		uint32_t mid = (lo + hi) / 2;

@@ -26,6 +26,7 @@
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/irq.h"
+#include "arch/x86/layout.h"
 #include "tests/ktest.h"
 
 static struct boot_info bi;
@@ -83,7 +84,7 @@ static void echo_cmdline(const char *line)
 
 static void banner(void)
 {
-	kprintf("kheap: demand-paged kernel heap for i386");
+	kprintf("kheap: demand-paged kernel heap for %s", ARCH_NAME);
 	kprintf("boot loader: %s", bi.loader[0] ? bi.loader : "(not named)");
 	echo_cmdline(bi.cmdline);
 	kprintf("memory map (%u entries):", (unsigned)bi.nmem);
@@ -97,6 +98,8 @@ static void banner(void)
 
 void kmain(uint32_t mbi_phys)
 {
+	uint64_t t0 = cycles();		/* under QEMU -icount shift=0: guest instructions */
+
 	gdt_init();
 	idt_init();
 	load_boot_info(mbi_phys);
@@ -109,6 +112,8 @@ void kmain(uint32_t mbi_phys)
 	pic_init();
 	pit_init(100);
 	boot_heap_init();
+	kprintf("boot: memory set up in %llu cycles (kmain to the heap's region reserved: "
+		"frame database, page tables, page descriptors)", (unsigned long long)(cycles() - t0));
 	__asm__ volatile("sti");
 
 	if (kopts.crash[0])

@@ -1,6 +1,8 @@
 /*
- * The i386 kernel's side of mm/platform.h: inline primitives.  The MMU
- * reads decode entries with arch/x86/pte.h, as every other reader does.
+ * The x86 kernel's side of mm/platform.h (both widths): inline
+ * primitives.  The MMU reads decode entries with arch/x86/pte.h, as every
+ * other reader does; finding the entry is the width's page-table walk
+ * (arch/x86/pgtable_32.h or pgtable_64.h).
  */
 #ifndef ARCH_X86_ARCH_GLUE_H
 #define ARCH_X86_ARCH_GLUE_H
@@ -12,6 +14,7 @@
 #define PAGE_SHIFT 12
 #define PAGE_SIZE  4096u
 #define MMU_EAGER  0		/* demand faults tell the heap about writes */
+#define PHYS_ADDR_END PHYS_MAP_END	/* what frames the frame database covers */
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 
@@ -23,13 +26,11 @@ static inline unsigned cache_id(void) { return cpu_id(); }
 static inline unsigned long cache_pin(void) { return irq_save(); }
 static inline void cache_unpin(unsigned long f) { irq_restore(f); }
 
-/* The entry for va through the recursive window; 0 when no page table. */
-static inline uint32_t mmu_entry(uintptr_t va)
-{
-	if (!(((volatile uint32_t *)PD_WINDOW)[va >> 22] & PTE_P))
-		return 0;
-	return ((volatile uint32_t *)PT_WINDOW)[va >> 12];
-}
+#ifdef CONFIG_X86_64
+#include "arch/x86/pgtable_64.h"	/* mmu_entry: four levels */
+#else
+#include "arch/x86/pgtable_32.h"	/* mmu_entry: two levels */
+#endif
 
 static inline unsigned mmu_state(uintptr_t va)
 {
@@ -38,7 +39,7 @@ static inline unsigned mmu_state(uintptr_t va)
 
 static inline pfn_t mmu_frame(uintptr_t va)
 {
-	uint32_t e = mmu_entry(va);
+	pte_t e = mmu_entry(va);
 
 	return pte_has_frame(e) ? pte_frame(e) : PFN_NONE;
 }

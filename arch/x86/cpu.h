@@ -1,5 +1,6 @@
 /*
- * Port I/O, control registers and interrupt-flag helpers for i386.
+ * Port I/O, control registers and interrupt-flag helpers for x86, both
+ * widths: control registers and flags are register-wide (unsigned long).
  * All inline; nothing here allocates or locks.
  */
 #ifndef ARCH_X86_CPU_H
@@ -22,10 +23,10 @@ static inline void outsb(uint16_t port, const void *buf, size_t len)
 	__asm__ volatile("rep outsb" : "+S"(buf), "+c"(len) : "d"(port) : "memory");
 }
 
-static inline uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static inline uint32_t read_cr2(void) { uint32_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
-static inline uint32_t read_cr3(void) { uint32_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
-static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+static inline unsigned long read_cr0(void) { unsigned long v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline unsigned long read_cr2(void) { unsigned long v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline unsigned long read_cr3(void) { unsigned long v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline void write_cr3(unsigned long v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 static inline void invlpg(uintptr_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
 
 static inline uint64_t rdtsc(void)
@@ -35,10 +36,10 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static inline uint32_t read_eflags(void)
+static inline unsigned long read_eflags(void)
 {
-	uint32_t f;
-	__asm__ volatile("pushfl; popl %0" : "=r"(f));
+	unsigned long f;
+	__asm__ volatile("pushf; pop %0" : "=r"(f));
 	return f;
 }
 #define EFLAGS_IF 0x200

@@ -1,24 +1,15 @@
 /*
- * The i386 kernel's fixed virtual layout.  Used from assembly as well as
- * C, so constants only; the PTE bits come with it (arch/x86/pte.h).
- *
- *   0x00000000 - 0xBFFFFFFF  unused (the boot identity map is dropped)
- *   0xC0000000 - 0xC00FFFFF  unused (UNUSABLE)
- *   0xC0100000 - kernel_end  kernel image (WIRED), boot stack guard (GUARD)
- *   kernel_end + 4 KiB gap - 0xFFBFFFFF  the arena kva (mm/vmem.h)
- *   0xFFC00000 - 0xFFFFFFFF  page tables, through the recursive PD slot
- *
- * docs/memory-layout.md draws this in full.
+ * The kernel's fixed virtual layout, for the width being built: the same
+ * names (KERNBASE, KSPACE_START, KSPACE_END, KHEAP_WINDOW, KSTACK_SIZE and
+ * the page-table windows) in arch/x86/layout_32.h and layout_64.h.
  */
 #ifndef ARCH_X86_LAYOUT_H
 #define ARCH_X86_LAYOUT_H
 
-#include "arch/x86/pte.h"
-
-#define KERNBASE	0xC0000000
-#define KSPACE_END	0xFFC00000	/* first byte of the recursive window */
-#define PT_WINDOW	0xFFC00000	/* PTE of va at PT_WINDOW + (va >> 12) * 4 */
-#define PD_WINDOW	0xFFFFF000	/* the page directory itself */
-#define KSTACK_SIZE	16384
+#ifdef CONFIG_X86_64
+#include "arch/x86/layout_64.h"
+#else
+#include "arch/x86/layout_32.h"
+#endif
 
 #endif

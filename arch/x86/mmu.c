@@ -1,74 +1,57 @@
 /*
- * The real MMU behind mm/platform.h.  Page tables are reached through the
- * recursive directory slot: the PTE of va is at PT_WINDOW + (va >> 12) * 4,
- * provided the PDE of va is present.  A page's state sits in PTE bits 9-11
- * in every state, present or not; every entry written here is pte_make's
- * (arch/x86/pte_state.h), including the boot window's.
+ * The real MMU behind mm/platform.h, what both widths share: writing an
+ * entry, zeroing a page, the boot window and its temporary maps.  Finding
+ * an entry is the width's walk (arch/x86/pgtable_32.h, pgtable_64.h);
+ * making the tables above it is mmu_32.c or mmu_64.c.  A page's state sits
+ * in PTE bits 9-11 in every state, present or not; every entry written
+ * here is pte_make's (arch/x86/pte_state.h), including the boot window's.
+ *
+ * The boot window is the 4 MiB at KERNBASE that boot_32.S or boot_64.S
+ * maps with boot_pt (1024 entries of either width); its last 64 KiB are
+ * boot_map_temp's.
  *
  * Context: callers serialize (heap lock or interrupts off); nothing here
  * locks.
  */
-#include "arch/x86/mmu.h"
+#include "arch/x86/mmu_int.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/pte_state.h"
 
 extern char __kernel_start[], __kernel_end[], boot_stack_guard[];
-extern uint32_t boot_pt[1024];
+extern pte_t boot_pt[1024];
 
 #define TEMP_WINDOW_PAGES 16
 #define TEMP_WINDOW (KERNBASE + 0x400000 - TEMP_WINDOW_PAGES * PAGE_SIZE)
 
-static pfn_t (*table_alloc)(void);
-static uint32_t ntables = 1;		/* boot_pt */
+pfn_t (*mmu_table_alloc)(void);
 
-static inline volatile uint32_t *pde_ptr(uintptr_t va)
-{
-	return (volatile uint32_t *)PD_WINDOW + (va >> 22);
-}
+pte_t mmu_pte(uintptr_t va) { return mmu_entry(va); }
 
-static inline volatile uint32_t *pte_ptr(uintptr_t va)
-{
-	return (volatile uint32_t *)PT_WINDOW + (va >> 12);
-}
-
-uint32_t mmu_pde(uintptr_t va) { return *pde_ptr(va); }
-
-uint32_t mmu_pte(uintptr_t va) { return mmu_entry(va); }
-
-uint32_t mmu_table_count(void) { return ntables; }
+uint32_t mmu_table_count(void) { return mmu_ntables; }
 
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 {
-	uint32_t e = pte_make(state, frame);	/* before the pointer: a register fewer */
+	pte_t e = pte_make(state, frame);	/* before the pointer: a register fewer */
 
 	*pte_ptr(va) = e;
 	invlpg(va);
 }
 
-void mmu_set_table_allocator(pfn_t (*alloc)(void)) { table_alloc = alloc; }
+void mmu_set_table_allocator(pfn_t (*alloc)(void)) { mmu_table_alloc = alloc; }
 
-bool mmu_ensure_table(uintptr_t va)
+/* A fresh table at table_va (its entry just written): all UNUSABLE, pte_make(PS_UNUSABLE) is 0. */
+void mmu_clear_table(uintptr_t table_va)
 {
-	uintptr_t table_va = PT_WINDOW + ((va >> 22) << PAGE_SHIFT);
-	pfn_t f;
-
-	if (*pde_ptr(va) & PTE_P)
-		return true;
-	f = table_alloc ? table_alloc() : PFN_NONE;
-	if (f == PFN_NONE)
-		return false;
-	*pde_ptr(va) = pde_make(f);
 	invlpg(table_va);
-	memset((void *)table_va, 0, PAGE_SIZE);	/* all UNUSABLE: pte_make(PS_UNUSABLE) is 0 */
-	ntables++;
-	return true;
+	mmu_zero_page(table_va);
+	mmu_ntables++;
 }
 
 void mmu_zero_page(uintptr_t va)
 {
 	void *p = (void *)(va & ~(uintptr_t)(PAGE_SIZE - 1));
-	uint32_t n = PAGE_SIZE / 4;
+	size_t n = PAGE_SIZE / 4;
 
 	__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
 }
@@ -86,7 +69,7 @@ void *boot_map_temp(uint32_t pa, uint32_t len)
 		uintptr_t va = TEMP_WINDOW + i * PAGE_SIZE;
 
 		/* WIRED (the block is the kernel's, PR_KERNEL) but read-only: input */
-		boot_pt[(va >> 12) & 1023] = pte_make(PS_WIRED, pa / PAGE_SIZE + i) & ~PTE_W;
+		boot_pt[(va >> 12) & 1023] = pte_make(PS_WIRED, pa / PAGE_SIZE + i) & ~(pte_t)PTE_W;
 		invlpg(va);
 	}
 	return (void *)(TEMP_WINDOW + off);
@@ -98,7 +81,7 @@ void mmu_init(void)
 
 	/* The boot window: image WIRED, stack guard GUARD, the rest UNUSABLE. */
 	for (uintptr_t va = KERNBASE; va < KERNBASE + 0x400000; va += PAGE_SIZE) {
-		uint32_t *pte = &boot_pt[(va >> 12) & 1023];
+		pte_t *pte = &boot_pt[(va >> 12) & 1023];
 
 		if (va >= start && va < end)
 			*pte = pte_make(PS_WIRED, pte_frame(*pte));
@@ -106,6 +89,6 @@ void mmu_init(void)
 			*pte = pte_make(PS_UNUSABLE, PFN_NONE);
 	}
 	boot_pt[((uintptr_t)boot_stack_guard >> 12) & 1023] = pte_make(PS_GUARD, PFN_NONE);
-	*pde_ptr(0) = 0;			/* drop the identity map */
+	mmu_drop_identity();
 	write_cr3(read_cr3());
 }

@@ -1,24 +1,18 @@
 /*
- * Interrupt and exception entry: the register frame the stubs in isr.S
- * build, and the handlers they reach.
+ * Interrupt and exception entry: the register frame the stubs in isr_32.S
+ * or isr_64.S build (struct trapframe, arch/x86/trapframe_32.h or _64.h),
+ * and the handlers they reach.
  */
 #ifndef ARCH_X86_TRAP_H
 #define ARCH_X86_TRAP_H
 
 #include <stdint.h>
 
-struct trapframe {
-	uint32_t cr2;				/* read first, by the stub */
-	uint32_t edi, esi, ebp, esp_pusha, ebx, edx, ecx, eax;
-	uint32_t vector, err;
-	uint32_t eip, cs, eflags;		/* pushed by the CPU */
-};
-
-/* The interrupted kernel context's stack pointer (no privilege change). */
-static inline uint32_t tf_esp(const struct trapframe *tf)
-{
-	return (uint32_t)(uintptr_t)&tf->eflags + 4;
-}
+#ifdef CONFIG_X86_64
+#include "arch/x86/trapframe_64.h"
+#else
+#include "arch/x86/trapframe_32.h"
+#endif
 
 #define T_DIVIDE 0
 #define T_DOUBLE 8

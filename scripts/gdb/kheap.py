@@ -11,7 +11,8 @@
 Everything is read from the kernel's own variables and types (struct heap,
 struct pgdesc, struct slab, the page-state names of mm/pagestate.c, the
 enums of mm/heap_int.h), so a change there is seen here.  The one thing
-the debug information lacks is the PTE layout (arch/x86/pte.h macros);
+the debug information lacks is the PTE layout (arch/x86/pte.h macros;
+the width, and so the recursive window, follows the kernel's pointer size);
 tests/gdb/run checks the decode by comparing kheap-info's page counts with
 the kernel's.
 """
@@ -20,8 +21,12 @@ import struct
 import gdb
 
 PAGE = 4096
-PT_WINDOW = 0xFFC00000          # arch/x86/layout.h: PTE of va at PT_WINDOW + (va >> 12) * 4
+# The recursive windows of arch/x86/layout_32.h and layout_64.h, by the
+# kernel's pointer size: (window, entry size, the address bits that index it).
+PT_WINDOWS = {4: (0xFFC00000, 4, 0xFFFFFFFF),           # PTE of va at PT_WINDOW + (va >> 12) * 4
+              8: (0xFFFFFF0000000000, 8, 0xFFFFFFFFFFFF)}  # ... + (va & 2^48-1 >> 12) * 8
 PTE_P, PTE_STATE_SHIFT, PTE_STATE_MASK = 0x1, 9, 0x7
+PTE_FRAME_MASK = 0x000FFFFFFFFFF000       # bits 12-51; NX (bit 63) is not the frame
 
 
 def val(expr):
@@ -58,7 +63,9 @@ class Heap:
         self.off = off
         self.ptr = gdb.lookup_type("void").pointer().sizeof
         self.desc = read(self.pd, self.npg * self.dsize) if self.npg else b""
-        self.ptes = read(PT_WINDOW + (self.base >> 12) * 4, self.npg * 4) if self.npg else b""
+        window, self.esize, bits = PT_WINDOWS[self.ptr]
+        self.ptes = read(window + ((self.base & bits) >> 12) * self.esize,
+                         self.npg * self.esize) if self.npg else b""
         self.kinds = {enum(k): k[3:] for k in ("PK_FREE", "PK_LARGE", "PK_LARGE_TAIL", "PK_SLAB", "PK_META")}
         self.names = state_names()
 
@@ -71,7 +78,7 @@ class Heap:
                     npages=npages, next=nxt, prev=prv, slab=slab)
 
     def pte(self, i):
-        return struct.unpack_from("<I", self.ptes, i * 4)[0]
+        return struct.unpack_from("<I" if self.esize == 4 else "<Q", self.ptes, i * self.esize)[0]
 
     def state(self, i):
         return self.names[(self.pte(i) >> PTE_STATE_SHIFT) & PTE_STATE_MASK]
@@ -156,7 +163,7 @@ class KheapSlabinfo(gdb.Command):
 def addr_arg(arg):
     if not arg.strip():
         raise gdb.GdbError("an address, please")
-    return int(val(arg)) & 0xFFFFFFFF
+    return int(val(arg)) & ((1 << 8 * gdb.lookup_type("void").pointer().sizeof) - 1)
 
 
 class KheapPage(gdb.Command):
@@ -173,7 +180,7 @@ class KheapPage(gdb.Command):
             print(f"page {va & ~(PAGE - 1):#x}: not in the heap region {hp.base:#x}-{hp.base + hp.npg * PAGE:#x}")
             return
         e, d = hp.pte(i), hp.d(i)
-        frame = f"{e >> 12:#x}" if e & PTE_P or hp.state(i) == "KEPT" else "-"   # KEPT: not present, frame kept
+        frame = f"{(e & PTE_FRAME_MASK) >> 12:#x}" if e & PTE_P or hp.state(i) == "KEPT" else "-"   # KEPT: not present, frame kept
         print(f"page {hp.base + i * PAGE:#x}: index {i}, state {hp.state(i)}, pte {e:#010x}, frame {frame}, "
               f"kind {d['kind']}, npages {d['npages']}, class {d['cls']}")
 

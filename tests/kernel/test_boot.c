@@ -57,6 +57,39 @@ TEST(kernel_frames_contiguous_blocks)
 	CHECK(frame_audit());
 }
 
+/*
+ * RAM above 4 GiB, where the platform maps it (x86_64; make test boots it
+ * with 6 GiB): the frame database covers it, the first frame handed out
+ * comes from there (the high zone is taken first), and a page mapped on it
+ * keeps what is written.  Below 4 GiB of RAM, or on i386, there is no such
+ * frame and the check is that none is claimed.
+ */
+TEST(kernel_frames_above_4g_used)
+{
+	struct frame_stats st;
+	uintptr_t va = vmem_alloc(kva_arena(), PAGE_SIZE, VM_INSTANTFIT);
+	volatile uint64_t *p = (volatile uint64_t *)va;
+	pfn_t f = frame_alloc();
+
+	frame_stats(&st);
+	CHECK(va && f != PFN_NONE && mmu_ensure_table(va));
+	CHECK(st.max_pfn <= (pfn_t)(PHYS_ADDR_END >> PAGE_SHIFT));
+	if (st.max_pfn > (1u << (32 - PAGE_SHIFT))) {
+		CHECKF(f >= (1u << (32 - PAGE_SHIFT)), "frame %#x: below 4 GiB with RAM to %#x",
+		       (unsigned)f, (unsigned)st.max_pfn);
+		page_set_state(va, PS_WIRED, f, PC_EXPLICIT);
+		for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+			p[i] = (uint64_t)f << 32 | i;
+		for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
+			CHECK(p[i] == ((uint64_t)f << 32 | i));
+		page_set_state(va, PS_UNUSABLE, PFN_NONE, PC_EXPLICIT);
+	} else {
+		CHECK(f < st.max_pfn);
+	}
+	CHECK(frame_free(f) && vmem_free(kva_arena(), va, PAGE_SIZE));
+	CHECK(frame_audit());
+}
+
 TEST(kernel_layout_states)
 {
 	CHECK(mmu_state((uintptr_t)__kernel_start) == PS_WIRED);

@@ -8,6 +8,7 @@
 #include "mm/pagestate.h"
 #include "mm/frame.h"
 #include "arch/x86/mmu.h"
+#include "arch/x86/stack.h"
 
 static uintptr_t deepest;		/* the lowest local address on_new_stack saw */
 
@@ -23,20 +24,10 @@ static __attribute__((noinline)) uint32_t dig(uint32_t n)
 	return n ? buf[n] + dig(n - 1) : buf[0];
 }
 
-/* Call dig(n) with esp at top, then come back to this stack. */
+/* Call dig(n) with the stack pointer at top, then come back to this stack. */
 static uint32_t dig_on(uintptr_t top, uint32_t n)
 {
-	uint32_t r, d;
-
-	__asm__ volatile("mov %%esp, %%ebx\n\t"
-			 "mov %[top], %%esp\n\t"
-			 "push %%ecx\n\t"
-			 "call *%[fn]\n\t"
-			 "mov %%ebx, %%esp"
-			 : "=a"(r), "+c"(n), "=d"(d)
-			 : [top] "S"(top), [fn] "D"(dig)
-			 : "ebx", "memory", "cc");
-	return r;
+	return call_on_stack(top, dig, n);
 }
 
 TEST(kernel_kstack_guard_below_and_frames_back)

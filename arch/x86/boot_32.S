@@ -8,30 +8,11 @@
  * kmain drops the identity mapping (mmu_init).
  */
 #include "arch/x86/layout.h"
+#include "arch/x86/mb2_header.h"
 
-#define MB2_HEADER_MAGIC	0xE85250D6
-#define MB2_BOOT_MAGIC		0x36D76289
-#define MB2_ARCH_I386		0
 #define PHYS(x)			((x) - KERNBASE)
 
-	.section .multiboot2, "a"
-	.align 8
-mb2_header:
-	.long	MB2_HEADER_MAGIC
-	.long	MB2_ARCH_I386
-	.long	mb2_header_end - mb2_header
-	.long	-(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
-	/* information request: command line (1) and memory map (6) are required */
-	.align 8
-	.short	1, 0
-	.long	16
-	.long	1
-	.long	6
-	/* end tag */
-	.align 8
-	.short	0, 0
-	.long	8
-mb2_header_end:
+	MB2_HEADER
 
 	.section .text
 	.global _start

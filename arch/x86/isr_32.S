@@ -5,53 +5,13 @@
  * trap_dispatch(struct trapframe *).  #PF (14), the one exception that
  * is routine (demand paging), builds the same frame and calls page_fault
  * directly.  #DF (8) arrives through a task gate instead: see
- * double_fault_task in gdt.c.
+ * double_fault_task in gdt_32.c.
  */
-	.macro STUB n, has_err
-	.global isr\n
-isr\n:
-	.if \has_err == 0
-	push	$0
-	.endif
-	push	$\n
-	jmp	trap_entry
-	.endm
+#include "arch/x86/vectors.h"
 
 	.text
-	STUB 0, 0
-	STUB 1, 0
-	STUB 2, 0
-	STUB 3, 0
-	STUB 4, 0
-	STUB 5, 0
-	STUB 6, 0
-	STUB 7, 0
-	STUB 8, 1
-	STUB 9, 0
-	STUB 10, 1
-	STUB 11, 1
-	STUB 12, 1
-	STUB 13, 1
-	STUB 15, 0
-	STUB 16, 0
-	STUB 17, 1
-	STUB 18, 0
-	STUB 19, 0
-	STUB 20, 0
-	STUB 21, 1
-	STUB 22, 0
-	STUB 23, 0
-	STUB 24, 0
-	STUB 25, 0
-	STUB 26, 0
-	STUB 27, 0
-	STUB 28, 0
-	STUB 29, 1
-	STUB 30, 1
-	STUB 31, 0
-	.irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
-	STUB \n, 0
-	.endr
+	STUBS
+	STUB 8, 1		/* unused: #DF is a task gate (gdt_32.c) */
 
 	/* #PF: the frame trap_entry builds, then page_fault itself. */
 	.global isr14
@@ -76,16 +36,15 @@ trap_return:
 	add	$8, %esp		/* vector and error code */
 	iret
 
+	.macro TABLE_ENTRY n
+	.long isr\n
+	.endm
+
 	.section .rodata
 	.align 4
 	.global isr_table
 isr_table:
-	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.long isr\n
-	.endr
-	.irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
-	.long isr\n
-	.endr
+	ISR_TABLE
 
 	/* The #DF task starts here on its own stack, with the error code pushed. */
 	.text

@@ -1,0 +1,95 @@
+/*
+ * x86_64 exception and IRQ entry stubs.  Each pushes a dummy error code
+ * when the CPU does not, then its vector, then jumps to trap_entry, which
+ * saves the fifteen general registers and CR2 (before anything can fault
+ * again) and calls trap_dispatch(struct trapframe *) with the stack
+ * aligned to 16.  #PF (14), the one exception that is routine (demand
+ * paging), builds the same frame and calls page_fault directly.  #DF (8)
+ * arrives on its own IST stack (gdt_64.c) and calls double_fault_report.
+ * The frame is arch/x86/trapframe_64.h.
+ */
+#include "arch/x86/vectors.h"
+
+	/* Save the registers and CR2: struct trapframe, lowest field last. */
+	.macro SAVE
+	push	%rax
+	push	%rcx
+	push	%rdx
+	push	%rbx
+	push	%rbp
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	push	%r12
+	push	%r13
+	push	%r14
+	push	%r15
+	mov	%cr2, %rax
+	push	%rax
+	.endm
+
+	/* Call \fn(frame) on a 16-byte-aligned stack; RBX (saved) keeps the frame. */
+	.macro CALL_WITH_FRAME fn
+	mov	%rsp, %rdi
+	mov	%rsp, %rbx
+	and	$-16, %rsp
+	call	\fn
+	mov	%rbx, %rsp
+	.endm
+
+	.text
+	STUBS
+
+	/* #PF: the frame trap_entry builds, then page_fault itself. */
+	.global isr14
+isr14:
+	push	$14
+	SAVE
+	CALL_WITH_FRAME page_fault
+	jmp	trap_return
+
+	/* #DF: the CPU pushed an error code (0); never returns. */
+	.global isr8
+isr8:
+	push	$8
+	SAVE
+	CALL_WITH_FRAME double_fault_report
+1:	cli
+	hlt
+	jmp	1b
+
+trap_entry:
+	SAVE
+	CALL_WITH_FRAME trap_dispatch
+trap_return:
+	add	$8, %rsp		/* cr2 */
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rbp
+	pop	%rbx
+	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	add	$16, %rsp		/* vector and error code */
+	iretq
+
+	.macro TABLE_ENTRY n
+	.quad isr\n
+	.endm
+
+	.section .rodata
+	.align 8
+	.global isr_table
+isr_table:
+	ISR_TABLE
