@@ -25,6 +25,11 @@
  * 0 turns it off); a page's first use faults in lazily.
  *
  * KHEAP_STATS=1 prints the heap's figures on stderr at exit.
+ *
+ * KHEAP_CHECK=0..3 sets the heap's debug level (mm/kheap.h: canaries and
+ * poison from 1, allocation and free sites from 2); KHEAP_LEAKS=1 prints
+ * the leak report (live allocations by site) at exit, the default at
+ * level 2 and above.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -98,6 +103,19 @@ static size_t env_number(const char *name, size_t def, size_t max, const char *w
 	return n;
 }
 
+static void print_leaks(void) { kheap_print_leaks(); }
+
+/* KHEAP_CHECK: the debug level; KHEAP_LEAKS: the leak report at exit (default from 2). */
+static void setup_checks(void)
+{
+	size_t level = env_number("KHEAP_CHECK", 0, 3, "a level");
+
+	if (level)
+		kheap_set_check((unsigned)level);
+	if (env_number("KHEAP_LEAKS", level >= 2, 1, "a switch"))
+		atexit(print_leaks);
+}
+
 /* KHEAP_STATS=1: the heap's and the scavenger's figures on stderr at exit. */
 static void print_stats(void)
 {
@@ -128,6 +146,7 @@ static void setup(void)
 	have_exit_key = !pthread_key_create(&exit_key, on_thread_exit);
 	if (!env_number("KHEAP_TCACHE", 1, 1, "a switch"))
 		mag_set_enabled(false);
+	setup_checks();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (getenv("KHEAP_STATS"))
 		atexit(print_stats);
