@@ -242,6 +242,8 @@ void dbg_free(void *p, uintptr_t caller)
 		req = recorded_size(&o);
 		check_canary("kfree", &o, caller);
 		check_before("kfree", &o, caller);
+		if (o.rec)
+			o.rec->req = 0;	/* being poisoned: a neighbour's check skips it */
 	}
 	heap_unlock(f);
 	if (why) {
