@@ -93,6 +93,19 @@ uint16_t site_index(uintptr_t pc)
 
 uintptr_t site_pc(uint16_t idx) { return idx < DBG_SITES ? sites[idx].pc : 0; }
 
+size_t site_live(uintptr_t pc, size_t *bytes)
+{
+	uint16_t i = pc ? site_slot(pc) : 0;
+
+	HEAP_ASSERT_LOCKED();
+	if (!i || sites[i].pc != pc) {
+		*bytes = 0;
+		return 0;
+	}
+	*bytes = sites[i].bytes;
+	return sites[i].count;
+}
+
 void site_count(uint16_t idx, size_t bytes)
 {
 	if (idx && idx < DBG_SITES) {
@@ -113,6 +126,12 @@ void site_forget(void)
 {
 	for (uint16_t i = 1; i < DBG_SITES; i++)
 		sites[i].count = sites[i].bytes = 0;
+}
+
+void heapdebug_init(void)
+{
+	heap_debug_level = 0;
+	memset(sites, 0, sizeof(sites));
 }
 
 /* The site with the most live bytes that is below (bytes, idx) in that order, or 0. */

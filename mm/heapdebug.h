@@ -67,9 +67,13 @@ size_t poison_find_tail(uintptr_t p, size_t n);
 /* The index of site pc (0 when none: pc 0, a level below 2, a full table). */
 uint16_t site_index(uintptr_t pc);
 uintptr_t site_pc(uint16_t idx);
+/* The live allocations (and their requested bytes) made at pc. */
+size_t site_live(uintptr_t pc, size_t *bytes);
 /* A live allocation of bytes made at site idx, and its free. */
 void site_count(uint16_t idx, size_t bytes);
 void site_uncount(uint16_t idx, size_t bytes);
+/* Level 0, no site known (a new heap). */
+void heapdebug_init(void);
 /* Zero every site's counts (the records they counted were forgotten). */
 void site_forget(void);
 /*

@@ -51,6 +51,7 @@ void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
 {
 	heap_core_init(base, npages, meta, overcommit);
 	slab_init();
+	heapdebug_init();
 	mag_init();
 }
 

@@ -125,6 +125,8 @@ bool kheap_set_check(unsigned level);
 unsigned kheap_check_level(void);
 /* Live allocations by allocation site, one "leaks:" line each (level 2). */
 void kheap_print_leaks(void);
+/* The live allocations made at code address site (level 2); *bytes their requested bytes. */
+size_t kheap_leaks_at(uintptr_t site, size_t *bytes);
 
 /*
  * Single figures, read without the lock (a front end's scavenging policy).

@@ -409,6 +409,15 @@ bool kheap_set_check(unsigned level)
 
 unsigned kheap_check_level(void) { return heap_debug_level; }
 
+size_t kheap_leaks_at(uintptr_t site, size_t *bytes)
+{
+	unsigned long f = heap_lock();
+	size_t n = site_live(site, bytes);
+
+	heap_unlock(f);
+	return n;
+}
+
 void kheap_print_leaks(void)
 {
 	unsigned long f = heap_lock();
