@@ -50,9 +50,17 @@ void poison_fill(uintptr_t p, size_t n)
 	memset((void *)p, POISON_BYTE, n);
 }
 
+/* A word at a time while p + i is aligned, then byte by byte from the word that differs. */
 size_t poison_find(uintptr_t p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	const uintptr_t word = (uintptr_t)0x6B6B6B6B6B6B6B6Bull;
+	size_t i = 0;
+
+	_Static_assert(POISON_BYTE == 0x6B, "the poison word is made of the poison byte");
+	if (p % sizeof(word) == 0)
+		while (i + sizeof(word) <= n && *(const uintptr_t *)(p + i) == word)
+			i += sizeof(word);
+	for (; i < n; i++)
 		if (((const uint8_t *)p)[i] != POISON_BYTE)
 			return i;
 	return n;

@@ -61,10 +61,10 @@ static size_t recorded_size(const struct dobj *o)
 	return o->head->flags & PG_RECORDED ? o->bytes - o->head->u.big.slack : 0;
 }
 
-/* The end of the canary after a live allocation of req bytes. */
+/* The end of the canary after a large allocation of req bytes. */
 static size_t canary_end(const struct dobj *o, size_t req)
 {
-	return o->rec ? o->bytes : MIN(o->bytes, req + LARGE_CANARY);
+	return MIN(o->bytes, req + LARGE_CANARY);
 }
 
 static void record(struct dobj *o, size_t req, uint16_t site)
@@ -87,6 +87,39 @@ static uint16_t alloc_site_of(const struct dobj *o)
 	if (o->rec)
 		return o->rec->alloc_site;
 	return o->head->flags & PG_RECORDED ? o->head->u.big.alloc_site : 0;
+}
+
+/*
+ * A small object's canaries: the first LARGE_CANARY bytes of its slack,
+ * which an overflow reaches first, and its last SLACK_TAIL bytes, which an
+ * underflow of the next object reaches first; a long slack's middle is
+ * left alone (writing and checking it would be most of a level-1 call).
+ */
+#define SLACK_TAIL 16
+
+static size_t head_end(size_t req, size_t cs) { return MIN(cs, req + LARGE_CANARY); }
+static size_t tail_start(size_t req, size_t cs) { return MAX(head_end(req, cs), cs - SLACK_TAIL); }
+
+static void slack_fill(uintptr_t p, size_t req, size_t cs)
+{
+	canary_fill(p, req, head_end(req, cs));
+	canary_fill(p, tail_start(req, cs), cs);
+}
+
+/* The first wrong canary of the slack, or cs. */
+static size_t slack_first_bad(uintptr_t p, size_t req, size_t cs)
+{
+	size_t bad = canary_find(p, req, head_end(req, cs));
+
+	return bad < head_end(req, cs) ? bad : canary_find(p, tail_start(req, cs), cs);
+}
+
+/* The lowest wrong canary of the run that ends at the slack's last byte, or cs. */
+static size_t slack_tail_bad(uintptr_t p, size_t req, size_t cs)
+{
+	size_t lo = tail_start(req, cs) < cs ? tail_start(req, cs) : req;
+
+	return canary_find_tail(p, lo, cs);
 }
 
 /* Report (heap lock held) what was found at ptr, against the object obj of size. */
@@ -114,11 +147,11 @@ static void report_at(const char *fn, const struct heap_misuse *what, uintptr_t 
 static bool check_small_slack(const char *fn, uintptr_t p, size_t req, size_t cs,
 			      const struct obj_rec *rec, uintptr_t caller)
 {
-	size_t first = canary_find(p, req, cs), tail;
+	size_t first = slack_first_bad(p, req, cs), tail;
 
 	if (first == cs)
 		return true;
-	tail = canary_find_tail(p, req, cs);
+	tail = slack_tail_bad(p, req, cs);
 	if (first == tail && first > req) {
 		const struct obj_rec *next = NULL;
 		struct slab *s = pagerun_desc(pagerun_index(p))->u.slab;
@@ -131,7 +164,7 @@ static bool check_small_slack(const char *fn, uintptr_t p, size_t req, size_t cs
 	} else {
 		report_at(fn, &OVERFLOW, p + first, p, req, rec, caller);
 	}
-	canary_fill(p, first, cs);
+	slack_fill(p, req, cs);
 	return false;
 }
 
@@ -210,7 +243,10 @@ void *dbg_alloc(size_t size, size_t align, uintptr_t caller)
 		return NULL;
 	if (was.req & REC_FREED)
 		bad = poison_find(o.p, o.bytes);
-	canary_fill(o.p, size, canary_end(&o, size));
+	if (o.rec)
+		slack_fill(o.p, size, o.bytes);
+	else
+		canary_fill(o.p, size, canary_end(&o, size));
 	f = heap_lock();
 	if (bad < o.bytes && (was.req & REC_FREED))
 		report_poison("kmalloc", &o, bad, &was, caller);
