@@ -24,8 +24,10 @@ static struct site sites[DBG_SITES];	/* index 0 is "none" */
 
 void canary_fill(uintptr_t p, size_t from, size_t to)
 {
+	volatile uint8_t *b = (volatile uint8_t *)p;	/* another's memory: read later */
+
 	for (size_t i = from; i < to; i++)
-		((uint8_t *)p)[i] = canary_byte(p + i);
+		b[i] = canary_byte(p + i);
 }
 
 size_t canary_find(uintptr_t p, size_t from, size_t to)

@@ -6,7 +6,8 @@
  *   1  requested sizes, canaries in the slack after them, poison in
  *      freed small objects
  *   2  1, plus the allocation and free site of every object
- *   3  2 (guarded pages for every allocation are not built yet)
+ *   3  2 (in libkheap every block guarded: arch/lib/guard.c; the kernel
+ *      has no guarded blocks yet)
  *
  * Records, never inside an object:
  *  - a small object's (struct obj_rec): one per object in a metadata page

@@ -116,8 +116,8 @@ bool kheap_check(void);
 /*
  * The debug level (heapcheck=, KHEAP_CHECK; docs/debugging.md): 0
  * validation only; 1 requested sizes, canaries and poison; 2 also the
- * allocation and free sites of every object; 3 as 2 (its guard pages are
- * not built yet).  Above 0 the magazines are off and ksize is the size
+ * allocation and free sites of every object; 3 as 2 (libkheap's guarded
+ * blocks are arch/lib's; the kernel has none yet).  Above 0 the magazines are off and ksize is the size
  * asked for.  Any time; objects made before a rise from 0 are not
  * checked.  false (nothing changed) for a level above 3.
  */

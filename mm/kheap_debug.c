@@ -58,6 +58,8 @@ static size_t recorded_size(const struct dobj *o)
 {
 	if (o->rec)
 		return o->rec->req & REC_FREED ? 0 : o->rec->req;
+	if (!o->head)
+		return 0;		/* a small object whose slab had no room for records */
 	return o->head->flags & PG_RECORDED ? o->bytes - o->head->u.big.slack : 0;
 }
 
@@ -73,11 +75,13 @@ static void record(struct dobj *o, size_t req, uint16_t site)
 		o->rec->req = (uint16_t)req;
 		o->rec->alloc_site = site;
 		o->rec->free_site = 0;
-	} else {
+	} else if (o->head) {
 		o->head->flags |= PG_RECORDED;
 		o->head->u.big.slack = (uint16_t)(o->bytes - req);
 		o->head->u.big.alloc_site = site;
 		o->head->u.big.free_site = 0;
+	} else {
+		return;
 	}
 	site_count(site, req);
 }
@@ -86,7 +90,7 @@ static uint16_t alloc_site_of(const struct dobj *o)
 {
 	if (o->rec)
 		return o->rec->alloc_site;
-	return o->head->flags & PG_RECORDED ? o->head->u.big.alloc_site : 0;
+	return o->head && o->head->flags & PG_RECORDED ? o->head->u.big.alloc_site : 0;
 }
 
 /*
@@ -178,6 +182,8 @@ static bool check_canary(const char *fn, const struct dobj *o, uintptr_t caller)
 		return true;
 	if (o->rec)
 		return check_small_slack(fn, o->p, req, o->bytes, o->rec, caller);
+	if (!o->head)
+		return true;
 	bad = canary_find(o->p, req, canary_end(o, req));
 	if (bad == canary_end(o, req))
 		return true;
@@ -245,7 +251,7 @@ void *dbg_alloc(size_t size, size_t align, uintptr_t caller)
 		bad = poison_find(o.p, o.bytes);
 	if (o.rec)
 		slack_fill(o.p, size, o.bytes);
-	else
+	else if (o.head)
 		canary_fill(o.p, size, canary_end(&o, size));
 	f = heap_lock();
 	if (bad < o.bytes && (was.req & REC_FREED))

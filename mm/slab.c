@@ -248,11 +248,10 @@ _Static_assert(MAP_WORDS * 32 * sizeof(struct obj_rec) <= PAGE_SIZE,
 
 struct obj_rec *slab_obj_rec(struct slab *s, uint32_t idx, bool make)
 {
-	uint32_t pg;
-
 	HEAP_ASSERT_LOCKED();
 	if (!s->rec && make) {
-		pg = pagerun_alloc(1, 1, PK_META);
+		uint32_t pg = pagerun_alloc(1, 1, PK_META);
+
 		if (pg == PG_NONE)
 			return NULL;
 		s->rec = (struct obj_rec *)pagerun_va(pg);

@@ -153,6 +153,9 @@ __attribute__((noinline)) void misuse(int k)
 		for (int i = 0; i < 200; i++)
 			v = malloc(100);
 		break;
+	case 15: w = malloc(112); w[112] = 'x'; break;	/* into a guard page (level 3) */
+	case 16: free(q); w = q; printf("%d\n", w[100]); break;	/* read after free, large */
+	case 17: free(p); w = p; w[10] = 'x'; break;	/* write after free, at the write */
 	}
 	printf("misuse %d did not abort\n", k);
 	exit(0);
@@ -181,8 +184,11 @@ static int lookalikes(void)
 		p = malloc(n);
 		for (size_t i = 0; i < u; i++)
 			p[i] = (unsigned char)(0xC0 | (((uintptr_t)p + i) & 0x3F));
-		if (n >= sizeof(void *))
-			memcpy(p, &p, sizeof(p));
+		if (n >= sizeof(uintptr_t)) {
+			uintptr_t self = (uintptr_t)p;		/* its own address, as a key */
+
+			memcpy(p, &self, sizeof(self));
+		}
 		q = realloc(p, n + 1);
 		memset(q, 'a', malloc_usable_size(q) - 1);
 		q[malloc_usable_size(q) - 1] = 0;

@@ -183,7 +183,6 @@ static bool site_is_caller(const char *field)
 {
 	const char *last = heap_report_last(), *c = find(last, "caller="), *s = find(last, field);
 	const char *plus;
-	uintptr_t a, b;
 
 	if (!c || !s)
 		return false;
@@ -192,7 +191,8 @@ static bool site_is_caller(const char *field)
 	if (strncmp(c, "0x", 2) == 0) {
 		if (strncmp(s, "0x", 2) != 0)
 			return false;
-		a = hex_at(c), b = hex_at(s);
+		uintptr_t a = hex_at(c), b = hex_at(s);
+
 		return (a > b ? a - b : b - a) < PAGE_SIZE;
 	}
 	plus = strchr(c, '+');
@@ -279,7 +279,7 @@ TEST(heapcheck_lookalike_contents_are_not_reported)
 			for (size_t i = 0; i < n; i++)	/* canaries of its own bytes */
 				p[i] = (uint8_t)(0xC0 | (((uintptr_t)p + i) & 0x3F));
 			if (n >= sizeof(uintptr_t))
-				memcpy(p, &p, sizeof(p));	/* its own address, as a key */
+				*(uintptr_t *)p = (uintptr_t)p;	/* its own address, as a key */
 			CHECK(kheap_check());
 			kfree(p);
 		}
