@@ -228,6 +228,20 @@ static inline void *alloc_cached(size_t size, uintptr_t caller)
 	return p ? take_cached(p, size, cls, caller) : NULL;
 }
 
+/*
+ * Above heapcheck level 0 (mm/kheap_debug.c): cold and out of line, so
+ * that the level-0 paths they branch from keep their layout.
+ */
+static __attribute__((noinline, cold)) void *alloc_debug(size_t size, uintptr_t caller)
+{
+	return dbg_alloc(size ? size : 1, 8, caller);
+}
+
+static __attribute__((noinline, cold)) void free_debug(void *p, uintptr_t caller)
+{
+	dbg_free(p, caller);
+}
+
 /* The heap lock's side: a depot exchange, else a slab or a page run. */
 static inline __attribute__((always_inline))
 void *alloc_slow(size_t size, uintptr_t caller)
@@ -237,7 +251,7 @@ void *alloc_slow(size_t size, uintptr_t caller)
 	void *p;
 
 	if (__builtin_expect(heap_debug_level != 0, 0))	/* magazines are off then */
-		return dbg_alloc(size ? size : 1, 8, caller);
+		return alloc_debug(size, caller);
 	f = heap_lock();
 	p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
 
@@ -410,12 +424,13 @@ void free_slow(void *p, enum mag_push push, uintptr_t caller)
 	struct lookup l;
 	const struct heap_misuse *why;
 
-	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
-		dbg_free(p, caller);
-		return;
-	}
 	f = heap_lock();
 	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
+	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
+		heap_unlock(f);
+		free_debug(p, caller);
+		return;
+	}
 
 	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
