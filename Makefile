@@ -226,13 +226,13 @@ CPPFLAGS_lib := --platform=unix64 -D__x86_64__ -DMM_DEBUG=0 -I. -Iarch/lib
 CPPFLAGS_prog := --platform=unix64 -D__x86_64__ -I.
 CPPFLAGS_port := --platform=unix64 -D__x86_64__ -I. -Itests/port
 # api.c misuses malloc on purpose (double and invalid frees, use after
-# free, results dropped): the rules about that are off for it alone, as
+# free, out of bounds, results dropped): the rules about that are off for it alone, as
 # tests/lib/run turns off gcc's warnings about it.
 $(CHECKOUT)/prog/tests/lib/api.c.ok: ANFLAGS_prog += -Xclang -analyzer-disable-checker=unix.Malloc,deadcode.DeadStores
 # The minimal port frees a stack address and reads a freed block's pages
 # (that they were given back) on purpose: the malloc rules are off for it.
 $(CHECKOUT)/port/tests/port/main.c.ok: ANFLAGS_port += -Xclang -analyzer-disable-checker=unix.Malloc
-CPPFLAGS_prog += $(foreach id,leakReturnValNotUsed memleakOnRealloc invalidFree unreadVariable,--suppress=$(id):tests/lib/api.c)
+CPPFLAGS_prog += $(foreach id,leakReturnValNotUsed memleakOnRealloc invalidFree unreadVariable negativeIndex arrayIndexOutOfBounds,--suppress=$(id):tests/lib/api.c)
 CHECK_HEADERS := $(wildcard */*.h */*/*.h)
 
 define check_build

@@ -65,6 +65,8 @@ struct pgdesc {
 	union {
 		struct { uint32_t next, prev; } link;	/* free run head */
 		struct slab *slab;			/* PK_SLAB */
+		struct { uint16_t slack, alloc_site, free_site; } big; /* PK_LARGE with
+							   PG_RECORDED (mm/heapdebug.h) */
 	} u;
 };
 

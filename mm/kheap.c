@@ -13,7 +13,8 @@
  * bytes freed since the scavenger last checked, misuse reports, NULLs.
  */
 #include "mm/kheap.h"
-#include "mm/heap_int.h"
+#include "mm/kheap_int.h"
+#include "mm/heapdebug.h"
 #include "mm/magazine_int.h"
 #include "mm/trace.h"
 #include "mm/heapreport.h"
@@ -50,6 +51,7 @@ void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit)
 {
 	heap_core_init(base, npages, meta, overcommit);
 	slab_init();
+	heapdebug_init();
 	mag_init();
 }
 
@@ -113,7 +115,7 @@ static void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bo
  * Allocate from a slab when the size and alignment fit a class, else a
  * page run, and count the result.
  */
-static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
+void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 {
 	unsigned cls = class_for(size, align);
 	size_t usable = 0, n;
@@ -154,14 +156,14 @@ void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller)
 		size = SIZE_MAX;	/* refused below, and counted as every NULL is */
 		align = 8;
 	}
+	if (__builtin_expect(heap_debug_level != 0, 0))
+		return dbg_alloc(size ? size : 1, align, caller);
 	f = heap_lock();
 	p = alloc_locked(size ? size : 1, align, caller);
 	heap_unlock(f);
 	return p;
 }
 
-static void report(const char *fn, const void *p, const struct heap_misuse *what,
-		   uintptr_t caller);
 
 /* What each check can find wrong: the kind of misuse and its words. */
 static const struct heap_misuse
@@ -226,13 +228,32 @@ static inline void *alloc_cached(size_t size, uintptr_t caller)
 	return p ? take_cached(p, size, cls, caller) : NULL;
 }
 
+/*
+ * Above heapcheck level 0 (mm/kheap_debug.c): cold and out of line, so
+ * that the level-0 paths they branch from keep their layout.
+ */
+static __attribute__((noinline, cold)) void *alloc_debug(size_t size, uintptr_t caller)
+{
+	return dbg_alloc(size ? size : 1, 8, caller);
+}
+
+static __attribute__((noinline, cold)) void free_debug(void *p, uintptr_t caller)
+{
+	dbg_free(p, caller);
+}
+
 /* The heap lock's side: a depot exchange, else a slab or a page run. */
 static inline __attribute__((always_inline))
 void *alloc_slow(size_t size, uintptr_t caller)
 {
 	unsigned cls = size - 1 < MAG_MAX_SIZE && mag_on ? slab_class_of(size) : SLAB_NONE;
-	unsigned long f = heap_lock();
-	void *p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
+	unsigned long f;
+	void *p;
+
+	if (__builtin_expect(heap_debug_level != 0, 0))	/* magazines are off then */
+		return alloc_debug(size, caller);
+	f = heap_lock();
+	p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
 
 	if (p) {
 		heap_unlock(f);
@@ -298,12 +319,6 @@ void *kcalloc(size_t n, size_t size)
 
 /* --- pointer checks and free ----------------------------------------- */
 
-struct lookup {
-	uint32_t page;
-	struct pgdesc *d;
-	size_t usable;
-};
-
 static const struct heap_misuse *slab_problem(enum slab_ptr r)
 {
 	if (r == SLAB_NOT_START)
@@ -343,11 +358,12 @@ const struct heap_misuse *lookup(uintptr_t p, struct lookup *l)
 	}
 }
 
-static void report(const char *fn, const void *p, const struct heap_misuse *what,
-		   uintptr_t caller)
+void report(const char *fn, const void *p, const struct heap_misuse *what, uintptr_t caller)
 {
 	struct heap_report r = { .what = what, .op = fn, .ptr = (uintptr_t)p, .caller = caller };
 
+	if (heap_debug_level)
+		dbg_describe(&r);	/* the object and its sites, when recorded */
 	heap.invalid_frees++;
 	heap_report(&r);
 }
@@ -359,7 +375,7 @@ static const struct heap_misuse *check_small(uintptr_t p, struct lookup *l)
 }
 
 /* Free an allocation lookup() located; what is wrong, or NULL when freed. */
-static const struct heap_misuse *free_locked(uintptr_t p, struct lookup *l)
+const struct heap_misuse *free_locked(uintptr_t p, struct lookup *l)
 {
 	if (l->d->kind == PK_SLAB) {
 		const struct heap_misuse *why = slab_problem(slab_free(l->d->u.slab, p, &l->usable));
@@ -385,7 +401,7 @@ static const struct heap_misuse *check_cached(uintptr_t p, const struct lookup *
 }
 
 /* Check p as every pointer is checked: its allocation, and not in a magazine. */
-static const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
+const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
 {
 	const struct heap_misuse *why = lookup(p, l);
 
@@ -404,10 +420,17 @@ static const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
 static inline __attribute__((always_inline))
 void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
-	unsigned long f = heap_lock();
+	unsigned long f;
 	struct lookup l;
-	const struct heap_misuse *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l)
-					    : lookup((uintptr_t)p, &l);
+	const struct heap_misuse *why;
+
+	f = heap_lock();
+	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
+	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
+		heap_unlock(f);
+		free_debug(p, caller);
+		return;
+	}
 
 	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
@@ -467,8 +490,11 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 {
 	struct lookup l;
 	const struct heap_misuse *why;
-	unsigned long f = heap_lock();
+	unsigned long f;
 
+	if (heap_debug_level)
+		return dbg_size(p, caller);
+	f = heap_lock();
 	why = check_live((uintptr_t)p, &l);
 	if (why)
 		report("ksize", p, why, caller);
@@ -518,6 +544,8 @@ void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
 	unsigned long f;
 	void *q;
 
+	if (heap_debug_level)
+		return dbg_realloc(p, size, caller);
 	if (!p)
 		return kheap_malloc_from(size, caller);
 	if (!size)

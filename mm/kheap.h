@@ -106,8 +106,27 @@ void kheap_print_stats(void);
 void kheap_print_slabinfo(void);
 /* The trace's stats line with the live figures callers hold (kheap_stats's). */
 void kheap_trace_stats(void);
-/* Verify every invariant of docs/heap.md; logs the first problem. */
+/*
+ * Verify every invariant of docs/heap.md; logs the first problem.  At a
+ * debug level of 1 or more, also every canary and poisoned object (a
+ * broken one is reported as its misuse, with op kheap_check).
+ */
 bool kheap_check(void);
+
+/*
+ * The debug level (heapcheck=, KHEAP_CHECK; docs/debugging.md): 0
+ * validation only; 1 requested sizes, canaries and poison; 2 also the
+ * allocation and free sites of every object; 3 as 2 (libkheap's guarded
+ * blocks are arch/lib's; the kernel has none yet).  Above 0 the magazines are off and ksize is the size
+ * asked for.  Any time; objects made before a rise from 0 are not
+ * checked.  false (nothing changed) for a level above 3.
+ */
+bool kheap_set_check(unsigned level);
+unsigned kheap_check_level(void);
+/* Live allocations by allocation site, one "leaks:" line each (level 2). */
+void kheap_print_leaks(void);
+/* The live allocations made at code address site (level 2); *bytes their requested bytes. */
+size_t kheap_leaks_at(uintptr_t site, size_t *bytes);
 
 /*
  * Single figures, read without the lock (a front end's scavenging policy).

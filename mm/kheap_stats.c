@@ -4,7 +4,8 @@
  * printed as the "heap:" log lines that scripts and tests read.
  */
 #include "mm/kheap.h"
-#include "mm/heap_int.h"
+#include "mm/kheap_int.h"
+#include "mm/heapdebug.h"
 #include "mm/tracepages.h"
 #include "mm/magazine_int.h"
 
@@ -120,7 +121,7 @@ void kheap_print_slabinfo(void)
 bool kheap_check(void)
 {
 	unsigned long f = heap_lock();
-	bool ok = heap_check() && mag_check();
+	bool ok = heap_check() && mag_check() && (!heap_debug_level || dbg_check());
 
 	heap_unlock(f);
 	return ok;

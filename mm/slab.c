@@ -7,6 +7,7 @@
  * with nfree == nobj.
  */
 #include "mm/heap_int.h"
+#include "mm/heapdebug.h"
 
 #define SLAB_MAX_PAGES 8
 
@@ -136,6 +137,7 @@ static struct slab *slab_new(unsigned cls)
 	s->cls = (uint16_t)cls;
 	s->nobj = s->nfree = (uint16_t)c->nobj;
 	s->hint = 0;
+	s->rec = NULL;
 	memset(s->map, 0, sizeof(s->map));
 	for (uint32_t i = 0; i < c->nobj; i++)
 		s->map[i / 32] |= 1u << (i % 32);
@@ -152,6 +154,8 @@ static void slab_destroy(struct slab_class *c, struct slab *s)
 {
 	partial_remove(c, s);
 	pagerun_free(pagerun_index(s->base), c->npages);
+	if (s->rec)
+		pagerun_free(pagerun_index((uintptr_t)s->rec), 1);
 	c->slabs--;
 	s->next = pool;
 	pool = s;
@@ -237,6 +241,23 @@ enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable)
 	if (s->nfree == s->nobj)
 		slab_emptied(c, s);
 	return SLAB_LIVE;
+}
+
+_Static_assert(MAP_WORDS * 32 * sizeof(struct obj_rec) <= PAGE_SIZE,
+	       "a slab's records fit one metadata page");
+
+struct obj_rec *slab_obj_rec(struct slab *s, uint32_t idx, bool make)
+{
+	HEAP_ASSERT_LOCKED();
+	if (!s->rec && make) {
+		uint32_t pg = pagerun_alloc(1, 1, PK_META);
+
+		if (pg == PG_NONE)
+			return NULL;
+		s->rec = (struct obj_rec *)pagerun_va(pg);
+		memset(s->rec, 0, s->nobj * sizeof(*s->rec));
+	}
+	return s->rec && idx < s->nobj ? &s->rec[idx] : NULL;
 }
 
 size_t slab_release_empty(void)

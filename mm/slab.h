@@ -25,6 +25,8 @@
 
 #include "mm/sizeclass.h"
 
+struct obj_rec;
+
 #define MAP_WORDS 16				/* up to 512 objects a slab */
 
 struct slab {
@@ -32,6 +34,7 @@ struct slab {
 	uintptr_t base;
 	uint16_t cls, nobj, nfree, hint;	/* hint: no free bit below this word */
 	uint32_t map[MAP_WORDS];		/* bit set: object free */
+	struct obj_rec *rec;			/* per-object debug records, or NULL */
 };
 
 /* Per class: exact off / size for every offset inside a slab (slab_init). */
@@ -66,6 +69,12 @@ enum slab_ptr { SLAB_LIVE, SLAB_NOT_START, SLAB_NOT_LIVE };
 enum slab_ptr slab_check_ptr(const struct slab *s, uintptr_t p);
 /* Check p as slab_check_ptr does and, when live, free it; *usable: its size. */
 enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable);
+
+/*
+ * The debug record of object idx of s (mm/heapdebug.h), making the slab's
+ * record page when make is set; NULL when there is none (or no page).
+ */
+struct obj_rec *slab_obj_rec(struct slab *s, uint32_t idx, bool make);
 
 /* Return the kept empty slabs to page level; returns how many pages. */
 size_t slab_release_empty(void);

@@ -96,6 +96,28 @@ static void bench_kept(void)
 		(unsigned long long)(ab - au) / 16);
 }
 
+/*
+ * The warm pair at each debug level (heapcheck=, docs/debugging.md):
+ * level 0 is the magazine hit above; from 1 every call takes the heap
+ * lock twice and writes and checks its canary and poison.
+ */
+static void bench_levels(void)
+{
+	static const size_t sizes[] = { 16, 256, 4096 };
+
+	for (unsigned l = 0; l <= 3; l++) {
+		uint64_t c[ARRAY_SIZE(sizes)];
+
+		kheap_set_check(l);
+		for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
+			c[i] = pair_cost(sizes[i]);
+		kprintf("bench: heapcheck=%u: pair 16 bytes %llu, 256 bytes %llu, 4096 bytes %llu "
+			"instructions", l, (unsigned long long)c[0], (unsigned long long)c[1],
+			(unsigned long long)c[2]);
+	}
+	kheap_set_check(0);
+}
+
 #define BURST 1000
 
 /* BURST kmallocs then BURST kfrees of one size: misses and depot exchanges, per pair. */
@@ -333,6 +355,7 @@ void bench_run(void)
 	bench_calibrate();
 	bench_pairs();
 	bench_kept();
+	bench_levels();
 	bench_bursts();
 	bench_scaling();
 	bench_faults();

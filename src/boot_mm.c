@@ -241,6 +241,8 @@ void boot_heap_init(void)
 	memset((void *)(region + (pages + 1) * PAGE_SIZE), 0, dpages * PAGE_SIZE);
 	heap_report_set_panic(kopts.heap_errors == 1);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
+	if (kopts.heapcheck)
+		kheap_set_check(kopts.heapcheck);
 	trace_snapshot("boot");
 	kheap_trace_stats();
 	scavenge_init(&sc);

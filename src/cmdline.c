@@ -46,6 +46,8 @@ static const struct opt opts[] = {
 	{ "scavtrace",  OPT_BOOL, OFF(scavtrace), 0, 0, NULL },
 	{ "slabinfo",   OPT_BOOL, OFF(slabinfo), 0, 0, NULL },
 	{ "heap_errors", OPT_ENUM, OFF(heap_errors), 0, 0, heap_errors_names },
+	{ "heapcheck",  OPT_UINT, OFF(heapcheck), 0, 3, NULL },
+	{ "heapleaks",  OPT_BOOL, OFF(heapleaks), 0, 0, NULL },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");
@@ -61,6 +63,7 @@ static const struct { const char *key, *needs, *what; } needs[] = {
 	{ "ops", "stress", "stress=" },
 	{ "balloon", "stress", "stress=" },
 	{ "scav_retain", "scav_bg", "scav_bg= above 0 (the background scavenger)" },
+	{ "heapleaks", "heapcheck", "heapcheck= above 0 (sites are recorded at 2 and 3)" },
 };
 static const char *const modes[] = { "test", "stress", "bench" };
 

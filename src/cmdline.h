@@ -32,6 +32,8 @@ struct kopts {
 	bool scavtrace;			/* scavtrace=1: a log line per scavenger pass */
 	bool slabinfo;			/* slabinfo: the slab table in the demo and at poweroff */
 	int heap_errors;		/* heap_errors=report|panic: is a heap misuse report fatal */
+	uint32_t heapcheck;		/* heapcheck=0..3: the heap's debug level */
+	bool heapleaks;			/* heapleaks: the leak report at poweroff */
 };
 
 extern struct kopts kopts;

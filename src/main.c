@@ -38,6 +38,8 @@ __attribute__((noreturn)) static void finish(int status)
 	scavenge_print_stats();
 	if (kopts.slabinfo)
 		kheap_print_slabinfo();
+	if (kopts.heapleaks)
+		kheap_print_leaks();
 	kheap_trace_stats();
 	trace_snapshot("poweroff");
 	poweroff(status);

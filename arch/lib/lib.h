@@ -9,4 +9,18 @@ void lib_lock_reset_in_child(void);
 /* Commit ranges up to this many bytes are backed at once (0: never). */
 void lib_set_prefault(size_t bytes);
 
+/*
+ * Sampled guarded blocks (arch/lib/guard.c): every guard_every-th
+ * guard_alloc is a block at the end of its own pages with an
+ * inaccessible page after it (NULL otherwise: the caller allocates as
+ * usual); guard_free and guard_size answer for such blocks only (false,
+ * 0 for any other pointer).  guard_init(N) installs the SIGSEGV handler
+ * that reports their faults; 0 leaves sampling off.
+ */
+extern unsigned guard_every;
+void guard_init(unsigned every);
+void *guard_alloc(size_t n, uintptr_t caller);
+bool guard_free(void *p, uintptr_t caller);
+size_t guard_size(const void *p);
+
 #endif

@@ -25,6 +25,13 @@
  * 0 turns it off); a page's first use faults in lazily.
  *
  * KHEAP_STATS=1 prints the heap's figures on stderr at exit.
+ *
+ * KHEAP_CHECK=0..3 sets the heap's debug level (mm/kheap.h: canaries and
+ * poison from 1, allocation and free sites from 2); KHEAP_LEAKS=1 prints
+ * the leak report (live allocations by site) at exit, the default at
+ * level 2 and above.  KHEAP_SAMPLE=N makes every Nth malloc a guarded
+ * block (arch/lib/guard.c): by default 5000 at level 2, 1 (every block)
+ * at 3, none below.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -98,6 +105,24 @@ static size_t env_number(const char *name, size_t def, size_t max, const char *w
 	return n;
 }
 
+static void print_leaks(void) { kheap_print_leaks(); }
+
+/* KHEAP_CHECK: the debug level; KHEAP_LEAKS: the leak report at exit (default from 2). */
+static void setup_checks(void)
+{
+	size_t level = env_number("KHEAP_CHECK", 0, 3, "a level");
+
+	size_t every = env_number("KHEAP_SAMPLE", level == 2 ? 5000 : level == 3, 1u << 30,
+				  "a count");
+
+	if (level)
+		kheap_set_check((unsigned)level);
+	if (every)
+		guard_init((unsigned)every);
+	if (env_number("KHEAP_LEAKS", level >= 2, 1, "a switch"))
+		atexit(print_leaks);
+}
+
 /* KHEAP_STATS=1: the heap's and the scavenger's figures on stderr at exit. */
 static void print_stats(void)
 {
@@ -128,6 +153,7 @@ static void setup(void)
 	have_exit_key = !pthread_key_create(&exit_key, on_thread_exit);
 	if (!env_number("KHEAP_TCACHE", 1, 1, "a switch"))
 		mag_set_enabled(false);
+	setup_checks();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	if (getenv("KHEAP_STATS"))
 		atexit(print_stats);
@@ -181,6 +207,8 @@ API void *malloc(size_t n)
 	void *p;
 
 	init();
+	if (__builtin_expect(guard_every != 0, 0) && !too_large(n) && (p = guard_alloc(n, CALLER())))
+		return p;
 	p = too_large(n) ? NULL : kheap_malloc_from(n, CALLER());	/* the thread's magazines first */
 	return p ? p : enomem();
 }
@@ -190,6 +218,8 @@ API void free(void *p)
 	if (!p)
 		return;
 	init();
+	if (__builtin_expect(guard_every != 0, 0) && guard_free(p, CALLER()))
+		return;
 	kheap_free_from(p, CALLER());
 	maybe_scavenge();
 }
@@ -202,11 +232,28 @@ API void *calloc(size_t n, size_t size)
 	init();
 	if (__builtin_mul_overflow(n, size, &total) || too_large(total))
 		return enomem();
-	p = kheap_malloc_from(total, CALLER());
+	p = guard_every ? guard_alloc(total, CALLER()) : NULL;
+	if (!p)
+		p = kheap_malloc_from(total, CALLER());
 	if (!p)
 		return enomem();
 	memset(p, 0, total);
 	return p;
+}
+
+/* A guarded block moves to an ordinary one (or another guarded one). */
+static void *realloc_guarded(void *p, size_t n, uintptr_t caller)
+{
+	size_t old = guard_size(p);
+	void *q = guard_alloc(n, caller);
+
+	if (!q)
+		q = kheap_malloc_from(n, caller);
+	if (!q)
+		return enomem();
+	memcpy(q, p, MIN(n, old));
+	guard_free(p, caller);
+	return q;
 }
 
 API void *realloc(void *p, size_t n)
@@ -216,6 +263,8 @@ API void *realloc(void *p, size_t n)
 	init();
 	if (too_large(n))
 		return enomem();
+	if (__builtin_expect(guard_every != 0, 0) && p && guard_size(p))
+		return realloc_guarded(p, n, CALLER());
 	q = kheap_realloc_from(p, n, CALLER());
 	if (!q)
 		return enomem();	/* p, if any, is untouched */
@@ -292,8 +341,12 @@ API void *pvalloc(size_t n)
 
 API size_t malloc_usable_size(void *p)
 {
+	size_t n;
+
 	if (!p)
 		return 0;
 	init();
+	if (__builtin_expect(guard_every != 0, 0) && (n = guard_size(p)))
+		return n;
 	return kheap_size_from(p, CALLER());
 }

@@ -23,6 +23,8 @@ TEST(cmdline_unknown_key_and_bad_values_are_reported)
 	CHECK(kopts.loglevel == LOG_INFO && !kopts.serial);
 	CHECK(cmdline_parse("kvspace=0x40") == 0 && kopts.kvspace_mib == 64);
 	CHECK(cmdline_parse("crash=") == 1);
+	CHECK(cmdline_parse("heapcheck=4") == 1 && kopts.heapcheck == 0);	/* levels 0-3 */
+	CHECK(cmdline_parse("heapcheck=2 heapleaks") == 0 && kopts.heapcheck == 2 && kopts.heapleaks);
 }
 
 /* Parse line; its problem count, and what it printed in out. */
@@ -52,6 +54,8 @@ TEST(cmdline_options_without_their_context_are_reported)
 	CHECK(strstr(said, "cmdline: stress has no effect: test runs instead"));
 	CHECK(strstr(said, "cmdline: bench has no effect: test runs instead"));
 	CHECK(parse_said("stress=churn bench=0", &said) == 0);
+	CHECK(parse_said("heapleaks", &said) == 1);
+	CHECK(strstr(said, "cmdline: heapleaks= has no effect without heapcheck= above 0"));
 	/* In context, nothing is said. */
 	CHECK(parse_said("stress=churn seed=5 ops=10 balloon=wave scav_bg=4 scav_retain=10", &said) == 0);
 	CHECK(said[0] == '\0');

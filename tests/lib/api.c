@@ -3,7 +3,10 @@
  * LD_PRELOAD (tests/lib/run): C and POSIX semantics, threads, fork, and
  * the one-line report and abort on misuse.
  *   api            run the checks; "N passed, N failed"
- *   api misuse K   commit misuse K (the runner expects an abort)
+ *   api misuse K   commit misuse K (the runner expects an abort, or at
+ *                  a level that does not check it, "did not abort")
+ *   api lookalikes objects holding what poison, canaries and magazine keys
+ *                  look like, strings filling every usable byte: no report
  *   api once       one malloc and free, then exit 0 (for environment checks)
  *   api thread-exits  32 threads in turn allocate and free small blocks and exit
  */
@@ -11,6 +14,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +128,7 @@ __attribute__((noinline)) void misuse(int k)
 {
 	char *p = malloc(100), *q = malloc(50000);
 	void *volatile v;
+	char *volatile w;
 	pthread_t t;
 
 	switch (k) {
@@ -139,9 +144,62 @@ __attribute__((noinline)) void misuse(int k)
 		pthread_join(t, NULL);
 		break;
 	case 8: free(p); v = p; printf("%zu\n", malloc_usable_size(v)); break;
+	case 9: w = p; w[100] = 0; free(p); break;	/* a string's zero one past the end */
+	case 10: w = p; memset(w + 100, 'x', 8); free(p); break;	/* 8 bytes over */
+	case 11: w = q; w[50000] = 'x'; free(q); break;	/* 1 byte over a large block */
+	case 12: w = q; memset(w + 50000, 'x', 8); free(q); break;
+	case 13: w = malloc(100); w[-1] = 'x'; free(w); break;	/* before the start */
+	case 14: free(p); w = p; w[10] = 'x';		/* after free: found at reuse */
+		for (int i = 0; i < 200; i++)
+			v = malloc(100);
+		break;
+	case 15: w = malloc(112); w[112] = 'x'; break;	/* into a guard page (level 3) */
+	case 16: free(q); w = q; printf("%d\n", w[100]); break;	/* read after free, large */
+	case 17: free(p); w = p; w[10] = 'x'; break;	/* write after free, at the write */
 	}
 	printf("misuse %d did not abort\n", k);
 	exit(0);
+}
+
+/*
+ * What a debug level must not mistake for misuse: contents that look like
+ * poison (0x6B), like canaries (0xC0 | low address bits), like a magazine
+ * key (an object's own address), and strings that fill every usable byte,
+ * through malloc, realloc, calloc and free.  At a level above 0 the usable
+ * size is the requested size.
+ */
+static int lookalikes(void)
+{
+	const char *lv = getenv("KHEAP_CHECK");
+	bool exact = lv && strcmp(lv, "0");
+	int bad = 0;
+
+	for (size_t n = 1; n < 20000; n += n < 300 ? 1 : 997) {
+		unsigned char *p = malloc(n), *q;
+		size_t u = malloc_usable_size(p);
+
+		bad += exact && u != n;
+		memset(p, 0x6B, u);
+		free(p);
+		p = malloc(n);
+		for (size_t i = 0; i < u; i++)
+			p[i] = (unsigned char)(0xC0 | (((uintptr_t)p + i) & 0x3F));
+		if (n >= sizeof(uintptr_t)) {
+			uintptr_t self = (uintptr_t)p;		/* its own address, as a key */
+
+			memcpy(p, &self, sizeof(self));
+		}
+		q = realloc(p, n + 1);
+		memset(q, 'a', malloc_usable_size(q) - 1);
+		q[malloc_usable_size(q) - 1] = 0;
+		bad += strlen((char *)q) != malloc_usable_size(q) - 1;
+		free(q);
+		q = calloc(1, n);
+		bad += q[n - 1] != 0;
+		free(q);
+	}
+	printf("lookalikes: %d wrong\n", bad);
+	return bad != 0;
 }
 
 /*
@@ -225,6 +283,8 @@ int main(int argc, char **argv)
 		thread_exits();
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "lookalikes"))
+		return lookalikes();
 	if (argc == 2 && !strcmp(argv[1], "once")) {
 		free(malloc(10));
 		return 0;

@@ -1,0 +1,86 @@
+/*
+ * The heap's debug level and what it records out of band (design in
+ * docs/debugging.md, "Debug levels"): part of the heap core, mm/ only.
+ *
+ *   0  validation only (every pointer checked; nothing recorded)
+ *   1  requested sizes, canaries in the slack after them, poison in
+ *      freed small objects
+ *   2  1, plus the allocation and free site of every object
+ *   3  2 (in libkheap every block guarded: arch/lib/guard.c; the kernel
+ *      has no guarded blocks yet)
+ *
+ * Records, never inside an object:
+ *  - a small object's (struct obj_rec): one per object in a metadata page
+ *    of its slab (slab_obj_rec, mm/slab.c), made when first needed;
+ *  - a large allocation's: in its head page's descriptor (u.big), valid
+ *    while the head carries PG_RECORDED.
+ * An object allocated before the level went up has no record and is not
+ * checked; one freed while it was up stays poisoned and is checked when
+ * it is handed out again, whatever the level then.
+ *
+ * Sites are kept once each in a table of DBG_SITES code addresses with
+ * the live allocations and requested bytes made there (the leak report);
+ * an object names its sites by index, 0 for none (a full table, or a
+ * level below 2).
+ *
+ * Promises: a canary byte is never 0 and never the poison byte, so a
+ * string's zero written one past the requested size is caught, and
+ * poison cannot pass for a canary.
+ *
+ * Locking: the heap lock for the records and the sites; the byte helpers
+ * touch only memory the caller owns (or, under the lock, pages known to
+ * be backed).
+ */
+#ifndef MM_HEAPDEBUG_H
+#define MM_HEAPDEBUG_H
+
+#include "mm/platform.h"
+
+#define HEAP_CHECK_MAX	3
+#define DBG_SITES	1024		/* distinct allocation and free sites */
+#define POISON_BYTE	0x6B
+#define REC_FREED	0x8000u		/* obj_rec.req: freed and poisoned (the size below) */
+#define REC_SIZE	0x7FFFu
+#define LARGE_CANARY	64		/* canary bytes after a large allocation, at most */
+#define PG_RECORDED	0x80		/* a LARGE head whose u.big holds its record */
+
+extern unsigned heap_debug_level;
+
+struct obj_rec {
+	uint16_t req;			/* requested size; 0: none recorded; REC_FREED */
+	uint16_t alloc_site, free_site;
+};
+
+static inline uint8_t canary_byte(uintptr_t a) { return (uint8_t)(0xC0 | (a & 0x3F)); }
+
+/* Write canaries over [p + from, p + to). */
+void canary_fill(uintptr_t p, size_t from, size_t to);
+/* The first offset in [from, to) whose canary is wrong, or to. */
+size_t canary_find(uintptr_t p, size_t from, size_t to);
+/* The lowest offset of the wrong canaries that end at to - 1, or to. */
+size_t canary_find_tail(uintptr_t p, size_t from, size_t to);
+void poison_fill(uintptr_t p, size_t n);
+/* The first offset below n that is not poison, or n. */
+size_t poison_find(uintptr_t p, size_t n);
+/* The lowest offset of the non-poison bytes that end at n - 1, or n. */
+size_t poison_find_tail(uintptr_t p, size_t n);
+
+/* The index of site pc (0 when none: pc 0, a level below 2, a full table). */
+uint16_t site_index(uintptr_t pc);
+uintptr_t site_pc(uint16_t idx);
+/* The live allocations (and their requested bytes) made at pc. */
+size_t site_live(uintptr_t pc, size_t *bytes);
+/* A live allocation of bytes made at site idx, and its free. */
+void site_count(uint16_t idx, size_t bytes);
+void site_uncount(uint16_t idx, size_t bytes);
+/* Level 0, no site known (a new heap). */
+void heapdebug_init(void);
+/* Zero every site's counts (the records they counted were forgotten). */
+void site_forget(void);
+/*
+ * The leak report: live allocations by allocation site, largest bytes
+ * first, then those with no site recorded; one log line each.
+ */
+void site_print_leaks(void);
+
+#endif
