@@ -172,7 +172,7 @@ static __attribute__((noinline, cold)) void report_written(void *p, uintptr_t ca
 }
 
 /* An object out of a magazine: its key checked and cleared, the allocation traced. */
-static inline void *take_cached(void *p, size_t size, unsigned cls, uintptr_t caller)
+static void *take_cached(void *p, size_t size, unsigned cls, uintptr_t caller)
 {
 	if (__builtin_expect(*mag_word(p) != mag_key(p), 0))
 		report_written(p, caller);
@@ -183,45 +183,42 @@ static inline void *take_cached(void *p, size_t size, unsigned cls, uintptr_t ca
 }
 
 /*
- * The same, traced: interrupts stay off from the magazine change to its
- * trace line, so a stats line written by an interrupt (the tick's) never
- * sees the one without the other.  Untraced, the fast path pays nothing.
+ * A traced magazine hit: interrupts stay off from the magazine change to
+ * its trace line, so a stats line written by an interrupt (the tick's)
+ * never sees the one without the other.  Untraced, the fast path pays
+ * nothing.
  */
-static __attribute__((noinline)) void *alloc_cached_traced(size_t size, unsigned cls,
-							   uintptr_t caller)
+static void *alloc_cached_traced(size_t size, unsigned cls, uintptr_t caller)
 {
 	unsigned long f = irq_save();
-	void *p = mag_pop(cls);
+	void *p = NULL;
 
-	if (p)
-		p = take_cached(p, size, cls, caller);
+	if (mag_pop(cls, &p))
+		take_cached(p, size, cls, caller);
 	irq_restore(f);
 	return p;
 }
 
-/* A kmalloc of a cached class (1 to MAG_MAX_SIZE bytes) from the current cache, or NULL. */
-static inline void *alloc_cached(size_t size, uintptr_t caller)
-{
-	unsigned cls;
-	void *p;
-
-	if (size - 1 >= MAG_MAX_SIZE)
-		return NULL;
-	cls = slab_class_of(size);
-	if (TRACE_ON(TR_HEAP))
-		return alloc_cached_traced(size, cls, caller);
-	p = mag_pop(cls);
-	return p ? take_cached(p, size, cls, caller) : NULL;
-}
-
-/* The heap lock's side: a depot exchange, else a slab or a page run. */
-static inline __attribute__((always_inline))
-void *alloc_slow(size_t size, uintptr_t caller)
+/*
+ * Everything but an untraced magazine hit with its key intact: the
+ * object whose key was written while cached (`written`, reported and
+ * returned), a traced hit, else under the heap lock a depot exchange,
+ * else a slab or a page run.  Out of line, and called from one place, so
+ * the hit path (alloc_fast) neither saves registers for it nor reads its
+ * caller's address before it knows it needs it.
+ */
+static __attribute__((noinline)) void *alloc_slow(size_t size, void *written, uintptr_t caller)
 {
 	unsigned cls = size - 1 < MAG_MAX_SIZE && mag_on ? slab_class_of(size) : SLAB_NONE;
-	unsigned long f = heap_lock();
-	void *p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
+	unsigned long f;
+	void *p;
 
+	if (written)
+		return take_cached(written, size, slab_class_of(size), caller);
+	if (cls != SLAB_NONE && TRACE_ON(TR_HEAP) && (p = alloc_cached_traced(size, cls, caller)))
+		return p;
+	f = heap_lock();
+	p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
 	if (p) {
 		heap_unlock(f);
 		return take_cached(p, size, cls, caller);
@@ -231,18 +228,31 @@ void *alloc_slow(size_t size, uintptr_t caller)
 	return p;
 }
 
+/*
+ * kmalloc's fast path: an untraced magazine hit (1 to MAG_MAX_SIZE
+ * bytes) whose key is intact, cleared; everything else is alloc_slow's.
+ */
+#define ALLOC_FAST(size, caller) do {						\
+	void *p_ = NULL;							\
+										\
+	if (__builtin_expect((size) - 1 < MAG_MAX_SIZE && !TRACE_ON(TR_HEAP), 1) && \
+	    __builtin_expect(mag_pop(slab_class_of(size), &p_), 1)) {		\
+		if (__builtin_expect(*mag_word(p_) == mag_key(p_), 1)) {	\
+			*mag_word(p_) = 0;					\
+			return p_;						\
+		}								\
+	}									\
+	return alloc_slow(size, p_, caller);					\
+} while (0)
+
 void *kheap_malloc_from(size_t size, uintptr_t caller)
 {
-	void *p = alloc_cached(size, caller);
-
-	return p ? p : alloc_slow(size, caller);
+	ALLOC_FAST(size, caller);
 }
 
 void *kmalloc(size_t size)
 {
-	void *p = alloc_cached(size, CALLER());
-
-	return p ? p : alloc_slow(size, CALLER());
+	ALLOC_FAST(size, CALLER());
 }
 
 /* Zero p's usable bytes, skipping whole pages that read as zero already. */
@@ -390,17 +400,16 @@ static const char *check_live(uintptr_t p, struct lookup *l)
  * The heap lock's side of kfree.  push says what the fast path found:
  * MAG_NO_ROOM (p valid and keyed: a magazine exchange, or its slab),
  * MAG_KEYED (maybe cached: searched), MAG_BYPASS (not a cached class, an
- * invalid pointer, or magazines off: no object is cached then; checked
- * as it is freed, as without magazines).
+ * invalid pointer, NULL, or magazines off: no object is cached then;
+ * checked as it is freed, as without magazines).
  */
-static inline __attribute__((always_inline))
-void free_slow(void *p, enum mag_push push, uintptr_t caller)
+static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
 	struct lookup l;
-	const char *why = push == MAG_KEYED ? check_live((uintptr_t)p, &l)
-					    : lookup((uintptr_t)p, &l);
+	const char *why;
 
+	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
 	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
 	else if (!why)
@@ -413,7 +422,7 @@ void free_slow(void *p, enum mag_push push, uintptr_t caller)
 }
 
 /* kfree traced: as alloc_cached_traced, the push and its line with interrupts off. */
-static __attribute__((noinline)) void free_traced(void *p, uintptr_t caller)
+static void free_traced(void *p, uintptr_t caller)
 {
 	unsigned long f = irq_save();
 	enum mag_push r = mag_push(p);
@@ -422,32 +431,45 @@ static __attribute__((noinline)) void free_traced(void *p, uintptr_t caller)
 		trace_free(p, slab_class_size(pagerun_desc(pagerun_index((uintptr_t)p))->cls), caller);
 	irq_restore(f);
 	if (r != MAG_PUSHED)
-		free_slow(p, r, caller);
+		free_locked_side(p, r, caller);
 }
 
-static inline __attribute__((always_inline)) void free_any(void *p, uintptr_t caller)
+/*
+ * Every kfree but an untraced push: NULL, a traced free (MAG_UNTRIED),
+ * and what mag_push refused.  Out of line and called from one place, as
+ * alloc_slow.
+ */
+static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
-	enum mag_push r;
-
-	if (TRACE_ON(TR_HEAP)) {
-		free_traced(p, caller);
+	if (!p)
 		return;
-	}
-	r = mag_push(p);
-	if (__builtin_expect(r != MAG_PUSHED, 0))
-		free_slow(p, r, caller);
+	if (push == MAG_UNTRIED)
+		free_traced(p, caller);
+	else
+		free_locked_side(p, push, caller);
 }
+
+/*
+ * kfree's fast path: an untraced push.  NULL needs no test here: it is
+ * outside the region, so mag_push says MAG_BYPASS and free_slow ignores it.
+ */
+#define FREE_FAST(p, caller) do {						\
+	enum mag_push r_ = MAG_UNTRIED;						\
+										\
+	if (__builtin_expect(!TRACE_ON(TR_HEAP), 1) &&				\
+	    __builtin_expect((r_ = mag_push(p)) == MAG_PUSHED, 1))		\
+		return;								\
+	free_slow(p, r_, caller);						\
+} while (0)
 
 void kfree(void *p)
 {
-	if (p)
-		free_any(p, CALLER());
+	FREE_FAST(p, CALLER());
 }
 
 void kheap_free_from(void *p, uintptr_t caller)
 {
-	if (p)
-		free_any(p, caller);
+	FREE_FAST(p, caller);
 }
 
 size_t ksize(const void *p)

@@ -34,7 +34,7 @@ struct depot {
 
 uintptr_t mag_secret;
 bool mag_on;
-uint16_t mag_ncls;
+unsigned mag_ncls;
 #ifdef MAG_CACHE_PER_THREAD
 __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
 #else

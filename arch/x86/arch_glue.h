@@ -21,7 +21,12 @@ static inline uint64_t cycles(void) { return rdtsc(); }
 static inline unsigned cpu_id(void) { return 0; }
 static inline unsigned cache_id(void) { return cpu_id(); }
 static inline unsigned long cache_pin(void) { return irq_save(); }
-static inline void cache_unpin(unsigned long f) { irq_restore(f); }
+/* irq_restore, laid out for the common case: interrupts were on. */
+static inline void cache_unpin(unsigned long f)
+{
+	if (__builtin_expect(f & EFLAGS_IF, 1))
+		sti();
+}
 
 /* The entry for va through the recursive window; 0 when no page table. */
 static inline uint32_t mmu_entry(uintptr_t va)
