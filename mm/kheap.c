@@ -96,8 +96,8 @@ static void *alloc_run(size_t n, size_t align, size_t *usable)
 }
 
 /* Count an allocation that succeeded; tell the reclaim hook if pages were committed. */
-static void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bool grew,
-			   uintptr_t caller)
+static inline __attribute__((always_inline))
+void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bool grew, uintptr_t caller)
 {
 	heap.live_bytes += usable;
 	heap.live_allocs++;
@@ -108,6 +108,20 @@ static void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bo
 	return p;
 }
 
+/* An object of class cls for a request of size, counted (a NULL too). */
+static inline __attribute__((always_inline))
+void *alloc_slab_locked(unsigned cls, size_t size, uintptr_t caller)
+{
+	bool grew = false;
+	void *p = slab_alloc_retry(cls, &grew);
+
+	if (__builtin_expect(!p, 0)) {
+		heap.null_returns++;
+		return NULL;
+	}
+	return account_alloc(p, size, slab_class_size(cls), cls, grew, caller);
+}
+
 /*
  * Allocate from a slab when the size and alignment fit a class, else a
  * page run, and count the result.
@@ -116,22 +130,18 @@ static void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 {
 	unsigned cls = class_for(size, align);
 	size_t usable = 0, n;
-	bool grew = false;
 	void *p = NULL;
 
 	HEAP_ASSERT_LOCKED();
-	if (cls != SLAB_NONE) {
-		p = slab_alloc_retry(cls, &grew);
-		usable = slab_class_size(cls);
-	} else if ((n = pagerun_pages_for(size)) != 0) {
+	if (cls != SLAB_NONE)
+		return alloc_slab_locked(cls, size, caller);
+	if ((n = pagerun_pages_for(size)) != 0)
 		p = alloc_run(n, align, &usable);
-		grew = true;
-	}
 	if (!p) {
 		heap.null_returns++;
 		return NULL;
 	}
-	return account_alloc(p, size, usable, cls, grew, caller);
+	return account_alloc(p, size, usable, cls, true, caller);
 }
 
 static bool align_ok(size_t align)
@@ -200,30 +210,53 @@ static void *alloc_cached_traced(size_t size, unsigned cls, uintptr_t caller)
 }
 
 /*
- * Everything but an untraced magazine hit with its key intact: the
- * object whose key was written while cached (`written`, reported and
- * returned), a traced hit, else under the heap lock a depot exchange,
- * else a slab or a page run.  Out of line, and called from one place, so
- * the hit path (alloc_fast) neither saves registers for it nor reads its
- * caller's address before it knows it needs it.
+ * A kmalloc of a cached class that missed (or was traced): a traced hit,
+ * else under the heap lock a depot exchange, else its slab.
  */
-static __attribute__((noinline)) void *alloc_slow(size_t size, void *written, uintptr_t caller)
+static __attribute__((noinline)) void *alloc_miss(size_t size, uintptr_t caller)
 {
-	unsigned cls = size - 1 < MAG_MAX_SIZE && mag_on ? slab_class_of(size) : SLAB_NONE;
+	unsigned cls = slab_class_of(size);
 	unsigned long f;
 	void *p;
 
-	if (written)
-		return take_cached(written, size, slab_class_of(size), caller);
-	if (cls != SLAB_NONE && TRACE_ON(TR_HEAP) && (p = alloc_cached_traced(size, cls, caller)))
+	if (TRACE_ON(TR_HEAP) && (p = alloc_cached_traced(size, cls, caller)))
 		return p;
 	f = heap_lock();
-	p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
+	p = mag_alloc_miss(cls);
 	if (p) {
 		heap_unlock(f);
 		return take_cached(p, size, cls, caller);
 	}
-	p = alloc_locked(size ? size : 1, 8, caller);
+	p = alloc_slab_locked(cls, size, caller);
+	heap_unlock(f);
+	return p;
+}
+
+/*
+ * Everything but an untraced magazine hit with its key intact: the
+ * object whose key was written while cached (`written`, reported and
+ * returned), a miss of a cached class, else under the heap lock a slab
+ * (inline: the slab path) or a page run.  Out of line, and called from
+ * one place, so the hit path (ALLOC_FAST) neither saves registers for it
+ * nor reads its caller's address before it knows it needs it.
+ */
+static __attribute__((noinline, cold)) void *alloc_written(size_t size, void *p, uintptr_t caller)
+{
+	return take_cached(p, size, slab_class_of(size), caller);
+}
+
+static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
+{
+	unsigned long f;
+	void *p;
+
+	if (size - 1 < MAG_MAX_SIZE && mag_on)
+		return alloc_miss(size, caller);
+	f = heap_lock();
+	if (size - 1 < SLAB_MAX)		/* 1 to SLAB_MAX: no other test */
+		p = alloc_slab_locked(slab_class_of(size), size, caller);
+	else					/* 0 (asks for 1 byte), or a page run */
+		p = alloc_locked(size + !size, 8, caller);
 	heap_unlock(f);
 	return p;
 }
@@ -231,18 +264,20 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, void *written, ui
 /*
  * kmalloc's fast path: an untraced magazine hit (1 to MAG_MAX_SIZE
  * bytes) whose key is intact, cleared; everything else is alloc_slow's.
+ * With the magazines off, mag_fast_size is 0 and no pop is tried.
  */
 #define ALLOC_FAST(size, caller) do {						\
 	void *p_ = NULL;							\
 										\
-	if (__builtin_expect((size) - 1 < MAG_MAX_SIZE && !TRACE_ON(TR_HEAP), 1) && \
+	if (__builtin_expect((size) - 1 < mag_fast_size && !TRACE_ON(TR_HEAP), 1) && \
 	    __builtin_expect(mag_pop(slab_class_of(size), &p_), 1)) {		\
 		if (__builtin_expect(*mag_word(p_) == mag_key(p_), 1)) {	\
 			*mag_word(p_) = 0;					\
 			return p_;						\
 		}								\
+		return alloc_written(size, p_, caller);				\
 	}									\
-	return alloc_slow(size, p_, caller);					\
+	return alloc_slow(size, caller);					\
 } while (0)
 
 void *kheap_malloc_from(size_t size, uintptr_t caller)
@@ -358,6 +393,14 @@ static const char *check_small(uintptr_t p, struct lookup *l)
 	return l->d->kind == PK_SLAB ? slab_problem(slab_check_ptr(l->d->u.slab, p)) : NULL;
 }
 
+/* An allocation of usable bytes is gone: the counters follow. */
+static inline void count_free(size_t usable)
+{
+	heap.live_bytes -= usable;
+	heap.live_allocs--;
+	heap.freed_since_check += usable;
+}
+
 /* Free an allocation lookup() located; what is wrong, or NULL when freed. */
 static const char *free_locked(uintptr_t p, struct lookup *l)
 {
@@ -369,9 +412,7 @@ static const char *free_locked(uintptr_t p, struct lookup *l)
 	} else {
 		pagerun_free(l->page, l->d->npages);
 	}
-	heap.live_bytes -= l->usable;
-	heap.live_allocs--;
-	heap.freed_since_check += l->usable;
+	count_free(l->usable);
 	return NULL;
 }
 
@@ -399,9 +440,9 @@ static const char *check_live(uintptr_t p, struct lookup *l)
 /*
  * The heap lock's side of kfree.  push says what the fast path found:
  * MAG_NO_ROOM (p valid and keyed: a magazine exchange, or its slab),
- * MAG_KEYED (maybe cached: searched), MAG_BYPASS (not a cached class, an
- * invalid pointer, NULL, or magazines off: no object is cached then;
- * checked as it is freed, as without magazines).
+ * MAG_KEYED (maybe cached: searched), MAG_BYPASS or MAG_UNCACHED (not a
+ * cached class, an invalid pointer, NULL, or magazines off: no object is
+ * cached then; checked as it is freed, as without magazines).
  */
 static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 {
@@ -410,7 +451,7 @@ static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 	const char *why;
 
 	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
-	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
+	if (!why && push != MAG_BYPASS && push != MAG_UNCACHED && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
 	else if (!why)
 		why = free_locked((uintptr_t)p, &l);
@@ -435,15 +476,46 @@ static void free_traced(void *p, uintptr_t caller)
 }
 
 /*
+ * A free of an object on a slab page of a class the magazines do not
+ * take (mag_push said MAG_UNCACHED, so p is in the region): its slab
+ * checks and frees it.  The kind is read again under the lock; anything
+ * but a slab page now goes the general way.
+ */
+static inline __attribute__((always_inline)) void free_uncached(void *p, uintptr_t caller)
+{
+	unsigned long f = heap_lock();
+	struct pgdesc *d = pagerun_desc(pagerun_index((uintptr_t)p));
+	enum slab_ptr r;
+	size_t usable;
+
+	if (__builtin_expect(d->kind != PK_SLAB, 0)) {
+		heap_unlock(f);
+		free_locked_side(p, MAG_BYPASS, caller);
+		return;
+	}
+	r = slab_free(d->u.slab, (uintptr_t)p, &usable);
+	if (__builtin_expect(r != SLAB_LIVE, 0)) {
+		report("kfree", p, slab_problem(r), caller);
+	} else {
+		count_free(usable);
+		if (TRACE_ON(TR_HEAP))
+			trace_free(p, usable, caller);
+	}
+	heap_unlock(f);
+}
+
+/*
  * Every kfree but an untraced push: NULL, a traced free (MAG_UNTRIED),
  * and what mag_push refused.  Out of line and called from one place, as
  * alloc_slow.
  */
 static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
-	if (!p)
+	if (push == MAG_UNCACHED)
+		free_uncached(p, caller);
+	else if (!p)
 		return;
-	if (push == MAG_UNTRIED)
+	else if (push == MAG_UNTRIED)
 		free_traced(p, caller);
 	else
 		free_locked_side(p, push, caller);

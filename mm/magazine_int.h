@@ -49,6 +49,7 @@ struct mag_cache {
 extern uintptr_t mag_secret;
 extern bool mag_on;
 extern unsigned mag_ncls;		/* MAG_CLASSES when on, 0 when off: one compare */
+extern size_t mag_fast_size;		/* MAG_MAX_SIZE when on, 0 when off: the same */
 
 static inline uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
 static inline uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
@@ -85,8 +86,12 @@ static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p
 	return true;
 }
 
-/* MAG_UNTRIED: no push was tried (kfree traced: the push waits for interrupts off). */
-enum mag_push { MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM, MAG_UNTRIED };
+/*
+ * MAG_UNCACHED: p is on a slab page of a class the magazines do not take
+ * (or they are off).  MAG_UNTRIED: no push was tried (kfree traced: the
+ * push waits for interrupts off).
+ */
+enum mag_push { MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM, MAG_UNCACHED, MAG_UNTRIED };
 
 /*
  * Take the free of p into the current cache if p is the start of a live
@@ -116,8 +121,10 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 		return MAG_BYPASS;
 	d = pagerun_desc(i);
 	cls = d->cls;
-	if (__builtin_expect(d->kind != PK_SLAB || cls >= mag_ncls, 0))
+	if (__builtin_expect(d->kind != PK_SLAB, 0))
 		return MAG_BYPASS;
+	if (__builtin_expect(cls >= mag_ncls, 0))
+		return MAG_UNCACHED;
 	s = d->u.slab;
 	idx = slab_class_div_exact((uint32_t)((uintptr_t)p - s->base), cls);	/* s's class */
 	if (__builtin_expect(idx >= s->nobj || slab_object_free(s, idx), 0))
