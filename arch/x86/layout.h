@@ -3,7 +3,7 @@
  * C, so constants only; the PTE bits come with it (arch/x86/pte.h).
  *
  *   0x00000000 - 0xBFFFFFFF  unused (the boot identity map is dropped)
- *   0xC0000000 - 0xC00FFFFF  unused (UNUSABLE)
+ *   0xC0000000 - 0xC00FFFFF  unused (UNUSABLE), but for ZERO_WINDOW
  *   0xC0100000 - kernel_end  kernel image (WIRED), boot stack guard (GUARD)
  *   kernel_end + 4 KiB gap - 0xFFBFFFFF  the arena kva (mm/vmem.h)
  *   0xFFC00000 - 0xFFFFFFFF  page tables, through the recursive PD slot
@@ -20,5 +20,6 @@
 #define PT_WINDOW	0xFFC00000	/* PTE of va at PT_WINDOW + (va >> 12) * 4 */
 #define PD_WINDOW	0xFFFFF000	/* the page directory itself */
 #define KSTACK_SIZE	16384
+#define ZERO_WINDOW	0xC00FF000	/* a free frame, mapped while it is zeroed or checked */
 
 #endif

@@ -73,6 +73,30 @@ void mmu_zero_page(uintptr_t va)
 	__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
 }
 
+/*
+ * The pre-zeroing's window: frame f mapped at ZERO_WINDOW (a page of the
+ * unused first MiB, whose table is boot_pt), UNUSABLE again after.
+ * Interrupts are off (mm/frame.c), so nothing else meets the mapping.
+ */
+void mmu_zero_frame(pfn_t f)
+{
+	mmu_set(ZERO_WINDOW, PS_WIRED, f);
+	mmu_zero_page(ZERO_WINDOW);
+	mmu_set(ZERO_WINDOW, PS_UNUSABLE, PFN_NONE);
+}
+
+bool mmu_frame_is_zero(pfn_t f)
+{
+	const volatile uint32_t *w = (const volatile uint32_t *)ZERO_WINDOW;
+	uint32_t any = 0;
+
+	mmu_set(ZERO_WINDOW, PS_WIRED, f);
+	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
+		any |= w[i];
+	mmu_set(ZERO_WINDOW, PS_UNUSABLE, PFN_NONE);
+	return any == 0;
+}
+
 void *boot_map_temp(uint32_t pa, uint32_t len)
 {
 	uint32_t off = pa & (PAGE_SIZE - 1), pages;
