@@ -232,19 +232,20 @@ static __attribute__((noinline)) void *alloc_miss(size_t size, uintptr_t caller)
 	return p;
 }
 
-/*
- * Everything but an untraced magazine hit with its key intact: the
- * object whose key was written while cached (`written`, reported and
- * returned), a miss of a cached class, else under the heap lock a slab
- * (inline: the slab path) or a page run.  Out of line, and called from
- * one place, so the hit path (ALLOC_FAST) neither saves registers for it
- * nor reads its caller's address before it knows it needs it.
- */
+/* A cached object whose key was written while in a magazine: reported, cleared, returned. */
 static __attribute__((noinline, cold)) void *alloc_written(size_t size, void *p, uintptr_t caller)
 {
 	return take_cached(p, size, slab_class_of(size), caller);
 }
 
+/*
+ * Every other kmalloc but an untraced hit: a cached class's miss
+ * (alloc_miss), else under the heap lock a slab (inline: the slab path)
+ * or a page run.  alloc_slow and alloc_written are out of line and each
+ * called from one place, so the hit path (ALLOC_FAST) neither saves
+ * registers for them nor reads its caller's address before it knows it
+ * needs it.
+ */
 static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
 {
 	unsigned long f;
