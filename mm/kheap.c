@@ -181,31 +181,46 @@ static __attribute__((noinline, cold)) void report_written(void *p, uintptr_t ca
 	heap_unlock(f);
 }
 
-/* An object out of a magazine: its key checked and cleared, the allocation traced. */
-static void *take_cached(void *p, size_t size, unsigned cls, uintptr_t caller)
+/*
+ * An object out of a magazine: its key checked and cleared, the
+ * allocation traced; false when the key had changed (the caller reports
+ * it, once it holds no lock).  Run where nothing can interrupt between
+ * the magazine change and the trace line (interrupts off or the heap
+ * lock held), so a stats line (the tick's) never sees one without the
+ * other.
+ */
+static bool take_key_traced(void *p, size_t size, unsigned cls, uintptr_t caller)
 {
-	if (__builtin_expect(*mag_word(p) != mag_key(p), 0))
-		report_written(p, caller);
+	bool intact = *mag_word(p) == mag_key(p);
+
 	*mag_word(p) = 0;
 	if (TRACE_ON(TR_HEAP))
 		trace_alloc(p, size, slab_class_size(cls), (int)cls, caller);
+	return intact;
+}
+
+/* The same with nothing held, and the report made. */
+static void *take_cached(void *p, size_t size, unsigned cls, uintptr_t caller)
+{
+	if (__builtin_expect(!take_key_traced(p, size, cls, caller), 0))
+		report_written(p, caller);
 	return p;
 }
 
 /*
  * A traced magazine hit: interrupts stay off from the magazine change to
- * its trace line, so a stats line written by an interrupt (the tick's)
- * never sees the one without the other.  Untraced, the fast path pays
+ * its trace line (take_key_traced).  Untraced, the fast path pays
  * nothing.
  */
 static void *alloc_cached_traced(size_t size, unsigned cls, uintptr_t caller)
 {
 	unsigned long f = irq_save();
 	void *p = NULL;
+	bool intact = !mag_pop(cls, &p) || take_key_traced(p, size, cls, caller);
 
-	if (mag_pop(cls, &p))
-		take_cached(p, size, cls, caller);
 	irq_restore(f);
+	if (__builtin_expect(!intact, 0))
+		report_written(p, caller);
 	return p;
 }
 
@@ -224,8 +239,12 @@ static __attribute__((noinline)) void *alloc_miss(size_t size, uintptr_t caller)
 	f = heap_lock();
 	p = mag_alloc_miss(cls);
 	if (p) {
+		bool intact = take_key_traced(p, size, cls, caller);	/* before the unlock */
+
 		heap_unlock(f);
-		return take_cached(p, size, cls, caller);
+		if (__builtin_expect(!intact, 0))
+			report_written(p, caller);
+		return p;
 	}
 	p = alloc_slab_locked(cls, size, caller);
 	heap_unlock(f);
