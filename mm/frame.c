@@ -26,7 +26,16 @@
  * a free that finds the stack full merges at once.
  *
  * All state is out of band (mm/frame_int.h): free frames are never
- * touched.  Each call runs with interrupts off.
+ * touched, except by the pre-zeroing.  Each call runs with interrupts off.
+ *
+ * Pre-zeroed frames: frame_zero_ahead takes single frames off the stack
+ * or the lists, zeroes them through the platform's window
+ * (mmu_zero_frame) and keeps them on their own array, up to a limit of at
+ * most FRAME_ZEROED_MAX.  They stay free (counted in nfree, so they serve
+ * promises), plain FS_FREE and on no list, so the buddy neither merges
+ * nor hands them out; frame_alloc_reserved_zero takes one first, and
+ * every other allocation only when nothing else is free (a block of
+ * order > 0, or one below 16 MiB, first gives them all back to the lists).
  *
  * Invariants (frame_audit):
  *   count(FS_FREE) == nfree; count(FS_USED) == ntotal - nfree (the used count);
@@ -34,9 +43,11 @@
  *   every listed block of order k is in its zone below the chunk cursor,
  *   aligned to 2^k, its first frame FS_BLOCK(FS_FREE, k), the others
  *   FS_FREE, and its buddy is not a listed block of order k (merged);
- *   each stacked frame is below its zone's chunk cursor, FS_FREE, once,
- *   and in no listed block; listed blocks and stacked frames cover every
+ *   each stacked or pre-zeroed frame is below its zone's chunk cursor,
+ *   FS_FREE, once (on the stack or the zeroed array, not both), and in no
+ *   listed block; listed blocks, stacked and zeroed frames cover every
  *   free frame below each chunk cursor; no used frame is above one;
+ *   every pre-zeroed frame reads as zero (mmu_frame_is_zero);
  *   a handed-out block is FS_BLOCK(FS_USED, k) then 2^k - 1 frames FS_USED.
  */
 #include "mm/frame.h"
@@ -75,6 +86,8 @@ static uint32_t nfree, ntotal, nreserved;	/* used frames: ntotal - nfree */
 static uint32_t wm_low, wm_high;
 static frame_pressure_fn pressure_hook;
 static long inject = -1;		/* successes left before injected failures */
+static pfn_t zeroed[FRAME_ZEROED_MAX];	/* pre-zeroed free frames: [0, nzeroed) */
+static uint32_t nzeroed, zeroed_limit = FRAME_ZEROED_MAX;
 
 void frame_inject_failure(long n) { inject = n; }
 
@@ -285,11 +298,11 @@ static pfn_t take_in(unsigned k, enum frame_constraint c)
 }
 
 /*
- * Block (k, c), marked used.  A single frame that may lie in any zone
- * with frames comes off the stack; anything else from the lists, the stack merged into them
- * if they have nothing that fits.
+ * Block (k, c) from the stack and the lists, or PFN_NONE.  A single frame
+ * that may lie in any zone with frames comes off the stack; anything else
+ * from the lists, the stack merged into them if they have nothing that fits.
  */
-static inline pfn_t take(unsigned k, enum frame_constraint c)
+static inline __attribute__((always_inline)) pfn_t take_buddy(unsigned k, enum frame_constraint c)
 {
 	pfn_t f;
 
@@ -299,6 +312,40 @@ static inline pfn_t take(unsigned k, enum frame_constraint c)
 		drain();
 		f = take_in(k, c);
 	}
+	return f;
+}
+
+/* Give pre-zeroed frames back to the lists until n are left (a block needs them, or the limit fell). */
+static void unzero_to(uint32_t n)
+{
+	while (nzeroed > n) {
+		pfn_t f = zeroed[--nzeroed];
+
+		insert(zone_of(f), f, 0);
+	}
+}
+
+/*
+ * Nothing else is free: block (k, c) from the pre-zeroed frames, a single
+ * one off their array, a block from them merged back into the lists.
+ */
+static __attribute__((noinline, cold)) pfn_t take_zeroed(unsigned k, enum frame_constraint c)
+{
+	if (!nzeroed)
+		return PFN_NONE;
+	if (k == 0 && top_zone[c] == FRAME_ZONES - 1)
+		return zeroed[--nzeroed];
+	unzero_to(0);
+	return take_in(k, c);
+}
+
+/* Block (k, c), marked used: from the buddy, else from the pre-zeroed frames. */
+static inline __attribute__((always_inline)) pfn_t take(unsigned k, enum frame_constraint c)
+{
+	pfn_t f = take_buddy(k, c);
+
+	if (__builtin_expect(f == PFN_NONE, 0))
+		f = take_zeroed(k, c);
 	if (f != PFN_NONE)
 		mark_used(f, k);
 	return f;
@@ -361,6 +408,76 @@ pfn_t frame_alloc_reserved(void)
 	KASSERT(f != PFN_NONE);
 	irq_restore(flags);
 	return f;
+}
+
+pfn_t frame_alloc_reserved_zero(bool *was_zeroed)
+{
+	unsigned long flags = irq_save();
+	pfn_t f;
+
+	KASSERT(nreserved > 0 && nfree >= nreserved);
+	nreserved--;
+	if (nzeroed) {
+		f = zeroed[--nzeroed];
+		mark_used(f, 0);
+		*was_zeroed = true;
+	} else {
+		f = take(0, FRAME_ANY);
+		*was_zeroed = false;
+	}
+	KASSERT(f != PFN_NONE);
+	irq_restore(flags);
+	return f;
+}
+
+/* ---- pre-zeroing ---- */
+
+/* One more pre-zeroed frame, if the limit allows and the buddy has one (interrupts off). */
+static bool zero_one(void)
+{
+	pfn_t f;
+
+	if (nzeroed >= zeroed_limit || (f = take_buddy(0, FRAME_ANY)) == PFN_NONE)
+		return false;
+	fstate[f] = FS_FREE;		/* a refilled block's first frame was its head */
+	mmu_zero_frame(f);		/* free all along: nothing else sees it in between */
+	zeroed[nzeroed++] = f;
+	return true;
+}
+
+uint32_t frame_zero_ahead(uint32_t n)
+{
+	uint32_t done = 0;
+
+	while (done < n) {
+		unsigned long flags = irq_save();	/* one frame at a time: short sections */
+		bool ok = zero_one();
+
+		irq_restore(flags);
+		if (!ok)
+			break;
+		done++;
+	}
+	return done;
+}
+
+void frame_set_zeroed_limit(uint32_t n)
+{
+	unsigned long flags = irq_save();
+
+	zeroed_limit = MIN(n, FRAME_ZEROED_MAX);
+	unzero_to(zeroed_limit);
+	irq_restore(flags);
+}
+
+uint32_t frame_zeroed(void) { return nzeroed; }
+
+void frame_zeroed_push_broken(pfn_t f)
+{
+	KASSERT(nzeroed < FRAME_ZEROED_MAX && fstate[f] == FS_BLOCK(FS_USED, 0));
+	fstate[f] = FS_FREE;
+	nfree++;
+	zeroed[nzeroed++] = f;
 }
 
 bool frame_reserve(uint32_t n)
@@ -587,6 +704,8 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 			mark(first_pfn(&r[i]), end_pfn(&r[i]), FS_FREE, FS_BLOCK(FS_USED, 0));
 	nfree = counted[FS_FREE];
 	nreserved = 0;
+	nzeroed = 0;
+	zeroed_limit = FRAME_ZEROED_MAX;
 	ntotal = nfree + counted[FS_USED];
 	stack = top = d.stack;
 	limit = stack + frame_stack_slots(max_pfn);
@@ -694,24 +813,43 @@ static uint32_t free_below_chunk(const struct zone *z)
 	return n;
 }
 
-/* The stack: each frame below its zone's cursor, plain free, once (marks it); counts by zone. */
-static bool audit_stack(uint32_t stacked[FRAME_ZONES])
+/*
+ * Frames held off the lists, a[0..n): each below its zone's cursor, plain
+ * free, once among all such frames (marks it), read as zero when zero is
+ * set; counts them by zone.  bad and twice are the two reports.
+ */
+static bool audit_held(const pfn_t *a, uint32_t n, const char *bad, const char *twice, bool zero,
+		       uint32_t stacked[FRAME_ZONES])
 {
-	uint32_t n = (uint32_t)(top - stack);
-
-	if (top < stack || top > limit)
-		return audit_fail("stack deeper than its capacity", n, (unsigned long)(limit - stack));
 	for (uint32_t i = 0; i < n; i++) {
-		pfn_t f = stack[i];
+		pfn_t f = a[i];
 
 		if (f >= fmax || f >= zone_of(f)->chunk || (fstate[f] & ~FS_MARK) != FS_FREE)
-			return audit_fail("stacked frame not a free frame of a handed-over chunk: slot, frame", i, f);
+			return audit_fail(bad, i, f);
 		if (fstate[f] & FS_MARK)
-			return audit_fail("frame stacked twice: slot, frame", i, f);
+			return audit_fail(twice, i, f);
 		fstate[f] |= FS_MARK;
 		stacked[zone_of(f) - zones]++;
+		if (zero && !mmu_frame_is_zero(f))
+			return audit_fail("pre-zeroed frame does not read as zero: slot, frame", i, f);
 	}
 	return true;
+}
+
+/* The stack and the pre-zeroed frames (mm/frame.h), each within its capacity. */
+static bool audit_stack(uint32_t stacked[FRAME_ZONES])
+{
+	if (top < stack || top > limit)
+		return audit_fail("stack deeper than its capacity", (unsigned long)(top - stack),
+				  (unsigned long)(limit - stack));
+	if (nzeroed > zeroed_limit || zeroed_limit > FRAME_ZEROED_MAX)
+		return audit_fail("more pre-zeroed frames than the limit", nzeroed, zeroed_limit);
+	return audit_held(stack, (uint32_t)(top - stack),
+			  "stacked frame not a free frame of a handed-over chunk: slot, frame",
+			  "frame stacked twice: slot, frame", false, stacked) &&
+	       audit_held(zeroed, nzeroed,
+			  "pre-zeroed frame not a free frame of a handed-over chunk: slot, frame",
+			  "frame pre-zeroed twice or also stacked: slot, frame", true, stacked);
 }
 
 static void unmark_stack(void)
@@ -719,6 +857,9 @@ static void unmark_stack(void)
 	for (const pfn_t *p = stack; p < top && p < limit; p++)
 		if (*p < fmax)
 			fstate[*p] &= ~FS_MARK;
+	for (uint32_t i = 0; i < nzeroed && i < FRAME_ZEROED_MAX; i++)
+		if (zeroed[i] < fmax)
+			fstate[zeroed[i]] &= ~FS_MARK;
 }
 
 /* Run while stacked frames are marked: a stacked frame inside a listed block shows. */
@@ -731,7 +872,8 @@ static bool audit_zone(const struct zone *z, uint32_t stacked)
 		ok = audit_list(z, k, &listed);
 	below = free_below_chunk(z);
 	if (ok && listed + stacked != below)
-		ok = audit_fail("free frames below the chunk cursor != listed + stacked", below, listed + stacked);
+		ok = audit_fail("free frames below the chunk cursor != listed + stacked + pre-zeroed",
+				below, listed + stacked);
 	return ok;
 }
 

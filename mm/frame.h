@@ -5,7 +5,9 @@
  *  - frame_alloc and frame_free (one frame) are O(1): a bounded number of
  *    steps (at most FRAME_MAX_ORDER splits or merges), amortized over the
  *    one-time hand-over of each 4 MiB chunk.  Nothing reads or writes a
- *    frame itself: free frames need not be mapped anywhere.
+ *    frame itself but the pre-zeroing and its audit, through the
+ *    platform's window (mmu_zero_frame, mmu_frame_is_zero): free frames
+ *    need not be mapped anywhere.
  *  - frame_alloc_contig(order, c) returns 2^order physically contiguous
  *    frames, the first aligned to 2^order frames, all inside constraint c;
  *    it finds such a block whenever one is wholly free (free buddies are
@@ -18,6 +20,7 @@
  *  - Reservations: the heap promises frames to pages it has committed
  *    (frame_reserve); no other allocation takes a promised frame, and
  *    frame_alloc_reserved always finds one.
+ *  - Pre-zeroed frames (below) are free frames that read as zero.
  *  - free + used == total at all times; frame_audit checks it, every free
  *    list of every order and zone, and that no frame is in two states.
  *
@@ -75,6 +78,23 @@ bool frame_free_contig(pfn_t f, unsigned order);
 bool frame_reserve(uint32_t n);		/* promise n frames, or none */
 void frame_unreserve(uint32_t n);
 pfn_t frame_alloc_reserved(void);	/* take one promised frame */
+
+/*
+ * Pre-zeroed frames: up to a limit (at most FRAME_ZEROED_MAX, all of it
+ * by default) of free frames zeroed ahead of need, kept apart from the
+ * buddy.  They count as free and serve promises.  frame_zero_ahead(n)
+ * zeroes up to n more, one per interrupts-off section (its caller paces
+ * it: the kernel's tick); frame_alloc_reserved_zero takes one first and
+ * says so; any other allocation takes one only when nothing else is
+ * free.  A frame handed out as zeroed reads as zero (frame_audit checks
+ * every one it holds).
+ */
+#define FRAME_ZEROED_MAX 256
+uint32_t frame_zero_ahead(uint32_t n);		/* returns how many it zeroed */
+void frame_set_zeroed_limit(uint32_t n);	/* 0: none; those over it go back */
+uint32_t frame_zeroed(void);			/* held zeroed now */
+/* As frame_alloc_reserved, a pre-zeroed frame first; *zeroed says whether it was one. */
+pfn_t frame_alloc_reserved_zero(bool *zeroed);
 
 void frame_stats(struct frame_stats *st);
 /* Free frames nobody has been promised: free - reserved. */

@@ -56,5 +56,11 @@ static inline struct frame_db frame_db_layout(void *db, pfn_t max_pfn)
  * listing it at all, so a test can show frame_audit catching each.
  */
 void frame_give_back_broken(pfn_t f, unsigned k, bool list_it);
+/*
+ * Tests only: put the handed-out single frame f on the pre-zeroed array
+ * without zeroing it, as a broken zeroer would, so a test can show
+ * frame_audit catching a "zeroed" frame that is not zero.
+ */
+void frame_zeroed_push_broken(pfn_t f);
 
 #endif

@@ -92,6 +92,7 @@ struct heap {
 	uint64_t invalid_frees, null_returns;
 	/* the fault path's counters */
 	uint64_t faults_write_aow, faults_read_aow, faults_write_zero, faults_bad, faults_oom;
+	uint64_t faults_prezeroed;	/* write faults that found a pre-zeroed frame */
 	bool locked;
 };
 extern struct heap heap;
@@ -193,14 +194,18 @@ bool pagerun_grow(uint32_t i, size_t n, size_t m);
  * The fault path's frame for a write to committed page i: taken from the
  * page's reservation when it holds one, else from the free frames (which
  * may call the scavenger).  PFN_NONE when there is none.  No lock.
+ * *zeroed: it is a pre-zeroed frame (only ever from a reservation).
  */
-pfn_t pagerun_fault_frame(uint32_t i);
-/* The frame of a page that holds a reservation (the fault path; no lock). */
-static inline pfn_t pagerun_reserved_frame(void)
+pfn_t pagerun_fault_frame(uint32_t i, bool *zeroed);
+/*
+ * The frame of a page that holds a reservation (the fault path; no lock):
+ * a pre-zeroed one first (mm/frame.h), and *zeroed says whether it was.
+ */
+static inline pfn_t pagerun_reserved_frame(bool *zeroed)
 {
 	KASSERT(heap.reserved > 0);
 	heap.reserved--;		/* a single CPU: the fault cannot split this */
-	return frame_alloc_reserved();
+	return frame_alloc_reserved_zero(zeroed);
 }
 /* Does a committed page of this kind hold a frame reservation? */
 static inline bool pagerun_holds_reservation(unsigned kind)

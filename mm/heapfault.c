@@ -1,7 +1,8 @@
 /*
  * Demand faults on heap pages:
  *   read  of AOW   -> ZERO: map the shared zero frame read-only; no frame.
- *   write to AOW   -> PRESENT: a frame, mapped read-write, zeroed through va.
+ *   write to AOW   -> PRESENT: a frame, mapped read-write, zeroed through va
+ *                     unless it is a pre-zeroed one (mm/frame.h).
  *   write to ZERO  -> PRESENT: the same; mapping it replaces (and
  *                     invalidates) the read-only zero mapping.
  * A read or a write of free heap space is refused as a misuse
@@ -44,12 +45,15 @@ static enum kheap_fault_result misuse(const char **why, const char *what)
 	return KF_MISUSE;
 }
 
-/* The page (AOW or ZERO, read as st) gets frame f, zeroed. */
+/* The page (AOW or ZERO, read as st) gets frame f, zeroed unless it was pre-zeroed. */
 static inline __attribute__((always_inline)) enum kheap_fault_result
-map_written(uintptr_t va, unsigned st, pfn_t f)
+map_written(uintptr_t va, unsigned st, pfn_t f, bool zeroed)
 {
 	page_fault_state(va, st, PS_PRESENT, f);
-	mmu_zero_page(va);
+	if (zeroed)
+		heap.faults_prezeroed++;
+	else
+		mmu_zero_page(va);
 	if (st == PS_AOW)
 		heap.faults_write_aow++;
 	else
@@ -78,6 +82,7 @@ static inline bool common_write(uint32_t i, unsigned st)
 /* The general write path: each check, with its reason. */
 static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st, const char **why)
 {
+	bool zeroed;
 	pfn_t f;
 
 	if (pagerun_desc(i)->kind == PK_FREE)
@@ -86,13 +91,13 @@ static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st
 		return refuse(why, "write fault on a heap page that is already writable");
 	if (heap.locked && pagerun_desc(i)->kind != PK_META)
 		return refuse(why, "fault on a heap data page while the heap lock is held");
-	f = pagerun_fault_frame(i);
+	f = pagerun_fault_frame(i, &zeroed);
 	if (f == PFN_NONE) {
 		*why = "out of memory: no frame for an overcommitted heap page";
 		heap.faults_oom++;
 		return KF_OOM;
 	}
-	return map_written(va, st, f);
+	return map_written(va, st, f, zeroed);
 }
 
 static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
@@ -118,8 +123,12 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 	st = mmu_state(va);
 	if (!write)
 		return read_fault(va, i, st, why);
-	if (common_write(i, st))
-		return map_written(va, st, pagerun_reserved_frame());
+	if (common_write(i, st)) {
+		bool zeroed;
+		pfn_t f = pagerun_reserved_frame(&zeroed);
+
+		return map_written(va, st, f, zeroed);
+	}
 	return write_fault(va, i, st, why);
 }
 

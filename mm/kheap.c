@@ -99,8 +99,8 @@ static void *alloc_run(size_t n, size_t align, size_t *usable)
 }
 
 /* Count an allocation that succeeded; tell the reclaim hook if pages were committed. */
-static void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bool grew,
-			   uintptr_t caller)
+static inline __attribute__((always_inline))
+void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bool grew, uintptr_t caller)
 {
 	heap.live_bytes += usable;
 	heap.live_allocs++;
@@ -111,6 +111,20 @@ static void *account_alloc(void *p, size_t size, size_t usable, unsigned cls, bo
 	return p;
 }
 
+/* An object of class cls for a request of size, counted (a NULL too). */
+static inline __attribute__((always_inline))
+void *alloc_slab_locked(unsigned cls, size_t size, uintptr_t caller)
+{
+	bool grew = false;
+	void *p = slab_alloc_retry(cls, &grew);
+
+	if (__builtin_expect(!p, 0)) {
+		heap.null_returns++;
+		return NULL;
+	}
+	return account_alloc(p, size, slab_class_size(cls), cls, grew, caller);
+}
+
 /*
  * Allocate from a slab when the size and alignment fit a class, else a
  * page run, and count the result.
@@ -119,22 +133,18 @@ void *alloc_locked(size_t size, size_t align, uintptr_t caller)
 {
 	unsigned cls = class_for(size, align);
 	size_t usable = 0, n;
-	bool grew = false;
 	void *p = NULL;
 
 	HEAP_ASSERT_LOCKED();
-	if (cls != SLAB_NONE) {
-		p = slab_alloc_retry(cls, &grew);
-		usable = slab_class_size(cls);
-	} else if ((n = pagerun_pages_for(size)) != 0) {
+	if (cls != SLAB_NONE)
+		return alloc_slab_locked(cls, size, caller);
+	if ((n = pagerun_pages_for(size)) != 0)
 		p = alloc_run(n, align, &usable);
-		grew = true;
-	}
 	if (!p) {
 		heap.null_returns++;
 		return NULL;
 	}
-	return account_alloc(p, size, usable, cls, grew, caller);
+	return account_alloc(p, size, usable, cls, true, caller);
 }
 
 static bool align_ok(size_t align)
@@ -164,7 +174,6 @@ void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller)
 	return p;
 }
 
-
 /* What each check can find wrong: the kind of misuse and its words. */
 static const struct heap_misuse
 	WRITTEN_CACHED = { HR_UAF_WRITE, "a freed object was written while in a magazine" },
@@ -185,47 +194,80 @@ static __attribute__((noinline, cold)) void report_written(void *p, uintptr_t ca
 	heap_unlock(f);
 }
 
-/* An object out of a magazine: its key checked and cleared, the allocation traced. */
-static inline void *take_cached(void *p, size_t size, unsigned cls, uintptr_t caller)
+/*
+ * An object out of a magazine: its key checked and cleared, the
+ * allocation traced; false when the key had changed (the caller reports
+ * it, once it holds no lock).  Run where nothing can interrupt between
+ * the magazine change and the trace line (interrupts off or the heap
+ * lock held), so a stats line (the tick's) never sees one without the
+ * other.
+ */
+static bool take_key_traced(void *p, size_t size, unsigned cls, uintptr_t caller)
 {
-	if (__builtin_expect(*mag_word(p) != mag_key(p), 0))
-		report_written(p, caller);
+	bool intact = *mag_word(p) == mag_key(p);
+
 	*mag_word(p) = 0;
 	if (TRACE_ON(TR_HEAP))
 		trace_alloc(p, size, slab_class_size(cls), (int)cls, caller);
+	return intact;
+}
+
+/* The same with nothing held, and the report made. */
+static void *take_cached(void *p, size_t size, unsigned cls, uintptr_t caller)
+{
+	if (__builtin_expect(!take_key_traced(p, size, cls, caller), 0))
+		report_written(p, caller);
 	return p;
 }
 
 /*
- * The same, traced: interrupts stay off from the magazine change to its
- * trace line, so a stats line written by an interrupt (the tick's) never
- * sees the one without the other.  Untraced, the fast path pays nothing.
+ * A traced magazine hit: interrupts stay off from the magazine change to
+ * its trace line (take_key_traced).  Untraced, the fast path pays
+ * nothing.
  */
-static __attribute__((noinline)) void *alloc_cached_traced(size_t size, unsigned cls,
-							   uintptr_t caller)
+static void *alloc_cached_traced(size_t size, unsigned cls, uintptr_t caller)
 {
 	unsigned long f = irq_save();
-	void *p = mag_pop(cls);
+	void *p = NULL;
+	bool intact = !mag_pop(cls, &p) || take_key_traced(p, size, cls, caller);
 
-	if (p)
-		p = take_cached(p, size, cls, caller);
 	irq_restore(f);
+	if (__builtin_expect(!intact, 0))
+		report_written(p, caller);
 	return p;
 }
 
-/* A kmalloc of a cached class (1 to MAG_MAX_SIZE bytes) from the current cache, or NULL. */
-static inline void *alloc_cached(size_t size, uintptr_t caller)
+/*
+ * A kmalloc of a cached class that missed (or was traced): a traced hit,
+ * else under the heap lock a depot exchange, else its slab.
+ */
+static __attribute__((noinline)) void *alloc_miss(size_t size, uintptr_t caller)
 {
-	unsigned cls;
+	unsigned cls = slab_class_of(size);
+	unsigned long f;
 	void *p;
 
-	if (size - 1 >= MAG_MAX_SIZE)
-		return NULL;
-	cls = slab_class_of(size);
-	if (TRACE_ON(TR_HEAP))
-		return alloc_cached_traced(size, cls, caller);
-	p = mag_pop(cls);
-	return p ? take_cached(p, size, cls, caller) : NULL;
+	if (TRACE_ON(TR_HEAP) && (p = alloc_cached_traced(size, cls, caller)))
+		return p;
+	f = heap_lock();
+	p = mag_alloc_miss(cls);
+	if (p) {
+		bool intact = take_key_traced(p, size, cls, caller);	/* before the unlock */
+
+		heap_unlock(f);
+		if (__builtin_expect(!intact, 0))
+			report_written(p, caller);
+		return p;
+	}
+	p = alloc_slab_locked(cls, size, caller);
+	heap_unlock(f);
+	return p;
+}
+
+/* A cached object whose key was written while in a magazine: reported, cleared, returned. */
+static __attribute__((noinline, cold)) void *alloc_written(size_t size, void *p, uintptr_t caller)
+{
+	return take_cached(p, size, slab_class_of(size), caller);
 }
 
 /*
@@ -242,40 +284,59 @@ static __attribute__((noinline, cold)) void free_debug(void *p, uintptr_t caller
 	dbg_free(p, caller);
 }
 
-/* The heap lock's side: a depot exchange, else a slab or a page run. */
-static inline __attribute__((always_inline))
-void *alloc_slow(size_t size, uintptr_t caller)
+/*
+ * Every other kmalloc but an untraced hit: a cached class's miss
+ * (alloc_miss), else under the heap lock a slab (inline: the slab path)
+ * or a page run.  alloc_slow and alloc_written are out of line and each
+ * called from one place, so the hit path (ALLOC_FAST) neither saves
+ * registers for them nor reads its caller's address before it knows it
+ * needs it.
+ */
+static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
 {
-	unsigned cls = size - 1 < MAG_MAX_SIZE && mag_on ? slab_class_of(size) : SLAB_NONE;
 	unsigned long f;
 	void *p;
 
 	if (__builtin_expect(heap_debug_level != 0, 0))	/* magazines are off then */
 		return alloc_debug(size, caller);
+	if (size - 1 < MAG_MAX_SIZE && mag_on)
+		return alloc_miss(size, caller);
 	f = heap_lock();
-	p = cls != SLAB_NONE ? mag_alloc_miss(cls) : NULL;
-
-	if (p) {
-		heap_unlock(f);
-		return take_cached(p, size, cls, caller);
-	}
-	p = alloc_locked(size ? size : 1, 8, caller);
+	if (size - 1 < SLAB_MAX)		/* 1 to SLAB_MAX: no other test */
+		p = alloc_slab_locked(slab_class_of(size), size, caller);
+	else					/* 0 (asks for 1 byte), or a page run */
+		p = alloc_locked(size + !size, 8, caller);
 	heap_unlock(f);
 	return p;
 }
 
+/*
+ * kmalloc's fast path: an untraced magazine hit (1 to MAG_MAX_SIZE
+ * bytes) whose key is intact, cleared; everything else is alloc_slow's.
+ * With the magazines off, mag_fast_size is 0 and no pop is tried.
+ */
+#define ALLOC_FAST(size, caller) do {						\
+	void *p_ = NULL;							\
+										\
+	if (__builtin_expect((size) - 1 < mag_fast_size && !TRACE_ON(TR_HEAP), 1) && \
+	    __builtin_expect(mag_pop(slab_class_of(size), &p_), 1)) {		\
+		if (__builtin_expect(*mag_word(p_) == mag_key(p_), 1)) {	\
+			*mag_word(p_) = 0;					\
+			return p_;						\
+		}								\
+		return alloc_written(size, p_, caller);				\
+	}									\
+	return alloc_slow(size, caller);					\
+} while (0)
+
 void *kheap_malloc_from(size_t size, uintptr_t caller)
 {
-	void *p = alloc_cached(size, caller);
-
-	return p ? p : alloc_slow(size, caller);
+	ALLOC_FAST(size, caller);
 }
 
 void *kmalloc(size_t size)
 {
-	void *p = alloc_cached(size, CALLER());
-
-	return p ? p : alloc_slow(size, CALLER());
+	ALLOC_FAST(size, CALLER());
 }
 
 /* Zero p's usable bytes, skipping whole pages that read as zero already. */
@@ -374,6 +435,14 @@ static const struct heap_misuse *check_small(uintptr_t p, struct lookup *l)
 	return l->d->kind == PK_SLAB ? slab_problem(slab_check_ptr(l->d->u.slab, p)) : NULL;
 }
 
+/* An allocation of usable bytes is gone: the counters follow. */
+static inline void count_free(size_t usable)
+{
+	heap.live_bytes -= usable;
+	heap.live_allocs--;
+	heap.freed_since_check += usable;
+}
+
 /* Free an allocation lookup() located; what is wrong, or NULL when freed. */
 const struct heap_misuse *free_locked(uintptr_t p, struct lookup *l)
 {
@@ -385,9 +454,7 @@ const struct heap_misuse *free_locked(uintptr_t p, struct lookup *l)
 	} else {
 		pagerun_free(l->page, l->d->npages);
 	}
-	heap.live_bytes -= l->usable;
-	heap.live_allocs--;
-	heap.freed_since_check += l->usable;
+	count_free(l->usable);
 	return NULL;
 }
 
@@ -413,26 +480,18 @@ const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
 /*
  * The heap lock's side of kfree.  push says what the fast path found:
  * MAG_NO_ROOM (p valid and keyed: a magazine exchange, or its slab),
- * MAG_KEYED (maybe cached: searched), MAG_BYPASS (not a cached class, an
- * invalid pointer, or magazines off: no object is cached then; checked
- * as it is freed, as without magazines).
+ * MAG_KEYED (maybe cached: searched), MAG_BYPASS or MAG_UNCACHED (not a
+ * cached class, an invalid pointer, NULL, or magazines off: no object is
+ * cached then; checked as it is freed, as without magazines).
  */
-static inline __attribute__((always_inline))
-void free_slow(void *p, enum mag_push push, uintptr_t caller)
+static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 {
-	unsigned long f;
+	unsigned long f = heap_lock();
 	struct lookup l;
 	const struct heap_misuse *why;
 
-	f = heap_lock();
 	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
-	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
-		heap_unlock(f);
-		free_debug(p, caller);
-		return;
-	}
-
-	if (!why && push != MAG_BYPASS && mag_free_miss(p, l.d->cls))
+	if (!why && push != MAG_BYPASS && push != MAG_UNCACHED && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
 	else if (!why)
 		why = free_locked((uintptr_t)p, &l);
@@ -444,7 +503,7 @@ void free_slow(void *p, enum mag_push push, uintptr_t caller)
 }
 
 /* kfree traced: as alloc_cached_traced, the push and its line with interrupts off. */
-static __attribute__((noinline)) void free_traced(void *p, uintptr_t caller)
+static void free_traced(void *p, uintptr_t caller)
 {
 	unsigned long f = irq_save();
 	enum mag_push r = mag_push(p);
@@ -453,32 +512,79 @@ static __attribute__((noinline)) void free_traced(void *p, uintptr_t caller)
 		trace_free(p, slab_class_size(pagerun_desc(pagerun_index((uintptr_t)p))->cls), caller);
 	irq_restore(f);
 	if (r != MAG_PUSHED)
-		free_slow(p, r, caller);
+		free_locked_side(p, r, caller);
 }
 
-static inline __attribute__((always_inline)) void free_any(void *p, uintptr_t caller)
+/*
+ * A free of an object on a slab page of a class the magazines do not
+ * take (mag_push said MAG_UNCACHED, so p is in the region): its slab
+ * checks and frees it.  The kind is read again under the lock; anything
+ * but a slab page now goes the general way.
+ */
+static inline __attribute__((always_inline)) void free_uncached(void *p, uintptr_t caller)
 {
-	enum mag_push r;
+	unsigned long f = heap_lock();
+	struct pgdesc *d = pagerun_desc(pagerun_index((uintptr_t)p));
+	enum slab_ptr r;
+	size_t usable;
 
-	if (TRACE_ON(TR_HEAP)) {
-		free_traced(p, caller);
+	if (__builtin_expect(d->kind != PK_SLAB, 0)) {
+		heap_unlock(f);
+		free_locked_side(p, MAG_BYPASS, caller);
 		return;
 	}
-	r = mag_push(p);
-	if (__builtin_expect(r != MAG_PUSHED, 0))
-		free_slow(p, r, caller);
+	r = slab_free(d->u.slab, (uintptr_t)p, &usable);
+	if (__builtin_expect(r != SLAB_LIVE, 0)) {
+		report("kfree", p, slab_problem(r), caller);
+	} else {
+		count_free(usable);
+		if (TRACE_ON(TR_HEAP))
+			trace_free(p, usable, caller);
+	}
+	heap_unlock(f);
 }
+
+/*
+ * Every kfree but an untraced push: NULL, a traced free (MAG_UNTRIED),
+ * and what mag_push refused.  Out of line and called from one place, as
+ * alloc_slow.
+ */
+static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uintptr_t caller)
+{
+	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
+		if (p)
+			free_debug(p, caller);
+	} else if (push == MAG_UNCACHED)
+		free_uncached(p, caller);
+	else if (!p)
+		return;
+	else if (push == MAG_UNTRIED)
+		free_traced(p, caller);
+	else
+		free_locked_side(p, push, caller);
+}
+
+/*
+ * kfree's fast path: an untraced push.  NULL needs no test here: it is
+ * outside the region, so mag_push says MAG_BYPASS and free_slow ignores it.
+ */
+#define FREE_FAST(p, caller) do {						\
+	enum mag_push r_ = MAG_UNTRIED;						\
+										\
+	if (__builtin_expect(!TRACE_ON(TR_HEAP), 1) &&				\
+	    __builtin_expect((r_ = mag_push(p)) == MAG_PUSHED, 1))		\
+		return;								\
+	free_slow(p, r_, caller);						\
+} while (0)
 
 void kfree(void *p)
 {
-	if (p)
-		free_any(p, CALLER());
+	FREE_FAST(p, CALLER());
 }
 
 void kheap_free_from(void *p, uintptr_t caller)
 {
-	if (p)
-		free_any(p, caller);
+	FREE_FAST(p, caller);
 }
 
 size_t ksize(const void *p)

@@ -96,6 +96,7 @@ struct kheap_stats {
 	size_t free_resident;			/* KEPT pages: free, holding a frame */
 	size_t freed_since_check;		/* bytes kfree'd since the scavenger last checked */
 	uint64_t faults_write_aow, faults_read_aow, faults_write_zero, faults_bad, faults_oom;
+	uint64_t faults_prezeroed;		/* write faults that found a pre-zeroed frame */
 	uint64_t invalid_frees, null_returns;
 	struct slab_class_stats cls[SLAB_CLASSES];
 };

@@ -43,6 +43,7 @@ static void copy_counters(struct kheap_stats *st)
 	st->faults_write_zero = heap.faults_write_zero;
 	st->faults_bad = heap.faults_bad;
 	st->faults_oom = heap.faults_oom;
+	st->faults_prezeroed = heap.faults_prezeroed;
 }
 
 void kheap_stats(struct kheap_stats *st)

@@ -34,7 +34,8 @@ struct depot {
 
 uintptr_t mag_secret;
 bool mag_on;
-uint16_t mag_ncls;
+unsigned mag_ncls;
+size_t mag_fast_size;
 #ifdef MAG_CACHE_PER_THREAD
 __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
 #else
@@ -84,6 +85,7 @@ void mag_init(void)
 #endif
 	mag_on = true;
 	mag_ncls = MAG_CLASSES;
+	mag_fast_size = MAG_MAX_SIZE;
 }
 
 /* --- the pages of magazines ----------------------------------------- */
@@ -452,6 +454,7 @@ void mag_set_enabled(bool on)
 		purge(cls);
 	mag_on = on;
 	mag_ncls = on ? MAG_CLASSES : 0;
+	mag_fast_size = on ? MAG_MAX_SIZE : 0;
 	heap_unlock(f);
 }
 

@@ -48,7 +48,8 @@ struct mag_cache {
 
 extern uintptr_t mag_secret;
 extern bool mag_on;
-extern uint16_t mag_ncls;		/* MAG_CLASSES when on, 0 when off: one compare */
+extern unsigned mag_ncls;		/* MAG_CLASSES when on, 0 when off: one compare */
+extern size_t mag_fast_size;		/* MAG_MAX_SIZE when on, 0 when off: the same */
 
 static inline uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
 static inline uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
@@ -62,26 +63,35 @@ static inline struct mag_cache *mag_current(void) { return &mag_caches[cache_id(
 #endif
 
 /*
- * A cached object of class cls (< MAG_CLASSES) for kmalloc, or NULL on a
- * miss.  Its key is still in its first word: the caller checks and
- * clears it (kheap.c reports a key that changed while cached).
+ * Take a cached object of class cls (< MAG_CLASSES) for kmalloc into *p;
+ * false on a miss.  Its key is still in its first word: the caller checks
+ * and clears it (kheap.c reports a key that changed while cached).
+ * Always inlined: the hit is the whole of a kmalloc's fast path.
  */
-static inline void *mag_pop(unsigned cls)
+static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p)
 {
 	unsigned long f = cache_pin();
 	struct mag_cache *c = mag_current();
 	struct mag_class_cache *cc = &c->cc[cls];
-	void *p = NULL;
+	unsigned n = cc->rounds;
 
-	if (__builtin_expect(cc->rounds != 0, 1)) {
-		p = cc->loaded->round[--cc->rounds];
-		c->alloc_hits++;
+	if (__builtin_expect(n == 0, 0)) {
+		cache_unpin(f);
+		return false;
 	}
+	cc->rounds = (uint16_t)--n;
+	*p = cc->loaded->round[n];
+	c->alloc_hits++;
 	cache_unpin(f);
-	return p;
+	return true;
 }
 
-enum mag_push { MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM };
+/*
+ * MAG_UNCACHED: p is on a slab page of a class the magazines do not take
+ * (or they are off).  MAG_UNTRIED: no push was tried (kfree traced: the
+ * push waits for interrupts off).
+ */
+enum mag_push { MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM, MAG_UNCACHED, MAG_UNTRIED };
 
 /*
  * Take the free of p into the current cache if p is the start of a live
@@ -95,27 +105,29 @@ enum mag_push { MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM };
  * page the caller never wrote), and the fault may run a scavenger pass
  * that empties this cache.
  */
-static inline enum mag_push mag_push(void *p)
+static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 {
 	uint32_t i = pagerun_index((uintptr_t)p);
 	const struct pgdesc *d;
 	const struct slab *s;
-	unsigned cls;
+	unsigned cls, n;
 	uint32_t idx;
 	uintptr_t key;
 	unsigned long f;
 	struct mag_cache *c;
 	struct mag_class_cache *cc;
 
-	if (i == PG_NONE)
+	if (__builtin_expect(i == PG_NONE, 0))
 		return MAG_BYPASS;
 	d = pagerun_desc(i);
 	cls = d->cls;
-	if (d->kind != PK_SLAB || cls >= mag_ncls)
+	if (__builtin_expect(d->kind != PK_SLAB, 0))
 		return MAG_BYPASS;
+	if (__builtin_expect(cls >= mag_ncls, 0))
+		return MAG_UNCACHED;
 	s = d->u.slab;
-	idx = slab_object_index(s, (uintptr_t)p);
-	if (idx >= s->nobj || slab_object_free(s, idx))
+	idx = slab_class_div_exact((uint32_t)((uintptr_t)p - s->base), cls);	/* s's class */
+	if (__builtin_expect(idx >= s->nobj || slab_object_free(s, idx), 0))
 		return MAG_BYPASS;
 	key = mag_key(p);
 	if (__builtin_expect(*mag_word(p) == key, 0))
@@ -124,11 +136,13 @@ static inline enum mag_push mag_push(void *p)
 	f = cache_pin();
 	c = mag_current();
 	cc = &c->cc[cls];
-	if (__builtin_expect(cc->rounds >= cc->size, 0)) {
+	n = cc->rounds;
+	if (__builtin_expect(n >= cc->size, 0)) {
 		cache_unpin(f);
 		return MAG_NO_ROOM;
 	}
-	cc->loaded->round[cc->rounds++] = p;
+	cc->loaded->round[n] = p;
+	cc->rounds = (uint16_t)(n + 1);
 	c->free_hits++;
 	cache_unpin(f);
 	return MAG_PUSHED;

@@ -85,11 +85,14 @@ static void unreserve(size_t n, size_t kept, unsigned kind)
  */
 static void populate(uint32_t i, size_t n)
 {
+	bool zeroed;			/* the platform's pages read as zero anyway */
+
 	for (size_t j = 0; j < n; j++) {
 		uintptr_t va = pagerun_va(i + (uint32_t)j);
 
 		if (mmu_state(va) != PS_PRESENT)
-			page_set_state(va, PS_PRESENT, pagerun_fault_frame(i + (uint32_t)j), PC_WRITE_FAULT);
+			page_set_state(va, PS_PRESENT, pagerun_fault_frame(i + (uint32_t)j, &zeroed),
+				       PC_WRITE_FAULT);
 	}
 }
 
@@ -174,10 +177,11 @@ bool pagerun_grow(uint32_t i, size_t n, size_t m)
 	return true;
 }
 
-pfn_t pagerun_fault_frame(uint32_t i)
+pfn_t pagerun_fault_frame(uint32_t i, bool *zeroed)
 {
 	KASSERT(pd[i].kind != PK_FREE);
+	*zeroed = false;
 	if (!pagerun_holds_reservation(pd[i].kind))
 		return frame_alloc();
-	return pagerun_reserved_frame();
+	return pagerun_reserved_frame(zeroed);
 }

@@ -127,5 +127,15 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
 bool mmu_ensure_table(uintptr_t va);
 /* Zero the (mapped, writable) page at va: the fault path's, never called where MMU_EAGER. */
 void mmu_zero_page(uintptr_t va);
+/*
+ * Zero frame f, which nothing maps, and check that f reads as zero: the
+ * pre-zeroing of free frames and its audit (mm/frame.c), interrupts off.
+ * The kernel maps f at a window of its own for the while; where frames
+ * have no contents of their own (the host's simulation, whose pages read
+ * as zero when they get a frame; Linux's pages) the first does nothing
+ * and the second says true.
+ */
+void mmu_zero_frame(pfn_t f);
+bool mmu_frame_is_zero(pfn_t f);
 
 #endif

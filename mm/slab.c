@@ -17,8 +17,6 @@ struct slab_class {
 	size_t slabs, in_use;
 };
 
-uint32_t slab_class_recip[SLAB_CLASSES];
-
 #define class_sizes slab_class_sizes
 static struct slab_class classes[SLAB_CLASSES];
 static struct slab *pool;			/* free descriptors */
@@ -53,7 +51,6 @@ void slab_init(void)
 		classes[i].size = class_sizes[i];
 		classes[i].npages = slab_pages(class_sizes[i]);
 		classes[i].nobj = classes[i].npages * PAGE_SIZE / class_sizes[i];
-		slab_class_recip[i] = (uint32_t)(0xFFFFFFFFu / class_sizes[i]) + 1;
 		KASSERT(classes[i].npages && classes[i].nobj <= MAP_WORDS * 32);
 	}
 	pool = NULL;

@@ -37,9 +37,6 @@ struct slab {
 	struct obj_rec *rec;			/* per-object debug records, or NULL */
 };
 
-/* Per class: exact off / size for every offset inside a slab (slab_init). */
-extern uint32_t slab_class_recip[SLAB_CLASSES];
-
 /*
  * The index of the object of s that starts at p, or a value >= s->nobj
  * when no object starts there.  No lock, as slab_check_ptr; inline, for
@@ -47,10 +44,7 @@ extern uint32_t slab_class_recip[SLAB_CLASSES];
  */
 static inline uint32_t slab_object_index(const struct slab *s, uintptr_t p)
 {
-	uint32_t off = (uint32_t)(p - s->base);
-	uint32_t idx = (uint32_t)(((uint64_t)off * slab_class_recip[s->cls]) >> 32);
-
-	return idx * slab_class_sizes[s->cls] == off ? idx : 0xFFFFu;
+	return slab_class_div_exact((uint32_t)(p - s->base), s->cls);
 }
 
 static inline bool slab_object_free(const struct slab *s, uint32_t idx)

@@ -160,12 +160,19 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	kprintf("watermarks: low %u, high %u free frames", (unsigned)st.low, (unsigned)st.high);
 }
 
-/* Each timer tick: the scavenger's paced pass; each second, the trace's figures. */
+#define ZERO_PER_TICK 4		/* free frames zeroed ahead each tick (mm/frame.h) */
+
+/*
+ * Each timer tick: the scavenger's paced pass, then a few free frames
+ * zeroed ahead of the write faults that will want them; each second, the
+ * trace's figures.
+ */
 static void heap_tick(void)
 {
 	static unsigned ticks;
 
 	scavenge_tick();
+	frame_zero_ahead(ZERO_PER_TICK);
 	if (TRACE_ON(TR_STATS) && ++ticks % 100 == 0)
 		kheap_trace_stats();
 }

@@ -334,7 +334,7 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 	mag_stats(&m1);
 	kprintf("stress: result=%s workload=%s seed=%u ops=%u balloon=%s min_avail=%zu max_avail=%zu "
 		"balloon_max=%zu passes=%llu released=%llu nulls=%llu faults=%llu/%llu/%llu "
-		"skipped=%llu pass_cycles=%llu mag_hits=%u%%/%u%%",
+		"skipped=%llu pass_cycles=%llu mag_hits=%u%%/%u%% prezeroed=%llu",
 		r.failed ? "FAIL" : "pass", w, (unsigned)seed, (unsigned)ops,
 		balloon[0] ? balloon : "off", r.min_free, r.max_free, held_max,
 		(unsigned long long)(s1.passes[0] + s1.passes[1] + s1.passes[2] + s1.passes[3] -
@@ -347,6 +347,7 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 		(unsigned long long)(s1.skipped_dry - s0.skipped_dry),
 		(unsigned long long)(s1.cycles - s0.cycles),
 		hit_pct(m1.alloc_hits - m0.alloc_hits, m1.alloc_misses - m0.alloc_misses),
-		hit_pct(m1.free_hits - m0.free_hits, m1.free_misses - m0.free_misses));
+		hit_pct(m1.free_hits - m0.free_hits, m1.free_misses - m0.free_misses),
+		(unsigned long long)(h1.faults_prezeroed - h0.faults_prezeroed));
 	return r.failed;
 }

@@ -87,6 +87,10 @@ void mmu_zero_page(uintptr_t va)
 	memset((void *)(va & ~(uintptr_t)(PAGE_SIZE - 1)), 0, PAGE_SIZE);
 }
 
+/* Frames have no contents here: a page reads as zero when it gets one (mmu_set). */
+void mmu_zero_frame(pfn_t f) { (void)f; }
+bool mmu_frame_is_zero(pfn_t f) { (void)f; return true; }
+
 /* As the kernel does (fault/pagefault.c): a fault in the fault path stops. */
 __attribute__((noreturn)) static void nested(uintptr_t va, bool write)
 {

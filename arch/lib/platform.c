@@ -210,6 +210,9 @@ bool mmu_ensure_table(uintptr_t va) { return entry(va) != NULL; }
 
 /* An AOW page is fresh or was given back with MADV_DONTNEED: Linux has it zero. */
 void mmu_zero_page(uintptr_t va) { (void)va; }
+/* Frames are Linux's: nothing to zero (pre-zeroing is the kernel's tick's). */
+void mmu_zero_frame(pfn_t f) { (void)f; }
+bool mmu_frame_is_zero(pfn_t f) { (void)f; return true; }
 
 /* One line on stderr without stdio's buffers (which may allocate). */
 static void say(const char *prefix, const char *fmt, va_list ap)

@@ -24,7 +24,12 @@ static inline uint64_t cycles(void) { return rdtsc(); }
 static inline unsigned cpu_id(void) { return 0; }
 static inline unsigned cache_id(void) { return cpu_id(); }
 static inline unsigned long cache_pin(void) { return irq_save(); }
-static inline void cache_unpin(unsigned long f) { irq_restore(f); }
+/* irq_restore, laid out for the common case: interrupts were on. */
+static inline void cache_unpin(unsigned long f)
+{
+	if (__builtin_expect(f & EFLAGS_IF, 1))
+		sti();
+}
 
 #ifdef CONFIG_X86_64
 #include "arch/x86/pgtable_64.h"	/* mmu_entry: four levels */

@@ -3,7 +3,8 @@
  * C, so constants only; the PTE bits come with it (arch/x86/pte.h).
  *
  *   0x00000000 - 0xBFFFFFFF  unused (the boot identity map is dropped)
- *   0xC0000000 - 0xC00FFFFF  unused (UNUSABLE)
+ *   0xC0000000 - 0xC00FFFFF  unused (UNUSABLE), but for its last page,
+ *                            ZERO_WINDOW (arch/x86/mmu.c)
  *   0xC0100000 - kernel_end  kernel image (WIRED), boot stack guard (GUARD)
  *   kernel_end + 4 KiB gap - 0xFFBFFFFF  the arena kva (mm/vmem.h)
  *   0xFFC00000 - 0xFFFFFFFF  page tables, through the recursive PD slot

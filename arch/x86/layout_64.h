@@ -12,6 +12,8 @@
  *   0xFFFFFFFF80000000 - +4 MiB             the boot window: kernel image
  *                                            at +1 MiB (WIRED), stack guard
  *                                            (GUARD), boot_map_temp's 64 KiB
+ *                                            and, below the image, the
+ *                                            pre-zeroing's ZERO_WINDOW page
  *
  * The image sits in the top 2 GiB so that C is compiled -mcmodel=kernel
  * (32-bit signed absolute addresses).  The heap region takes at most

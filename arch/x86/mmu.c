@@ -23,6 +23,8 @@ extern pte_t boot_pt[1024];
 
 #define TEMP_WINDOW_PAGES 16
 #define TEMP_WINDOW (KERNBASE + 0x400000 - TEMP_WINDOW_PAGES * PAGE_SIZE)
+/* The last page of the boot window's unused first MiB, both widths. */
+#define ZERO_WINDOW (KERNBASE + 0x100000 - PAGE_SIZE)
 
 pfn_t (*mmu_table_alloc)(void);
 
@@ -54,6 +56,30 @@ void mmu_zero_page(uintptr_t va)
 	size_t n = PAGE_SIZE / 4;
 
 	__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
+}
+
+/*
+ * The pre-zeroing's window: frame f mapped at ZERO_WINDOW (a page of the
+ * boot window's unused first MiB, whose table boot_32.S/boot_64.S made), UNUSABLE again after.
+ * Interrupts are off (mm/frame.c), so nothing else meets the mapping.
+ */
+void mmu_zero_frame(pfn_t f)
+{
+	mmu_set(ZERO_WINDOW, PS_WIRED, f);
+	mmu_zero_page(ZERO_WINDOW);
+	mmu_set(ZERO_WINDOW, PS_UNUSABLE, PFN_NONE);
+}
+
+bool mmu_frame_is_zero(pfn_t f)
+{
+	const volatile uint32_t *w = (const volatile uint32_t *)ZERO_WINDOW;
+	uint32_t any = 0;
+
+	mmu_set(ZERO_WINDOW, PS_WIRED, f);
+	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
+		any |= w[i];
+	mmu_set(ZERO_WINDOW, PS_UNUSABLE, PFN_NONE);
+	return any == 0;
 }
 
 void *boot_map_temp(uint32_t pa, uint32_t len)

@@ -693,3 +693,81 @@ TEST(frame_ranges_at_the_top_of_the_address_space_add_nothing)
 	       (unsigned)st.total, 3 * FRAMES_PER_MiB);
 	CHECK(frame_audit());
 }
+
+/*
+ * Pre-zeroed frames: zeroed ahead up to the limit and no further, still
+ * free (and promised), taken first by frame_alloc_reserved_zero, which
+ * says so, and by any other take only when nothing else is free.
+ */
+TEST(frame_prezeroed_frames_are_free_bounded_and_taken_first)
+{
+	struct frame_stats st;
+	bool z = false;
+	pfn_t f;
+
+	init(two_chunks, 1);
+	frame_set_zeroed_limit(8);
+	CHECK(frame_zero_ahead(100) == 8 && frame_zeroed() == 8);
+	CHECK(frame_zero_ahead(1) == 0);			/* the limit holds */
+	frame_stats(&st);
+	CHECK(st.free == 2048 && st.available == 2048);	/* still free */
+	CHECK(frame_audit());
+	CHECK(frame_reserve(2));
+	f = frame_alloc_reserved_zero(&z);
+	CHECK(f != PFN_NONE && z && frame_zeroed() == 7 && frame_is_used(f));
+	CHECK(frame_alloc() != PFN_NONE && frame_zeroed() == 7);	/* the buddy's first */
+	frame_set_zeroed_limit(3);				/* the rest go back */
+	CHECK(frame_zeroed() == 3 && frame_audit());
+	frame_set_zeroed_limit(0);
+	f = frame_alloc_reserved_zero(&z);
+	CHECK(f != PFN_NONE && !z && frame_audit());
+}
+
+/* With nothing else free, a single frame comes off the zeroed array, a block from them merged. */
+TEST(frame_prezeroed_frames_serve_when_nothing_else_is_free)
+{
+	static pfn_t got[2048];
+	unsigned n = 0;
+
+	init(two_chunks, 1);
+	frame_set_zeroed_limit(FRAME_ZEROED_MAX);
+	CHECK(frame_zero_ahead(FRAME_ZEROED_MAX) == FRAME_ZEROED_MAX);
+	while (n < ARRAY_SIZE(got) && (got[n] = frame_alloc()) != PFN_NONE)
+		n++;
+	CHECKF(n == 2048 && frame_zeroed() == 0, "%u frames, %u still zeroed", n, frame_zeroed());
+	for (unsigned i = 0; i < n; i++)
+		CHECK(frame_free(got[i]));
+	CHECK(frame_zero_ahead(FRAME_ZEROED_MAX) == FRAME_ZEROED_MAX);
+	CHECK(count_blocks(10, FRAME_ANY) == 2 && frame_zeroed() == 0);	/* merged back whole */
+	CHECK(frame_audit());
+}
+
+/* A pre-zeroed frame that is not plain free, or is also stacked, is caught. */
+TEST(frame_audit_catches_a_prezeroed_frame_not_free_or_also_stacked)
+{
+	struct frame_db d;
+	size_t slot = SIZE_MAX, slots;
+	pfn_t f, g;
+
+	init(two_chunks, 1);
+	d = frame_db_layout(db, frame_max_pfn(two_chunks, 1));
+	slots = frame_stack_slots(frame_max_pfn(two_chunks, 1));
+	f = frame_alloc();
+	g = frame_alloc();
+	CHECK(f != PFN_NONE && g != PFN_NONE);
+	frame_zeroed_push_broken(f);
+	CHECK(frame_audit());			/* sound: the host's frames read as zero */
+	poke(&d.state[f], FS_BLOCK(FS_USED, 0));
+	CHECK(!frame_audit() && last_error_has("pre-zeroed frame not a free frame"));
+	poke(&d.state[f], FS_FREE);
+	CHECK(frame_audit());
+	CHECK(frame_free(g));			/* g on top of the stack */
+	for (size_t i = 0; i < slots; i++)
+		if (d.stack[i] == g)
+			slot = i;
+	CHECK(slot != SIZE_MAX);
+	poke(&d.stack[slot], f);		/* f stacked as well as zeroed */
+	CHECK(!frame_audit() && last_error_has("also stacked"));
+	poke(&d.stack[slot], g);
+	CHECK(frame_audit());
+}

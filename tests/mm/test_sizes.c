@@ -5,9 +5,12 @@
  * original above all) left as it was.  No page count, rounding, product
  * or growth may wrap round to a size the heap can grant.  Runs on the
  * host (64- and 32-bit, fresh heap per case) and in the kernel (live heap).
+ * The size classes too: the lookup of each size, and the exact division
+ * that finds object starts.
  */
 #include "tests/ktest.h"
 #include "tests/mm/heap_util.h"
+#include "mm/sizeclass.h"
 
 #define EDGE_N	(2 * PAGE_SIZE + 1)		/* the sizes SIZE_MAX - 2 pages .. SIZE_MAX */
 #define EDGE_LO	(SIZE_MAX - (EDGE_N - 1))
@@ -198,4 +201,43 @@ TEST(heap_edge_region_pages_never_wrap)
 
 			CHECKF(!why, "kheap_region_pages(%#zx, %#zx): %s", rams[r], spaces[v], why);
 		}
+}
+
+/*
+ * The size-class lookup against the table itself: every size from 0 to
+ * SLAB_MAX gets the smallest class that holds it.
+ */
+TEST(sizeclass_every_size_gets_the_smallest_class_that_holds_it)
+{
+	ktest_heap_setup();
+	for (size_t n = 0; n <= SLAB_MAX; n++) {
+		unsigned c = slab_class_of(n);
+
+		CHECKF(c < SLAB_CLASSES && slab_class_size(c) >= n, "size %zu: class %u", n, c);
+		CHECKF(c == 0 || slab_class_size(c - 1) < n, "size %zu: class %u is not the smallest",
+		       n, c);
+	}
+}
+
+/*
+ * The exact division that says "an object starts here" (mm/sizeclass.h),
+ * for every class and every offset of the largest slab and one object
+ * past it: the quotient at each multiple of the size, and elsewhere a
+ * value no slab's object count reaches.
+ */
+TEST(sizeclass_exact_division_finds_object_starts_and_only_those)
+{
+	ktest_heap_setup();
+	for (unsigned c = 0; c < SLAB_CLASSES; c++) {
+		uint32_t size = (uint32_t)slab_class_size(c);
+
+		for (uint32_t off = 0; off < 8 * PAGE_SIZE + size; off++) {
+			uint32_t q = slab_class_div_exact(off, c);
+
+			if (off % size == 0)
+				CHECKF(q == off / size, "class %u, offset %u: %u", c, off, q);
+			else
+				CHECKF(q > UINT32_MAX / size, "class %u, offset %u: %u", c, off, q);
+		}
+	}
 }

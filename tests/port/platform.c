@@ -163,6 +163,17 @@ void mmu_zero_page(uintptr_t va)
 	panic("port: mmu_zero_page(%#lx) on a platform without faults", (unsigned long)va);
 }
 
+/* Only frame_zero_ahead calls them, and nothing here does: say so if it happens. */
+void mmu_zero_frame(pfn_t f)
+{
+	panic("port: mmu_zero_frame(%#lx) without frame_zero_ahead", (unsigned long)f);
+}
+
+bool mmu_frame_is_zero(pfn_t f)
+{
+	panic("port: mmu_frame_is_zero(%#lx) with no frame zeroed ahead", (unsigned long)f);
+}
+
 /* --- diagnostics --------------------------------------------------------- */
 
 void klog(int level, const char *fmt, ...)
