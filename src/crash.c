@@ -9,6 +9,7 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
+#include "src/ioremap.h"
 
 #define BAD_ADDR 0xE0001234u		/* kernel space nobody maps */
 
@@ -46,6 +47,38 @@ __attribute__((noinline)) void crash_uaf(void)
 	p[PAGE_SIZE + 1] = 1;
 }
 
+/* Write 16 bytes past the end of a page run, into the free page after it. */
+__attribute__((noinline)) void crash_overrun(void)
+{
+	volatile uint8_t *p = kmalloc(SLAB_MAX + 1);
+
+	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
+	p[ksize((const void *)p) + 16] = 1;
+}
+
+/* Read the guard page below the boot stack (a plain #PF: esp is fine). */
+__attribute__((noinline)) void crash_guard(void)
+{
+	extern char boot_stack_guard[];
+
+	(void)*(volatile uint32_t *)hide_addr((uintptr_t)boot_stack_guard + 16);
+}
+
+/* Run code at offset 0x100 of the framebuffer: ud2 there, so an #UD in MMIO. */
+__attribute__((noinline)) void crash_mmio(void)
+{
+	const struct mb2_framebuffer *fb;
+	volatile uint8_t *p = framebuffer(&fb);
+
+	if (!p || fb->size < 0x102) {
+		klog(LOG_WARN, "crash: mmio needs a framebuffer");
+		return;
+	}
+	p[0x100] = 0x0F;	/* ud2 */
+	p[0x101] = 0x0B;
+	((void (*)(void))hide_addr((uintptr_t)p + 0x100))();
+}
+
 /*
  * Under overcommit, take every free frame (as other memory users would),
  * then write a fresh heap page: the OOM report.
@@ -70,7 +103,8 @@ void crash_provoke(const char *kind)
 	static const struct { const char *name; void (*fn)(void); } kinds[] = {
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
-		{ "uaf", crash_uaf }, { "oom", crash_oom },
+		{ "uaf", crash_uaf }, { "oom", crash_oom }, { "overrun", crash_overrun },
+		{ "guard", crash_guard }, { "mmio", crash_mmio },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
@@ -79,6 +113,7 @@ void crash_provoke(const char *kind)
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 		if (!strcmp(kind, kinds[i].name))
 			kinds[i].fn();
-	if (strcmp(kind, "oom"))
-		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom)", kind);
+	if (strcmp(kind, "oom") && strcmp(kind, "mmio"))
+		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom "
+		     "overrun guard mmio)", kind);
 }

@@ -7,6 +7,7 @@
 #include "src/log.h"
 #include "src/lib.h"
 #include "mm/pagestate.h"
+#include "mm/owner.h"
 
 #define MODULES_IMPORT	(64 * 1024)
 
@@ -58,6 +59,7 @@ static const uint8_t *map_module(const struct kmodule *m)
 		page_set_state(va + i * PAGE_SIZE, PS_WIRED, (first >> PAGE_SHIFT) + (pfn_t)i,
 			       PC_BOOT);
 	}
+	owner_register(va, MAX(npages, (size_t)1) * PAGE_SIZE, OW_MODULE, m->name);
 	return (const uint8_t *)va + (m->phys - first);
 }
 

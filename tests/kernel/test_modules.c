@@ -5,6 +5,8 @@
  * (tests/modules/grub.cfg); other boots have none.
  */
 #include "tests/ktest.h"
+#include "mm/owner.h"
+#include "src/lib.h"
 #include "src/modules.h"
 #include "mm/pagestate.h"
 #include "mm/frame.h"
@@ -36,6 +38,9 @@ TEST(kernel_modules_mapped_and_intact)
 		       bad);
 		CHECKF(module_checksum(m->va, m->size) == m->boot_sum, "module %s changed",
 		       m->name);
+		CHECKF(owner_find((uintptr_t)m->va)->kind == OW_MODULE &&
+		       !strcmp(owner_find((uintptr_t)m->va + m->size - 1)->name, m->name),
+		       "module %s not indexed by owner", m->name);
 	}
 	CHECK(module_get(module_count()) == NULL);
 }
