@@ -22,6 +22,7 @@
 #include "src/modules.h"
 #include "src/kstack.h"
 #include "src/owners.h"
+#include "src/vmalloc.h"
 #include "mm/owner.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
@@ -140,6 +141,7 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	ioremap_init(kva, &bi->fb);
 	modules_init(kva, bi);
 	kstack_init(kva);
+	vmalloc_init(kva);
 
 	frame_stats(&st);
 	kprintf("frames: %u total, %u free, %u used (%u KiB frame database, %u page tables)",

@@ -10,6 +10,7 @@
 #include "mm/frame.h"
 #include "mm/scavenge.h"
 #include "src/ioremap.h"
+#include "src/vmalloc.h"
 
 #define BAD_ADDR 0xE0001234u		/* kernel space nobody maps */
 
@@ -54,6 +55,19 @@ __attribute__((noinline)) void crash_overrun(void)
 
 	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
 	p[ksize((const void *)p) + 16] = 1;
+}
+
+/* Write 8 bytes past a 3-page vmalloc area (its pages faulted in first): its guard. */
+__attribute__((noinline)) void crash_vmalloc(void)
+{
+	volatile uint8_t *v = vmalloc(3 * PAGE_SIZE);
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < 3 * PAGE_SIZE; i += PAGE_SIZE)
+		v[i] = 1;
+	v = (volatile uint8_t *)hide_addr((uintptr_t)v);
+	v[3 * PAGE_SIZE + 8] = 1;
 }
 
 /* Read the guard page below the boot stack (a plain #PF: esp is fine). */
@@ -104,7 +118,7 @@ void crash_provoke(const char *kind)
 		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
 		{ "uaf", crash_uaf }, { "oom", crash_oom }, { "overrun", crash_overrun },
-		{ "guard", crash_guard }, { "mmio", crash_mmio },
+		{ "guard", crash_guard }, { "mmio", crash_mmio }, { "vmalloc", crash_vmalloc },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
@@ -115,5 +129,5 @@ void crash_provoke(const char *kind)
 			kinds[i].fn();
 	if (strcmp(kind, "oom") && strcmp(kind, "mmio"))
 		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom "
-		     "overrun guard mmio)", kind);
+		     "overrun guard mmio vmalloc)", kind);
 }
