@@ -11,6 +11,7 @@
 #include "mm/scavenge.h"
 #include "src/ioremap.h"
 #include "src/vmalloc.h"
+#include "src/kstack.h"
 
 #define BAD_ADDR 0xE0001234u		/* kernel space nobody maps */
 
@@ -36,6 +37,19 @@ __attribute__((noinline)) unsigned crash_stack(unsigned n)
 	if (n == 0xFFFFFFFFu)		/* never: keeps the compiler from calling this infinite */
 		return pad[0];
 	return crash_stack(n + 1) + pad[0];
+}
+
+/* The same overflow on a stack of kstack_alloc: the report names whose stack. */
+__attribute__((noinline)) void crash_kstack(void)
+{
+	uintptr_t top = kstack_alloc("crash=kstack");
+
+	if (!top)
+		return;
+	__asm__ volatile("mov %[top], %%esp\n\t"
+			 "push $0\n\t"
+			 "call *%[fn]"
+			 : : [top] "r"(top), [fn] "r"(crash_stack) : "memory");
 }
 
 /* Write to heap memory after freeing it: the fault path refuses it. */
@@ -119,6 +133,7 @@ void crash_provoke(const char *kind)
 		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
 		{ "uaf", crash_uaf }, { "oom", crash_oom }, { "overrun", crash_overrun },
 		{ "guard", crash_guard }, { "mmio", crash_mmio }, { "vmalloc", crash_vmalloc },
+		{ "kstack", crash_kstack },
 	};
 
 	kprintf("crash: provoking '%s'", kind);
@@ -129,5 +144,5 @@ void crash_provoke(const char *kind)
 			kinds[i].fn();
 	if (strcmp(kind, "oom") && strcmp(kind, "mmio"))
 		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf oom "
-		     "overrun guard mmio vmalloc)", kind);
+		     "overrun guard mmio vmalloc kstack)", kind);
 }
