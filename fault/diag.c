@@ -4,6 +4,9 @@
  *
  *   FATAL: page fault
  *     address=0x... error=0x2 (not-present write supervisor)
+ *     what: write to MMIO area 'framebuffer' at offset 0x1000
+ *                                        (the owner of the address, mm/owner.h;
+ *                                         of the EIP for other exceptions)
  *     why: ...                           (when the caller knows)
  *     eip=0x... <function+0xoff>
  *     page=0x... state=UNUSABLE pde=0x... pte=0x...   (#PF and #DF)
@@ -21,12 +24,12 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/mmu.h"
 #include "mm/pagestate.h"
+#include "mm/owner.h"
 #include "src/lib.h"
 #include "src/log.h"
 #include "src/power.h"
 #include "src/ksyms.h"
 
-extern char boot_stack_guard[], boot_stack_bottom[], boot_stack_top[];
 extern char __text_start[], __text_end[];
 
 void diag_decode_pf_error(uint32_t err, char *buf, size_t len)
@@ -142,6 +145,26 @@ static void dump(const struct trapframe *tf, uintptr_t esp)
 		(unsigned long)tf->vector, (unsigned long)tf->err);
 }
 
+/* The access a fault made: a fetch when the CPU says so or the address is the EIP. */
+static enum owner_access pf_access(const struct trapframe *tf)
+{
+	if ((tf->err & PF_I) || tf->cr2 == tf->eip)
+		return OA_EXEC;
+	return tf->err & PF_W ? OA_WRITE : OA_READ;
+}
+
+/* "what:": who owns the faulting address (#PF) or the faulting instruction. */
+static void print_owner(const struct trapframe *tf)
+{
+	char what[160];
+
+	if (tf->vector == T_PAGE)
+		owner_describe(tf->cr2, pf_access(tf), what, sizeof(what));
+	else
+		owner_describe(tf->eip, OA_EXEC, what, sizeof(what));
+	kprintf("  what: %s", what);
+}
+
 void diag_fatal(const struct trapframe *tf, const char *why)
 {
 	static int reporting;
@@ -159,6 +182,7 @@ void diag_fatal(const struct trapframe *tf, const char *why)
 		kprintf("  address=0x%08lx error=%#lx (%s)", (unsigned long)tf->cr2,
 			(unsigned long)tf->err, err);
 	}
+	print_owner(tf);
 	if (why)
 		kprintf("  why: %s", why);
 	dump(tf, tf_esp(tf));
@@ -166,20 +190,34 @@ void diag_fatal(const struct trapframe *tf, const char *why)
 	poweroff(1);
 }
 
+/* A guard page at esp or just below it (esp may not have moved past it yet). */
+static const struct owner *guard_near(uintptr_t esp)
+{
+	for (uintptr_t d = 0; d <= 64; d += 64) {
+		const struct owner *o = owner_find(esp - d);
+
+		if (o && o->kind == OW_GUARD)
+			return o;
+	}
+	return NULL;
+}
+
 void diag_double_fault(const struct trapframe *tf, uintptr_t esp)
 {
-	uintptr_t guard = (uintptr_t)boot_stack_guard;
+	const struct owner *g = guard_near(esp);
+	char what[160];
 
 	kprintf("FATAL: double fault");
-	if (esp >= guard - 64 && esp < (uintptr_t)boot_stack_bottom + 64)
-		kprintf("  why: kernel stack overflow: esp=%#lx is at the guard page "
-			"%#lx-%#lx below the %u-byte boot stack",
-			(unsigned long)esp, (unsigned long)guard,
-			(unsigned long)guard + PAGE_SIZE, (unsigned)KSTACK_SIZE);
+	if (g)
+		kprintf("  why: kernel stack overflow: esp=%#lx is at the guard page %#lx-%#lx %s",
+			(unsigned long)esp, (unsigned long)g->start,
+			(unsigned long)(g->start + g->size), g->name);
 	else
 		kprintf("  why: an exception while delivering another (esp=%#lx)",
 			(unsigned long)esp);
 	kprintf("  address=0x%08lx (cr2)", (unsigned long)tf->cr2);
+	owner_describe(tf->cr2, OA_WRITE, what, sizeof(what));	/* the push that faulted */
+	kprintf("  what: %s", what);
 	dump(tf, esp);
 	backtrace_tf(tf, esp);
 	poweroff(1);

@@ -17,6 +17,7 @@
 #include "mm/scavenge.h"
 #include "mm/frame.h"
 #include "mm/trace.h"
+#include "src/vmalloc.h"
 #include "src/log.h"
 #include "src/power.h"
 #include "src/lib.h"
@@ -74,10 +75,11 @@ __attribute__((noinline, noreturn)) static void unresolved(struct trapframe *tf,
 }
 
 /*
- * The hot path of a demand fault: the stub (isr14 in arch/x86/isr_32.S)
- * calls this directly, and a resolved fault costs the depth count, one
- * test of the error code and kheap_fault; everything else is in
- * unresolved, out of line.
+ * The hot path of a demand fault: the stub (isr14 in arch/x86/isr_32.S or isr_64.S)
+ * calls this directly, and a resolved heap fault costs the depth count,
+ * one test of the error code and kheap_fault; a vmalloc fault adds an
+ * owner-index lookup (src/vmalloc.h); everything else is in unresolved,
+ * out of line.
  */
 void page_fault(struct trapframe *tf)
 {
@@ -87,8 +89,11 @@ void page_fault(struct trapframe *tf)
 	if (depth)
 		nested(tf);
 	depth++;
-	if (!(tf->err & (PF_U | PF_RSVD | PF_I)))	/* kheap_fault knows its region */
+	if (!(tf->err & (PF_U | PF_RSVD | PF_I))) {	/* kheap_fault knows its region */
 		r = kheap_fault(tf->cr2, tf->err & PF_W, &why);
+		if (r == KF_NOT_HEAP)			/* then the vmalloc areas */
+			r = vmalloc_fault(tf->cr2, tf->err & PF_W, &why);
+	}
 	if (r != KF_RESOLVED)
 		unresolved(tf, r, why);
 	depth--;

@@ -119,6 +119,8 @@ static inline void heap_unlock(unsigned long flags)
 void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit);
 /* Bytes of descriptors for npages. */
 size_t heap_desc_size(size_t npages);
+/* Index the region (its describe hook) and the descriptors by owner (mm/heapowner.c). */
+void heap_owner_register(void);
 
 /* --- inline lookups (no lock: the region never moves) --------------- */
 

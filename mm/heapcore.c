@@ -25,6 +25,7 @@ void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool ove
 	freerun_init();
 	if (npages)
 		freerun_make(0, heap.npg, no_span);
+	heap_owner_register();
 }
 
 void heap_set_reclaim_hook(heap_reclaim_fn fn) { reclaim_hook = fn; }

@@ -21,6 +21,9 @@
 #include "src/ioremap.h"
 #include "src/modules.h"
 #include "src/kstack.h"
+#include "src/owners.h"
+#include "src/vmalloc.h"
+#include "mm/owner.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/heapreport.h"
@@ -123,6 +126,7 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	pfn_t max_pfn;
 	void *db;
 
+	owners_boot_init();
 	for (size_t i = 0; i < bi->nmem; i++)
 		ranges[nranges++] = bi->mem[i];
 	add_range((uintptr_t)__kernel_start - KERNBASE, (uintptr_t)__kernel_end - KERNBASE, PR_KERNEL);
@@ -141,6 +145,7 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 		panic("boot: the memory map lists no RAM above 1 MiB");
 	db = map_boot_pages((frame_db_size(max_pfn) + PAGE_SIZE - 1) / PAGE_SIZE);
 	memset(db, 0, frame_db_size(max_pfn));		/* frame_init's contract */
+	owner_register((uintptr_t)db, frame_db_size(max_pfn), OW_WIRED, "the frame database");
 	ranges[nranges++] = bootmem_held();
 	bootmem_done();
 	frame_init(db, max_pfn, ranges, nranges);
@@ -149,9 +154,10 @@ void boot_mm_init(const struct boot_info *bi, uint32_t mbi_phys, uint32_t mbi_si
 	pagestate_init(make_zero_frame());
 	vmem_log(kva, "kernel virtual space: frame database, heap region, tag pages, "
 		 "mmio, module and stack spans, tests");
-	ioremap_init(kva);
+	ioremap_init(kva, &bi->fb);
 	modules_init(kva, bi);
 	kstack_init(kva);
+	vmalloc_init(kva);
 
 	frame_stats(&st);
 	kprintf("frames: %u total, %u free, %u used (%u KiB frame database, %u page tables)",
@@ -244,6 +250,8 @@ void boot_heap_init(void)
 	vm_convert(start, 1, PS_GUARD, PC_BOOT);
 	vm_convert(region, pages, PS_AOW, PC_BOOT);
 	vm_convert(region + pages * PAGE_SIZE, 1, PS_GUARD, PC_BOOT);
+	owner_register(start, PAGE_SIZE, OW_GUARD, "below the heap region");
+	owner_register(region + pages * PAGE_SIZE, PAGE_SIZE, OW_GUARD, "above the heap region");
 	map_wired(region + (pages + 1) * PAGE_SIZE, dpages);
 	memset((void *)(region + (pages + 1) * PAGE_SIZE), 0, dpages * PAGE_SIZE);
 	heap_report_set_panic(kopts.heap_errors == 1);
@@ -266,4 +274,5 @@ void boot_heap_init(void)
 	vmem_log_tags();
 	ioremap_boot_devices();
 	modules_map();
+	owner_print();
 }

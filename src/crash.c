@@ -9,6 +9,10 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
+#include "src/ioremap.h"
+#include "src/vmalloc.h"
+#include "src/kstack.h"
+#include "arch/x86/stack.h"
 
 #define BAD_ADDR 0xE0001234u		/* kernel space nobody maps */
 
@@ -57,6 +61,16 @@ static volatile uint8_t *freed_run(void)
 	p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
 	kfree(p);
 	return (volatile uint8_t *)hide_addr((uintptr_t)p);
+}
+
+/* The same overflow on a stack of kstack_alloc: the report names whose stack. */
+__attribute__((noinline)) void crash_kstack(void)
+{
+	uintptr_t top = kstack_alloc("crash=kstack");
+
+	if (!top)
+		return;
+	call_on_stack(top, crash_stack, 0);
 }
 
 /* Write to heap memory after freeing it: the fault path refuses it. */
@@ -122,6 +136,51 @@ __attribute__((noinline)) void crash_heapexec(void)
 	kfree((void *)p);
 }
 
+/* Write 16 bytes past the end of a page run, into the free page after it. */
+__attribute__((noinline)) void crash_overrun(void)
+{
+	volatile uint8_t *p = kmalloc(SLAB_MAX + 1);
+
+	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
+	p[ksize((const void *)p) + 16] = 1;
+}
+
+/* Write 8 bytes past a 3-page vmalloc area (its pages faulted in first): its guard. */
+__attribute__((noinline)) void crash_vmalloc(void)
+{
+	volatile uint8_t *v = vmalloc(3 * PAGE_SIZE);
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < 3 * PAGE_SIZE; i += PAGE_SIZE)
+		v[i] = 1;
+	v = (volatile uint8_t *)hide_addr((uintptr_t)v);
+	v[3 * PAGE_SIZE + 8] = 1;
+}
+
+/* Read the guard page below the boot stack (a plain #PF: esp is fine). */
+__attribute__((noinline)) void crash_guard(void)
+{
+	extern char boot_stack_guard[];
+
+	(void)*(volatile uint32_t *)hide_addr((uintptr_t)boot_stack_guard + 16);
+}
+
+/* Run code at offset 0x100 of the framebuffer: ud2 there, so an #UD in MMIO. */
+__attribute__((noinline)) void crash_mmio(void)
+{
+	const struct mb2_framebuffer *fb;
+	volatile uint8_t *p = framebuffer(&fb);
+
+	if (!p || fb->size < 0x102) {
+		klog(LOG_WARN, "crash: mmio needs a framebuffer");
+		return;
+	}
+	p[0x100] = 0x0F;	/* ud2 */
+	p[0x101] = 0x0B;
+	((void (*)(void))hide_addr((uintptr_t)p + 0x100))();
+}
+
 /*
  * Under overcommit, take every free frame (as other memory users would),
  * then write a fresh heap page: the OOM report.
@@ -149,6 +208,9 @@ void crash_provoke(const char *kind)
 		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
 		{ "uafkept", crash_uafkept }, { "dfree", crash_dfree }, { "oom", crash_oom },
 		{ "heapexec", crash_heapexec },
+		{ "uaf", crash_uaf }, { "oom", crash_oom }, { "overrun", crash_overrun },
+		{ "guard", crash_guard }, { "mmio", crash_mmio }, { "vmalloc", crash_vmalloc },
+		{ "kstack", crash_kstack },
 	};
 	bool known = false;
 
@@ -158,10 +220,10 @@ void crash_provoke(const char *kind)
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		if (!strcmp(kind, kinds[i].name)) {
 			kinds[i].fn();	/* not a tail call: the backtraces name crash_provoke */
-			known = true;	/* oom without overcommit, dfree: boot goes on */
+			known = true;	/* oom without overcommit, dfree, mmio: boot goes on */
 		}
 	}
 	if (!known)
 		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread "
-		     "uafkept wild dfree oom heapexec)", kind);
+		     "uafkept wild dfree oom heapexec overrun guard mmio vmalloc kstack)", kind);
 }

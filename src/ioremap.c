@@ -1,13 +1,15 @@
 /*
  * ioremap: device and firmware memory in the arena mmio, a child of kva
  * importing 64 KiB spans (after the vmem design, docs/vmem.md).  Each
- * mapping is logged with what it is for.  The one boot-time mapping is
- * the local APIC, where CPUID says there is one, at the address its
- * IA32_APIC_BASE MSR gives.
+ * mapping is logged with what it is for, and indexed by owner under that
+ * name (mm/owner.h).  The boot-time mappings are the local APIC, where
+ * CPUID says there is one, at the address its IA32_APIC_BASE MSR gives,
+ * and the framebuffer the Multiboot2 tag describes.
  */
 #include "src/ioremap.h"
 #include "src/log.h"
 #include "mm/pagestate.h"
+#include "mm/owner.h"
 #include "arch/x86/cpu.h"
 
 #define MMIO_IMPORT	(64 * 1024)
@@ -17,12 +19,21 @@
 
 static vmem_t *mmio;
 static volatile uint32_t *lapic;
+static struct mb2_framebuffer boot_fb;
+static uint8_t *fb_va;
 
 vmem_t *mmio_arena(void) { return mmio; }
 volatile uint32_t *lapic_regs(void) { return lapic; }
 
-void ioremap_init(vmem_t *kva)
+uint8_t *framebuffer(const struct mb2_framebuffer **fb)
 {
+	*fb = &boot_fb;
+	return fb_va;
+}
+
+void ioremap_init(vmem_t *kva, const struct mb2_framebuffer *fb)
+{
+	boot_fb = *fb;
 	mmio = vmem_create("mmio", 0, 0, PAGE_SIZE, kva, MMIO_IMPORT);
 	if (!mmio)
 		panic("boot: cannot create the mmio arena");
@@ -70,6 +81,7 @@ void *ioremap(uint64_t phys, size_t len, const char *what)
 		     (unsigned long long)phys, len, why);
 		return NULL;
 	}
+	owner_register(va, npages * PAGE_SIZE, OW_MMIO, what);
 	klog(LOG_INFO, "ioremap: %s: phys %#llx-%#llx at %#lx (%zu page%s, MMIO)", what,
 	     (unsigned long long)first, (unsigned long long)(first + npages * PAGE_SIZE),
 	     (unsigned long)va, npages, npages == 1 ? "" : "s");
@@ -89,16 +101,36 @@ bool iounmap(void *p, size_t len)
 			return vmem_free_from(mmio, va, 0, CALLER());	/* reports why */
 	f = irq_save();		/* nobody takes the range before its pages are gone */
 	ok = vmem_free_from(mmio, va, npages * PAGE_SIZE, CALLER());
-	if (ok)
+	if (ok) {
 		vm_convert(va, npages, PS_UNUSABLE, PC_EXPLICIT);
+		owner_unregister(va);
+	}
 	irq_restore(f);
 	return ok;
+}
+
+static void map_framebuffer(void)
+{
+	static const char *const types[] = { "indexed", "RGB", "EGA text" };
+	const struct mb2_framebuffer *fb = &boot_fb;
+
+	if (!fb->size) {
+		kprintf("ioremap: no framebuffer tag; nothing mapped");
+		return;
+	}
+	fb_va = ioremap(fb->addr, (size_t)fb->size, "framebuffer");
+	if (fb_va)
+		kprintf("ioremap: framebuffer: %u x %u, %u bpp, pitch %u, %s, at phys %#llx "
+			"mapped at %p", fb->width, fb->height, fb->bpp, fb->pitch,
+			fb->type < 3 ? types[fb->type] : "unknown type",
+			(unsigned long long)fb->addr, (void *)fb_va);
 }
 
 void ioremap_boot_devices(void)
 {
 	uint64_t base;
 
+	map_framebuffer();
 	if ((cpuid1_edx() & (CPUID_APIC | CPUID_MSR)) != (CPUID_APIC | CPUID_MSR)) {
 		kprintf("ioremap: no local APIC (CPUID); nothing mapped");
 		return;

@@ -16,10 +16,14 @@
 #define SRC_IOREMAP_H
 
 #include "mm/vmem.h"
+#include "src/multiboot2.h"
 
-/* Create the arena (boot_mm_init). */
-void ioremap_init(vmem_t *kva);
-/* Map the devices boot knows of (the local APIC), after the heap is set up. */
+/* Create the arena, noting the boot framebuffer (fb->size 0: none) (boot_mm_init). */
+void ioremap_init(vmem_t *kva, const struct mb2_framebuffer *fb);
+/*
+ * Map the devices boot knows of, after the heap is set up: the local
+ * APIC, and the framebuffer of the Multiboot2 tag as 'framebuffer'.
+ */
 void ioremap_boot_devices(void);
 
 void *ioremap(uint64_t phys, size_t len, const char *what);
@@ -28,5 +32,7 @@ bool iounmap(void *va, size_t len);
 vmem_t *mmio_arena(void);
 /* The local APIC's registers as mapped at boot, or NULL if there is none. */
 volatile uint32_t *lapic_regs(void);
+/* The framebuffer as mapped at boot (NULL if none) and its tag. */
+uint8_t *framebuffer(const struct mb2_framebuffer **fb);
 
 #endif

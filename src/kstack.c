@@ -8,6 +8,8 @@
 #include "src/log.h"
 #include "mm/pagestate.h"
 #include "mm/frame.h"
+#include "mm/owner.h"
+#include "src/lib.h"
 
 #define STACK_PAGES (KSTACK_SIZE / PAGE_SIZE)
 
@@ -44,6 +46,16 @@ static void give_frames(const pfn_t f[STACK_PAGES])
 			frame_free(f[i]);
 }
 
+/* The guard and the stack in the owner index (a full pool only costs precision). */
+static void index_stack(uintptr_t va, const char *owner)
+{
+	char below[OWNER_NAME_LEN];
+
+	snprintf(below, sizeof(below), "below the stack of %s", owner);
+	owner_register(va, PAGE_SIZE, OW_GUARD, below);
+	owner_register(va + PAGE_SIZE, KSTACK_SIZE, OW_STACK, owner);
+}
+
 uintptr_t kstack_alloc(const char *owner)
 {
 	uintptr_t va = vmem_alloc(arena, KSTACK_SPAN, VM_INSTANTFIT);
@@ -57,6 +69,7 @@ uintptr_t kstack_alloc(const char *owner)
 		klog(LOG_ERROR, "kstack: no %s for the stack of %s", va ? "frame" : "space", owner);
 		return 0;
 	}
+	index_stack(va, owner);
 	page_set_state(va, PS_GUARD, PFN_NONE, PC_EXPLICIT);
 	for (size_t i = 0; i < STACK_PAGES; i++) {
 		page_set_state(va + (i + 1) * PAGE_SIZE, PS_WIRED, f[i], PC_EXPLICIT);
@@ -94,8 +107,11 @@ bool kstack_free(uintptr_t top)
 		page_set_state(va + i * PAGE_SIZE, PS_UNUSABLE, PFN_NONE, PC_EXPLICIT);
 		frame_free(f);
 	}
-	if (ok)
+	if (ok) {
 		vm_convert(va, 1, PS_UNUSABLE, PC_EXPLICIT);
+		owner_unregister(va);
+		owner_unregister(va + PAGE_SIZE);
+	}
 	irq_restore(fl);
 	return ok;
 }

@@ -7,6 +7,8 @@
 #include "src/log.h"
 #include "src/lib.h"
 #include "mm/pagestate.h"
+#include "mm/owner.h"
+#include "mm/frame.h"
 
 #define MODULES_IMPORT	(64 * 1024)
 
@@ -58,6 +60,7 @@ static const uint8_t *map_module(const struct kmodule *m)
 		page_set_state(va + i * PAGE_SIZE, PS_WIRED, (first >> PAGE_SHIFT) + (pfn_t)i,
 			       PC_BOOT);
 	}
+	owner_register(va, MAX(npages, (size_t)1) * PAGE_SIZE, OW_MODULE, m->name);
 	return (const uint8_t *)va + (m->phys - first);
 }
 
@@ -78,4 +81,44 @@ void modules_map(void)
 			m->phys, m->phys + m->size, m->size, (const void *)m->va, m->boot_sum);
 		nmapped++;
 	}
+}
+
+long module_bad_page(const struct kmodule *m)
+{
+	uintptr_t va = (uintptr_t)m->va & ~(uintptr_t)(PAGE_SIZE - 1);
+	pfn_t first = m->phys >> PAGE_SHIFT;
+	size_t npages = ((uintptr_t)m->va + m->size - va + PAGE_SIZE - 1) / PAGE_SIZE;
+
+	for (size_t i = 0; i < npages; i++) {
+		uintptr_t p = va + i * PAGE_SIZE;
+
+		if (mmu_state(p) != PS_WIRED || mmu_frame(p) != first + i ||
+		    !frame_is_used(first + i))
+			return (long)i;
+	}
+	return -1;
+}
+
+bool modules_check(const char *when)
+{
+	bool ok = true;
+
+	for (size_t i = 0; i < nmapped; i++) {
+		const struct kmodule *m = &mods[i];
+		long bad = module_bad_page(m);
+		uint32_t sum = module_checksum(m->va, m->size);
+
+		if (bad < 0 && sum == m->boot_sum) {
+			kprintf("module: %s: intact %s, fnv1a %#010x", m->name, when, sum);
+			continue;
+		}
+		if (bad >= 0)
+			kprintf("module: %s: FAIL %s: page %ld is not WIRED on its own used frame",
+				m->name, when, bad);
+		else
+			kprintf("module: %s: FAIL %s: fnv1a %#010x, %#010x at boot", m->name, when,
+				sum, m->boot_sum);
+		ok = false;
+	}
+	return ok;
 }

@@ -30,5 +30,9 @@ void modules_map(void);
 size_t module_count(void);
 const struct kmodule *module_get(size_t i);
 uint32_t module_checksum(const uint8_t *p, size_t n);
+/* Each page of m WIRED on its own used frame, in order: the index of a bad one, or -1. */
+long module_bad_page(const struct kmodule *m);
+/* Every module's pages and bytes as at boot: one log line each ("intact <when>" or FAIL). */
+bool modules_check(const char *when);
 
 #endif

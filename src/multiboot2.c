@@ -15,6 +15,7 @@
 #define TAG_LOADER	2
 #define TAG_MODULE	3
 #define TAG_MMAP	6
+#define TAG_FRAMEBUFFER	8
 
 __attribute__((format(printf, 4, 5)))
 static bool fail(struct mb2_error *err, uint32_t type, uint32_t off,
@@ -105,6 +106,27 @@ static bool parse_mmap(const uint8_t *t, uint32_t size, uint32_t off,
 	return true;
 }
 
+/* Tag 8: address (8 bytes), pitch, width, height, bpp (1), type (1), 2 reserved. */
+static bool parse_fb(const uint8_t *t, uint32_t size, uint32_t off, struct boot_info *bi,
+		     struct mb2_error *err)
+{
+	struct mb2_framebuffer *fb = &bi->fb;
+
+	if (size < 30)
+		return fail(err, TAG_FRAMEBUFFER, off, "framebuffer tag of %u bytes is shorter than 30", size);
+	fb->addr = rd64(t + 8);
+	fb->pitch = rd32(t + 16);
+	fb->width = rd32(t + 20);
+	fb->height = rd32(t + 24);
+	fb->bpp = t[28];
+	fb->type = t[29];
+	fb->size = (uint64_t)fb->pitch * fb->height;
+	if (!fb->size || fb->addr + fb->size < fb->addr)
+		return fail(err, TAG_FRAMEBUFFER, off, "framebuffer at %#llx of %u x %u bytes is empty or wraps",
+			    (unsigned long long)fb->addr, fb->pitch, fb->height);
+	return true;
+}
+
 static bool parse_tag(const uint8_t *t, uint32_t type, uint32_t size,
 		      uint32_t off, struct boot_info *bi, struct mb2_error *err)
 {
@@ -140,6 +162,8 @@ static bool parse_tag(const uint8_t *t, uint32_t type, uint32_t size,
 	}
 	case TAG_MMAP:
 		return parse_mmap(t, size, off, bi, err);
+	case TAG_FRAMEBUFFER:
+		return parse_fb(t, size, off, bi, err);
 	default:
 		return true;
 	}

@@ -4,7 +4,7 @@
  * Promises: mb2_parse bounds-checks every tag against the block's total
  * size and the bytes actually readable; on a malformed or truncated tag it
  * fails with the tag's type, its offset and what was wrong.  The memory
- * map, modules and loader name are copied out; a name too long for its
+ * map, modules, framebuffer and loader name are copied out; a name too long for its
  * field is kept cut and reported (one warning each, counted in ncut).
  * The command line is not copied, so no length of it is ever cut: it
  * points into the block, and is valid only while the block is mapped (in
@@ -26,6 +26,14 @@ struct mb2_module {
 	char name[64];
 };
 
+/* The framebuffer GRUB set up (tag 8); size 0 if there is none. */
+struct mb2_framebuffer {
+	uint64_t addr;
+	uint32_t pitch, width, height;
+	uint8_t bpp, type;		/* type 0 indexed, 1 RGB, 2 EGA text */
+	uint64_t size;			/* pitch * height bytes */
+};
+
 struct boot_info {
 	const char *cmdline;			/* in the block, whole; "" if no tag */
 	char loader[64];
@@ -34,6 +42,7 @@ struct boot_info {
 	size_t nmem;
 	struct mb2_module mods[MB2_MAX_MODS];
 	size_t nmods;
+	struct mb2_framebuffer fb;
 	uint32_t total_size;
 	unsigned ncut;				/* names cut to fit, each reported */
 };

@@ -12,6 +12,7 @@
 #include "mm/frame.h"
 #include "mm/scavenge.h"
 #include "mm/magazine.h"
+#include "src/modules.h"
 
 #define MAXLIVE 2048
 
@@ -327,6 +328,10 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon)
 		balloon_release_all();
 	if (!r.failed && !(kheap_check() && frame_audit())) {
 		kprintf("stress: FAIL the heap check or frame audit failed (above)");
+		r.failed = true;
+	}
+	if (!modules_check("after the stress run")) {
+		kprintf("stress: FAIL a GRUB module changed (above)");
 		r.failed = true;
 	}
 	scavenge_stats(&s1);

@@ -22,6 +22,7 @@
 #define KSPACE_END	0xFFC00000	/* first byte of the recursive window */
 #define PT_WINDOW	0xFFC00000	/* PTE of va at PT_WINDOW + (va >> 12) * 4 */
 #define PD_WINDOW	0xFFFFF000	/* the page directory itself */
+#define PT_WINDOW_SIZE	0x400000	/* the recursive window, to the top of memory */
 #define PT_SPAN		0x400000	/* what one page table maps */
 #define KSTACK_SIZE	16384
 #define PHYS_MAP_END	0x100000000ull		/* 4 GiB: 32-bit entries, no PAE */

@@ -37,6 +37,7 @@
 #define PD_WINDOW	0xFFFFFF7F80000000	/* PDE of va at PD_WINDOW + (va >> 21 & 2^27-1) * 8 */
 #define PDPT_WINDOW	0xFFFFFF7FBFC00000	/* PDPTE at PDPT_WINDOW + (va >> 30 & 2^18-1) * 8 */
 #define PML4_WINDOW	0xFFFFFF7FBFDFE000	/* the PML4 itself */
+#define PT_WINDOW_SIZE	(1ul << 39)	/* the recursive window: PML4 slot 510 */
 #define PT_SPAN		0x200000	/* what one page table maps */
 #define KSTACK_SIZE	16384
 #define PHYS_MAP_END	0xFFFFFC00000ull	/* 16 TiB - 4 MiB: frame numbers stay below PFN_NONE (32-bit pfn_t) */

@@ -164,3 +164,44 @@ TEST(mb2_bad_tag_contents)
 	finish();
 	CHECK(fails_at(len, MB2_NO_TAG, len - 8));	/* no memory map */
 }
+
+/* The framebuffer tag (8): its fields copied out; a short or empty one refused. */
+static void tag_fb(uint32_t size, uint64_t addr, uint32_t pitch, uint32_t height)
+{
+	put32(8); put32(size); put64(addr); put32(pitch); put32(1024); put32(height);
+	blk[len++] = 32; blk[len++] = 1; len += 2;	/* bpp, RGB, reserved */
+	len += size - 32;				/* colour info (none) */
+	align8();
+}
+
+TEST(mb2_framebuffer_tag)
+{
+	struct boot_info bi;
+	struct mb2_error err;
+
+	begin();
+	tag_fb(32, 0xFD000000u, 4096, 768);
+	tag_mmap();
+	finish();
+	CHECKF(mb2_parse(blk, len, &bi, &err), "%s", err.what);
+	CHECK(bi.fb.addr == 0xFD000000u && bi.fb.pitch == 4096 && bi.fb.width == 1024);
+	CHECK(bi.fb.height == 768 && bi.fb.bpp == 32 && bi.fb.type == 1);
+	CHECK(bi.fb.size == 4096u * 768);
+
+	begin();
+	tag_mmap();
+	finish();
+	CHECK(mb2_parse(blk, len, &bi, &err) && bi.fb.size == 0);	/* no tag: none */
+
+	begin();
+	put32(8); put32(24); put64(0xFD000000u); put32(4096); put32(1024);	/* 24 bytes */
+	tag_mmap();
+	finish();
+	CHECK(fails_at(len, 8, 8));
+
+	begin();
+	tag_fb(32, 0xFD000000u, 4096, 0);		/* no lines */
+	tag_mmap();
+	finish();
+	CHECK(fails_at(len, 8, 8));
+}

@@ -4,6 +4,8 @@
  * given back.
  */
 #include "tests/ktest.h"
+#include "mm/owner.h"
+#include "src/lib.h"
 #include "src/kstack.h"
 #include "mm/pagestate.h"
 #include "mm/frame.h"
@@ -44,6 +46,10 @@ TEST(kernel_kstack_guard_below_and_frames_back)
 	CHECK(mmu_state(guard - PAGE_SIZE) != PS_WIRED);	/* nothing WIRED right below */
 	for (uintptr_t p = guard + PAGE_SIZE; p < top; p += PAGE_SIZE)
 		CHECK(mmu_state(p) == PS_WIRED && frame_is_used(mmu_frame(p)));
+	CHECK(owner_find(guard)->kind == OW_GUARD && owner_find(guard)->start == guard);
+	CHECK(!strcmp(owner_find(guard + PAGE_SIZE - 1)->name, "below the stack of test"));
+	CHECK(owner_find(top - 1)->kind == OW_STACK && !strcmp(owner_find(top - 1)->name, "test"));
+	CHECK(owner_find(guard + PAGE_SIZE)->start == guard + PAGE_SIZE);
 	deepest = top;
 	want = dig(8);
 	deepest = top;
@@ -54,6 +60,7 @@ TEST(kernel_kstack_guard_below_and_frames_back)
 	CHECK(kstack_free(top));
 	for (uintptr_t p = guard; p < top; p += PAGE_SIZE)
 		CHECK(mmu_state(p) == PS_UNUSABLE);
+	CHECK(!owner_find(guard) && !owner_find(top - 1));	/* out of the index */
 	frame_stats(&b);
 	CHECK(a.free == b.free + (mmu_table_count() - tables));	/* page tables stay */
 	CHECK(!kstack_free(top));				/* twice */
