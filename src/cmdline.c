@@ -44,6 +44,7 @@ static const struct opt opts[] = {
 	{ "scav_retain", OPT_UINT, OFF(scav_retain_kib), 0, 1u << 20, NULL },
 	{ "scavtrace",  OPT_BOOL, OFF(scavtrace), 0, 0, NULL },
 	{ "slabinfo",   OPT_BOOL, OFF(slabinfo), 0, 0, NULL },
+	{ "smp",        OPT_UINT, OFF(smp), 1, 64, NULL },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");

@@ -31,6 +31,7 @@ struct kopts {
 	uint32_t scav_retain_kib;	/* scav_retain=KiB of free heap the background keeps */
 	bool scavtrace;			/* scavtrace=1: a log line per scavenger pass */
 	bool slabinfo;			/* slabinfo: the slab table in the demo and at poweroff */
+	uint32_t smp;			/* smp=N: start at most N CPUs in all; 0 (default) all */
 };
 
 extern struct kopts kopts;

@@ -18,6 +18,8 @@
 #include "src/demo.h"
 #include "src/bench.h"
 #include "src/stress.h"
+#include "src/smp.h"
+#include "arch/x86/percpu.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
@@ -99,6 +101,7 @@ void kmain(uint32_t mbi_phys)
 {
 	gdt_init();
 	idt_init();
+	percpu_init_boot();		/* before anything calls cpu_id() */
 	load_boot_info(mbi_phys);
 	cmdline_parse(bi.cmdline);
 	log_set_level(kopts.loglevel);
@@ -110,6 +113,7 @@ void kmain(uint32_t mbi_phys)
 	pit_init(100);
 	boot_heap_init();
 	__asm__ volatile("sti");
+	smp_init(&bi);
 
 	if (kopts.crash[0])
 		crash_provoke(kopts.crash);

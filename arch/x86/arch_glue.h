@@ -15,10 +15,19 @@
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 
-/* The magazine layer's caches: one per CPU (one CPU today). */
-#define CPU_MAX     1
+/*
+ * The magazine layer's caches: one per CPU.  cpu_id() is the CPU's number
+ * in its per-CPU data, at %fs:0 (arch/x86/percpu.h).
+ */
+#define CPU_MAX     16
 #define MAG_NCACHES CPU_MAX
-static inline unsigned cpu_id(void) { return 0; }
+static inline unsigned cpu_id(void)
+{
+	unsigned id;
+
+	__asm__("movl %%fs:0, %0" : "=r"(id));
+	return id;
+}
 static inline unsigned cache_id(void) { return cpu_id(); }
 static inline unsigned long cache_pin(void) { return irq_save(); }
 static inline void cache_unpin(unsigned long f) { irq_restore(f); }
