@@ -25,7 +25,7 @@
  * a free that finds the stack full merges at once.
  *
  * All state is out of band (mm/frame_int.h): free frames are never
- * touched.  Each call runs with interrupts off.
+ * touched.  Each call runs under the allocator's spinlock (interrupts off).
  *
  * Invariants (frame_audit):
  *   count(FS_FREE) == nfree; count(FS_USED) == ntotal - nfree (the used count);
@@ -40,6 +40,12 @@
  */
 #include "mm/frame.h"
 #include "mm/frame_int.h"
+#include "mm/spinlock.h"
+
+/* The allocator's lock: every section below that reads or writes its state. */
+static struct spinlock frame_spin = SPINLOCK_INIT(LOCK_FRAME);
+static inline unsigned long frame_lock(void) { return spin_lock(&frame_spin); }
+static inline void frame_unlock(unsigned long f) { spin_unlock(&frame_spin, f); }
 
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
 #define NORDERS (FRAME_MAX_ORDER + 1)
@@ -303,7 +309,7 @@ static inline pfn_t take(unsigned k, enum frame_constraint c)
 /* Take an unpromised block, or PFN_NONE; *low says we are under the mark. */
 static pfn_t take_unpromised(unsigned k, enum frame_constraint c, bool *low)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	pfn_t f = PFN_NONE;
 
 	if (unpromised() >= (1u << k) && !injected()) {
@@ -312,7 +318,7 @@ static pfn_t take_unpromised(unsigned k, enum frame_constraint c, bool *low)
 			inject++;		/* not a success: not counted */
 	}
 	*low = unpromised() < wm_low;
-	irq_restore(flags);
+	frame_unlock(flags);
 	return f;
 }
 
@@ -348,35 +354,35 @@ pfn_t frame_alloc_contig(unsigned order, enum frame_constraint c)
 
 pfn_t frame_alloc_reserved(void)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	pfn_t f;
 
 	KASSERT(nreserved > 0 && nfree >= nreserved);
 	nreserved--;
 	f = take(0, FRAME_ANY);
 	KASSERT(f != PFN_NONE);
-	irq_restore(flags);
+	frame_unlock(flags);
 	return f;
 }
 
 bool frame_reserve(uint32_t n)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	bool ok = unpromised() >= n && (n == 0 || !injected());
 
 	if (ok)
 		nreserved += n;
-	irq_restore(flags);
+	frame_unlock(flags);
 	return ok;
 }
 
 void frame_unreserve(uint32_t n)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 
 	KASSERT(nreserved >= n);
 	nreserved -= n;
-	irq_restore(flags);
+	frame_unlock(flags);
 }
 
 /* ---- free ---- */
@@ -426,14 +432,14 @@ static inline void give_back(pfn_t f, unsigned k)
 /* Free block (f, k) if it was handed out as one, else *s is its first frame's state. */
 static inline bool free_block(pfn_t f, unsigned k, uint8_t *s)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	bool ok;
 
 	*s = f < fmax ? fstate[f] : FS_NOTRAM;
 	ok = k <= FRAME_MAX_ORDER && *s == FS_BLOCK(FS_USED, k);
 	if (ok)
 		give_back(f, k);
-	irq_restore(flags);
+	frame_unlock(flags);
 	return ok;
 }
 
@@ -610,7 +616,7 @@ bool frame_is_free(pfn_t f)
 
 void frame_stats(struct frame_stats *st)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 
 	st->total = ntotal;
 	st->free = nfree;
@@ -620,15 +626,15 @@ void frame_stats(struct frame_stats *st)
 	st->low = wm_low;
 	st->high = wm_high;
 	st->max_pfn = fmax;
-	irq_restore(flags);
+	frame_unlock(flags);
 }
 
 uint32_t frame_available(void)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	uint32_t n = unpromised();
 
-	irq_restore(flags);
+	frame_unlock(flags);
 	return n;
 }
 
@@ -759,7 +765,7 @@ static bool audit_frames(uint32_t *cfree, uint32_t *cused, uint32_t *heads)
 
 bool frame_audit(void)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	uint32_t cfree = 0, cused = 0, heads = 0, blocks = 0, stacked[FRAME_ZONES] = { 0 };
 	bool ok = audit_frames(&cfree, &cused, &heads) && audit_stack(stacked);
 
@@ -781,6 +787,6 @@ bool frame_audit(void)
 		ok = audit_fail("free + used != total", cfree + cused, ntotal);
 	if (ok && nreserved > nfree)
 		ok = audit_fail("reserved > free", nreserved, nfree);
-	irq_restore(flags);
+	frame_unlock(flags);
 	return ok;
 }

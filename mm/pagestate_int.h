@@ -35,8 +35,9 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
 	KASSERT(pagestate_is_mapped(to) == (frame != PFN_NONE));
 	KASSERT(to != PS_ZERO || frame == zero_frame());
 	if (va - ps_watch.base < ps_watch.pages * PAGE_SIZE) {
-		ps_watch.counts[from]--;
-		ps_watch.counts[to]++;
+		/* atomic: the fault path (fault lock) and heap-lock holders change pages at once */
+		__atomic_fetch_sub(&ps_watch.counts[from], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ps_watch.counts[to], 1, __ATOMIC_RELAXED);
 		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet)
 			pagestate_trace(va, from, to, frame, cause);
 	}

@@ -22,6 +22,9 @@
  *
  * (the two MMU reads are inline in the kernel: the fault path uses them).
  *
+ *   CPU_MAX, unsigned cpu_id(void)  the CPUs: the number of this one
+ *                                   (< CPU_MAX; 0 where there is one)
+ *
  * and what "the current cache" of the magazine layer (mm/magazine.h) is:
  *
  *   unsigned long cache_pin(void); void cache_unpin(unsigned long);
@@ -32,8 +35,8 @@
  *   either MAG_NCACHES and unsigned cache_id(void)
  *                                   caches are an array indexed by
  *                                   cache_id() < MAG_NCACHES: the CPU's
- *                                   number in the kernel (cpu_id(), one
- *                                   CPU today), a switch on the host
+ *                                   number in the kernel (cpu_id()), a
+ *                                   switch on the host
  *   or MAG_CACHE_PER_THREAD         each thread has its cache (libkheap),
  *                                   and the platform defines
  *                                   platform_cache_joined() below
@@ -72,6 +75,11 @@ void platform_misuse(void);
  */
 struct mag_cache;
 void platform_cache_joined(struct mag_cache *c);
+/*
+ * A spinlock waiter's pause between polls (mm/spinlock.h): the kernel
+ * also answers TLB shootdowns there; nothing on the host and in libkheap.
+ */
+void platform_spin_wait(void);
 /* Write "name+0xoff" (or the bare address) for a code address into buf. */
 void ksym_format(uintptr_t addr, char *buf, size_t len);
 
@@ -108,6 +116,17 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
  */
 /* Write the entry for va (state, frame) and invalidate its TLB entry. */
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
+/* CPUs running (1 on the host and in libkheap). */
+unsigned platform_cpus_online(void);
+/* Drop this CPU's TLB entry for va (a fault that another CPU resolved first). */
+void mmu_invalidate_local(uintptr_t va);
+/*
+ * TLB shootdown: when it returns, every other CPU has dropped the TLB
+ * entries it held, so a frame whose mapping was changed before the call
+ * may be reused (docs/scavenger.md, "TLB shootdown").  Nothing where there
+ * is one CPU (the host, libkheap: Linux keeps its own TLBs right).
+ */
+void platform_tlb_shootdown(void);
 /* Make sure a page table covers va; false if no frame for it. */
 bool mmu_ensure_table(uintptr_t va);
 /* Zero the (mapped, writable) page at va. */

@@ -19,6 +19,7 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/smp_boot.h"
+#include "arch/x86/tlb.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
 
@@ -227,6 +228,7 @@ void smp_init(const struct boot_info *bi)
 	}
 	start_all(&c, wanted(&c));
 	iounmap(t, TRAMP_SIZE);
+	tlb_set_cpus(ncpus);
 	kprintf("smp: %u of %u CPUs online%s", ncpus, c.ncpus, kopts.smp ? " (smp= limit)" : "");
 }
 

@@ -253,6 +253,10 @@ void panic(const char *fmt, ...)
 
 /* An invalid or double free was reported: stop, as C libraries do. */
 void platform_misuse(void) { abort(); }
+void platform_spin_wait(void) { }
+void platform_tlb_shootdown(void) { }
+unsigned platform_cpus_online(void) { return 1; }
+void mmu_invalidate_local(uintptr_t va) { (void)va; }
 
 void ksym_format(uintptr_t addr, char *buf, size_t len)
 {

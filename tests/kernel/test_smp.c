@@ -1,0 +1,148 @@
+/*
+ * The heap on every CPU at once (src/smp.h): each CPU runs its own seeded
+ * stream of kmalloc, pattern, check and kfree, and frees objects another
+ * CPU allocated; then every CPU writes the same untouched page of a large
+ * allocation at once, which must end with one frame mapped and none
+ * leaked.  With one CPU (smp=1) the same cases run on the boot CPU alone.
+ */
+#include "tests/ktest.h"
+#include "src/smp.h"
+#include "mm/kheap.h"
+#include "mm/frame.h"
+#include "mm/pagestate.h"
+
+#define SLOTS	64
+#define ROUNDS	1500
+
+static volatile unsigned go, bad;
+static void *volatile swap[CPU_MAX];	/* objects handed to the next CPU */
+
+static uint32_t next_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v + i);
+}
+
+static bool intact(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != (uint8_t)(v + i))
+			return false;
+	return true;
+}
+
+/* A block's size and pattern byte live in its first 8 bytes. */
+static void *make(uint32_t *s)
+{
+	size_t n = 8 + next_rand(s) % (next_rand(s) % 8 ? 200 : 20000);
+	uint8_t *p = kmalloc(n), v = (uint8_t)next_rand(s);
+
+	if (!p)
+		return NULL;
+	*(uint32_t *)p = (uint32_t)n;
+	p[4] = v;
+	fill(p + 8, n - 8, v);
+	return p;
+}
+
+static void check_free(uint8_t *p)
+{
+	if (!intact(p + 8, *(uint32_t *)p - 8, p[4]))
+		__atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED);
+	kfree(p);
+}
+
+/* One CPU's stream; it hands an object to the next CPU each round. */
+static void worker(void *arg)
+{
+	unsigned cpu = (unsigned)(uintptr_t)arg, n = smp_ncpus();
+	uint32_t seed = 0x9E3779B9u * (cpu + 1);
+	void *slot[SLOTS] = { 0 };
+
+	while (!go)
+		__asm__ volatile("pause");
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		unsigned k = next_rand(&seed) % SLOTS;
+		void *mine = make(&seed);
+
+		if (slot[k])
+			check_free(slot[k]);
+		slot[k] = mine;
+		mine = __atomic_exchange_n(&swap[(cpu + 1) % n], NULL, __ATOMIC_ACQ_REL);
+		if (mine)
+			check_free(mine);
+		mine = make(&seed);
+		if (mine && (mine = __atomic_exchange_n(&swap[cpu], mine, __ATOMIC_ACQ_REL)))
+			check_free(mine);
+	}
+	for (unsigned k = 0; k < SLOTS; k++)
+		if (slot[k])
+			check_free(slot[k]);
+}
+
+/* Run fn(cpu) on every CPU at once, the boot CPU too; wait for all. */
+static void on_all(void (*fn)(void *))
+{
+	go = 0;
+	for (unsigned c = 1; c < smp_ncpus(); c++)
+		smp_call(c, fn, (void *)(uintptr_t)c);
+	go = 1;
+	fn((void *)0);
+	for (unsigned c = 1; c < smp_ncpus(); c++)
+		smp_wait(c);
+}
+
+TEST(smp_heap_on_every_cpu_with_cross_frees)
+{
+	bad = 0;
+	on_all(worker);
+	for (unsigned c = 0; c < CPU_MAX; c++)
+		if (swap[c]) {
+			check_free(swap[c]);
+			swap[c] = NULL;
+		}
+	CHECKF(bad == 0, "%u blocks lost their pattern across %u CPUs", bad, smp_ncpus());
+	CHECK(kheap_check());
+	CHECK(frame_audit());
+}
+
+static volatile uint32_t *target;
+
+static void write_target(void *arg)
+{
+	while (!go)
+		__asm__ volatile("pause");
+	target[(uintptr_t)arg] = (uint32_t)(uintptr_t)arg + 1;
+}
+
+TEST(smp_same_untouched_page_gets_one_frame)
+{
+	uint8_t *p = kmalloc(4 * PAGE_SIZE);
+	uintptr_t page;
+	struct frame_stats a, b;
+
+	CHECK(p);
+	page = ((uintptr_t)p + 2 * PAGE_SIZE) & ~(uintptr_t)(PAGE_SIZE - 1);
+	CHECKF(mmu_state(page) == PS_AOW, "page %#lx is %s, not AOW", (unsigned long)page,
+	       pagestate_name(mmu_state(page)));
+	target = (volatile uint32_t *)page;
+	frame_stats(&a);
+	on_all(write_target);
+	frame_stats(&b);
+	CHECK(mmu_state(page) == PS_PRESENT);
+	CHECKF(a.free == b.free + 1, "free frames %u before, %u after: %d frames for one page",
+	       (unsigned)a.free, (unsigned)b.free, (int)(a.free - b.free));
+	for (unsigned c = 0; c < smp_ncpus(); c++)
+		CHECK(target[c] == c + 1);
+	kfree(p);
+	CHECK(kheap_check());
+	CHECK(frame_audit());
+}
