@@ -5,9 +5,11 @@
  *
  * Invariant kept here: heap_release_pages is the one function that gives
  * back free pages, the PTE change, the frame free and the accounting
- * together: every page it releases is AOW, its TLB entry was invalidated
- * before its frame went back to the frame allocator (vm_convert_ranges
- * frees a frame only after mmu_set changed its entry), and
+ * together: every page it releases is AOW, its TLB entries on every CPU
+ * were invalidated before its frame went back to the frame allocator
+ * (vm_convert_ranges frees a frame only after mmu_set changed its entry
+ * and a TLB shootdown; a pass defers the frees to its end, so it pays one
+ * shootdown: docs/scavenger.md), and
  * heap.free_present counts the released PRESENT pages fewer.
  *
  * A pass releases in batches: the spans of many runs are gathered as
@@ -108,6 +110,7 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
 	bool going = true;
 
 	HEAP_ASSERT_LOCKED();
+	vm_defer_frames();		/* one shootdown for the pass */
 	flush(&w);			/* sets the room */
 	for (int b = RUN_BUCKETS - 1; b >= 0 && going; b--) {
 		uint32_t i = heap.tail[WARM][b], cool = PG_NONE;
@@ -120,5 +123,6 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
 			freerun_cool_tail((unsigned)b, cool);
 	}
 	flush(&w);
+	vm_free_deferred();
 	return w.c;
 }

@@ -86,6 +86,21 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
 struct vm_range { uintptr_t va; size_t npages; };
 size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsigned cause,
 			 size_t from_counts[PS_COUNT]);
+/*
+ * TLB shootdown before reuse: a frame taken off a PRESENT page goes back
+ * to the frame allocator only after platform_tlb_shootdown, so no CPU
+ * still reaches it through the old entry.  vm_convert_ranges collects its
+ * frames and, at its end, shoots down once and frees them.  Between
+ * vm_defer_frames() and vm_free_deferred() the calls collect and do not
+ * free, so a scavenger pass of many calls pays one shootdown; past
+ * VM_DEFER_MAX collected frames a call frees the batch early (another
+ * shootdown).  The frames count as freed from the call that took them.
+ * Context: the caller serializes (the heap lock): one batch.
+ */
+#define VM_DEFER_MAX 1024
+void vm_defer_frames(void);
+/* Shoot down, free the collected frames, stop deferring; returns how many. */
+size_t vm_free_deferred(void);
 
 /*
  * The watched range (the heap region): page_set_state keeps a count of

@@ -45,6 +45,7 @@ static const struct opt opts[] = {
 	{ "scavtrace",  OPT_BOOL, OFF(scavtrace), 0, 0, NULL },
 	{ "slabinfo",   OPT_BOOL, OFF(slabinfo), 0, 0, NULL },
 	{ "smp",        OPT_UINT, OFF(smp), 1, 64, NULL },
+	{ "noshootdown", OPT_BOOL, OFF(noshootdown), 0, 0, NULL },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");

@@ -32,6 +32,7 @@ struct kopts {
 	bool scavtrace;			/* scavtrace=1: a log line per scavenger pass */
 	bool slabinfo;			/* slabinfo: the slab table in the demo and at poweroff */
 	uint32_t smp;			/* smp=N: start at most N CPUs in all; 0 (default) all */
+	bool noshootdown;		/* noshootdown: debug switch, TLB shootdowns do nothing */
 };
 
 extern struct kopts kopts;

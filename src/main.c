@@ -37,6 +37,7 @@ __attribute__((noreturn)) static void finish(int status)
 {
 	kheap_print_stats();
 	scavenge_print_stats();
+	smp_print_stats();
 	if (kopts.slabinfo)
 		kheap_print_slabinfo();
 	kheap_trace_stats();

@@ -27,7 +27,7 @@
 
 extern const uint8_t trampoline_start[];
 extern const uint32_t trampoline_size;
-extern void ipi_wake_entry(void), ipi_spurious_entry(void);
+extern void ipi_wake_entry(void), ipi_spurious_entry(void), ipi_shootdown_entry(void);
 
 /* The CPU being started (arch/x86/trampoline.S reads these). */
 volatile uint32_t ap_boot_cr3, ap_boot_stack, ap_boot_cpu;
@@ -211,6 +211,7 @@ void smp_init(const struct boot_info *bi)
 
 	percpu_set_gate(VEC_WAKE, ipi_wake_entry);
 	percpu_set_gate(VEC_SPURIOUS, ipi_spurious_entry);
+	percpu_set_gate(VEC_SHOOTDOWN, ipi_shootdown_entry);
 	if (!lapic_regs()) {
 		kprintf("smp: no local APIC mapped; one CPU");
 		return;
@@ -228,6 +229,11 @@ void smp_init(const struct boot_info *bi)
 	}
 	start_all(&c, wanted(&c));
 	iounmap(t, TRAMP_SIZE);
+	if (kopts.noshootdown) {
+		tlb_disable();
+		kprintf("smp: TLB shootdown OFF (noshootdown): a released frame may be reused "
+			"while another CPU still reaches it; for the test that shows it");
+	}
 	tlb_set_cpus(ncpus);
 	kprintf("smp: %u of %u CPUs online%s", ncpus, c.ncpus, kopts.smp ? " (smp= limit)" : "");
 }
@@ -246,7 +252,9 @@ void ap_main(unsigned cpu)
 		void (*fn)(void *) = work[cpu].fn;
 
 		if (fn) {
+			sti();		/* work runs with interrupts on: IPIs reach it */
 			fn(work[cpu].arg);
+			cli();
 			work[cpu].fn = NULL;
 			__atomic_store_n(&work[cpu].busy, false, __ATOMIC_RELEASE);
 		}
@@ -268,4 +276,16 @@ void smp_wait(unsigned cpu)
 {
 	while (__atomic_load_n(&work[cpu].busy, __ATOMIC_ACQUIRE))
 		__asm__ volatile("pause");
+}
+
+void smp_print_stats(void)
+{
+	struct tlb_stats st;
+
+	if (ncpus < 2)
+		return;
+	tlb_get_stats(&st);
+	kprintf("tlb: %llu shootdowns on %u CPUs, %llu cycles in them (%llu per shootdown)",
+		(unsigned long long)st.shootdowns, ncpus, (unsigned long long)st.cycles,
+		(unsigned long long)(st.shootdowns ? st.cycles / st.shootdowns : 0));
 }

@@ -12,6 +12,7 @@
 #define TRAMP_PT_OFF	0x2000
 #define TRAMP_SIZE	0x3000
 #define VEC_WAKE	0xF0
+#define VEC_SHOOTDOWN	0xF1
 #define VEC_SPURIOUS	0xFF
 
 #endif

@@ -70,17 +70,3 @@ ap_entry_high:
 1:	cli
 	hlt
 	jmp	1b
-
-	/* The wake-up IPI: it only ends a hlt; nothing to do but EOI. */
-	.global ipi_wake_entry
-ipi_wake_entry:
-	pushl	%eax
-	movl	lapic_mmio, %eax
-	movl	$0, 0xB0(%eax)			/* LAPIC_EOI */
-	popl	%eax
-	iret
-
-	/* Spurious vector 0xFF: no EOI, by the APIC's rules. */
-	.global ipi_spurious_entry
-ipi_spurious_entry:
-	iret
