@@ -59,6 +59,12 @@ void percpu_set_gate(unsigned vec, void (*entry)(void))
 		   ((uint64_t)0x8E << 40) | ((uint64_t)(off >> 16) << 48);
 }
 
+/* The base address a segment descriptor holds. */
+static uint32_t seg_base(uint64_t d)
+{
+	return (uint32_t)((d >> 16) & 0xFFFFFF) | (uint32_t)((d >> 56) << 24);
+}
+
 void percpu_init_boot(void)
 {
 	struct dtr g, i;
@@ -69,6 +75,8 @@ void percpu_init_boot(void)
 	memcpy(idt, (void *)i.base, MIN((size_t)i.limit + 1, sizeof(idt)));
 	c->self = c;
 	c->gdt[5] = percpu_seg(c);
+	/* gdt.c's double-fault task must reach cpu_id() too: its %fs is ours */
+	((struct tss *)seg_base(c->gdt[SEL_DFTSS / 8]))->fs = SEL_PERCPU;
 	load_gdt(c);
 	load_idt();
 }
