@@ -47,7 +47,8 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
 /*
  * The demand-fault path's transition: AOW -> PRESENT, ZERO -> PRESENT or
  * AOW -> ZERO, `from` being the state the caller has just read from the
- * page's entry (one CPU, interrupts off: nothing changes it in between).
+ * page's entry (under the fault lock, mm/heapfault.c: no other fault
+ * changes it in between).
  * It skips page_set_state's re-read and table lookup, which for these
  * three pairs cannot refuse (both checked in debug builds, and the pairs
  * against the table by tests/mm/test_pagestate.c); the count, the trace
