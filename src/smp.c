@@ -15,6 +15,7 @@
 #include "src/kstack.h"
 #include "src/cmdline.h"
 #include "src/lib.h"
+#include "mm/kheap.h"
 #include "src/log.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/lapic.h"
@@ -288,4 +289,6 @@ void smp_print_stats(void)
 	kprintf("tlb: %llu shootdowns on %u CPUs, %llu cycles in them (%llu per shootdown)",
 		(unsigned long long)st.shootdowns, ncpus, (unsigned long long)st.cycles,
 		(unsigned long long)(st.shootdowns ? st.cycles / st.shootdowns : 0));
+	kprintf("smp: heap lock: %llu polls spent waiting for it, all CPUs",
+		(unsigned long long)kheap_lock_spins());
 }

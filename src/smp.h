@@ -28,7 +28,7 @@ unsigned smp_ncpus(void);
 bool smp_call(unsigned cpu, void (*fn)(void *), void *arg);
 /* Wait until cpu's smp_call function has returned. */
 void smp_wait(unsigned cpu);
-/* The TLB shootdown figures (a `tlb:` line), with more than one CPU. */
+/* The TLB shootdown figures (a `tlb:` line) and the heap lock's waits, with more than one CPU. */
 void smp_print_stats(void);
 
 #endif
