@@ -54,7 +54,9 @@ GCC_INCLUDE = $(eval GCC_INCLUDE := $(call probe,$(CC) -print-file-name=include)
 LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m32 -print-libgcc-file-name))$(LIBGCC)
 probe = $(or $(shell $1),$(error '$1' printed nothing: is the compiler installed? (scripts/deps)))
 
-KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
+# tests/smp last: its cases run last (link order), after the cases that
+# expect the layout a one-CPU boot leaves.
+KSRCS := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c tests/smp/*.c) \
 	tests/ktest.c $(wildcard arch/x86/*.S)
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 

@@ -60,8 +60,11 @@ static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
 static inline __attribute__((always_inline)) enum kheap_fault_result
 map_written(uintptr_t va, unsigned st, pfn_t f)
 {
+	bool zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
+
 	page_fault_state(va, st, PS_PRESENT, f);
-	mmu_zero_page(va);
+	if (!zeroed)
+		mmu_zero_page(va);
 	if (st == PS_AOW) {
 		heap.faults_write_aow++;
 	} else {

@@ -116,6 +116,13 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
  */
 /* Write the entry for va (state, frame) and invalidate its TLB entry. */
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
+/*
+ * Zero frame f through this CPU's own scratch mapping, before any page
+ * maps it: with several CPUs, a page mapped first and zeroed after could
+ * take another CPU's write to it in between, and lose it.  False where
+ * there is no such mapping (one CPU): the caller maps, then zeroes.
+ */
+bool mmu_zero_frame(pfn_t f);
 /* CPUs running (1 on the host and in libkheap). */
 unsigned platform_cpus_online(void);
 /* Drop this CPU's TLB entry for va (a fault that another CPU resolved first). */

@@ -15,6 +15,7 @@
 #include "src/kstack.h"
 #include "src/cmdline.h"
 #include "src/lib.h"
+#include "src/boot_mm.h"
 #include "mm/kheap.h"
 #include "src/log.h"
 #include "arch/x86/percpu.h"
@@ -187,6 +188,18 @@ static void start_cpu(uint8_t apic_id)
 	ncpus++;
 }
 
+/* Each CPU's scratch page (arch/x86/tlb.h): fault frames are zeroed there. */
+static void give_scratch(void)
+{
+	for (unsigned c = 0; c < ncpus; c++) {
+		uintptr_t va = vmem_alloc(kva_arena(), PAGE_SIZE, VM_INSTANTFIT);
+
+		if (!va || !mmu_ensure_table(va))
+			panic("smp: no scratch page for cpu %u", c);
+		tlb_set_scratch(c, va);
+	}
+}
+
 /* How many CPUs to run: smp=N, or all ACPI lists. */
 static unsigned wanted(const struct acpi_cpus *c)
 {
@@ -235,6 +248,7 @@ void smp_init(const struct boot_info *bi)
 		kprintf("smp: TLB shootdown OFF (noshootdown): a released frame may be reused "
 			"while another CPU still reaches it; for the test that shows it");
 	}
+	give_scratch();
 	tlb_set_cpus(ncpus);
 	kprintf("smp: %u of %u CPUs online%s", ncpus, c.ncpus, kopts.smp ? " (smp= limit)" : "");
 }

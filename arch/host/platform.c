@@ -74,6 +74,7 @@ void platform_misuse(void) { }
 void platform_spin_wait(void) { }
 void platform_tlb_shootdown(void) { }
 unsigned platform_cpus_online(void) { return 1; }
+bool mmu_zero_frame(pfn_t f) { (void)f; return false; }
 void mmu_invalidate_local(uintptr_t va) { (void)va; }
 
 unsigned host_cache_id;

@@ -256,6 +256,7 @@ void platform_misuse(void) { abort(); }
 void platform_spin_wait(void) { }
 void platform_tlb_shootdown(void) { }
 unsigned platform_cpus_online(void) { return 1; }
+bool mmu_zero_frame(pfn_t f) { (void)f; return false; }
 void mmu_invalidate_local(uintptr_t va) { (void)va; }
 
 void ksym_format(uintptr_t addr, char *buf, size_t len)

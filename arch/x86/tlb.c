@@ -18,6 +18,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/smp_boot.h"
+#include "arch/x86/pte_state.h"
 
 static unsigned online = 1;
 static bool disabled;
@@ -38,6 +39,28 @@ void tlb_get_stats(struct tlb_stats *st)
 }
 
 void mmu_invalidate_local(uintptr_t va) { invlpg(va); }
+
+/* Each CPU's scratch page for mmu_zero_frame; 0 until smp_init gives them. */
+static uintptr_t scratch[CPU_MAX];
+
+void tlb_set_scratch(unsigned cpu, uintptr_t va) { scratch[cpu] = va; }
+
+bool mmu_zero_frame(pfn_t f)
+{
+	uintptr_t va = scratch[cpu_id()];
+	volatile uint32_t *pte = (volatile uint32_t *)PT_WINDOW + (va >> PAGE_SHIFT);
+	void *p = (void *)va;
+	uint32_t n = PAGE_SIZE / 4;
+
+	if (online < 2 || !va)
+		return false;
+	*pte = pte_make(PS_WIRED, f);		/* this CPU's alone: no one else uses va */
+	invlpg(va);
+	__asm__ volatile("rep stosl" : "+D"(p), "+c"(n) : "a"(0) : "memory");
+	*pte = pte_make(PS_UNUSABLE, PFN_NONE);
+	invlpg(va);
+	return true;
+}
 
 /* Acknowledge the latest generation, if this CPU has not yet. */
 static void answer(void)

@@ -17,5 +17,7 @@ void tlb_set_cpus(unsigned n);
 /* The debug switch: shootdowns do nothing (the test that shows they are needed). */
 void tlb_disable(void);
 void tlb_get_stats(struct tlb_stats *st);
+/* CPU cpu's scratch page for mmu_zero_frame (a page of kva with its table). */
+void tlb_set_scratch(unsigned cpu, uintptr_t va);
 
 #endif
