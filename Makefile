@@ -82,9 +82,11 @@ GCC_INCLUDE = $(eval GCC_INCLUDE := $(call probe,$(CC) -print-file-name=include)
 LIBGCC = $(eval LIBGCC := $(call probe,$(CC) -m$(KWIDTH) -print-libgcc-file-name))$(LIBGCC)
 probe = $(or $(shell $1),$(error '$1' printed nothing: is the compiler installed? (scripts/deps)))
 
-KSRCS_BOTH := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c) \
+# tests/smp last: its cases run last (link order), after the cases that
+# expect the layout a one-CPU boot leaves.
+KSRCS_BOTH := $(wildcard src/*.c arch/x86/*.c mm/*.c fault/*.c tests/kernel/*.c tests/mm/*.c tests/smp/*.c) \
 	tests/ktest.c $(wildcard arch/x86/*.S)
-KSRCS := $(filter-out arch/x86/%_$(KOTHER).c arch/x86/%_$(KOTHER).S,$(KSRCS_BOTH))
+KSRCS := $(filter-out arch/x86/%_$(KOTHER).c arch/x86/%_$(KOTHER).S src/%_$(KOTHER).c,$(KSRCS_BOTH))
 KOBJS := $(patsubst %,$(KOUT)/%.o,$(KSRCS))
 
 .PHONY: all run test host-test bench bench-boot bench-host trace stress test-programs debug deps check clean
@@ -195,11 +197,11 @@ CPPCHECK := cppcheck -q --std=c11 --enable=warning,style,performance,portability
 # build: the two differ only in the glue header; the lib build differs in
 # MM_DEBUG, so it takes mm/ again.
 CHECK_BUILDS := kernel kernel64 host lib prog port
-CHECK_kernel := $(filter-out arch/x86/%_64.c,$(filter %.c,$(KSRCS_BOTH)))
+CHECK_kernel := $(filter-out arch/x86/%_64.c src/%_64.c,$(filter %.c,$(KSRCS_BOTH)))
 # x86_64: cppcheck reads all its files; clang --analyze takes the _64 ones
 # (the shared ones it has in the i386 build).
-CHECK_kernel64 := $(filter-out arch/x86/%_32.c,$(filter %.c,$(KSRCS_BOTH)))
-ANALYZE_kernel64 := $(filter arch/x86/%_64.c,$(CHECK_kernel64))
+CHECK_kernel64 := $(filter-out arch/x86/%_32.c src/%_32.c,$(filter %.c,$(KSRCS_BOTH)))
+ANALYZE_kernel64 := $(filter arch/x86/%_64.c src/%_64.c,$(CHECK_kernel64))
 CHECK_host := $(HSRCS) tests/fuzz/fuzz_heap.c
 CHECK_lib := $(LIBSRCS)
 CHECK_prog := tests/lib/api.c $(wildcard tests/hostbench/*.c)

@@ -7,7 +7,7 @@
  * Context rules (docs/faults.md): #PF comes through an interrupt gate, so
  * the fault path always runs with interrupts off, whatever the faulting
  * code had; it takes no lock kmalloc holds.  A fault while already inside
- * page_fault is reported once and stops the machine.
+ * page_fault on the same CPU is reported once and stops the machine.
  */
 #include "fault/fault.h"
 #include "fault/diag.h"
@@ -22,9 +22,9 @@
 #include "src/power.h"
 #include "src/lib.h"
 
-static int depth;
+static int depth[CPU_MAX];		/* each CPU's: faults nest per CPU */
 
-int fault_depth(void) { return depth; }
+int fault_depth(void) { return depth[cpu_id()]; }
 
 __attribute__((noinline, noreturn)) static void nested(const struct trapframe *tf)
 {
@@ -85,10 +85,11 @@ void page_fault(struct trapframe *tf)
 {
 	enum kheap_fault_result r = KF_NOT_HEAP;
 	const char *why = NULL;
+	unsigned cpu = cpu_id();
 
-	if (depth)
+	if (depth[cpu])
 		nested(tf);
-	depth++;
+	depth[cpu]++;
 	if (!(tf->err & (PF_U | PF_RSVD | PF_I))) {	/* kheap_fault knows its region */
 		r = kheap_fault(tf->cr2, tf->err & PF_W, &why);
 		if (r == KF_NOT_HEAP)			/* then the vmalloc areas */
@@ -96,5 +97,5 @@ void page_fault(struct trapframe *tf)
 	}
 	if (r != KF_RESOLVED)
 		unresolved(tf, r, why);
-	depth--;
+	depth[cpu]--;
 }

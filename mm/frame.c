@@ -26,7 +26,8 @@
  * a free that finds the stack full merges at once.
  *
  * All state is out of band (mm/frame_int.h): free frames are never
- * touched, except by the pre-zeroing.  Each call runs with interrupts off.
+ * touched, except by the pre-zeroing.  Each call runs under the
+ * allocator's spinlock (interrupts off).
  *
  * Pre-zeroed frames: frame_zero_ahead takes single frames off the stack
  * or the lists, zeroes them through the platform's window
@@ -52,6 +53,12 @@
  */
 #include "mm/frame.h"
 #include "mm/frame_int.h"
+#include "mm/spinlock.h"
+
+/* The allocator's lock: every section below that reads or writes its state. */
+static struct spinlock frame_spin = SPINLOCK_INIT(LOCK_FRAME);
+static inline unsigned long frame_lock(void) { return spin_lock(&frame_spin); }
+static inline void frame_unlock(unsigned long f) { spin_unlock(&frame_spin, f); }
 
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
 #define NORDERS (FRAME_MAX_ORDER + 1)
@@ -354,7 +361,7 @@ static inline __attribute__((always_inline)) pfn_t take(unsigned k, enum frame_c
 /* Take an unpromised block, or PFN_NONE; *low says we are under the mark. */
 static pfn_t take_unpromised(unsigned k, enum frame_constraint c, bool *low)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	pfn_t f = PFN_NONE;
 
 	if (unpromised() >= (1u << k) && !injected()) {
@@ -363,7 +370,7 @@ static pfn_t take_unpromised(unsigned k, enum frame_constraint c, bool *low)
 			inject++;		/* not a success: not counted */
 	}
 	*low = unpromised() < wm_low;
-	irq_restore(flags);
+	frame_unlock(flags);
 	return f;
 }
 
@@ -399,20 +406,20 @@ pfn_t frame_alloc_contig(unsigned order, enum frame_constraint c)
 
 pfn_t frame_alloc_reserved(void)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	pfn_t f;
 
 	KASSERT(nreserved > 0 && nfree >= nreserved);
 	nreserved--;
 	f = take(0, FRAME_ANY);
 	KASSERT(f != PFN_NONE);
-	irq_restore(flags);
+	frame_unlock(flags);
 	return f;
 }
 
 pfn_t frame_alloc_reserved_zero(bool *was_zeroed)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	pfn_t f;
 
 	KASSERT(nreserved > 0 && nfree >= nreserved);
@@ -426,13 +433,13 @@ pfn_t frame_alloc_reserved_zero(bool *was_zeroed)
 		*was_zeroed = false;
 	}
 	KASSERT(f != PFN_NONE);
-	irq_restore(flags);
+	frame_unlock(flags);
 	return f;
 }
 
 /* ---- pre-zeroing ---- */
 
-/* One more pre-zeroed frame, if the limit allows and the buddy has one (interrupts off). */
+/* One more pre-zeroed frame, if the limit allows, the buddy has one and the platform a window (locked). */
 static bool zero_one(void)
 {
 	pfn_t f;
@@ -440,7 +447,10 @@ static bool zero_one(void)
 	if (nzeroed >= zeroed_limit || (f = take_buddy(0, FRAME_ANY)) == PFN_NONE)
 		return false;
 	fstate[f] = FS_FREE;		/* a refilled block's first frame was its head */
-	mmu_zero_frame(f);		/* free all along: nothing else sees it in between */
+	if (!mmu_zero_frame(f)) {	/* free all along: nothing else sees it in between */
+		insert(zone_of(f), f, 0);	/* no window here: back to the lists */
+		return false;
+	}
 	zeroed[nzeroed++] = f;
 	return true;
 }
@@ -450,10 +460,10 @@ uint32_t frame_zero_ahead(uint32_t n)
 	uint32_t done = 0;
 
 	while (done < n) {
-		unsigned long flags = irq_save();	/* one frame at a time: short sections */
+		unsigned long flags = frame_lock();	/* one frame at a time: short sections */
 		bool ok = zero_one();
 
-		irq_restore(flags);
+		frame_unlock(flags);
 		if (!ok)
 			break;
 		done++;
@@ -463,11 +473,11 @@ uint32_t frame_zero_ahead(uint32_t n)
 
 void frame_set_zeroed_limit(uint32_t n)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 
 	zeroed_limit = MIN(n, FRAME_ZEROED_MAX);
 	unzero_to(zeroed_limit);
-	irq_restore(flags);
+	frame_unlock(flags);
 }
 
 uint32_t frame_zeroed(void) { return nzeroed; }
@@ -482,22 +492,22 @@ void frame_zeroed_push_broken(pfn_t f)
 
 bool frame_reserve(uint32_t n)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	bool ok = unpromised() >= n && (n == 0 || !injected());
 
 	if (ok)
 		nreserved += n;
-	irq_restore(flags);
+	frame_unlock(flags);
 	return ok;
 }
 
 void frame_unreserve(uint32_t n)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 
 	KASSERT(nreserved >= n);
 	nreserved -= n;
-	irq_restore(flags);
+	frame_unlock(flags);
 }
 
 /* ---- free ---- */
@@ -547,14 +557,14 @@ static inline void give_back(pfn_t f, unsigned k)
 /* Free block (f, k) if it was handed out as one, else *s is its first frame's state. */
 static inline bool free_block(pfn_t f, unsigned k, uint8_t *s)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	bool ok;
 
 	*s = f < fmax ? fstate[f] : FS_NOTRAM;
 	ok = k <= FRAME_MAX_ORDER && *s == FS_BLOCK(FS_USED, k);
 	if (ok)
 		give_back(f, k);
-	irq_restore(flags);
+	frame_unlock(flags);
 	return ok;
 }
 
@@ -736,7 +746,7 @@ bool frame_is_free(pfn_t f)
 
 void frame_stats(struct frame_stats *st)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 
 	st->total = ntotal;
 	st->free = nfree;
@@ -746,15 +756,15 @@ void frame_stats(struct frame_stats *st)
 	st->low = wm_low;
 	st->high = wm_high;
 	st->max_pfn = fmax;
-	irq_restore(flags);
+	frame_unlock(flags);
 }
 
 uint32_t frame_available(void)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	uint32_t n = unpromised();
 
-	irq_restore(flags);
+	frame_unlock(flags);
 	return n;
 }
 
@@ -908,7 +918,7 @@ static bool audit_frames(uint32_t *cfree, uint32_t *cused, uint32_t *heads)
 
 bool frame_audit(void)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = frame_lock();
 	uint32_t cfree = 0, cused = 0, heads = 0, blocks = 0, stacked[FRAME_ZONES] = { 0 };
 	bool ok = audit_frames(&cfree, &cused, &heads) && audit_stack(stacked);
 
@@ -930,6 +940,6 @@ bool frame_audit(void)
 		ok = audit_fail("free + used != total", cfree + cused, ntotal);
 	if (ok && nreserved > nfree)
 		ok = audit_fail("reserved > free", nreserved, nfree);
-	irq_restore(flags);
+	frame_unlock(flags);
 	return ok;
 }

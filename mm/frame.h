@@ -24,9 +24,10 @@
  *  - free + used == total at all times; frame_audit checks it, every free
  *    list of every order and zone, and that no frame is in two states.
  *
- * Context: any, including the page-fault path; each call runs with
- * interrupts off internally.  The memory-pressure hook is called with
- * interrupts as the caller had them, after the allocator's own section.
+ * Context: any, including the page-fault path, on any CPU; each call
+ * takes the allocator's spinlock (mm/spinlock.h: interrupts off) inside.
+ * The memory-pressure hook is called with interrupts as the caller had
+ * them, after the allocator's own section, without its lock.
  */
 #ifndef MM_FRAME_H
 #define MM_FRAME_H

@@ -16,9 +16,10 @@
  * The layers of mm/ are listed once, in docs/heap.md; scripts/check-layers
  * enforces them.
  *
- * Locking: one heap lock, interrupts off plus an owner flag (one CPU).
- * Every entry point below that touches descriptors, lists or counters
- * asserts it with HEAP_ASSERT_LOCKED() in debug builds.  The exceptions
+ * Locking: one heap lock, a ticket spinlock that keeps interrupts off
+ * (mm/spinlock.h), its holder's CPU recorded.  Every entry point below
+ * that touches descriptors, lists or counters asserts it with
+ * HEAP_ASSERT_LOCKED() in debug builds.  The exceptions
  * say so: the inline lookups, slab_check_ptr, and pagerun_fault_frame,
  * which the fault path calls without the lock (on one CPU a fault comes at
  * the faulting access, never inside the holder's update of a descriptor).
@@ -34,6 +35,7 @@
 #define MM_HEAP_INT_H
 
 #include "mm/platform.h"
+#include "mm/spinlock.h"
 #include "mm/pagestate.h"
 #include "mm/frame.h"
 #include "mm/sizeclass.h"
@@ -93,27 +95,19 @@ struct heap {
 	/* the fault path's counters */
 	uint64_t faults_write_aow, faults_read_aow, faults_write_zero, faults_bad, faults_oom;
 	uint64_t faults_prezeroed;	/* write faults that found a pre-zeroed frame */
-	bool locked;
+	struct spinlock lock;
 };
 extern struct heap heap;
 
-#define HEAP_ASSERT_LOCKED() KASSERT(heap.locked)
+/* Does this CPU hold the heap lock?  (Another CPU's holding it is no reason to refuse.) */
+static inline bool heap_held(void) { return spin_held(&heap.lock); }
 
-static inline unsigned long heap_lock(void)
-{
-	unsigned long f = irq_save();
+#define HEAP_ASSERT_LOCKED() KASSERT(heap_held())
 
-	KASSERT(!heap.locked);		/* re-entered: kmalloc from the fault path? */
-	heap.locked = true;
-	return f;
-}
+/* A ticket spinlock, interrupts off; debug builds catch re-entry (kmalloc from the fault path?). */
+static inline unsigned long heap_lock(void) { return spin_lock(&heap.lock); }
 
-static inline void heap_unlock(unsigned long flags)
-{
-	HEAP_ASSERT_LOCKED();
-	heap.locked = false;
-	irq_restore(flags);
-}
+static inline void heap_unlock(unsigned long flags) { spin_unlock(&heap.lock, flags); }
 
 /* Set up the region's descriptors (zeroed, npages of them) and the counters. */
 void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit);
@@ -206,7 +200,8 @@ pfn_t pagerun_fault_frame(uint32_t i, bool *zeroed);
 static inline pfn_t pagerun_reserved_frame(bool *zeroed)
 {
 	KASSERT(heap.reserved > 0);
-	heap.reserved--;		/* a single CPU: the fault cannot split this */
+	/* atomic: the fault lock's holder and the heap lock's change it at once */
+	__atomic_fetch_sub(&heap.reserved, 1, __ATOMIC_RELAXED);
 	return frame_alloc_reserved_zero(zeroed);
 }
 /* Does a committed page of this kind hold a frame reservation? */

@@ -17,6 +17,7 @@ size_t heap_desc_size(size_t npages) { return npages * sizeof(struct pgdesc); }
 void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit)
 {
 	memset(&heap, 0, sizeof(heap));
+	heap.lock = (struct spinlock)SPINLOCK_INIT(LOCK_HEAP);
 	heap.base = base;
 	heap.npg = (uint32_t)npages;
 	heap.pd = desc;		/* arrives zeroed (every page FREE): untouched parts cost nothing */

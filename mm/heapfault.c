@@ -19,7 +19,8 @@
  * end in map_written: the same transition (page_fault_state: the count and
  * the trace line page_set_state would make), the same counter.
  *
- * Context: the fault path.  No lock: it reads the page's descriptor,
+ * Context: the fault path, on any CPU.  The fault lock (below) and not the
+ * heap lock: it reads the page's descriptor,
  * which the heap lock holder wrote before the faulting access, and takes
  * its frame from the page's reservation (mm/pagerun.c), so it never waits
  * for kmalloc and never needs the scavenger for a reserved page.  Its
@@ -29,6 +30,13 @@
 #include "mm/heap_int.h"
 #include "mm/pagestate_int.h"
 #include "mm/heapreport.h"
+
+/*
+ * Serializes the faults of all CPUs: two faults on one page see each
+ * other's result (the second finds PRESENT, or ZERO, and resolves or
+ * refuses by it), so a page never gets two frames.
+ */
+static struct spinlock fault_spin = SPINLOCK_INIT(LOCK_FAULT);
 
 static enum kheap_fault_result refuse(const char **why, const char *what)
 {
@@ -45,19 +53,45 @@ static enum kheap_fault_result misuse(const char **why, const char *what)
 	return KF_MISUSE;
 }
 
-/* The page (AOW or ZERO, read as st) gets frame f, zeroed unless it was pre-zeroed. */
+/*
+ * The page is already mapped as the access needs: another CPU resolved
+ * the same fault while this one waited for the fault lock, or this CPU's
+ * TLB held the entry from before (the zero frame, read-only).  Dropping
+ * that entry lets the access retry through the new one.  On one CPU
+ * neither can happen, and such a fault is refused: the page tables
+ * disagree with the states.  Only a mapped state (ZERO, PRESENT) of a
+ * page in use counts: free space (KEPT included) is a misuse, decided
+ * before this is asked.
+ */
+static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
+{
+	mmu_invalidate_local(va);
+	return KF_RESOLVED;
+}
+
+/*
+ * The page (AOW or ZERO, read as st) gets frame f, zeroed unless it was
+ * pre-zeroed.  With more than one CPU the frame is zeroed before it is
+ * mapped (mmu_zero_frame), as another CPU may write the page as soon as
+ * the entry exists (a slab page holds other CPUs' objects); with one, or
+ * where the platform has no window, through va after.
+ */
 static inline __attribute__((always_inline)) enum kheap_fault_result
 map_written(uintptr_t va, unsigned st, pfn_t f, bool zeroed)
 {
-	page_fault_state(va, st, PS_PRESENT, f);
 	if (zeroed)
 		heap.faults_prezeroed++;
-	else
+	else if (platform_cpus_online() > 1)
+		zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
+	page_fault_state(va, st, PS_PRESENT, f);
+	if (!zeroed)
 		mmu_zero_page(va);
-	if (st == PS_AOW)
+	if (st == PS_AOW) {
 		heap.faults_write_aow++;
-	else
+	} else {
 		heap.faults_write_zero++;
+		platform_tlb_shootdown();	/* other CPUs may still read the zero frame there */
+	}
 	return KF_RESOLVED;
 }
 
@@ -76,22 +110,41 @@ static inline bool common_write(uint32_t i, unsigned st)
 	unsigned kind = pagerun_desc(i)->kind;
 
 	return (st == PS_AOW || st == PS_ZERO) && kind - PK_LARGE <= PK_SLAB - PK_LARGE &&
-	       !heap.locked && pagerun_holds_reservation(kind);
+	       !heap_held() && pagerun_holds_reservation(kind);
 }
 
-/* The general write path: each check, with its reason. */
-static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st, const char **why)
+/*
+ * The general write path: each check, with its reason.  A page without a
+ * reservation (overcommit) takes its frame with the fault lock dropped,
+ * since that may run the scavenger (the heap lock comes first in the
+ * order); another CPU may map the page meanwhile, and then the frame goes
+ * back: one frame mapped, none leaked.
+ */
+static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st,
+					   unsigned long *fl, const char **why)
 {
 	bool zeroed;
 	pfn_t f;
 
 	if (pagerun_desc(i)->kind == PK_FREE)
 		return misuse(why, "write to free heap memory (use after free, or a stray pointer)");
+	if (st == PS_PRESENT && platform_cpus_online() > 1)
+		return resolved_elsewhere(va);
 	if (st != PS_AOW && st != PS_ZERO)
 		return refuse(why, "write fault on a heap page that is already writable");
-	if (heap.locked && pagerun_desc(i)->kind != PK_META)
+	if (heap_held() && pagerun_desc(i)->kind != PK_META)
 		return refuse(why, "fault on a heap data page while the heap lock is held");
+	if (pagerun_holds_reservation(pagerun_desc(i)->kind)) {
+		f = pagerun_reserved_frame(&zeroed);	/* before zeroed is read */
+		return map_written(va, st, f, zeroed);
+	}
+	spin_unlock(&fault_spin, *fl);
 	f = pagerun_fault_frame(i, &zeroed);
+	*fl = spin_lock(&fault_spin);
+	if (f != PFN_NONE && mmu_state(va) != st) {
+		frame_free(f);		/* another CPU mapped it meanwhile */
+		return KF_RESOLVED;
+	}
 	if (f == PFN_NONE) {
 		*why = "out of memory: no frame for an overcommitted heap page";
 		heap.faults_oom++;
@@ -105,6 +158,8 @@ static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
 {
 	if (pagerun_desc(i)->kind == PK_FREE)
 		return misuse(why, "read of free heap memory (use after free, or a stray pointer)");
+	if ((st == PS_ZERO || st == PS_PRESENT) && platform_cpus_online() > 1)
+		return resolved_elsewhere(va);
 	if (st != PS_AOW)
 		return refuse(why, "read fault on a heap page that is already mapped");
 	page_fault_state(va, PS_AOW, PS_ZERO, zero_frame());
@@ -112,15 +167,12 @@ static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
 	return KF_RESOLVED;
 }
 
-enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
+/* Under the fault lock: the state read here is the page's until it is changed. */
+static enum kheap_fault_result fault_locked(uintptr_t va, uint32_t i, bool write,
+					    unsigned long *fl, const char **why)
 {
-	uint32_t i = pagerun_index(va);
-	unsigned st;
+	unsigned st = mmu_state(va);
 
-	if (i == PG_NONE)
-		return KF_NOT_HEAP;
-	va &= ~(uintptr_t)(PAGE_SIZE - 1);
-	st = mmu_state(va);
 	if (!write)
 		return read_fault(va, i, st, why);
 	if (common_write(i, st)) {
@@ -129,7 +181,21 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 
 		return map_written(va, st, f, zeroed);
 	}
-	return write_fault(va, i, st, why);
+	return write_fault(va, i, st, fl, why);
+}
+
+enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
+{
+	uint32_t i = pagerun_index(va);
+	enum kheap_fault_result r;
+	unsigned long fl;
+
+	if (i == PG_NONE)
+		return KF_NOT_HEAP;
+	fl = spin_lock(&fault_spin);
+	r = fault_locked(va & ~(uintptr_t)(PAGE_SIZE - 1), i, write, &fl, why);
+	spin_unlock(&fault_spin, fl);
+	return r;
 }
 
 enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char **why)

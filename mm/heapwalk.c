@@ -6,8 +6,11 @@
  * Invariant kept here: heap_release_pages is the one function that gives
  * back free pages, the PTE change, the frame free and the accounting
  * together: every page it releases is AOW, its frame (kept since the free,
- * KEPT) went back to the frame allocator only after mmu_set changed its
- * entry, and heap.free_present counts the released KEPT pages fewer.
+ * KEPT, or PRESENT) went back to the frame allocator only after mmu_set
+ * changed its entry and a TLB shootdown dropped it on every CPU
+ * (vm_convert_ranges; a pass defers the frees to its end, so it pays one
+ * shootdown: docs/scavenger.md), and heap.free_present counts the
+ * released KEPT pages fewer.
  *
  * A pass releases in batches: the spans of many runs are gathered as
  * ranges and released by one call, and the runs wholly looked at move to
@@ -107,6 +110,7 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
 	bool going = true;
 
 	HEAP_ASSERT_LOCKED();
+	vm_defer_frames();		/* one shootdown for the pass */
 	flush(&w);			/* sets the room */
 	for (int b = RUN_BUCKETS - 1; b >= 0 && going; b--) {
 		uint32_t i = heap.tail[WARM][b], cool = PG_NONE;
@@ -119,5 +123,6 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
 			freerun_cool_tail((unsigned)b, cool);
 	}
 	flush(&w);
+	vm_free_deferred();
 	return w.c;
 }

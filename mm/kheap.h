@@ -103,6 +103,8 @@ struct kheap_stats {
 void kheap_stats(struct kheap_stats *st);
 /* The heap's figures as log lines (the scavenger's: scavenge_print_stats). */
 void kheap_print_stats(void);
+/* Polls spent waiting for the heap lock since boot, all CPUs (mm/spinlock.h). */
+uint64_t kheap_lock_spins(void);
 /* The slab classes in use, a line each, like /proc/slabinfo. */
 void kheap_print_slabinfo(void);
 /* The trace's stats line with the live figures callers hold (kheap_stats's). */

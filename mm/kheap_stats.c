@@ -83,6 +83,15 @@ static void print_events(const struct kheap_stats *st)
 		(unsigned long long)st->null_returns);
 }
 
+uint64_t kheap_lock_spins(void)
+{
+	unsigned long f = heap_lock();
+	uint64_t n = heap.lock.spins;
+
+	heap_unlock(f);
+	return n;
+}
+
 void kheap_print_stats(void)
 {
 	struct kheap_stats st;

@@ -53,7 +53,7 @@ static bool reserve(uint32_t i, size_t n, struct run_span s, unsigned kind)
 
 	if (need && !frame_reserve((uint32_t)need))
 		return false;
-	heap.reserved += need;
+	__atomic_fetch_add(&heap.reserved, need, __ATOMIC_RELAXED);	/* the fault path: heap_int.h */
 	heap.free_present -= n - none;
 	heap.committed += n;
 	heap.free_pages -= n;
@@ -71,7 +71,7 @@ static void unreserve(size_t n, size_t kept, unsigned kind)
 	if (pagerun_holds_reservation(kind)) {
 		KASSERT(heap.reserved >= k);
 		frame_unreserve((uint32_t)k);
-		heap.reserved -= k;
+		__atomic_fetch_sub(&heap.reserved, k, __ATOMIC_RELAXED);
 	}
 	heap.committed -= n;
 	heap.free_pages += n;

@@ -138,12 +138,43 @@ static void trace_run(uintptr_t p, size_t run, unsigned from, unsigned to, unsig
 		trace_pages(p - run * PAGE_SIZE, run, from, to, cause);
 }
 
+/* Frames taken off PRESENT and KEPT pages, freed after a shootdown (mm/pagestate.h). */
+static struct { pfn_t f[VM_DEFER_MAX]; size_t n; bool deferring; } batch;
+
+static void free_batch(void)
+{
+	if (!batch.n)
+		return;
+	platform_tlb_shootdown();
+	for (size_t i = 0; i < batch.n; i++)
+		frame_free(batch.f[i]);
+	batch.n = 0;
+}
+
+static void collect(pfn_t f)
+{
+	if (batch.n == VM_DEFER_MAX)
+		free_batch();
+	batch.f[batch.n++] = f;
+}
+
+void vm_defer_frames(void) { batch.deferring = true; }
+
+size_t vm_free_deferred(void)
+{
+	size_t n = batch.n;
+
+	free_batch();
+	batch.deferring = false;
+	return n;
+}
+
 /*
  * Convert one checked range, each page without a second look
  * (pagestate_change, not page_set_state).  Frameless pages are traced as
- * runs ("pages" events); PRESENT and KEPT ones one by one, and each such frame
- * goes back after its entry was changed and its TLB entry invalidated
- * (mmu_set).
+ * runs ("pages" events); PRESENT and KEPT ones one by one, and each such
+ * frame is collected after its entry was changed and its TLB entry
+ * invalidated (mmu_set), to go back after the shootdown.
  */
 static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned cause,
 				   size_t from_counts[PS_COUNT])
@@ -173,7 +204,7 @@ static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned
 		}
 		f = mmu_frame(p);
 		pagestate_change(p, from, to, PFN_NONE, cause);
-		frame_free(f);
+		collect(f);
 		freed++;
 	}
 	trace_run(va + n * PAGE_SIZE, run, run_from, to, cause);
@@ -190,6 +221,8 @@ size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsig
 		check_range(r[k].va, r[k].npages, to, cause);
 	for (k = 0; k < nr; k++)
 		freed += convert_range(r[k].va, r[k].npages, to, cause, from_counts);
+	if (!batch.deferring)
+		free_batch();
 	return freed;
 }
 
@@ -203,7 +236,7 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
 
 size_t vm_keep(uintptr_t va, size_t npages)
 {
-	size_t kept = 0;
+	size_t kept = 0, dropped = 0;
 
 	for (size_t i = 0; i < npages; i++) {
 		uintptr_t p = va + i * PAGE_SIZE;
@@ -214,8 +247,11 @@ size_t vm_keep(uintptr_t va, size_t npages)
 			kept++;
 		} else if (from == PS_ZERO) {
 			pagestate_change(p, from, PS_AOW, PFN_NONE, PC_FREE);
+			dropped++;
 		}
 	}
+	if (kept || dropped)
+		platform_tlb_shootdown();	/* nothing with one CPU */
 	return kept;
 }
 

@@ -91,12 +91,30 @@ size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
 struct vm_range { uintptr_t va; size_t npages; };
 size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsigned cause,
 			 size_t from_counts[PS_COUNT]);
+/*
+ * TLB shootdown before reuse: a frame taken off a PRESENT or KEPT page goes back
+ * to the frame allocator only after platform_tlb_shootdown, so no CPU
+ * still reaches it through the old entry.  vm_convert_ranges collects its
+ * frames and, at its end, shoots down once and frees them.  Between
+ * vm_defer_frames() and vm_free_deferred() the calls collect and do not
+ * free, so a scavenger pass of many calls pays one shootdown; past
+ * VM_DEFER_MAX collected frames a call frees the batch early (another
+ * shootdown).  The frames count as freed from the call that took them.
+ * Context: the caller serializes (the heap lock): one batch.
+ */
+#define VM_DEFER_MAX 1024
+void vm_defer_frames(void);
+/* Shoot down, free the collected frames, stop deferring; returns how many. */
+size_t vm_free_deferred(void);
 
 /*
  * The free's conversion of npages at va: PRESENT pages to KEPT (not
  * present, each keeping its frame: the TLB entry of each is invalidated
- * before this returns), ZERO pages to AOW; others are left.  Returns the
- * pages now KEPT.  Cannot refuse: both edges are in the table.
+ * before this returns, on every CPU by one platform_tlb_shootdown when
+ * there are several, so no stale writable entry lets a write to free
+ * space through without a fault, and no stale read-only zero-frame entry
+ * outlives the page's next frame), ZERO pages to AOW; others are left.
+ * Returns the pages now KEPT.  Cannot refuse: both edges are in the table.
  */
 size_t vm_keep(uintptr_t va, size_t npages);
 /* Reuse: the KEPT pages of npages at va mapped again, each with its own frame, unzeroed. */

@@ -35,8 +35,9 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
 	KASSERT(pagestate_has_frame(to) == (frame != PFN_NONE));
 	KASSERT(to != PS_ZERO || frame == zero_frame());
 	if (va - ps_watch.base < ps_watch.pages * PAGE_SIZE) {
-		ps_watch.counts[from]--;
-		ps_watch.counts[to]++;
+		/* atomic: the fault path (fault lock) and heap-lock holders change pages at once */
+		__atomic_fetch_sub(&ps_watch.counts[from], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ps_watch.counts[to], 1, __ATOMIC_RELAXED);
 		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet)
 			pagestate_trace(va, from, to, frame, cause);
 	}
@@ -46,7 +47,8 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
 /*
  * The demand-fault path's transition: AOW -> PRESENT, ZERO -> PRESENT or
  * AOW -> ZERO, `from` being the state the caller has just read from the
- * page's entry (one CPU, interrupts off: nothing changes it in between).
+ * page's entry (under the fault lock, mm/heapfault.c: no other fault
+ * changes it in between).
  * It skips page_set_state's re-read and table lookup, which for these
  * three pairs cannot refuse (both checked in debug builds, and the pairs
  * against the table by tests/mm/test_pagestate.c); the count, the trace

@@ -29,6 +29,9 @@
  *
  * (the two MMU reads are inline in the kernel: the fault path uses them).
  *
+ *   CPU_MAX, unsigned cpu_id(void)  the CPUs: the number of this one
+ *                                   (< CPU_MAX; 0 where there is one)
+ *
  * and what "the current cache" of the magazine layer (mm/magazine.h) is:
  *
  *   unsigned long cache_pin(void); void cache_unpin(unsigned long);
@@ -39,8 +42,8 @@
  *   either MAG_NCACHES and unsigned cache_id(void)
  *                                   caches are an array indexed by
  *                                   cache_id() < MAG_NCACHES: the CPU's
- *                                   number in the kernel (cpu_id(), one
- *                                   CPU today), a switch on the host
+ *                                   number in the kernel (cpu_id()), a
+ *                                   switch on the host
  *   or MAG_CACHE_PER_THREAD         each thread has its cache (libkheap),
  *                                   and the platform defines
  *                                   platform_cache_joined() below
@@ -87,6 +90,11 @@ void platform_misuse(void);
  */
 struct mag_cache;
 void platform_cache_joined(struct mag_cache *c);
+/*
+ * A spinlock waiter's pause between polls (mm/spinlock.h): the kernel
+ * also answers TLB shootdowns there; nothing on the host and in libkheap.
+ */
+void platform_spin_wait(void);
 /* Write "name+0xoff" (or the bare address) for a code address into buf. */
 void ksym_format(uintptr_t addr, char *buf, size_t len);
 
@@ -123,19 +131,36 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
  */
 /* Write the entry for va (state, frame) and invalidate its TLB entry. */
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
+/* CPUs running (1 on the host and in libkheap). */
+unsigned platform_cpus_online(void);
+/* Drop this CPU's TLB entry for va (a fault that another CPU resolved first). */
+void mmu_invalidate_local(uintptr_t va);
+/*
+ * TLB shootdown: when it returns, every other CPU has dropped the TLB
+ * entries it held, so a frame whose mapping was changed before the call
+ * may be reused (docs/scavenger.md, "TLB shootdown").  Nothing where there
+ * is one CPU (the host, libkheap: Linux keeps its own TLBs right).
+ */
+void platform_tlb_shootdown(void);
 /* Make sure a page table covers va; false if no frame for it (not called by mm/). */
 bool mmu_ensure_table(uintptr_t va);
 /* Zero the (mapped, writable) page at va: the fault path's, never called where MMU_EAGER. */
 void mmu_zero_page(uintptr_t va);
 /*
- * Zero frame f, which nothing maps, and check that f reads as zero: the
- * pre-zeroing of free frames and its audit (mm/frame.c), interrupts off.
- * The kernel maps f at a window of its own for the while; where frames
- * have no contents of their own (the host's simulation, whose pages read
- * as zero when they get a frame; Linux's pages) the first does nothing
- * and the second says true.
+ * Zero frame f, which nothing maps, through this CPU's own window, and
+ * check that f reads as zero.  Two callers: the pre-zeroing of free
+ * frames and its audit (mm/frame.c), and the fault path with more than
+ * one CPU, which zeroes a frame before any page maps it (a page mapped
+ * first and zeroed after could take another CPU's write in between, and
+ * lose it).  Any CPU, any context: the window is the CPU's, and its use
+ * runs with interrupts off.  True when f now reads as zero: the kernel
+ * maps f at the window for the while; where frames have no contents of
+ * their own (the host's simulation, whose pages read as zero when they
+ * get a frame) it does nothing and says true.  False where there is no
+ * window (libkheap, where neither caller runs): the fault path then
+ * maps, then zeroes through the mapping.
  */
-void mmu_zero_frame(pfn_t f);
+bool mmu_zero_frame(pfn_t f);
 bool mmu_frame_is_zero(pfn_t f);
 
 #endif

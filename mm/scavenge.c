@@ -171,7 +171,7 @@ void scavenge_on_pressure(bool failed)
 		frame_stats(&fs);
 		trace_pressure(fs.available, fs.low, fs.high, failed);
 	}
-	if (heap.locked) {		/* never by design: see mm/scavenge.h */
+	if (heap_held()) {		/* never by design: see mm/scavenge.h */
 		stats.skipped_locked++;
 		return;
 	}
@@ -195,7 +195,7 @@ void scavenge_tick(void)
 {
 	size_t excess;
 
-	if (heap.locked)		/* interrupts are off while it is held: never */
+	if (heap_held())		/* interrupts are off while it is held: never */
 		return;
 	excess = scavenge_excess();
 	if (!cfg.bg_pages_per_tick || !excess)

@@ -9,6 +9,7 @@
  * mm/pagestate.c, snapshots and figures by mm/tracepages.c.
  */
 #include "mm/trace.h"
+#include "mm/spinlock.h"
 
 uint32_t trace_mask;
 static uint64_t seq;
@@ -53,11 +54,13 @@ size_t trace_region(uintptr_t *base)
 	return region_pages;
 }
 
+static struct spinlock trace_spin = SPINLOCK_INIT(LOCK_TRACE);
+
 /* Format "T seq tsc " + the rest, and write it as one line. */
 static void emit(const char *fmt, va_list ap)
 {
 	char line[300];
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&trace_spin);	/* seq order is output order, all CPUs */
 	int n = snprintf(line, sizeof(line), "T %llu %llu ", (unsigned long long)seq++,
 			 (unsigned long long)cycles());
 
@@ -66,7 +69,7 @@ static void emit(const char *fmt, va_list ap)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	trace_out(line, n);
-	irq_restore(f);
+	spin_unlock(&trace_spin, f);
 }
 
 __attribute__((format(printf, 1, 2))) static void emitf(const char *fmt, ...)

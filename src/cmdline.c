@@ -48,6 +48,8 @@ static const struct opt opts[] = {
 	{ "heap_errors", OPT_ENUM, OFF(heap_errors), 0, 0, heap_errors_names },
 	{ "heapcheck",  OPT_UINT, OFF(heapcheck), 0, 3, NULL },
 	{ "heapleaks",  OPT_BOOL, OFF(heapleaks), 0, 0, NULL },
+	{ "smp",        OPT_UINT, OFF(smp), 1, 64, NULL },
+	{ "noshootdown", OPT_BOOL, OFF(noshootdown), 0, 0, NULL },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");

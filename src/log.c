@@ -8,6 +8,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/irq.h"
 #include "mm/trace.h"
+#include "mm/spinlock.h"
 
 #define DEBUGCON 0xE9
 #define COM1	 0x3F8
@@ -41,11 +42,17 @@ static void serial_write(const char *buf, size_t len)
 	}
 }
 
+/* Whole lines from every CPU: one at a time to the ports. */
+static struct spinlock log_spin = SPINLOCK_INIT(LOCK_LOG);
+
 void log_write(const char *buf, size_t len)
 {
+	unsigned long f = spin_lock(&log_spin);
+
 	outsb(DEBUGCON, buf, len);
 	if (log_serial)
 		serial_write(buf, len);
+	spin_unlock(&log_spin, f);
 }
 
 /* mm/trace.h: trace lines share the debugcon port with the log. */

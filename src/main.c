@@ -18,6 +18,7 @@
 #include "src/demo.h"
 #include "src/bench.h"
 #include "src/stress.h"
+#include "src/smp.h"
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
@@ -36,6 +37,7 @@ __attribute__((noreturn)) static void finish(int status)
 {
 	kheap_print_stats();
 	scavenge_print_stats();
+	smp_print_stats();
 	if (kopts.slabinfo)
 		kheap_print_slabinfo();
 	if (kopts.heapleaks)
@@ -104,6 +106,7 @@ void kmain(uint32_t mbi_phys)
 
 	gdt_init();
 	idt_init();
+	smp_init_boot();		/* before anything calls cpu_id() */
 	load_boot_info(mbi_phys);
 	cmdline_parse(bi.cmdline);
 	log_set_level(kopts.loglevel);
@@ -117,6 +120,7 @@ void kmain(uint32_t mbi_phys)
 	kprintf("boot: memory set up in %llu cycles (kmain to the heap's region reserved: "
 		"frame database, page tables, page descriptors)", (unsigned long long)(cycles() - t0));
 	__asm__ volatile("sti");
+	smp_init(&bi);
 
 	if (kopts.crash[0])
 		crash_provoke(kopts.crash);

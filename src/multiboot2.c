@@ -4,7 +4,9 @@
  * ended by a type-0 tag of size 8.  Tags used here:
  *   1 command line, 2 boot loader name (NUL-terminated strings),
  *   3 module {u32 start, u32 end, string}, 6 memory map {u32 entry_size,
- *   u32 entry_version, entries of {u64 base, u64 length, u32 type, u32}}.
+ *   u32 entry_version, entries of {u64 base, u64 length, u32 type, u32}},
+ *   14 ACPI old (a copy of the 20-byte ACPI 1.0 RSDP), 15 ACPI new (a
+ *   copy of the ACPI 2.0+ RSDP, at least 36 bytes); the new one wins.
  * Unknown tags are skipped by size.
  */
 #include "src/multiboot2.h"
@@ -16,6 +18,8 @@
 #define TAG_MODULE	3
 #define TAG_MMAP	6
 #define TAG_FRAMEBUFFER	8
+#define TAG_ACPI_OLD	14
+#define TAG_ACPI_NEW	15
 
 __attribute__((format(printf, 4, 5)))
 static bool fail(struct mb2_error *err, uint32_t type, uint32_t off,
@@ -127,6 +131,23 @@ static bool parse_fb(const uint8_t *t, uint32_t size, uint32_t off, struct boot_
 	return true;
 }
 
+/* Keep the RSDP copy of an ACPI tag (src/acpi.c checks what it holds). */
+static bool parse_acpi(const uint8_t *t, uint32_t type, uint32_t size, uint32_t off,
+		       struct boot_info *bi, struct mb2_error *err)
+{
+	uint32_t need = type == TAG_ACPI_NEW ? 36 : 20, n = size - 8;
+
+	if (n < need)
+		return fail(err, type, off, "ACPI tag of %u bytes holds %u bytes of RSDP, below %u",
+			    size, n, need);
+	if (bi->rsdp_tag == TAG_ACPI_NEW)
+		return true;
+	bi->rsdp_len = MIN(n, (uint32_t)sizeof(bi->rsdp));
+	memcpy(bi->rsdp, t + 8, bi->rsdp_len);
+	bi->rsdp_tag = type;
+	return true;
+}
+
 static bool parse_tag(const uint8_t *t, uint32_t type, uint32_t size,
 		      uint32_t off, struct boot_info *bi, struct mb2_error *err)
 {
@@ -164,6 +185,9 @@ static bool parse_tag(const uint8_t *t, uint32_t type, uint32_t size,
 		return parse_mmap(t, size, off, bi, err);
 	case TAG_FRAMEBUFFER:
 		return parse_fb(t, size, off, bi, err);
+	case TAG_ACPI_OLD:
+	case TAG_ACPI_NEW:
+		return parse_acpi(t, type, size, off, bi, err);
 	default:
 		return true;
 	}

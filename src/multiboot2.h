@@ -4,8 +4,9 @@
  * Promises: mb2_parse bounds-checks every tag against the block's total
  * size and the bytes actually readable; on a malformed or truncated tag it
  * fails with the tag's type, its offset and what was wrong.  The memory
- * map, modules, framebuffer and loader name are copied out; a name too long for its
- * field is kept cut and reported (one warning each, counted in ncut).
+ * map, modules, framebuffer, loader name and the ACPI tags' RSDP are
+ * copied out; a name too long for its field is kept cut and reported
+ * (one warning each, counted in ncut).
  * The command line is not copied, so no length of it is ever cut: it
  * points into the block, and is valid only while the block is mapped (in
  * the kernel, until mmu_init; kmain parses and echoes it before).
@@ -43,6 +44,9 @@ struct boot_info {
 	struct mb2_module mods[MB2_MAX_MODS];
 	size_t nmods;
 	struct mb2_framebuffer fb;
+	uint8_t rsdp[36];			/* the ACPI tags' RSDP copy (src/acpi.h) */
+	uint32_t rsdp_len;			/* bytes of it; 0: no ACPI tag */
+	uint32_t rsdp_tag;			/* 14 (ACPI 1.0) or 15 (2.0+) */
 	uint32_t total_size;
 	unsigned ncut;				/* names cut to fit, each reported */
 };

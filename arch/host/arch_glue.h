@@ -13,6 +13,11 @@
 #define PAGE_SIZE  4096u
 #define MMU_EAGER  0		/* SIGSEGV-driven faults, as in the kernel */
 
+/* One CPU: spinlocks (mm/spinlock.h) see only cpu 0. */
+#define CPU_MAX 1
+static inline unsigned cpu_id(void) { return 0; }
+
+
 extern int host_irq_depth;
 
 static inline unsigned long irq_save(void) { return (unsigned long)host_irq_depth++; }

@@ -71,6 +71,10 @@ void panic(const char *fmt, ...)
 
 /* The tests provoke misuse on purpose and check the heap is unchanged. */
 void platform_misuse(void) { }
+void platform_spin_wait(void) { }
+void platform_tlb_shootdown(void) { }
+unsigned platform_cpus_online(void) { return 1; }
+void mmu_invalidate_local(uintptr_t va) { (void)va; }
 
 unsigned host_cache_id;
 

@@ -88,7 +88,7 @@ void mmu_zero_page(uintptr_t va)
 }
 
 /* Frames have no contents here: a page reads as zero when it gets one (mmu_set). */
-void mmu_zero_frame(pfn_t f) { (void)f; }
+bool mmu_zero_frame(pfn_t f) { (void)f; return true; }
 bool mmu_frame_is_zero(pfn_t f) { (void)f; return true; }
 
 /* As the kernel does (fault/pagefault.c): a fault in the fault path stops. */

@@ -15,6 +15,10 @@
 #define PAGE_SIZE  4096u
 #define MMU_EAGER  1
 
+/* One CPU: spinlocks (mm/spinlock.h) see only cpu 0. */
+#define CPU_MAX 1
+static inline unsigned cpu_id(void) { return 0; }
+
 /* The magazine layer's caches: one per thread, its own. */
 #define MAG_CACHE_PER_THREAD 1
 static inline unsigned long cache_pin(void) { return 0; }

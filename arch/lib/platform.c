@@ -211,7 +211,6 @@ bool mmu_ensure_table(uintptr_t va) { return entry(va) != NULL; }
 /* An AOW page is fresh or was given back with MADV_DONTNEED: Linux has it zero. */
 void mmu_zero_page(uintptr_t va) { (void)va; }
 /* Frames are Linux's: nothing to zero (pre-zeroing is the kernel's tick's). */
-void mmu_zero_frame(pfn_t f) { (void)f; }
 bool mmu_frame_is_zero(pfn_t f) { (void)f; return true; }
 
 /* One line on stderr without stdio's buffers (which may allocate). */
@@ -261,6 +260,11 @@ void panic(const char *fmt, ...)
 
 /* An invalid or double free was reported: stop, as C libraries do. */
 void platform_misuse(void) { abort(); }
+void platform_spin_wait(void) { }
+void platform_tlb_shootdown(void) { }
+unsigned platform_cpus_online(void) { return 1; }
+bool mmu_zero_frame(pfn_t f) { (void)f; return false; }
+void mmu_invalidate_local(uintptr_t va) { (void)va; }
 
 void ksym_format(uintptr_t addr, char *buf, size_t len)
 {

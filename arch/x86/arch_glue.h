@@ -18,10 +18,13 @@
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 
-/* The magazine layer's caches: one per CPU (one CPU today). */
-#define CPU_MAX     1
+/* The magazine layer's caches: one per CPU (CPU_MAX and cpu_id: the width's cpu_id_*.h). */
+#ifdef CONFIG_X86_64
+#include "arch/x86/cpu_id_64.h"		/* one CPU */
+#else
+#include "arch/x86/cpu_id_32.h"		/* up to 16, cpu_id() from %fs:0 */
+#endif
 #define MAG_NCACHES CPU_MAX
-static inline unsigned cpu_id(void) { return 0; }
 static inline unsigned cache_id(void) { return cpu_id(); }
 static inline unsigned long cache_pin(void) { return irq_save(); }
 /* irq_restore, laid out for the common case: interrupts were on. */

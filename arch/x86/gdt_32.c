@@ -7,18 +7,10 @@
 #include "arch/x86/trap.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/tss_32.h"
 #include "fault/diag.h"
 #include "src/lib.h"
 
-struct tss {
-	uint16_t link, r0;
-	uint32_t esp0; uint16_t ss0, r1;
-	uint32_t esp1; uint16_t ss1, r2;
-	uint32_t esp2; uint16_t ss2, r3;
-	uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
-	uint16_t es, r4, cs, r5, ss, r6, ds, r7, fs, r8, gs, r9, ldt, r10;
-	uint16_t trap, iomap;
-} __attribute__((packed));
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10

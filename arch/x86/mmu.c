@@ -59,26 +59,44 @@ void mmu_zero_page(uintptr_t va)
 }
 
 /*
- * The pre-zeroing's window: frame f mapped at ZERO_WINDOW (a page of the
- * boot window's unused first MiB, whose table boot_32.S/boot_64.S made), UNUSABLE again after.
- * Interrupts are off (mm/frame.c), so nothing else meets the mapping.
+ * Each CPU's zeroing window (mm/platform.h's mmu_zero_frame): the boot
+ * CPU's is ZERO_WINDOW (a page of the boot window's unused first MiB,
+ * whose table boot_32.S/boot_64.S made); an application processor's is a
+ * kva page src/smp_32.c gives it before it can fault (mmu_set_scratch).
+ * A window is its CPU's alone, and its use runs with interrupts off, so
+ * neither another CPU nor an interrupt on this one meets the mapping.
  */
-void mmu_zero_frame(pfn_t f)
+static uintptr_t scratch[CPU_MAX] = { ZERO_WINDOW };
+
+void mmu_set_scratch(unsigned cpu, uintptr_t va) { scratch[cpu] = va; }
+
+bool mmu_zero_frame(pfn_t f)
 {
-	mmu_set(ZERO_WINDOW, PS_WIRED, f);
-	mmu_zero_page(ZERO_WINDOW);
-	mmu_set(ZERO_WINDOW, PS_UNUSABLE, PFN_NONE);
+	unsigned long fl = irq_save();
+	uintptr_t va = scratch[cpu_id()];
+
+	if (va) {
+		mmu_set(va, PS_WIRED, f);
+		mmu_zero_page(va);
+		mmu_set(va, PS_UNUSABLE, PFN_NONE);
+	}
+	irq_restore(fl);
+	return va != 0;
 }
 
 bool mmu_frame_is_zero(pfn_t f)
 {
-	const volatile uint32_t *w = (const volatile uint32_t *)ZERO_WINDOW;
+	unsigned long fl = irq_save();
+	uintptr_t va = scratch[cpu_id()];
+	const volatile uint32_t *w = (const volatile uint32_t *)va;
 	uint32_t any = 0;
 
-	mmu_set(ZERO_WINDOW, PS_WIRED, f);
+	KASSERT(va);
+	mmu_set(va, PS_WIRED, f);
 	for (unsigned i = 0; i < PAGE_SIZE / 4; i++)
 		any |= w[i];
-	mmu_set(ZERO_WINDOW, PS_UNUSABLE, PFN_NONE);
+	mmu_set(va, PS_UNUSABLE, PFN_NONE);
+	irq_restore(fl);
 	return any == 0;
 }
 

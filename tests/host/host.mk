@@ -4,7 +4,7 @@ HCFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-I. -Iarch/host -MMD -MP
 HSRCS := $(wildcard mm/*.c tests/mm/*.c tests/host/*.c arch/host/*.c) \
-	src/multiboot2.c src/cmdline.c tests/ktest.c
+	src/multiboot2.c src/cmdline.c src/acpi.c tests/ktest.c
 HOBJS := $(patsubst %,$(HOUT)/%.o,$(HSRCS))
 
 $(HOUT)/%.c.o: %.c

@@ -205,3 +205,52 @@ TEST(mb2_framebuffer_tag)
 	finish();
 	CHECK(fails_at(len, 8, 8));
 }
+
+static void tag_acpi(uint32_t type, uint32_t n, uint8_t fill)
+{
+	put32(type);
+	put32(8 + n);
+	memset(blk + len, fill, n);
+	len += n;
+	align8();
+}
+
+/* The new ACPI tag's RSDP wins over the old one's, in either order. */
+TEST(mb2_keeps_the_new_acpi_rsdp)
+{
+	struct boot_info bi;
+	struct mb2_error err;
+
+	begin();
+	tag_acpi(15, 36, 0xBB);
+	tag_acpi(14, 20, 0xAA);
+	tag_mmap();
+	finish();
+	CHECKF(mb2_parse(blk, len, &bi, &err), "%s", err.what);
+	CHECK(bi.rsdp_tag == 15 && bi.rsdp_len == 36 && bi.rsdp[35] == 0xBB);
+	begin();
+	tag_acpi(14, 20, 0xAA);
+	tag_mmap();
+	finish();
+	CHECKF(mb2_parse(blk, len, &bi, &err), "%s", err.what);
+	CHECK(bi.rsdp_tag == 14 && bi.rsdp_len == 20 && bi.rsdp[0] == 0xAA);
+}
+
+TEST(mb2_rejects_a_short_acpi_tag)
+{
+	struct boot_info bi;
+	struct mb2_error err;
+
+	begin();
+	tag_acpi(15, 24, 0);
+	tag_mmap();
+	finish();
+	CHECK(!mb2_parse(blk, len, &bi, &err));
+	CHECKF(err.type == 15 && err.offset == 8 && strstr(err.what, "24 bytes of RSDP, below 36"), "%s", err.what);
+	begin();
+	tag_acpi(14, 12, 0);
+	tag_mmap();
+	finish();
+	CHECK(!mb2_parse(blk, len, &bi, &err));
+	CHECKF(err.type == 14 && strstr(err.what, "12 bytes of RSDP, below 20"), "%s", err.what);
+}

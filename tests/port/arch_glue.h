@@ -23,6 +23,8 @@ static inline void irq_restore(unsigned long flags) { (void)flags; }
 static inline uint64_t cycles(void) { return 0; }
 
 /* One CPU, one magazine cache. */
+#define CPU_MAX 1
+static inline unsigned cpu_id(void) { return 0; }
 #define MAG_NCACHES 1
 static inline unsigned cache_id(void) { return 0; }
 static inline unsigned long cache_pin(void) { return 0; }

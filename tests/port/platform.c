@@ -164,15 +164,28 @@ void mmu_zero_page(uintptr_t va)
 }
 
 /* Only frame_zero_ahead calls them, and nothing here does: say so if it happens. */
-void mmu_zero_frame(pfn_t f)
+bool mmu_zero_frame(pfn_t f)
 {
-	panic("port: mmu_zero_frame(%#lx) without frame_zero_ahead", (unsigned long)f);
+	panic("port: mmu_zero_frame(%#lx) without frame_zero_ahead or a second CPU", (unsigned long)f);
 }
 
 bool mmu_frame_is_zero(pfn_t f)
 {
 	panic("port: mmu_frame_is_zero(%#lx) with no frame zeroed ahead", (unsigned long)f);
 }
+
+/* --- CPUs: one ------------------------------------------------------------ */
+
+unsigned platform_cpus_online(void) { return 1; }
+/* Only the fault path with several CPUs calls it: say so if it happens. */
+void mmu_invalidate_local(uintptr_t va)
+{
+	panic("port: mmu_invalidate_local(%#lx) with one CPU and no faults", (unsigned long)va);
+}
+/* No other CPU holds a TLB entry: nothing to wait for. */
+void platform_tlb_shootdown(void) { }
+/* A spinlock poll: with one CPU a lock is never found held. */
+void platform_spin_wait(void) { }
 
 /* --- diagnostics --------------------------------------------------------- */
 

@@ -1,0 +1,54 @@
+/*
+ * The debug side of mm/spinlock.h: each CPU's held locks as a mask of
+ * ranks, checked on every take and release.  A CPU touches only its own
+ * mask, with interrupts off (spin_lock has saved them), so no lock
+ * guards the masks.
+ */
+#include "mm/spinlock.h"
+
+static uint32_t held_ranks[CPU_MAX];
+static const char *const names[] = LOCK_NAMES;
+
+_Static_assert(ARRAY_SIZE(names) == LOCK_NRANKS, "a name for every rank");
+
+const char *spin_name(const struct spinlock *l)
+{
+	return l->rank < LOCK_NRANKS ? names[l->rank] : "(bad rank)";
+}
+
+const char *spin_order_problem(const struct spinlock *l, unsigned cpu, uint32_t held,
+			       char *buf, size_t len)
+{
+	uint32_t later = held & ~((1u << l->rank) - 1);	/* held ranks >= l's */
+
+	if (l->cpu == (int32_t)cpu) {
+		snprintf(buf, len, "spinlock %s taken again on cpu %u, which holds it", spin_name(l), cpu);
+		return buf;
+	}
+	if (!later)
+		return NULL;
+	snprintf(buf, len, "lock order: cpu %u takes %s while holding %s, which comes after it",
+		 cpu, spin_name(l), names[31 - __builtin_clz(later)]);
+	return buf;
+}
+
+void spin_debug_take(struct spinlock *l)
+{
+	unsigned cpu = cpu_id();
+	char buf[128];
+	const char *why = spin_order_problem(l, cpu, held_ranks[cpu], buf, sizeof(buf));
+
+	if (why)
+		panic("%s", why);
+	held_ranks[cpu] |= 1u << l->rank;
+}
+
+void spin_debug_release(struct spinlock *l)
+{
+	unsigned cpu = cpu_id();
+
+	if (l->cpu != (int32_t)cpu)
+		panic("spinlock %s released on cpu %u; its holder is %s %d", spin_name(l), cpu,
+		      l->cpu < 0 ? "nobody," : "cpu", (int)l->cpu);
+	held_ranks[cpu] &= ~(1u << l->rank);
+}
