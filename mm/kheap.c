@@ -429,6 +429,15 @@ void report(const char *fn, const void *p, const struct heap_misuse *what, uintp
 	heap_report(&r);
 }
 
+void end_free(void *p, const struct heap_misuse *why, size_t usable, uintptr_t caller)
+{
+	HEAP_ASSERT_LOCKED();
+	if (why)
+		report("kfree", p, why, caller);
+	else if (TRACE_ON(TR_HEAP))
+		trace_free(p, usable, caller);
+}
+
 /* Check a small object (lookup left it to the slab) without changing it. */
 static const struct heap_misuse *check_small(uintptr_t p, struct lookup *l)
 {
@@ -487,7 +496,7 @@ const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
 static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
-	struct lookup l;
+	struct lookup l = { .usable = 0 };	/* read by end_free on a report too */
 	const struct heap_misuse *why;
 
 	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
@@ -495,10 +504,7 @@ static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 		l.usable = slab_class_size(l.d->cls);
 	else if (!why)
 		why = free_locked((uintptr_t)p, &l);
-	if (why)
-		report("kfree", p, why, caller);
-	else if (TRACE_ON(TR_HEAP))
-		trace_free(p, l.usable, caller);
+	end_free(p, why, l.usable, caller);
 	heap_unlock(f);
 }
 

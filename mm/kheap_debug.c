@@ -274,7 +274,7 @@ static void record_free(struct dobj *o, size_t req, uintptr_t caller)
 void dbg_free(void *p, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
-	struct lookup l;
+	struct lookup l = { .usable = 0 };	/* read by end_free on a report too */
 	const struct heap_misuse *why = check_live((uintptr_t)p, &l);
 	struct dobj o;
 	size_t req = 0;
@@ -303,10 +303,7 @@ void dbg_free(void *p, uintptr_t caller)
 		record_free(&o, req, caller);
 		why = free_locked((uintptr_t)p, &l);
 	}
-	if (why)
-		report("kfree", p, why, caller);
-	else if (TRACE_ON(TR_HEAP))
-		trace_free(p, l.usable, caller);
+	end_free(p, why, l.usable, caller);
 	heap_unlock(f);
 }
 

@@ -26,6 +26,8 @@ const struct heap_misuse *check_live(uintptr_t p, struct lookup *l);
 const struct heap_misuse *free_locked(uintptr_t p, struct lookup *l);
 /* Report a misuse found by call fn (heap lock held). */
 void report(const char *fn, const void *p, const struct heap_misuse *what, uintptr_t caller);
+/* A kfree's end (heap lock held): the report of why, or the trace line of the free. */
+void end_free(void *p, const struct heap_misuse *why, size_t usable, uintptr_t caller);
 
 /* --- heapcheck level 1 and above (mm/kheap_debug.c) ------------------ */
 
