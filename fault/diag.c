@@ -145,10 +145,15 @@ static void dump(const struct trapframe *tf, uintptr_t esp)
 		(unsigned long)tf->vector, (unsigned long)tf->err);
 }
 
-/* The access a fault made: a fetch when the CPU says so or the address is the EIP. */
+bool diag_pf_is_fetch(const struct trapframe *tf)
+{
+	return (tf->err & PF_I) || tf->cr2 == tf->eip;
+}
+
+/* The access a fault made. */
 static enum owner_access pf_access(const struct trapframe *tf)
 {
-	if ((tf->err & PF_I) || tf->cr2 == tf->eip)
+	if (diag_pf_is_fetch(tf))
 		return OA_EXEC;
 	return tf->err & PF_W ? OA_WRITE : OA_READ;
 }

@@ -15,6 +15,8 @@ __attribute__((noreturn)) void diag_fatal(const struct trapframe *tf, const char
 __attribute__((noreturn)) void diag_double_fault(const struct trapframe *tf, uintptr_t esp);
 /* Print a frame-pointer backtrace starting from frame pointer ebp. */
 void diag_backtrace(uintptr_t ebp);
+/* A page fault on an instruction fetch: the CPU says so (NX on), or cr2 is the eip. */
+bool diag_pf_is_fetch(const struct trapframe *tf);
 /* Print the page-fault error code as words. */
 void diag_decode_pf_error(uint32_t err, char *buf, size_t len);
 

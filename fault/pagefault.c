@@ -64,13 +64,16 @@ __attribute__((noinline, noreturn)) static void unresolved(struct trapframe *tf,
 
 	if (r == KF_OOM)
 		oom(tf, why);
+	if (kheap_contains(va) && diag_pf_is_fetch(tf))	/* before any data-access report */
+		diag_fatal(tf, "instruction fetch from heap memory, which is never code "
+			   "(a call through a freed or wild pointer?)");
 	if (r == KF_MISUSE)		/* free heap space: the heap's report, then fatal */
 		kheap_fault_report(va, tf->err & PF_W, tf->eip);
 	if (r != KF_NOT_HEAP)
 		diag_fatal(tf, why);
 	snprintf(buf, sizeof(buf), "no handler for a fault on a %s page%s",
 		 pagestate_name(mmu_state(va)),
-		 kheap_contains(va) ? " (instruction fetch or reserved bit in the heap)" : "");
+		 kheap_contains(va) ? " (reserved bit in the heap)" : "");
 	diag_fatal(tf, buf);
 }
 

@@ -79,6 +79,22 @@ __attribute__((noinline)) void crash_uaf(void)
 	freed_run()[PAGE_SIZE + 1] = 1;
 }
 
+/*
+ * Call into a large block after freeing it: its pages are KEPT (not
+ * present), so the fetch faults on either width, NX or not.
+ */
+__attribute__((noinline)) void crash_uafexec(void)
+{
+	volatile uint8_t *p;
+
+	keep_neighbour();
+	p = kmalloc(SLAB_MAX + 3 * PAGE_SIZE);
+	memset((void *)p, 0xC3, SLAB_MAX + 3 * PAGE_SIZE);	/* ret, on every page */
+	kfree((void *)p);
+	((void (*)(void))hide_addr((uintptr_t)p + PAGE_SIZE))();
+	__asm__ volatile("");	/* not a tail call: the backtrace names crash_uafexec */
+}
+
 /* Write a large block's page after freeing it while it was backed: KEPT, not writable. */
 __attribute__((noinline)) void crash_uafkept(void)
 {
@@ -200,30 +216,42 @@ __attribute__((noinline)) void crash_oom(void)
 	p[0] = 1;
 }
 
+static void crash_stack_top(void) { crash_stack(0); }
+
+/* The kinds, in the order the unknown-kind warning lists them. */
+static const struct { const char *name; void (*fn)(void); } kinds[] = {
+	{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
+	{ "exec", crash_exec }, { "stack", crash_stack_top }, { "ud", crash_ud },
+	{ "div", crash_div }, { "uaf", crash_uaf }, { "uafread", crash_uafread },
+	{ "uafkept", crash_uafkept }, { "uafexec", crash_uafexec }, { "wild", crash_wild },
+	{ "dfree", crash_dfree }, { "oom", crash_oom }, { "heapexec", crash_heapexec },
+	{ "overrun", crash_overrun }, { "guard", crash_guard }, { "mmio", crash_mmio },
+	{ "vmalloc", crash_vmalloc }, { "kstack", crash_kstack },
+};
+
+/* An unknown kind: said, with every known one, and boot goes on. */
+static void warn_unknown(const char *kind)
+{
+	char list[256];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds) && n < sizeof(list); i++)
+		n += snprintf(list + n, sizeof(list) - n, "%s%s", i ? " " : "", kinds[i].name);
+	KASSERT(n < sizeof(list));	/* the list fits: grow list[] with the table */
+	klog(LOG_WARN, "crash: unknown kind '%s' (%s)", kind, list);
+}
+
 void crash_provoke(const char *kind)
 {
-	static const struct { const char *name; void (*fn)(void); } kinds[] = {
-		{ "write", crash_write }, { "read", crash_read }, { "null", crash_null },
-		{ "exec", crash_exec }, { "ud", crash_ud }, { "div", crash_div },
-		{ "uaf", crash_uaf }, { "uafread", crash_uafread }, { "wild", crash_wild },
-		{ "uafkept", crash_uafkept }, { "dfree", crash_dfree }, { "oom", crash_oom },
-		{ "heapexec", crash_heapexec },
-		{ "uaf", crash_uaf }, { "oom", crash_oom }, { "overrun", crash_overrun },
-		{ "guard", crash_guard }, { "mmio", crash_mmio }, { "vmalloc", crash_vmalloc },
-		{ "kstack", crash_kstack },
-	};
-	bool known = false;
+	size_t i;
 
 	kprintf("crash: provoking '%s'", kind);
-	if (!strcmp(kind, "stack"))
-		crash_stack(0);
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		if (!strcmp(kind, kinds[i].name)) {
-			kinds[i].fn();	/* not a tail call: the backtraces name crash_provoke */
-			known = true;	/* oom without overcommit, dfree, mmio: boot goes on */
-		}
+	for (i = 0; i < ARRAY_SIZE(kinds) && strcmp(kind, kinds[i].name); i++)
+		;
+	if (i == ARRAY_SIZE(kinds)) {
+		warn_unknown(kind);
+		return;
 	}
-	if (!known)
-		klog(LOG_WARN, "crash: unknown kind '%s' (write read null exec stack ud div uaf uafread "
-		     "uafkept wild dfree oom heapexec overrun guard mmio vmalloc kstack)", kind);
+	kinds[i].fn();		/* oom without overcommit, dfree, mmio: boot goes on */
+	__asm__ volatile("");	/* not a tail call: the backtraces name crash_provoke */
 }
