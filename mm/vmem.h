@@ -90,14 +90,17 @@ void vmem_log(vmem_t *vm, const char *use);
  * Where boundary tags come from after the static boot pool: pages of
  * `space` (quantum at most PAGE_SIZE), each backed by back(va), which
  * maps the page writable and must not call any arena.  NULL turns
- * refills off.
+ * refills off.  Tags fill a page but its last VMEM_TAG_PAGE_KEEP bytes,
+ * which are back's own (the kernel keeps the page's owner record there).
  */
+#define VMEM_TAG_PAGE_KEEP	128
 typedef bool (*vmem_back_fn)(uintptr_t va);
 void vmem_set_tag_source(vmem_t *space, vmem_back_fn back);
 
 struct vmem_tag_stats {
 	size_t boot;		/* tags in the static pool */
 	size_t pages;		/* tag pages mapped so far (never returned) */
+	uintptr_t last_page;	/* the newest of them (0: none yet) */
 	size_t per_page;
 	size_t free;		/* in the pool now */
 	size_t reserve;		/* kept in the pool for refills only */

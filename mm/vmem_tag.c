@@ -21,6 +21,7 @@
 static struct vmem_tag boot_tags[VMEM_BOOT_TAGS];
 static struct vmem_tag *pool;
 static size_t pool_free, boot_used, tag_pages;
+static uintptr_t last_page;
 static bool refilling;
 static vmem_t *tag_space;
 static vmem_back_fn tag_back;
@@ -28,7 +29,7 @@ static long inject_after = -1;
 static uint64_t refills, refill_failures, exhausted;
 static char last_report[256];
 
-#define PER_PAGE (PAGE_SIZE / sizeof(struct vmem_tag))
+#define PER_PAGE ((PAGE_SIZE - VMEM_TAG_PAGE_KEEP) / sizeof(struct vmem_tag))
 
 static void pool_push(struct vmem_tag *t)
 {
@@ -120,6 +121,7 @@ static const char *refill_page(void)
 	for (size_t i = 0; i < PER_PAGE; i++)
 		pool_push((struct vmem_tag *)va + i);
 	tag_pages++;
+	last_page = va;
 	irq_restore(f);
 	return NULL;
 }
@@ -177,6 +179,7 @@ void vmem_tag_stats(struct vmem_tag_stats *st)
 
 	st->boot = VMEM_BOOT_TAGS;
 	st->pages = tag_pages;
+	st->last_page = last_page;
 	st->per_page = PER_PAGE;
 	st->free = pool_free + (VMEM_BOOT_TAGS - boot_used);
 	st->reserve = VMEM_TAG_RESERVE;

@@ -80,11 +80,17 @@ static pfn_t make_zero_frame(void)
 	return f;
 }
 
-/* A page of boundary tags at va (mm/vmem_tag.c): a fresh frame, WIRED. */
+/*
+ * A page of boundary tags at va (mm/vmem_tag.c): a fresh frame, WIRED,
+ * in the owner index by a record in the page's last bytes, which the
+ * tags leave to us (VMEM_TAG_PAGE_KEEP).
+ */
 static bool back_tag_page(uintptr_t va)
 {
+	struct owner *o = (struct owner *)(va + PAGE_SIZE - VMEM_TAG_PAGE_KEEP);
 	pfn_t f = frame_alloc();
 
+	_Static_assert(sizeof(struct owner) <= VMEM_TAG_PAGE_KEEP, "an owner record fits");
 	if (f == PFN_NONE)
 		return false;
 	if (!mmu_ensure_table(va)) {
@@ -92,6 +98,8 @@ static bool back_tag_page(uintptr_t va)
 		return false;
 	}
 	page_set_state(va, PS_WIRED, f, PC_EXPLICIT);
+	memset(o, 0, sizeof(*o));	/* a frame's old contents are no record */
+	owner_add(o, va, PAGE_SIZE, OW_WIRED, "boundary tags of the arenas", NULL);
 	return true;
 }
 
