@@ -1,6 +1,7 @@
 /*
- * SMP bring-up (src/smp.h).  The order: the processors from ACPI, the
- * local APIC enabled on the boot CPU, the trampoline copied below 1 MiB,
+ * SMP bring-up (src/smp.h), both widths.  The order: the processors from
+ * ACPI, the local APIC enabled on the boot CPU, the trampoline copied
+ * below 1 MiB (its page tables are the width's: src/smp_32.c, smp_64.c),
  * then one CPU at a time: its stacks, INIT, 10 ms, STARTUP, and a second
  * STARTUP if it has not answered within a tick; it counts as started when
  * it sets its flag from ap_main, within 100 ms of the first STARTUP.
@@ -10,6 +11,7 @@
  * until smp_call gives it work.
  */
 #include "src/smp.h"
+#include "src/smp_int.h"
 #include "src/acpi.h"
 #include "src/ioremap.h"
 #include "src/kstack.h"
@@ -18,7 +20,7 @@
 #include "src/boot_mm.h"
 #include "mm/kheap.h"
 #include "src/log.h"
-#include "arch/x86/percpu_32.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/smp_boot.h"
 #include "arch/x86/tlb.h"
@@ -32,8 +34,9 @@ extern const uint8_t trampoline_start[];
 extern const uint32_t trampoline_size;
 extern void ipi_wake_entry(void), ipi_spurious_entry(void), ipi_shootdown_entry(void);
 
-/* The CPU being started (arch/x86/trampoline_32.S reads these). */
-volatile uint32_t ap_boot_cr3, ap_boot_stack, ap_boot_cpu;
+/* The CPU being started (arch/x86/trampoline_32.S or _64.S reads these). */
+volatile unsigned long ap_boot_cr3, ap_boot_stack;
+volatile uint32_t ap_boot_cpu;
 
 static unsigned ncpus = 1;
 static volatile bool started[CPU_MAX];
@@ -82,7 +85,7 @@ static const char *trampoline_problem(const struct boot_info *bi)
 {
 	bool ram = false;
 
-	if (trampoline_size > TRAMP_PD_OFF)
+	if (trampoline_size > TRAMP_TABLE(0))
 		return "the trampoline outgrew its page";
 	for (size_t i = 0; i < bi->nmem; i++)
 		ram |= bi->mem[i].kind == PR_RAM && bi->mem[i].start <= TRAMP_PA &&
@@ -95,26 +98,15 @@ static const char *trampoline_problem(const struct boot_info *bi)
 	return NULL;
 }
 
-/*
- * The trampoline's three pages: the code, then its page directory (the
- * kernel's, plus page 0's table) and that table, mapping the code page at
- * its own address.  Raw entries: these tables are the trampoline's, never
- * the kernel's, and nothing reads their state bits.
- */
+/* The trampoline's code and tables (src/smp_int.h), mapped; NULL if it cannot be. */
 static uint8_t *trampoline_install(void)
 {
-	uint8_t *t = ioremap(TRAMP_PA, TRAMP_SIZE, "AP trampoline (code, directory, table)");
-	uint32_t *pd, *pt;
+	uint8_t *t = ioremap(TRAMP_PA, TRAMP_SIZE, "AP trampoline (code and tables)");
 
 	if (!t)
 		return NULL;
-	pd = (uint32_t *)(t + TRAMP_PD_OFF);
-	pt = (uint32_t *)(t + TRAMP_PT_OFF);
 	memcpy(t, trampoline_start, trampoline_size);
-	memcpy(pd, (const void *)PD_WINDOW, PAGE_SIZE);
-	memset(pt, 0, PAGE_SIZE);
-	pd[0] = (TRAMP_PA + TRAMP_PT_OFF) | PTE_P | PTE_W;
-	pt[TRAMP_PA >> PAGE_SHIFT] = TRAMP_PA | PTE_P | PTE_W;
+	trampoline_tables(t);
 	return t;
 }
 
@@ -177,7 +169,7 @@ static void start_cpu(uint8_t apic_id)
 	}
 	percpu[cpu].apic_id = apic_id;
 	ap_boot_cr3 = read_cr3();
-	ap_boot_stack = (uint32_t)percpu[cpu].stack_top;
+	ap_boot_stack = percpu[cpu].stack_top;
 	ap_boot_cpu = cpu;
 	if (!start_one(cpu, apic_id)) {
 		lapic_send(apic_id, ICR_INIT | ICR_ASSERT);	/* park it: a late start must not run */
@@ -258,7 +250,7 @@ void smp_init(const struct boot_info *bi)
 	kprintf("smp: %u of %u CPUs online%s", ncpus, c.ncpus, kopts.smp ? " (smp= limit)" : "");
 }
 
-/* The application processor's C entry (arch/x86/trampoline_32.S), interrupts off. */
+/* The application processor's C entry (arch/x86/trampoline_32.S or _64.S), interrupts off. */
 __attribute__((noreturn)) void ap_main(unsigned cpu);
 
 void smp_init_boot(void) { percpu_init_boot(); }
