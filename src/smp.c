@@ -255,8 +255,21 @@ __attribute__((noreturn)) void ap_main(unsigned cpu);
 
 void smp_init_boot(void) { percpu_init_boot(); }
 
+/*
+ * The debug switch apfail=ID (the test of a CPU that fails to start): the
+ * CPU of that APIC id stops here, before it answers, as one whose start
+ * went wrong would; the boot CPU's INIT parks it.
+ */
+static void hang_if_told(unsigned cpu)
+{
+	if (kopts.apfail && percpu[cpu].apic_id == kopts.apfail)
+		for (;;)
+			hlt();
+}
+
 void ap_main(unsigned cpu)
 {
+	hang_if_told(cpu);
 	percpu_enter(cpu);
 	lapic_enable();
 	kprintf("smp: cpu %u: APIC id %u online, stack %#lx-%#lx", cpu, lapic_id(),
