@@ -27,5 +27,5 @@ void trampoline_tables(uint8_t *t)
 	memset(pd, 0, PAGE_SIZE);
 	pml4[0] = (TRAMP_PA + TRAMP_TABLE(1)) | PTE_P | PTE_W;
 	pdpt[0] = (TRAMP_PA + TRAMP_TABLE(2)) | PTE_P | PTE_W;
-	pd[0] = 0 | PTE_PS | PTE_P | PTE_W;	/* 2 MiB at 0 */
+	pd[0] = PTE_PS | PTE_P | PTE_W;	/* physical 0: 2 MiB */
 }

@@ -12,30 +12,13 @@
  * CPU being started.
  */
 #include "arch/x86/layout.h"
-#include "arch/x86/smp_boot.h"
+#include "arch/x86/trampoline.h"
 
-#define TR(x) ((x) - trampoline_start + TRAMP_PA)
 
 	.section .rodata
 	.global trampoline_start
-	.code16
 trampoline_start:
-	cli
-	cld
-	xorw	%ax, %ax
-	movw	%ax, %ds
-	lgdtl	TR(tgdtr)
-	movl	%cr0, %eax
-	orl	$1, %eax			/* PE */
-	movl	%eax, %cr0
-	ljmpl	$0x08, $TR(pm32)
-
-	.code32
-pm32:
-	movw	$0x10, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
+	REAL_TO_PROTECTED
 	movl	$(TRAMP_PA + TRAMP_TABLE(0)), %eax
 	movl	%eax, %cr3
 	movl	%cr0, %eax

@@ -19,9 +19,8 @@
  * the kernel's.
  */
 #include "arch/x86/layout.h"
-#include "arch/x86/smp_boot.h"
+#include "arch/x86/trampoline.h"
 
-#define TR(x) ((x) - trampoline_start + TRAMP_PA)
 #define EFER		0xC0000080
 #define EFER_LME	0x100
 #define EFER_NXE	0x800
@@ -29,24 +28,8 @@
 
 	.section .rodata
 	.global trampoline_start
-	.code16
 trampoline_start:
-	cli
-	cld
-	xorw	%ax, %ax
-	movw	%ax, %ds
-	lgdtl	TR(tgdtr)
-	movl	%cr0, %eax
-	orl	$1, %eax			/* PE */
-	movl	%eax, %cr0
-	ljmpl	$0x08, $TR(pm32)
-
-	.code32
-pm32:
-	movw	$0x10, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
+	REAL_TO_PROTECTED
 	movl	%cr4, %eax
 	orl	$CR4_PAE, %eax
 	movl	%eax, %cr4
