@@ -50,6 +50,7 @@ static const struct opt opts[] = {
 	{ "heapleaks",  OPT_BOOL, OFF(heapleaks), 0, 0, NULL },
 	{ "smp",        OPT_UINT, OFF(smp), 1, 64, NULL },
 	{ "noshootdown", OPT_BOOL, OFF(noshootdown), 0, 0, NULL },
+	{ "apfail",     OPT_UINT, OFF(apfail), 1, 255, NULL },
 };
 
 _Static_assert(ARRAY_SIZE(opts) <= 32, "one bit of 'given' per option");

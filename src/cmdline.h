@@ -36,6 +36,7 @@ struct kopts {
 	bool heapleaks;			/* heapleaks: the leak report at poweroff */
 	uint32_t smp;			/* smp=N: start at most N CPUs in all; 0 (default) all */
 	bool noshootdown;		/* noshootdown: debug switch, TLB shootdowns do nothing */
+	uint32_t apfail;		/* apfail=ID: debug switch, the AP of APIC id ID never answers; 0 off */
 };
 
 extern struct kopts kopts;

@@ -1,10 +1,11 @@
 /*
- * SMP bring-up: the processors ACPI lists (src/acpi.h), started with
- * INIT-SIPI-SIPI through the trampoline (arch/x86/trampoline_32.S), each on
- * its own stack with a guard page below (src/kstack.h) and its own GDT,
- * TSS and per-CPU segment (arch/x86/percpu_32.h).  That is i386's
- * (src/smp_32.c); the x86_64 kernel runs on its boot CPU alone
- * (src/smp_64.c: the same functions, one CPU, cpu_id() 0).
+ * SMP bring-up, both widths (src/smp.c): the processors ACPI lists
+ * (src/acpi.h), started with INIT-SIPI-SIPI through the width's trampoline
+ * (arch/x86/trampoline_32.S to protected mode, trampoline_64.S on to long
+ * mode; its page tables src/smp_32.c or smp_64.c), each on its own stack
+ * with a guard page below (src/kstack.h) and its own GDT, TSS and per-CPU
+ * data (arch/x86/percpu.h: the %fs segment on i386, the GS base on
+ * x86_64).
  *
  * Promises: smp_init starts at most smp=N CPUs in all (default: all ACPI
  * lists), logs each with its number and APIC id, and reports a CPU that

@@ -1,30 +1,31 @@
 /*
- * SMP on x86_64 (src/smp.h): not yet.  The application processors'
- * start-up (a real-mode trampoline, per-CPU GDTs and the %fs segment) is
- * i386's, src/smp_32.c; this kernel runs on its boot CPU alone, so
- * cpu_id() is 0 (arch/x86/cpu_id_64.h) and a TLB shootdown has no other
- * CPU to wait for (arch/x86/tlb.c: one online).  The same functions as
- * src/smp_32.c, each what one CPU makes of it.
+ * The x86_64 trampoline's page tables (src/smp_int.h): a low copy of the
+ * kernel's PML4 at TRAMP_TABLE(0), whose slot 0 (empty in the kernel's
+ * since mmu_init dropped the identity map) points at a PDPT at
+ * TRAMP_TABLE(1) and a PD at TRAMP_TABLE(2) mapping the first 2 MiB with
+ * one large page, the trampoline's code among them.  The kernel's own
+ * slots are shared, so the image is where it always is.  Raw entries:
+ * these tables are the trampoline's, never the kernel's, and nothing
+ * reads their state bits.  The rest of the bring-up is both widths',
+ * src/smp.c.
  */
-#include "src/smp.h"
+#include "src/smp_int.h"
 #include "src/lib.h"
+#include "arch/x86/smp_boot.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/pte.h"
+#include "mm/platform.h"
 
-void smp_init_boot(void) { }
-
-void smp_init(const struct boot_info *bi)
+void trampoline_tables(uint8_t *t)
 {
-	(void)bi;
-	kprintf("smp: application processors are not started on x86_64; one CPU");
+	uint64_t *pml4 = (uint64_t *)(t + TRAMP_TABLE(0));
+	uint64_t *pdpt = (uint64_t *)(t + TRAMP_TABLE(1));
+	uint64_t *pd = (uint64_t *)(t + TRAMP_TABLE(2));
+
+	memcpy(pml4, (const void *)PML4_WINDOW, PAGE_SIZE);
+	memset(pdpt, 0, PAGE_SIZE);
+	memset(pd, 0, PAGE_SIZE);
+	pml4[0] = (TRAMP_PA + TRAMP_TABLE(1)) | PTE_P | PTE_W;
+	pdpt[0] = (TRAMP_PA + TRAMP_TABLE(2)) | PTE_P | PTE_W;
+	pd[0] = PTE_PS | PTE_P | PTE_W;	/* physical 0: 2 MiB */
 }
-
-unsigned smp_ncpus(void) { return 1; }
-
-bool smp_call(unsigned cpu, void (*fn)(void *), void *arg)
-{
-	(void)cpu, (void)fn, (void)arg;
-	return false;
-}
-
-void smp_wait(unsigned cpu) { (void)cpu; }
-
-void smp_print_stats(void) { }

@@ -51,6 +51,11 @@ static inline uint64_t rdmsr(uint32_t msr)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
 /* CPUID leaf 1, EDX: the feature bits (bit 5 MSR, bit 9 APIC). */
 static inline uint32_t cpuid1_edx(void)
 {

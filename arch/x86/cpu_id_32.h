@@ -1,7 +1,7 @@
 /*
  * The CPUs of the i386 kernel (arch/x86/arch_glue.h): up to CPU_MAX, each
  * with its number in its per-CPU data at %fs:0 (arch/x86/percpu_32.h,
- * src/smp_32.c), so cpu_id() is one load.  Valid from smp_init_boot on.
+ * src/smp.c), so cpu_id() is one load.  Valid from smp_init_boot on.
  */
 #ifndef ARCH_X86_CPU_ID_32_H
 #define ARCH_X86_CPU_ID_32_H

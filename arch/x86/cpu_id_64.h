@@ -1,13 +1,20 @@
 /*
- * The CPUs of the x86_64 kernel (arch/x86/arch_glue.h): one, the boot
- * CPU (src/smp_64.c starts no other), so cpu_id() is 0 and reads no
- * segment (%fs is never set up here).
+ * The CPUs of the x86_64 kernel (arch/x86/arch_glue.h): up to CPU_MAX, each
+ * with its number in its per-CPU data at %gs:0 (the GS base MSR,
+ * arch/x86/percpu_64.h, src/smp.c), so cpu_id() is one load.  Valid from
+ * smp_init_boot on.
  */
 #ifndef ARCH_X86_CPU_ID_64_H
 #define ARCH_X86_CPU_ID_64_H
 
-#define CPU_MAX 1
+#define CPU_MAX 16
 
-static inline unsigned cpu_id(void) { return 0; }
+static inline unsigned cpu_id(void)
+{
+	unsigned id;
+
+	__asm__("movl %%gs:0, %0" : "=r"(id));
+	return id;
+}
 
 #endif

@@ -1,11 +1,11 @@
 /*
  * Entries of the inter-processor interrupts (vectors in
- * arch/x86/smp_boot.h, gates set by src/smp_32.c through percpu_set_gate).
+ * arch/x86/smp_boot.h, gates set by src/smp.c through percpu_set_gate).
  * Interrupt gates: they run with interrupts off; %fs is the CPU's own.
  */
 	.section .text
 
-	/* VEC_WAKE: it only ends a hlt (src/smp_32.c); nothing to do but EOI. */
+	/* VEC_WAKE: it only ends a hlt (src/smp.c); nothing to do but EOI. */
 	.global ipi_wake_entry
 ipi_wake_entry:
 	pushl	%eax

@@ -62,7 +62,7 @@ void mmu_zero_page(uintptr_t va)
  * Each CPU's zeroing window (mm/platform.h's mmu_zero_frame): the boot
  * CPU's is ZERO_WINDOW (a page of the boot window's unused first MiB,
  * whose table boot_32.S/boot_64.S made); an application processor's is a
- * kva page src/smp_32.c gives it before it can fault (mmu_set_scratch).
+ * kva page src/smp.c gives it before it can fault (mmu_set_scratch).
  * A window is its CPU's alone, and its use runs with interrupts off, so
  * neither another CPU nor an interrupt on this one meets the mapping.
  */

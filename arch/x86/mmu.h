@@ -21,7 +21,7 @@ void mmu_kva_span(uintptr_t image_end, uintptr_t *start, uintptr_t *end);
 /* Where page tables come from: bootmem first, then the frame allocator. */
 void mmu_set_table_allocator(pfn_t (*alloc)(void));
 
-/* CPU cpu's window for mmu_zero_frame: a page of kva with its table (src/smp_32.c). */
+/* CPU cpu's window for mmu_zero_frame: a page of kva with its table (src/smp.c). */
 void mmu_set_scratch(unsigned cpu, uintptr_t va);
 
 /* Raw entries for diagnostics: 0 when absent. */

@@ -13,9 +13,9 @@
  * it waits.  The debug switch (noshootdown on the command line) turns the
  * initiator into nothing, for the test that shows it is needed.
  *
- * Both widths build it; on x86_64 only the boot CPU runs (src/smp_64.c),
- * online stays 1, and a shootdown returns at once.  The IPI entry that
- * calls tlb_ipi is i386's (arch/x86/ipi_32.S).
+ * Both widths build it; the IPI entry that calls tlb_ipi is the width's
+ * (arch/x86/ipi_32.S, ipi_64.S).  With one CPU online a shootdown
+ * returns at once.
  */
 #include "mm/platform.h"
 #include "arch/x86/tlb.h"

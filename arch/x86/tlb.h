@@ -1,6 +1,6 @@
 /*
  * TLB shootdown (arch/x86/tlb.c), behind mm/platform.h's
- * platform_tlb_shootdown.  src/smp_32.c says how many CPUs run (CPUs 0..n-1
+ * platform_tlb_shootdown.  src/smp.c says how many CPUs run (CPUs 0..n-1
  * answer) and sets the debug switch.
  */
 #ifndef ARCH_X86_TLB_H

@@ -1,42 +1,25 @@
 /*
  * The application processors' way in.  A STARTUP IPI starts a CPU in
  * real mode at TRAMP_PA (vector TRAMP_PA >> 12); the blob at
- * trampoline_start, trampoline_size bytes, is copied there (src/smp_32.c), so it
+ * trampoline_start, trampoline_size bytes, is copied there (src/smp.c), so it
  * refers to itself only by TR(label), its address once copied.  It loads
  * a flat GDT of its own, enters protected mode, turns on paging with the
  * trampoline page directory at TRAMP_PA + 4 KiB (the kernel's directory
  * plus an identity map of this page, built by src/smp_32.c), and jumps to
  * ap_entry_high, which switches to the kernel's own directory and stack.
  *
- * One CPU at a time: ap_boot_{cr3,stack,cpu} (src/smp_32.c) describe the
+ * One CPU at a time: ap_boot_{cr3,stack,cpu} (src/smp.c) describe the
  * CPU being started.
  */
 #include "arch/x86/layout.h"
-#include "arch/x86/smp_boot.h"
+#include "arch/x86/trampoline.h"
 
-#define TR(x) ((x) - trampoline_start + TRAMP_PA)
 
 	.section .rodata
 	.global trampoline_start
-	.code16
 trampoline_start:
-	cli
-	cld
-	xorw	%ax, %ax
-	movw	%ax, %ds
-	lgdtl	TR(tgdtr)
-	movl	%cr0, %eax
-	orl	$1, %eax			/* PE */
-	movl	%eax, %cr0
-	ljmpl	$0x08, $TR(pm32)
-
-	.code32
-pm32:
-	movw	$0x10, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movl	$(TRAMP_PA + TRAMP_PD_OFF), %eax
+	REAL_TO_PROTECTED
+	movl	$(TRAMP_PA + TRAMP_TABLE(0)), %eax
 	movl	%eax, %cr3
 	movl	%cr0, %eax
 	orl	$0x80010000, %eax		/* PG | WP, as the boot CPU's */
