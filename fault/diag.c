@@ -195,24 +195,29 @@ void diag_fatal(const struct trapframe *tf, const char *why)
 	poweroff(1);
 }
 
-/* A guard page at esp or just below it (esp may not have moved past it yet). */
-static const struct owner *guard_near(uintptr_t esp)
+/* A guard page at esp or just below it (esp may not have moved past it yet), copied to *g. */
+static bool guard_near(uintptr_t esp, struct owner *g)
 {
-	for (uintptr_t d = 0; d <= 64; d += 64) {
-		const struct owner *o = owner_find(esp - d);
-
-		if (o && o->kind == OW_GUARD)
-			return o;
-	}
-	return NULL;
+	for (uintptr_t d = 0; d <= 64; d += 64)
+		if (owner_find_copy(esp - d, g) && g->kind == OW_GUARD)
+			return true;
+	return false;
 }
 
 void diag_double_fault(const struct trapframe *tf, uintptr_t esp)
 {
-	const struct owner *g = guard_near(esp);
+	diag_double_fault_on(tf, esp, NULL);
+}
+
+void diag_double_fault_on(const struct trapframe *tf, uintptr_t esp, const char *cpu)
+{
+	struct owner guard;
+	const struct owner *g = guard_near(esp, &guard) ? &guard : NULL;
 	char what[160];
 
 	kprintf("FATAL: double fault");
+	if (cpu)
+		kprintf("  cpu: %s", cpu);
 	if (g)
 		kprintf("  why: kernel stack overflow: esp=%#lx is at the guard page %#lx-%#lx %s",
 			(unsigned long)esp, (unsigned long)g->start,

@@ -13,6 +13,9 @@
 __attribute__((noreturn)) void diag_fatal(const struct trapframe *tf, const char *why);
 /* Report a double fault from the #DF task; esp is the failed context's. */
 __attribute__((noreturn)) void diag_double_fault(const struct trapframe *tf, uintptr_t esp);
+/* The same, with a line saying which CPU and whose task state (cpu: NULL for none). */
+__attribute__((noreturn)) void diag_double_fault_on(const struct trapframe *tf, uintptr_t esp,
+						    const char *cpu);
 /* Print a frame-pointer backtrace starting from frame pointer ebp. */
 void diag_backtrace(uintptr_t ebp);
 /* A page fault on an instruction fetch: the CPU says so (NX on), or cr2 is the eip. */

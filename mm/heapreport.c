@@ -3,11 +3,13 @@
  * per-kind counts, the last report kept for tests, and the policy
  * (carry on, abort, or panic on heap_errors=panic).
  *
- * Locking: none of its own.  The counts and the last-report buffer are
- * written with interrupts off; reporters hold the heap lock or run in the
- * fault path, so reports do not interleave.
+ * Locking: reports come from any CPU, under the heap lock, the fault
+ * lock or neither.  The counts are atomic; the last-report buffer is
+ * under report_spin (rank report, docs/heap.md), so two reports at once
+ * leave one whole report there, never a mix, and lose no count.
  */
 #include "mm/heapreport.h"
+#include "mm/spinlock.h"
 #include "mm/trace.h"
 
 static const char *const kind_name[HR_COUNT] = {
@@ -22,7 +24,8 @@ static const char *const kind_name[HR_COUNT] = {
 	[HR_CORRUPT_META] = "corrupted metadata",
 };
 
-static uint64_t counts[HR_COUNT];
+static unsigned long counts[HR_COUNT];	/* atomic (a word: i386 has no 64-bit atomic add) */
+static struct spinlock report_spin = SPINLOCK_INIT(LOCK_REPORT);
 static bool errors_panic;
 static char last[2 * HEAP_REPORT_LINE + 2];
 
@@ -31,7 +34,11 @@ const char *heap_report_kind_name(unsigned kind)
 	return kind < HR_COUNT ? kind_name[kind] : "unknown misuse";
 }
 
-uint64_t heap_report_count(unsigned kind) { return kind < HR_COUNT ? counts[kind] : 0; }
+uint64_t heap_report_count(unsigned kind)
+{
+	return kind < HR_COUNT ? __atomic_load_n(&counts[kind], __ATOMIC_RELAXED) : 0;
+}
+
 const char *heap_report_last(void) { return last; }
 void heap_report_set_panic(bool on) { errors_panic = on; }
 
@@ -104,10 +111,11 @@ void heap_report_log(const struct heap_report *r)
 	put_line(one, sizeof(one), "kheap: %s ptr=%#lx%s in %s; caller=%s", kind,
 		 (unsigned long)r->ptr, where, r->op, caller);
 	put_line(two, sizeof(two), "kheap:   %s; alloc@%s free@%s", r->what->detail, alloc, freed);
-	f = irq_save();
-	counts[r->what->kind < HR_COUNT ? r->what->kind : HR_CORRUPT_META]++;
+	__atomic_fetch_add(&counts[r->what->kind < HR_COUNT ? r->what->kind : HR_CORRUPT_META], 1,
+			   __ATOMIC_RELAXED);
+	f = spin_lock(&report_spin);
 	snprintf(last, sizeof(last), "%s\n%s", one, two);
-	irq_restore(f);
+	spin_unlock(&report_spin, f);
 	klog(LOG_ERROR, "%s", one);
 	klog(LOG_ERROR, "%s", two);
 	if (TRACE_ON(TR_OOM))

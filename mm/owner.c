@@ -1,11 +1,23 @@
 /*
  * The kernel's owner index (mm/owner.h): one tree, a static pool of
  * nodes for owners without a record to embed one in, and the phrase for
- * an access at an address.  Adds and removes run with interrupts off;
- * lookups and phrases take no lock (the fault path, the #DF task).
+ * an access at an address.
+ *
+ * Locking: owner_spin (rank owner, docs/heap.md) guards the tree, the
+ * pool and pool_used; every entry point takes it.  A lookup on a CPU
+ * that holds it already (a fault inside this file) finds nothing rather
+ * than wait on itself.  The phrase, which the fault diagnostics and the
+ * #DF task write, only tries the lock (a bounded number of times), since
+ * the CPU that holds it may be the one that faulted or one stopped for a
+ * panic: it reads the tree under the lock or not at all, never a tree
+ * being rotated or a node whose record is being reused.
  */
 #include "mm/owner.h"
+#include "mm/spinlock.h"
 
+#define TRY_POLLS	100000	/* a phrase's tries for the lock before it says "busy" */
+
+static struct spinlock owner_spin = SPINLOCK_INIT(LOCK_OWNER);
 static struct owner_tree index;
 static struct owner pool[OWNER_POOL];
 static size_t pool_used;
@@ -45,29 +57,37 @@ static void fill(struct owner *o, uintptr_t start, size_t size, unsigned kind, c
 	snprintf(o->name, sizeof(o->name), "%s", name);
 }
 
+/* owner_add's work; owner_spin held. */
+static bool add_locked(struct owner *o, uintptr_t start, size_t size, unsigned kind,
+		       const char *name, owner_describe_fn describe)
+{
+	KASSERT(spin_held(&owner_spin));
+	if (!o->linked)
+		fill(o, start, size, kind, name, describe);
+	return owner_tree_insert(&index, o);
+}
+
 bool owner_add(struct owner *o, uintptr_t start, size_t size, unsigned kind, const char *name,
 	       owner_describe_fn describe)
 {
-	unsigned long f = irq_save();
-	bool ok;
+	unsigned long f = spin_lock(&owner_spin);
+	bool ok = add_locked(o, start, size, kind, name, describe);
 
-	if (!o->linked)
-		fill(o, start, size, kind, name, describe);
-	ok = owner_tree_insert(&index, o);
-	irq_restore(f);
+	spin_unlock(&owner_spin, f);
 	return ok;
 }
 
 void owner_remove(struct owner *o)
 {
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&owner_spin);
 
 	owner_tree_remove(&index, o);
-	irq_restore(f);
+	spin_unlock(&owner_spin, f);
 }
 
 static struct owner *free_node(void)
 {
+	KASSERT(spin_held(&owner_spin));
 	for (size_t i = 0; i < OWNER_POOL; i++)
 		if (!pool[i].linked)
 			return &pool[i];
@@ -76,12 +96,12 @@ static struct owner *free_node(void)
 
 bool owner_register(uintptr_t start, size_t size, unsigned kind, const char *name)
 {
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&owner_spin);
 	struct owner *o = free_node();
-	bool ok = o && owner_add(o, start, size, kind, name, NULL);
+	bool ok = o && add_locked(o, start, size, kind, name, NULL);
 
 	pool_used += ok;
-	irq_restore(f);
+	spin_unlock(&owner_spin, f);
 	if (!o)
 		klog(LOG_ERROR, "owner: '%s' %#lx+%#zx not indexed: the pool of %u nodes is full",
 		     name, (unsigned long)start, size, (unsigned)OWNER_POOL);
@@ -95,7 +115,7 @@ static bool in_pool(const struct owner *o)
 
 bool owner_unregister(uintptr_t start)
 {
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&owner_spin);
 	const struct owner *o = owner_tree_find(&index, start);
 	bool ok = o && o->start == start && in_pool(o);
 
@@ -103,13 +123,32 @@ bool owner_unregister(uintptr_t start)
 		owner_tree_remove(&index, &pool[o - pool]);
 		pool_used--;
 	}
-	irq_restore(f);
+	spin_unlock(&owner_spin, f);
 	return ok;
 }
 
 const struct owner *owner_find(uintptr_t va)
 {
-	return owner_tree_find(&index, va);
+	unsigned long f;
+	const struct owner *o;
+
+	if (spin_held(&owner_spin))
+		return NULL;		/* a fault inside the index: never wait on ourselves */
+	f = spin_lock(&owner_spin);
+	o = owner_tree_find(&index, va);
+	spin_unlock(&owner_spin, f);
+	return o;
+}
+
+/* owner_spin for a phrase: true once held; false if this CPU holds it or it stays busy. */
+static bool try_for_phrase(unsigned long *f)
+{
+	for (unsigned n = 0; n < TRY_POLLS && !spin_held(&owner_spin); n++) {
+		if (spin_trylock(&owner_spin, f))
+			return true;
+		platform_spin_wait();
+	}
+	return false;
 }
 
 /* The kind's phrase: "<access> MMIO area 'framebuffer' at offset 0x1000". */
@@ -139,23 +178,74 @@ static void describe_kind(const struct owner *o, uintptr_t va, enum owner_access
 	}
 }
 
+bool owner_find_copy(uintptr_t va, struct owner *out)
+{
+	unsigned long f;
+	const struct owner *o;
+
+	if (!try_for_phrase(&f))
+		return false;
+	o = owner_tree_find(&index, va);
+	if (o)
+		*out = *o;
+	spin_unlock(&owner_spin, f);
+	return o != NULL;
+}
+
+/* The phrase when the index cannot be read: who holds its lock. */
+static void describe_busy(uintptr_t va, enum owner_access a, char *buf, size_t len)
+{
+	int holder = __atomic_load_n(&owner_spin.cpu, __ATOMIC_RELAXED);
+
+	snprintf(buf, len, "%s%#lx (owner unknown: the owner index is locked by cpu %d%s)",
+		 owner_access_words(a), (unsigned long)va, holder,
+		 holder == (int)cpu_id() ? ", this one" : "");
+}
+
 bool owner_describe(uintptr_t va, enum owner_access a, char *buf, size_t len)
 {
-	const struct owner *o = owner_find(va);
+	unsigned long f;
+	const struct owner *o;
 
+	if (!try_for_phrase(&f)) {
+		describe_busy(va, a, buf, len);
+		return false;
+	}
+	o = owner_tree_find(&index, va);
 	if (!o)
 		snprintf(buf, len, "%san address no owner claims", owner_access_words(a));
 	else if (o->describe)
 		o->describe(o, va, a, buf, len);
 	else
 		describe_kind(o, va, a, buf, len);
+	spin_unlock(&owner_spin, f);
 	return o != NULL;
 }
 
 void owner_counts(size_t *entries, size_t *pool_nodes)
 {
+	unsigned long f = spin_lock(&owner_spin);
+
 	*entries = index.count;
 	*pool_nodes = pool_used;
+	spin_unlock(&owner_spin, f);
+}
+
+bool owner_audit(void)
+{
+	unsigned long f = spin_lock(&owner_spin);
+	size_t linked = 0;
+	bool ok;
+
+	for (size_t i = 0; i < OWNER_POOL; i++)
+		linked += pool[i].linked;
+	ok = owner_tree_audit(&index);
+	if (ok && linked != pool_used)
+		klog(LOG_ERROR, "owner: audit: %zu pool nodes linked, but pool_used says %zu", linked,
+		     pool_used);
+	ok = ok && linked == pool_used;
+	spin_unlock(&owner_spin, f);
+	return ok;
 }
 
 static void print(const struct owner *n)
@@ -174,7 +264,10 @@ static void print(const struct owner *n)
 
 void owner_print(void)
 {
+	unsigned long f = spin_lock(&owner_spin);
+
 	print(index.root);
 	kprintf("owner: %zu entries, %zu of %u pool nodes in use", index.count, pool_used,
 		(unsigned)OWNER_POOL);
+	spin_unlock(&owner_spin, f);
 }

@@ -21,10 +21,16 @@
  *    writes its own.  Hooks are registered downward: this module calls
  *    only what was handed to it.
  *
- * Context: adds and removes run with interrupts off (one CPU); lookups
- * take no lock, so the fault path and the #DF task can use them.  A hook
- * runs in the same context as owner_describe: it must not allocate or
- * take a lock a faulting thread may hold.
+ * Context: any CPU, interrupts on or off.  The kernel's index is under
+ * one IRQ-saving spinlock (rank owner, docs/heap.md), which every entry
+ * point takes; owner_find on a CPU already inside the index (a fault in
+ * it) returns NULL instead of waiting.  The report paths (owner_describe,
+ * owner_find_copy: the fault diagnostics, the #DF task) only try the lock
+ * and say the index is busy if they cannot get it, so a fatal report
+ * never deadlocks on a lock its own CPU, or a stopped one, holds.  A hook
+ * runs under the lock, in the same context as owner_describe: it must not
+ * allocate or take a lock a faulting thread may hold.  The owner_tree_*
+ * calls take no lock: their caller serialises a tree.
  */
 #ifndef MM_OWNER_H
 #define MM_OWNER_H
@@ -91,7 +97,14 @@ void owner_remove(struct owner *o);
 bool owner_register(uintptr_t start, size_t size, unsigned kind, const char *name);
 /* Remove the pool entry that starts at start; false if there is none. */
 bool owner_unregister(uintptr_t start);
+/* The innermost entry holding va; NULL if none (or this CPU is inside the index). */
 const struct owner *owner_find(uintptr_t va);
+/*
+ * For report paths: a copy of the innermost entry holding va into *out;
+ * false if none, or the index's lock could not be had without waiting
+ * long (held by this CPU or a stopped one).
+ */
+bool owner_find_copy(uintptr_t va, struct owner *out);
 /*
  * The phrase for an access at va, e.g. "read of guard page below the
  * stack of the boot CPU"; false (and "<access> an address no owner
@@ -105,6 +118,8 @@ const char *owner_access_verb(enum owner_access a);
 const char *owner_kind_name(unsigned kind);
 /* Entries in the kernel's index, and pool nodes in use. */
 void owner_counts(size_t *entries, size_t *pool_used);
+/* The kernel's index: owner_tree_audit, and the pool's count matches its linked nodes. */
+bool owner_audit(void);
 /* One line per entry, in address order, indented by nesting. */
 void owner_print(void);
 /* The text of the last refusal (the tests read it). */

@@ -1,9 +1,11 @@
 /*
  * The page-state machine: the transition table and, once boot has laid
  * out its window (arch/x86/mmu_32.c mmu_init), the only writer of page-table
- * entries.  No locking of its own: callers hold whatever
- * protects the page they change (the heap lock, or interrupts off in the
- * fault path on this single CPU).
+ * entries.  No lock of its own: callers hold whatever protects the page
+ * they change (the heap lock, the fault lock, vmalloc's, kstack's or
+ * ioremap's).  Those are different locks, so what vm_convert keeps
+ * between pages (the batch of frames to free, the watch's quiet flag) is
+ * each CPU's own, used with interrupts off.
  */
 #include "mm/pagestate_int.h"
 #include "mm/frame.h"
@@ -138,34 +140,44 @@ static void trace_run(uintptr_t p, size_t run, unsigned from, unsigned to, unsig
 		trace_pages(p - run * PAGE_SIZE, run, from, to, cause);
 }
 
-/* Frames taken off PRESENT and KEPT pages, freed after a shootdown (mm/pagestate.h). */
-static struct { pfn_t f[VM_DEFER_MAX]; size_t n; bool deferring; } batch;
+/*
+ * Frames taken off PRESENT and KEPT pages, freed after a shootdown
+ * (mm/pagestate.h): each CPU's, since vm_convert runs under different
+ * locks on different CPUs (a vfree beside a scavenger pass).
+ */
+struct batch { pfn_t f[VM_DEFER_MAX]; size_t n; bool deferring; };
+static struct batch batches[CPU_MAX];
 
-static void free_batch(void)
+static struct batch *my_batch(void) { return &batches[cpu_id()]; }
+
+static void free_batch(struct batch *b)
 {
-	if (!batch.n)
+	if (!b->n)
 		return;
 	platform_tlb_shootdown();
-	for (size_t i = 0; i < batch.n; i++)
-		frame_free(batch.f[i]);
-	batch.n = 0;
+	for (size_t i = 0; i < b->n; i++)
+		frame_free(b->f[i]);
+	b->n = 0;
 }
 
 static void collect(pfn_t f)
 {
-	if (batch.n == VM_DEFER_MAX)
-		free_batch();
-	batch.f[batch.n++] = f;
+	struct batch *b = my_batch();
+
+	if (b->n == VM_DEFER_MAX)
+		free_batch(b);
+	b->f[b->n++] = f;
 }
 
-void vm_defer_frames(void) { batch.deferring = true; }
+void vm_defer_frames(void) { my_batch()->deferring = true; }
 
 size_t vm_free_deferred(void)
 {
-	size_t n = batch.n;
+	struct batch *b = my_batch();
+	size_t n = b->n;
 
-	free_batch();
-	batch.deferring = false;
+	free_batch(b);
+	b->deferring = false;
 	return n;
 }
 
@@ -195,9 +207,9 @@ static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned
 			continue;
 		from_counts[from]++;
 		if (from != PS_PRESENT && from != PS_KEPT) {
-			ps_watch.quiet = true;
+			ps_watch.quiet[cpu_id()] = true;
 			pagestate_change(p, from, to, PFN_NONE, cause);
-			ps_watch.quiet = false;
+			ps_watch.quiet[cpu_id()] = false;
 			run_from = from;
 			run++;
 			continue;
@@ -215,14 +227,17 @@ size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsig
 			 size_t from_counts[PS_COUNT])
 {
 	size_t k, freed = 0;
+	unsigned long f;
 
 	KASSERT(to == PS_AOW || to == PS_UNUSABLE || to == PS_GUARD);
 	for (k = 0; k < nr; k++)
 		check_range(r[k].va, r[k].npages, to, cause);
+	f = irq_save();		/* this CPU's batch: no interrupt's kfree in between */
 	for (k = 0; k < nr; k++)
 		freed += convert_range(r[k].va, r[k].npages, to, cause, from_counts);
-	if (!batch.deferring)
-		free_batch();
+	if (!my_batch()->deferring)
+		free_batch(my_batch());
+	irq_restore(f);
 	return freed;
 }
 

@@ -100,7 +100,9 @@ size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsig
  * free, so a scavenger pass of many calls pays one shootdown; past
  * VM_DEFER_MAX collected frames a call frees the batch early (another
  * shootdown).  The frames count as freed from the call that took them.
- * Context: the caller serializes (the heap lock): one batch.
+ * Context: each CPU has its own batch; deferring lasts from one call to
+ * the other on one CPU, which holds the lock that serializes its caller
+ * (the scavenger's: the heap lock) throughout.
  */
 #define VM_DEFER_MAX 1024
 void vm_defer_frames(void);

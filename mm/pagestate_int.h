@@ -22,7 +22,7 @@ struct pagestate_watch {
 	uintptr_t base;
 	size_t pages;
 	size_t counts[PS_COUNT];
-	bool quiet;		/* vm_convert traces its runs itself */
+	bool quiet[CPU_MAX];	/* this CPU's vm_convert traces its runs itself */
 };
 extern struct pagestate_watch ps_watch;
 
@@ -38,7 +38,7 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
 		/* atomic: the fault path (fault lock) and heap-lock holders change pages at once */
 		__atomic_fetch_sub(&ps_watch.counts[from], 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&ps_watch.counts[to], 1, __ATOMIC_RELAXED);
-		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet)
+		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet[cpu_id()])
 			pagestate_trace(va, from, to, frame, cause);
 	}
 	mmu_set(va, to, frame);

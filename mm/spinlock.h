@@ -27,14 +27,26 @@
  * the same.  LOCK_NAMES is the names in that order.
  */
 enum lock_rank {
-	LOCK_HEAP = 1,		/* mm/heap_int.h: the core, the depot */
+	LOCK_VMALLOC = 1,	/* src/vmalloc.c: the area table, a whole vmalloc or vfree */
+	LOCK_KSTACK,		/* src/kstack.c: a kstack_free's check and clearing */
+	LOCK_IOREMAP,		/* src/ioremap.c: an iounmap's check and clearing */
+	LOCK_VMEM_REFILL,	/* mm/vmem_tag.c: one tag refill at a time */
+	LOCK_PTABLE,		/* arch/x86/mmu_32.c, mmu_64.c: making a page table */
+	LOCK_HEAP,		/* mm/heap_int.h: the core, the depot */
 	LOCK_FAULT,		/* mm/heapfault.c: demand faults on heap pages */
+	LOCK_VMEM,		/* mm/vmem.c: one arena (never two at once) */
+	LOCK_VMEM_TAGS,		/* mm/vmem_tag.c, mm/vmem.c: the tag pool, the arena slots */
+	LOCK_OWNER,		/* mm/owner.c: the owner index and its node pool */
+	LOCK_VMFAULT,		/* src/vmalloc.c: demand faults on vmalloc pages */
 	LOCK_FRAME,		/* mm/frame.c: the frame allocator */
+	LOCK_REPORT,		/* mm/heapreport.c: the last misuse report */
 	LOCK_TRACE,		/* mm/trace.c: a trace line's number and its output */
 	LOCK_LOG,		/* src/log.c: one whole line to the debug port */
 	LOCK_NRANKS
 };
-#define LOCK_NAMES { "(none)", "heap", "fault", "frame", "trace", "log" }
+#define LOCK_NAMES { "(none)", "vmalloc", "kstack", "ioremap", "vmem refill", "page table", \
+		     "heap", "fault", "vmem", "vmem tags", "owner", "vmalloc fault", "frame", \
+		     "report", "trace", "log" }
 
 struct spinlock {
 	uint32_t next, serving;		/* tickets: the next to hand out, the one served */
@@ -82,6 +94,28 @@ static inline void spin_unlock(struct spinlock *l, unsigned long flags)
 	l->cpu = -1;
 	__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
 	irq_restore(flags);
+}
+
+/*
+ * Take l if it is free, without waiting; true if taken (*flags as for
+ * spin_unlock).  For report paths that must not wait (a fault handler
+ * whose CPU may hold l, a CPU stopped while holding it): a try never
+ * waits, so it takes no part in a deadlock and the order check does not
+ * apply; debug builds do not enter it in the CPU's held mask.
+ */
+static inline bool spin_trylock(struct spinlock *l, unsigned long *flags)
+{
+	unsigned long f = irq_save();
+	uint32_t t = __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
+
+	if (!__atomic_compare_exchange_n(&l->next, &t, t + 1, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED)) {
+		irq_restore(f);
+		return false;
+	}
+	l->cpu = (int32_t)cpu_id();
+	*flags = f;
+	return true;
 }
 
 #endif

@@ -14,10 +14,13 @@
  * the hash holds exactly the busy segments; an imported span is never
  * wholly free (it goes back to the source).
  *
- * Locking: vmem_lock per arena (interrupts off plus a re-entry check).
- * Tags are taken into a stash before the lock and returned after it
+ * Locking: vmem_lock per arena, an IRQ-saving spinlock of rank vmem
+ * (docs/heap.md), all arenas the same rank, so debug builds refuse a
+ * second arena lock taken while one is held, and re-entry.  Tags are
+ * taken into a stash before the lock and returned after it
  * (mm/vmem_tag.c); an import or a release to the source runs with the
- * arena unlocked, so no two arena locks are ever held together.
+ * arena unlocked, so no two arena locks are ever held together.  The
+ * table of arena slots is under the tag pool's lock (rank vmem tags).
  */
 #include "mm/vmem_int.h"
 
@@ -32,17 +35,13 @@ struct want {
 
 unsigned long vmem_lock(struct vmem *vm)
 {
-	unsigned long f = irq_save();
-
-	KASSERT(!vm->locked);		/* an arena re-entered: a refill under the lock? */
-	vm->locked = true;
-	return f;
+	KASSERT(!spin_held(&vm->lock));	/* an arena re-entered: a refill under the lock? */
+	return spin_lock(&vm->lock);
 }
 
 void vmem_unlock(struct vmem *vm, unsigned long flags)
 {
-	vm->locked = false;
-	irq_restore(flags);
+	spin_unlock(&vm->lock, flags);
 }
 
 const char *vmem_name(const vmem_t *vm) { return vm->name; }
@@ -225,7 +224,7 @@ static const char *create_problem(const char *name, size_t quantum, vmem_t *sour
 
 static vmem_t *slot_take(void)
 {
-	unsigned long f = irq_save();
+	unsigned long f = vmem_tags_lock();
 	vmem_t *vm = NULL;
 
 	for (size_t i = 0; i < VMEM_MAX_ARENAS && !vm; i++)
@@ -233,9 +232,10 @@ static vmem_t *slot_take(void)
 			vm = &arenas[i];
 	if (vm) {
 		memset(vm, 0, sizeof(*vm));
+		vm->lock = (struct spinlock)SPINLOCK_INIT(LOCK_VMEM);
 		vm->used = true;
 	}
-	irq_restore(f);
+	vmem_tags_unlock(f);
 	return vm;
 }
 
@@ -258,7 +258,7 @@ vmem_t *vmem_create(const char *name, uintptr_t base, size_t size, size_t quantu
 	vm->head.type = VT_HEAD;
 	vm->head.snext = vm->head.sprev = &vm->head;
 	if (size && !vmem_add(vm, base, size)) {
-		vm->used = false;
+		__atomic_store_n(&vm->used, false, __ATOMIC_RELEASE);
 		return NULL;
 	}
 	return vm;
@@ -303,7 +303,7 @@ bool vmem_destroy(vmem_t *vm)
 		if (type == VT_IMPORT)
 			vmem_free(vm->source, base, size);
 	}
-	vm->used = false;
+	__atomic_store_n(&vm->used, false, __ATOMIC_RELEASE);
 	return !busy;
 }
 

@@ -25,10 +25,12 @@
  *  - Left out: quantum caches (Bonwick's per-arena object caches for small
  *    multiples of the quantum); arenas are not destroyed while in use.
  *
- * Context: process context, not the page-fault path.  Each arena's lock
- * is interrupts off plus a flag that catches re-entry; no two arena locks
- * are ever held together (an import runs with the importing arena
- * unlocked).
+ * Context: process context on any CPU, not the page-fault path.  Each
+ * arena's lock is an IRQ-saving spinlock of rank vmem (docs/heap.md,
+ * "Lock order"; re-entry is caught); no two arena locks are ever held
+ * together (an import runs with the importing arena unlocked), and debug
+ * builds refuse a second.  The tag pool has its own lock, and one CPU
+ * refills it at a time.
  */
 #ifndef MM_VMEM_H
 #define MM_VMEM_H

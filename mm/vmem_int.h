@@ -10,6 +10,7 @@
 #define MM_VMEM_INT_H
 
 #include "mm/vmem.h"
+#include "mm/spinlock.h"
 
 enum vt_type {
 	VT_FREE,
@@ -38,7 +39,8 @@ struct vmem_tag {
 
 struct vmem {
 	char name[VMEM_NAME_LEN];
-	bool used, locked;
+	bool used;
+	struct spinlock lock;		/* rank vmem: everything below */
 	unsigned depth;			/* 1 + the source's depth */
 	size_t quantum;
 	size_t import_quantum;
@@ -75,11 +77,13 @@ static inline unsigned vmem_bucket(const struct vmem *vm, uintptr_t addr)
 	return (uint32_t)((addr / vm->quantum) * 2654435761u) >> (32 - VMEM_HASH_SHIFT);
 }
 
-/* mm/vmem.c: the arena lock (interrupts off; re-entry is a bug). */
+/* mm/vmem.c: the arena lock (a spinlock, rank vmem; re-entry is a bug). */
 unsigned long vmem_lock(struct vmem *vm);
 void vmem_unlock(struct vmem *vm, unsigned long flags);
 
-/* mm/vmem_tag.c */
+/* mm/vmem_tag.c; vmem_tags_lock also guards vmem.c's table of arena slots. */
+unsigned long vmem_tags_lock(void);
+void vmem_tags_unlock(unsigned long flags);
 bool vmem_tags_get(struct vmem_stash *st, unsigned n, int flags, const char **why);
 void vmem_tags_put(struct vmem_stash *st);
 struct vmem_tag *vmem_stash_pop(struct vmem_stash *st);

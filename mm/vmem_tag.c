@@ -13,16 +13,22 @@
  * starts another.  So no allocation waits on itself, and when tags run
  * out the operation fails with a report instead.
  *
- * Locking: the pool's lock is interrupts off around a few pointer moves;
- * it is a leaf, taken with or without an arena lock held.
+ * Locking: the pool's lock (tags_spin, rank vmem tags) is held around a
+ * few pointer moves, with or without an arena lock held; it guards the
+ * pool, its counters and vmem.c's arena slots.  refill_spin (rank vmem
+ * refill, before the heap's: a refill maps a page, and a frame may run
+ * the scavenger) lets one CPU refill at a time; another that finds the
+ * pool low waits for it and takes from what it added.
  */
 #include "mm/vmem_int.h"
+
+static struct spinlock tags_spin = SPINLOCK_INIT(LOCK_VMEM_TAGS);
+static struct spinlock refill_spin = SPINLOCK_INIT(LOCK_VMEM_REFILL);
 
 static struct vmem_tag boot_tags[VMEM_BOOT_TAGS];
 static struct vmem_tag *pool;
 static size_t pool_free, boot_used, tag_pages;
 static uintptr_t last_page;
-static bool refilling;
 static vmem_t *tag_space;
 static vmem_back_fn tag_back;
 static long inject_after = -1;
@@ -31,8 +37,12 @@ static char last_report[256];
 
 #define PER_PAGE ((PAGE_SIZE - VMEM_TAG_PAGE_KEEP) / sizeof(struct vmem_tag))
 
+unsigned long vmem_tags_lock(void) { return spin_lock(&tags_spin); }
+void vmem_tags_unlock(unsigned long flags) { spin_unlock(&tags_spin, flags); }
+
 static void pool_push(struct vmem_tag *t)
 {
+	KASSERT(spin_held(&tags_spin));
 	t->lnext = pool;
 	pool = t;
 	pool_free++;
@@ -41,7 +51,7 @@ static void pool_push(struct vmem_tag *t)
 /* Move n tags to the stash if more than keep would be left; the boot pool lazily. */
 static bool pool_take(struct vmem_stash *st, unsigned n, size_t keep)
 {
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&tags_spin);
 	bool ok = pool_free + (VMEM_BOOT_TAGS - boot_used) >= n + keep;
 
 	while (ok && n--) {
@@ -53,7 +63,7 @@ static bool pool_take(struct vmem_stash *st, unsigned n, size_t keep)
 		pool_free--;
 		vmem_stash_push(st, t);
 	}
-	irq_restore(f);
+	spin_unlock(&tags_spin, f);
 	return ok;
 }
 
@@ -77,7 +87,7 @@ void vmem_stash_push(struct vmem_stash *st, struct vmem_tag *t)
 
 void vmem_tags_put(struct vmem_stash *st)
 {
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&tags_spin);
 
 	while (st->list) {
 		struct vmem_tag *t = st->list;
@@ -86,7 +96,7 @@ void vmem_tags_put(struct vmem_stash *st)
 		pool_push(t);
 	}
 	st->n = 0;
-	irq_restore(f);
+	spin_unlock(&tags_spin, f);
 }
 
 /* Should this refill fail on purpose (vmem_inject_tag_failure)? */
@@ -116,30 +126,49 @@ static const char *refill_page(void)
 		vmem_free(tag_space, va, PAGE_SIZE);
 		return "no frame to back a tag page";
 	}
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&tags_spin);
 
 	for (size_t i = 0; i < PER_PAGE; i++)
 		pool_push((struct vmem_tag *)va + i);
 	tag_pages++;
 	last_page = va;
-	irq_restore(f);
+	spin_unlock(&tags_spin, f);
 	return NULL;
 }
 
-/* One refill, unless one is running already (its tags are the reserve). */
-static const char *refill(void)
+/*
+ * One refill, unless this CPU is running one already (its tags are the
+ * reserve).  Another CPU's refill is waited for; then the pool is looked
+ * at again, and a page mapped only if it is still low (n + keep tags).
+ */
+static const char *refill(unsigned n, size_t keep)
 {
-	const char *why;
+	const char *why = NULL;
+	unsigned long f, t;
 
-	if (refilling)
+	if (spin_held(&refill_spin))
 		return "a refill is already running";
-	refilling = true;
-	why = refill_page();
-	refilling = false;
-	refills++;
-	if (why)
-		refill_failures++;
+	f = spin_lock(&refill_spin);
+	t = spin_lock(&tags_spin);
+	bool low = pool_free + (VMEM_BOOT_TAGS - boot_used) < n + keep;
+
+	spin_unlock(&tags_spin, t);
+	if (low)
+		why = refill_page();
+	t = spin_lock(&tags_spin);
+	refills += low;
+	refill_failures += why != NULL;
+	spin_unlock(&tags_spin, t);
+	spin_unlock(&refill_spin, f);
 	return why;
+}
+
+static void count_exhausted(void)
+{
+	unsigned long f = spin_lock(&tags_spin);
+
+	exhausted++;
+	spin_unlock(&tags_spin, f);
 }
 
 /*
@@ -152,12 +181,12 @@ bool vmem_tags_get(struct vmem_stash *st, unsigned n, int flags, const char **wh
 		if (pool_take(st, n, 0))
 			return true;
 		*why = "the refill reserve is empty (a bug: it is sized by construction)";
-		exhausted++;
+		count_exhausted();
 		return false;
 	}
 	while (!pool_take(st, n, VMEM_TAG_RESERVE)) {
-		if ((*why = refill()) != NULL) {
-			exhausted++;
+		if ((*why = refill(n, VMEM_TAG_RESERVE)) != NULL) {
+			count_exhausted();
 			return false;
 		}
 	}
@@ -175,7 +204,7 @@ void vmem_set_tag_source(vmem_t *space, vmem_back_fn back)
 
 void vmem_tag_stats(struct vmem_tag_stats *st)
 {
-	unsigned long f = irq_save();
+	unsigned long f = spin_lock(&tags_spin);
 
 	st->boot = VMEM_BOOT_TAGS;
 	st->pages = tag_pages;
@@ -187,7 +216,7 @@ void vmem_tag_stats(struct vmem_tag_stats *st)
 	st->refills = refills;
 	st->refill_failures = refill_failures;
 	st->exhausted = exhausted;
-	irq_restore(f);
+	spin_unlock(&tags_spin, f);
 }
 
 void vmem_inject_tag_failure(long n) { inject_after = n; }

@@ -12,6 +12,7 @@
 #include "src/ioremap.h"
 #include "src/vmalloc.h"
 #include "src/kstack.h"
+#include "src/smp.h"
 #include "arch/x86/stack.h"
 
 #define BAD_ADDR 0xE0001234u		/* kernel space nobody maps */
@@ -71,6 +72,23 @@ __attribute__((noinline)) void crash_kstack(void)
 	if (!top)
 		return;
 	call_on_stack(top, crash_stack, 0);
+}
+
+static void overflow_here(void *arg)
+{
+	(void)arg;
+	crash_stack(0);
+}
+
+/* The boot stack's overflow on CPU 1's own stack: the #DF report must name that CPU. */
+__attribute__((noinline)) void crash_apstack(void)
+{
+	if (!smp_call(1, overflow_here, NULL)) {
+		klog(LOG_WARN, "crash: apstack needs a second CPU online (smp=2 or more); "
+		     "nothing provoked");
+		return;
+	}
+	smp_wait(1);		/* it powers the machine off */
 }
 
 /* Write to heap memory after freeing it: the fault path refuses it. */
@@ -226,7 +244,7 @@ static const struct { const char *name; void (*fn)(void); } kinds[] = {
 	{ "uafkept", crash_uafkept }, { "uafexec", crash_uafexec }, { "wild", crash_wild },
 	{ "dfree", crash_dfree }, { "oom", crash_oom }, { "heapexec", crash_heapexec },
 	{ "overrun", crash_overrun }, { "guard", crash_guard }, { "mmio", crash_mmio },
-	{ "vmalloc", crash_vmalloc }, { "kstack", crash_kstack },
+	{ "vmalloc", crash_vmalloc }, { "kstack", crash_kstack }, { "apstack", crash_apstack },
 };
 
 /* An unknown kind: said, with every known one, and boot goes on. */

@@ -5,11 +5,17 @@
  * name (mm/owner.h).  The boot-time mappings are the local APIC, where
  * CPUID says there is one, at the address its IA32_APIC_BASE MSR gives,
  * and the framebuffer the Multiboot2 tag describes.
+ *
+ * Locking: ioremap_spin (rank ioremap, docs/heap.md) is held across a
+ * whole ioremap or iounmap, so the range an iounmap gives back is not
+ * handed out again before its pages are UNUSABLE and its entry is out of
+ * the index (the arena is ioremap's alone).
  */
 #include "src/ioremap.h"
 #include "src/log.h"
 #include "mm/pagestate.h"
 #include "mm/owner.h"
+#include "mm/spinlock.h"
 #include "arch/x86/cpu.h"
 
 #define MMIO_IMPORT	(64 * 1024)
@@ -18,6 +24,7 @@
 #define CPUID_APIC	(1u << 9)
 
 static vmem_t *mmio;
+static struct spinlock ioremap_spin = SPINLOCK_INIT(LOCK_IOREMAP);
 static volatile uint32_t *lapic;
 static struct mb2_framebuffer boot_fb;
 static uint8_t *fb_va;
@@ -63,7 +70,7 @@ static bool map_mmio(uintptr_t va, pfn_t pfn, size_t npages)
 	return true;
 }
 
-void *ioremap(uint64_t phys, size_t len, const char *what)
+static void *map_locked(uint64_t phys, size_t len, const char *what)
 {
 	const char *why = request_problem(phys, len);
 	uint64_t first = phys & ~(uint64_t)(PAGE_SIZE - 1);
@@ -88,24 +95,40 @@ void *ioremap(uint64_t phys, size_t len, const char *what)
 	return (void *)(va + (uintptr_t)(phys - first));
 }
 
-bool iounmap(void *p, size_t len)
+void *ioremap(uint64_t phys, size_t len, const char *what)
+{
+	unsigned long f = spin_lock(&ioremap_spin);
+	void *p = map_locked(phys, len, what);
+
+	spin_unlock(&ioremap_spin, f);
+	return p;
+}
+
+static bool unmap_locked(void *p, size_t len, uintptr_t caller)
 {
 	uintptr_t va = (uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1);
 	size_t npages = ((uintptr_t)p + len - va + PAGE_SIZE - 1) / PAGE_SIZE;
 
-	unsigned long f;
 	bool ok;
 
+	KASSERT(spin_held(&ioremap_spin));
 	for (size_t i = 0; i < npages; i++)
 		if (!len || mmu_state(va + i * PAGE_SIZE) != PS_MMIO)
-			return vmem_free_from(mmio, va, 0, CALLER());	/* reports why */
-	f = irq_save();		/* nobody takes the range before its pages are gone */
-	ok = vmem_free_from(mmio, va, npages * PAGE_SIZE, CALLER());
+			return vmem_free_from(mmio, va, 0, caller);	/* reports why */
+	ok = vmem_free_from(mmio, va, npages * PAGE_SIZE, caller);
 	if (ok) {
 		vm_convert(va, npages, PS_UNUSABLE, PC_EXPLICIT);
 		owner_unregister(va);
 	}
-	irq_restore(f);
+	return ok;
+}
+
+bool iounmap(void *p, size_t len)
+{
+	unsigned long f = spin_lock(&ioremap_spin);
+	bool ok = unmap_locked(p, len, CALLER());
+
+	spin_unlock(&ioremap_spin, f);
 	return ok;
 }
 

@@ -3,17 +3,27 @@
  * pages], the guard below because the stack grows down.  Frames come
  * from frame_alloc; a stack that cannot get all of them gives back those
  * it took.
+ *
+ * Locking: the arena, the owner index and the frame allocator lock
+ * themselves, and a range is the caller's alone from vmem_alloc on.
+ * kstack_spin (rank kstack, docs/heap.md) covers a free from its check
+ * to the range's return: the pages are cleared and the index entries
+ * dropped *before* the range goes back to the arena, so another CPU's
+ * kstack_alloc never gets a range whose old pages are still being
+ * cleared, and of two frees of one stack only the first passes.
  */
 #include "src/kstack.h"
 #include "src/log.h"
 #include "mm/pagestate.h"
 #include "mm/frame.h"
 #include "mm/owner.h"
+#include "mm/spinlock.h"
 #include "src/lib.h"
 
 #define STACK_PAGES (KSTACK_SIZE / PAGE_SIZE)
 
 static vmem_t *arena;
+static struct spinlock kstack_spin = SPINLOCK_INIT(LOCK_KSTACK);
 
 vmem_t *kstack_arena(void) { return arena; }
 
@@ -91,27 +101,35 @@ static bool is_stack(uintptr_t va)
 	return true;
 }
 
+/* The stack's frames back, its pages UNUSABLE, out of the index; kstack_spin held. */
+static void clear_stack(uintptr_t va)
+{
+	KASSERT(spin_held(&kstack_spin));
+	for (size_t i = 1; i <= STACK_PAGES; i++) {
+		pfn_t f = mmu_frame(va + i * PAGE_SIZE);
+
+		page_set_state(va + i * PAGE_SIZE, PS_UNUSABLE, PFN_NONE, PC_EXPLICIT);
+		frame_free(f);
+	}
+	vm_convert(va, 1, PS_UNUSABLE, PC_EXPLICIT);
+	owner_unregister(va);
+	owner_unregister(va + PAGE_SIZE);
+}
+
 bool kstack_free(uintptr_t top)
 {
 	uintptr_t va = top - KSTACK_SPAN;
 	unsigned long fl;
 	bool ok;
 
-	if (top < KSTACK_SPAN || !is_stack(va))
+	if (top < KSTACK_SPAN)
 		return vmem_free_from(arena, va, 0, CALLER());		/* reports why */
-	fl = irq_save();	/* nobody takes the range before its pages are gone */
-	ok = vmem_free_from(arena, va, KSTACK_SPAN, CALLER());
-	for (size_t i = 1; ok && i <= STACK_PAGES; i++) {
-		pfn_t f = mmu_frame(va + i * PAGE_SIZE);
-
-		page_set_state(va + i * PAGE_SIZE, PS_UNUSABLE, PFN_NONE, PC_EXPLICIT);
-		frame_free(f);
-	}
-	if (ok) {
-		vm_convert(va, 1, PS_UNUSABLE, PC_EXPLICIT);
-		owner_unregister(va);
-		owner_unregister(va + PAGE_SIZE);
-	}
-	irq_restore(fl);
+	fl = spin_lock(&kstack_spin);
+	ok = is_stack(va);
+	if (ok)
+		clear_stack(va);
+	/* a stack's pages say it is one only while its range is busy: this free succeeds */
+	ok = vmem_free_from(arena, va, ok ? KSTACK_SPAN : 0, CALLER()) && ok;
+	spin_unlock(&kstack_spin, fl);
 	return ok;
 }

@@ -17,9 +17,11 @@
  *  - Each area is in the owner index (mm/owner.h) under its caller's
  *    name, its guard as "above vmalloc area 0x...".
  *
- * Context: vmalloc and vfree in process context; vmalloc_fault from the
- * page-fault path with interrupts off: it takes no lock, finding its area
- * through the owner index.
+ * Context: vmalloc and vfree on any CPU, in process context (they take
+ * the vmalloc lock, the first of the lock order, and may run the
+ * scavenger); vmalloc_fault from the page-fault path with interrupts off,
+ * on any CPU: it finds its area through the owner index and takes only
+ * the vmalloc fault lock (docs/heap.md, "Lock order").
  */
 #ifndef SRC_VMALLOC_H
 #define SRC_VMALLOC_H

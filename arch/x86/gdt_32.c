@@ -8,6 +8,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tss_32.h"
+#include "arch/x86/lapic.h"
 #include "fault/diag.h"
 #include "src/lib.h"
 
@@ -63,19 +64,43 @@ void gdt_init(void)
 
 uint16_t gdt_df_selector(void) { return SEL_DFTSS; }
 
-/* Runs as the #DF task: the faulting context is saved in tss_main. */
+/* The TSS whose descriptor selector sel names in this CPU's GDT. */
+static const struct tss *tss_at(uint16_t sel)
+{
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr;
+	uint64_t d;
+
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	d = ((const uint64_t *)gdtr.base)[sel >> 3];
+	return (const struct tss *)((uint32_t)((d >> 16) & 0xFFFFFF) | (uint32_t)((d >> 56) << 24));
+}
+
+/*
+ * Runs as the #DF task of the CPU that faulted (each CPU has its own,
+ * arch/x86/percpu_32.c): the task register names that CPU's #DF TSS,
+ * whose back link names the TSS the faulting context was saved in.
+ */
 void double_fault_report(void)
 {
+	uint16_t tr;
+	const struct tss *df, *t;
 	struct trapframe tf;
+	char cpu[128];
 
+	__asm__ volatile("str %0" : "=r"(tr));
+	df = tss_at(tr);
+	t = tss_at(df->link);
 	memset(&tf, 0, sizeof(tf));
 	tf.vector = T_DOUBLE;
 	tf.cr2 = read_cr2();
-	tf.eip = tss_main.eip;
-	tf.eflags = tss_main.eflags;
-	tf.cs = tss_main.cs;
-	tf.eax = tss_main.eax; tf.ebx = tss_main.ebx; tf.ecx = tss_main.ecx;
-	tf.edx = tss_main.edx; tf.esi = tss_main.esi; tf.edi = tss_main.edi;
-	tf.ebp = tss_main.ebp; tf.esp_pusha = tss_main.esp;
-	diag_double_fault(&tf, tss_main.esp);
+	tf.eip = t->eip;
+	tf.eflags = t->eflags;
+	tf.cs = t->cs;
+	tf.eax = t->eax; tf.ebx = t->ebx; tf.ecx = t->ecx;
+	tf.edx = t->edx; tf.esi = t->esi; tf.edi = t->edi;
+	tf.ebp = t->ebp; tf.esp_pusha = t->esp;
+	snprintf(cpu, sizeof(cpu), "%u (APIC id %d), its task state at %p, its #DF task's at %p "
+		 "(stack top %#lx)", cpu_id(), lapic_mmio ? (int)lapic_id() : -1, (const void *)t,
+		 (const void *)df, (unsigned long)df->esp);
+	diag_double_fault_on(&tf, t->esp, cpu);
 }

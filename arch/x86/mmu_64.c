@@ -5,11 +5,20 @@
  * allocator; boot_64.S made the boot PML4, two PDPTs, a PD and the two
  * page tables of the boot window.
  *
- * Context: as arch/x86/mmu.c.
+ * Context: as arch/x86/mmu.c.  Making tables runs under ptable_spin
+ * (rank page table, docs/heap.md), as on i386, so two CPUs that need the
+ * same table make it once.  A new table is cleared through the zeroing
+ * window before its entry is written (release), so a CPU that reads the
+ * entry without the lock never walks into an uncleared table; only in
+ * early boot, one CPU and no window yet, is it cleared through the
+ * recursive window after.
  */
 #include "arch/x86/mmu_int.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
+#include "mm/spinlock.h"
+
+static struct spinlock ptable_spin = SPINLOCK_INIT(LOCK_PTABLE);
 
 extern pte_t boot_pml4[512];
 
@@ -32,8 +41,13 @@ static bool ensure_level(volatile pte_t *e, uintptr_t table_va)
 	f = mmu_table_alloc ? mmu_table_alloc() : PFN_NONE;
 	if (f == PFN_NONE)
 		return false;
-	*e = pde_make(f);
-	mmu_clear_table(table_va);
+	if (!mmu_zero_frame(f)) {	/* no window yet (early boot, one CPU) */
+		*e = pde_make(f);
+		mmu_clear_table(table_va);
+		return true;
+	}
+	__atomic_store_n(e, pde_make(f), __ATOMIC_RELEASE);
+	invlpg(table_va);
 	return true;
 }
 
@@ -45,9 +59,17 @@ static uintptr_t table_of(volatile pte_t *next_level_entry)
 
 bool mmu_ensure_table(uintptr_t va)
 {
-	return ensure_level(pml4e_ptr(va), table_of(pdpte_ptr(va))) &&
-	       ensure_level(pdpte_ptr(va), table_of(pde_ptr(va))) &&
-	       ensure_level(pde_ptr(va), table_of(pte_ptr(va)));
+	unsigned long fl;
+	bool ok;
+
+	if (mmu_pde(va) & PTE_P)	/* every level there: the common case, no lock */
+		return true;
+	fl = spin_lock(&ptable_spin);
+	ok = ensure_level(pml4e_ptr(va), table_of(pdpte_ptr(va))) &&
+	     ensure_level(pdpte_ptr(va), table_of(pde_ptr(va))) &&
+	     ensure_level(pde_ptr(va), table_of(pte_ptr(va)));
+	spin_unlock(&ptable_spin, fl);
+	return ok;
 }
 
 /* kva below the recursive window, or the image's 2 GiB above it. */

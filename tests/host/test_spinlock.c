@@ -3,6 +3,7 @@
  * re-entry, each rule shown to reject its case and to name both locks;
  * and a take and release on the host's one CPU.
  */
+#include <stdio.h>
 #include <string.h>
 #include "tests/ktest.h"
 #include "mm/spinlock.h"
@@ -49,4 +50,50 @@ TEST(spinlock_take_and_release)
 	CHECK(spin_held(&l) && l.next == 1 && l.serving == 0);
 	spin_unlock(&l, f);
 	CHECK(!spin_held(&l) && l.serving == 1 && l.spins == 0);
+}
+
+/* Two arenas share the rank vmem: a second arena lock while one is held is refused. */
+TEST(spinlock_two_arena_locks_at_once_are_refused)
+{
+	struct spinlock a = SPINLOCK_INIT(LOCK_VMEM);
+	char buf[128];
+	const char *why = spin_order_problem(&a, 1, 1u << LOCK_VMEM, buf, sizeof(buf));
+
+	CHECK(why);
+	CHECKF(strstr(why, "cpu 1 takes vmem while holding vmem"), "%s", why);
+}
+
+TEST(spinlock_trylock_takes_a_free_lock_only)
+{
+	struct spinlock l = SPINLOCK_INIT(LOCK_OWNER);
+	unsigned long f, g;
+
+	CHECK(spin_trylock(&l, &f) && spin_held(&l) && l.next == 1);
+	CHECK(!spin_trylock(&l, &g));		/* held, by this CPU: no wait, no second take */
+	CHECK(l.next == 1);
+	spin_unlock(&l, f);
+	l.next++;				/* a waiter's ticket: not free, though nobody holds it */
+	CHECK(!spin_trylock(&l, &g) && !spin_held(&l));
+}
+
+/* docs/heap.md, "Lock order", names the ranks of enum lock_rank in its order. */
+TEST(spinlock_order_is_the_one_in_heap_md)
+{
+	static const char *const names[] = LOCK_NAMES;
+	char line[256], want[64];
+	unsigned rank = 1;
+	bool in = false;
+	FILE *f = fopen("docs/heap.md", "r");
+
+	CHECK(f);
+	while (fgets(line, sizeof(line), f) && rank < LOCK_NRANKS) {
+		if (!strncmp(line, "### ", 4))
+			in = !strcmp(line, "### Lock order\n");
+		snprintf(want, sizeof(want), "%u. `%s`", rank, names[rank]);
+		if (in && !strncmp(line, want, strlen(want)))
+			rank++;
+	}
+	fclose(f);
+	CHECKF(rank == LOCK_NRANKS, "docs/heap.md's lock order lacks \"%u. `%s`\" (or has it out of "
+	       "order)", rank, rank < LOCK_NRANKS ? names[rank] : "");
 }
