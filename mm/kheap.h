@@ -107,8 +107,13 @@ void kheap_print_stats(void);
 uint64_t kheap_lock_spins(void);
 /* The slab classes in use, a line each, like /proc/slabinfo. */
 void kheap_print_slabinfo(void);
-/* The trace's stats line with the live figures callers hold (kheap_stats's). */
+/*
+ * The trace's stats line with the live figures callers hold (kheap_stats's),
+ * and a snapshot of the region's pages: each under the heap lock, so it
+ * agrees with the trace lines before it on any number of CPUs.
+ */
 void kheap_trace_stats(void);
+void kheap_trace_snapshot(const char *why);
 /*
  * Verify every invariant of docs/heap.md; logs the first problem.  At a
  * debug level of 1 or more, also every canary and poisoned object (a

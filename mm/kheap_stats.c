@@ -137,12 +137,21 @@ bool kheap_check(void)
 	return ok;
 }
 
+/* Under the heap lock, so the figures are those of the lines before it (tracepages.h). */
 void kheap_trace_stats(void)
 {
 	size_t bytes, allocs;
 	unsigned long f = heap_lock();
 
 	mag_live(&bytes, &allocs);
-	heap_unlock(f);
 	trace_stats(bytes, allocs);
+	heap_unlock(f);
+}
+
+void kheap_trace_snapshot(const char *why)
+{
+	unsigned long f = heap_lock();
+
+	trace_snapshot(why);
+	heap_unlock(f);
 }

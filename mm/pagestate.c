@@ -107,6 +107,17 @@ void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsi
 		    pagestate_name(to), fs, pagestate_cause_name(cause));
 }
 
+void pagestate_change_traced(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
+			     unsigned cause)
+{
+	unsigned long f = trace_hold();
+
+	pagestate_count(from, to);
+	pagestate_trace(va, from, to, frame, cause);
+	mmu_set(va, to, frame);
+	trace_release(f);
+}
+
 static void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause)
 {
 	trace_event(TR_PAGES, "pages", "%#lx %zu %s %s %s", (unsigned long)va, n,

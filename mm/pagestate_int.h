@@ -5,7 +5,8 @@
  * Private to mm/ (scripts/check-layers refuses it outside).
  *
  * pagestate_change is the body of every counted transition: the count of
- * the watched range, the page's trace line, the entry.  page_set_state
+ * the watched range, the page's trace line, the entry (traced: all three
+ * under the trace lock, pagestate_change_traced).  page_set_state
  * and vm_convert reach it after their checks; page_fault_state after the
  * caller's, so a transition counts and traces the same whoever made it.
  *
@@ -29,17 +30,32 @@ extern struct pagestate_watch ps_watch;
 /* The `page` trace line (docs/trace-format.md) of one transition. */
 void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause);
 
+/* atomic: the fault path (fault lock) and heap-lock holders change pages at once */
+static inline void pagestate_count(unsigned from, unsigned to)
+{
+	__atomic_fetch_sub(&ps_watch.counts[from], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ps_watch.counts[to], 1, __ATOMIC_RELAXED);
+}
+
+/*
+ * A traced change of a watched page: its count, its line and its entry in
+ * one trace-lock section, so a stats line or a snapshot that another CPU
+ * writes (under the trace lock) sees all three or none of them.
+ */
+void pagestate_change_traced(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
+			     unsigned cause);
+
 static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
 				    unsigned cause)
 {
 	KASSERT(pagestate_has_frame(to) == (frame != PFN_NONE));
 	KASSERT(to != PS_ZERO || frame == zero_frame());
 	if (va - ps_watch.base < ps_watch.pages * PAGE_SIZE) {
-		/* atomic: the fault path (fault lock) and heap-lock holders change pages at once */
-		__atomic_fetch_sub(&ps_watch.counts[from], 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&ps_watch.counts[to], 1, __ATOMIC_RELAXED);
-		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet[cpu_id()])
-			pagestate_trace(va, from, to, frame, cause);
+		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet[cpu_id()]) {
+			pagestate_change_traced(va, from, to, frame, cause);
+			return;
+		}
+		pagestate_count(from, to);
 	}
 	mmu_set(va, to, frame);
 }

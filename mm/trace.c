@@ -1,8 +1,9 @@
 /*
  * Trace lines (format: docs/trace-format.md).  Every line is
- *   T <seq> <tsc> <event> <fields...>
- * formatted into a stack buffer and written whole by trace_out with
- * interrupts off, so a fault or interrupt cannot split or reorder lines.
+ *   T <seq> <cpu> <tsc> <event> <fields...>
+ * formatted into a stack buffer and written whole by trace_out under the
+ * trace lock (interrupts off), so neither a fault, an interrupt nor
+ * another CPU can split or reorder lines: seq is one order over all CPUs.
  *
  * A sink: it formats what it is given and calls nothing of mm/ above the
  * platform, so every layer may trace.  Page events are formatted by
@@ -54,22 +55,48 @@ size_t trace_region(uintptr_t *base)
 	return region_pages;
 }
 
+/*
+ * The trace lock: a line's number is taken and the line written under it,
+ * so seq order is output order over all CPUs.  A CPU that holds it
+ * (trace_hold) writes its lines inside that section.
+ */
 static struct spinlock trace_spin = SPINLOCK_INIT(LOCK_TRACE);
 
-/* Format "T seq tsc " + the rest, and write it as one line. */
-static void emit(const char *fmt, va_list ap)
+unsigned long trace_hold(void)
+{
+	return spin_lock(&trace_spin);
+}
+
+void trace_release(unsigned long flags)
+{
+	spin_unlock(&trace_spin, flags);
+}
+
+/* Format "T seq cpu tsc " + the rest, and write it as one line (the lock held). */
+static void emit_held(const char *fmt, va_list ap)
 {
 	char line[300];
-	unsigned long f = spin_lock(&trace_spin);	/* seq order is output order, all CPUs */
-	int n = snprintf(line, sizeof(line), "T %llu %llu ", (unsigned long long)seq++,
-			 (unsigned long long)cycles());
+	int n = snprintf(line, sizeof(line), "T %llu %u %llu ", (unsigned long long)seq++,
+			 cpu_id(), (unsigned long long)cycles());
 
 	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (n > (int)sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
 	trace_out(line, n);
-	spin_unlock(&trace_spin, f);
+}
+
+static void emit(const char *fmt, va_list ap)
+{
+	unsigned long f;
+
+	if (spin_held(&trace_spin)) {		/* inside trace_hold */
+		emit_held(fmt, ap);
+		return;
+	}
+	f = trace_hold();
+	emit_held(fmt, ap);
+	trace_release(f);
 }
 
 __attribute__((format(printf, 1, 2))) static void emitf(const char *fmt, ...)

@@ -14,15 +14,19 @@
  *
  * A sink: nothing here calls a layer of mm/ above the platform.
  *
- * Context: any, the fault path included; lines are written with
- * interrupts off, so sequence numbers and lines stay in order.
+ * Context: any, the fault path included; lines are written under the
+ * trace lock (interrupts off), so sequence numbers and lines stay in one
+ * order over all CPUs.  trace_hold/trace_release make a section of it:
+ * what a CPU changes and traces inside one, a line of another CPU (a
+ * stats line, a snapshot) sees whole or not at all (docs/trace-format.md,
+ * "Order across CPUs").
  */
 #ifndef MM_TRACE_H
 #define MM_TRACE_H
 
 #include "mm/platform.h"
 
-#define TRACE_VERSION 1
+#define TRACE_VERSION 2	/* 2: the CPU after seq */
 
 enum trace_cat {
 	TR_PAGES    = 1u << 0,	/* page-state transitions in the heap region */
@@ -44,6 +48,10 @@ void trace_start(uint32_t mask, uintptr_t base, size_t npages);
 bool trace_in_region(uintptr_t va);
 /* The traced region: its page count, and its base in *base. */
 size_t trace_region(uintptr_t *base);
+
+/* Hold the trace lock: this CPU's lines are written inside; release with the flags. */
+unsigned long trace_hold(void);
+void trace_release(unsigned long flags);
 
 /* The platform writes one whole line (ending in '\n'). */
 void trace_out(const char *line, size_t len);

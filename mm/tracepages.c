@@ -1,6 +1,9 @@
 /*
  * Snapshots and figures of the traced region (mm/tracepages.h; line
- * format in docs/trace-format.md).
+ * format in docs/trace-format.md).  Each reads the page states and writes
+ * its lines in one trace-lock section, where no traced page change of
+ * another CPU can come between (mm/pagestate_int.h); the heap's own
+ * changes are kept out by the heap lock its callers hold.
  */
 #include "mm/tracepages.h"
 #include "mm/trace.h"
@@ -12,14 +15,18 @@ void trace_stats(size_t live_bytes, size_t live_allocs)
 	size_t c[PS_COUNT];
 	struct frame_stats fs;
 
+	unsigned long f;
+
 	if (!TRACE_ON(TR_STATS))
 		return;
+	frame_stats(&fs);		/* the frame lock comes before the trace lock */
+	f = trace_hold();		/* no traced page change between the counts and the line */
 	pagestate_counts(c);
-	frame_stats(&fs);
 	trace_event(TR_STATS, "stats", "present=%zu zero=%zu aow=%zu live_bytes=%zu live_allocs=%zu "
 		    "frames_free=%u frames_reserved=%u low=%u high=%u",
 		    c[PS_PRESENT], c[PS_ZERO], c[PS_AOW], live_bytes, live_allocs,
 		    (unsigned)fs.free, (unsigned)fs.reserved, (unsigned)fs.low, (unsigned)fs.high);
+	trace_release(f);
 }
 
 struct run_text { char s[48]; int len; bool present; };
@@ -54,7 +61,7 @@ void trace_snapshot(const char *why)
 	if (!TRACE_ON(TR_PAGES))
 		return;
 	pages = trace_region(&base);
-	f = irq_save();
+	f = trace_hold();		/* one section: no traced page change inside it */
 	trace_event(TR_PAGES, "snap-begin", "why=%s base=%#lx pages=%zu", why, (unsigned long)base, pages);
 	for (size_t i = 0; i < pages;) {
 		i += format_run(base, pages, i, &r);
@@ -69,5 +76,5 @@ void trace_snapshot(const char *why)
 	if (len)
 		trace_event(TR_PAGES, "snap", "%s", buf + 1);
 	trace_event(TR_PAGES, "snap-end", "present=%zu", present);
-	irq_restore(f);
+	trace_release(f);
 }

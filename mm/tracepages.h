@@ -4,8 +4,13 @@
  * event).  Above mm/pagestate.h and mm/frame.h, whose state they read;
  * below the heap, which passes its own counters in.
  *
- * Context: any but the fault path; a snapshot runs with interrupts off so
- * no paced pass changes a page in the middle of it.
+ * Context: any but the fault path, with the heap lock held (kheap_trace_stats,
+ * kheap_trace_snapshot, a scavenger pass), so no heap-lock holder changes
+ * a page or a live count meanwhile; the reading and the lines are one
+ * trace-lock section, so no traced fault of another CPU does either.
+ * A snapshot and a stats line's page counts are therefore exact on any
+ * number of CPUs; its live figures may count a magazine hit of another
+ * CPU (no shared lock) whose line comes next (docs/trace-format.md, rule 18).
  */
 #ifndef MM_TRACEPAGES_H
 #define MM_TRACEPAGES_H

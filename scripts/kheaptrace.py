@@ -9,10 +9,16 @@ scripts/trace-check, scripts/heapmap and scripts/trace-compare:
                             trace categories as mm/trace.c does
                             (tests/trace/check-tables fails when they differ);
   CAUSE_FITS                the causes docs/page-states.md gives each edge;
-  read_events(path)         the trace lines of a log, parsed;
+  read_events(path)         the trace lines of a log, parsed, with the
+                            log's CPU starts (`smp: cpu N: ... online`);
   Replay                    the heap region's pages and live allocations,
                             replayed event by event, every rule of
                             docs/trace-format.md ("Rules") checked.
+
+Every line carries the CPU that wrote it (version 2); a multi-CPU trace
+is replayed in its one seq order like any other, each line checked
+against the CPUs the log started (rules 21-22), a scavenger pass and a
+snapshot being one CPU's lines.
 
 A Replay raises Broken (line, rule number, what) at the first line that
 breaks a rule.  A subclass can set `lenient` to have broken rules passed
@@ -69,9 +75,9 @@ CAUSE_FITS = {
     ("WIRED", "GUARD"): {"boot"},
 }
 TRIGGERS = ["pressure", "alloc-failed", "explicit", "background"]
-VERSION = 1                 # TRACE_VERSION
+VERSION = 2                 # TRACE_VERSION
 PAGE_SIZE = 4096
-RULES = 20                  # docs/trace-format.md numbers the rules 1..RULES
+RULES = 22                  # docs/trace-format.md numbers the rules 1..RULES
 
 # event: (positional fields, required keys, keys whose values are numbers)
 EVENTS = {
@@ -153,15 +159,20 @@ def fields(words, lineno=None, need=()):
 # --- reading ---------------------------------------------------------------
 
 class Event:
-    """One trace line, or (name "heap-pages"/"heap-live", seq None) one of
-    the last `heap:` log lines of kheap_print_stats."""
-    __slots__ = ("lineno", "seq", "tsc", "name", "words", "text")
+    """One trace line, or (seq None) a log line the replay reads: one of
+    the last `heap:` lines of kheap_print_stats ("heap-pages",
+    "heap-live"), or a CPU's start (`smp: cpu N: APIC id A online`,
+    "cpu-online", words [N]).  cpu: the CPU that wrote a trace line.
+    ahead: for a stats line, the next trace line of each CPU after it."""
+    __slots__ = ("lineno", "seq", "cpu", "tsc", "name", "words", "text", "ahead")
 
-    def __init__(self, lineno, seq, tsc, name, words, text):
-        self.lineno, self.seq, self.tsc = lineno, seq, tsc
+    def __init__(self, lineno, seq, tsc, name, words, text, cpu=None):
+        self.lineno, self.seq, self.tsc, self.cpu = lineno, seq, tsc, cpu
         self.name, self.words, self.text = name, words, text
+        self.ahead = None
 
 
+CPU_ONLINE = re.compile(r"^smp: cpu (\d+): APIC id \d+ online")
 HEAP_LINES = {
     "heap-pages": re.compile(r"^heap: (\d+) pages at (0x[0-9a-fA-F]+): AOW (\d+), ZERO (\d+), PRESENT (\d+), "
                              r"KEPT (\d+)$"),
@@ -181,15 +192,22 @@ def read_lines(path):
 
 
 def parse_line(no, line):
-    """Event of one "T " line, or Broken (rule 1)."""
+    """Event of one "T seq cpu tsc event ..." line, or Broken (rule 1)."""
     w = line.rstrip("\r").split()
-    if len(w) < 4:
+    if len(w) >= 4 and w[3] in EVENTS and w[2].isdigit():
+        raise Broken(no, 1, "no CPU field: a version-1 line (version %d writes T seq cpu tsc event)"
+                     % VERSION)
+    if len(w) < 5:
         raise Broken(no, 1, "short trace line '%s'" % line[:60])
-    return Event(no, num(w[1], "sequence number", no), num(w[2], "tsc", no), w[3], w[4:], line)
+    return Event(no, num(w[1], "sequence number", no), num(w[3], "tsc", no), w[4], w[5:], line,
+                 num(w[2], "CPU number", no))
 
 
-def heap_line(no, line):
-    """Event of a `heap:` summary log line, or None."""
+def log_line(no, line):
+    """Event of a `heap:` summary or CPU start log line, or None."""
+    m = CPU_ONLINE.match(line)
+    if m:
+        return Event(no, None, None, "cpu-online", [int(m.group(1))], line)
     for name, rx in HEAP_LINES.items():
         m = rx.match(line.rstrip("\r"))
         if m:
@@ -198,10 +216,10 @@ def heap_line(no, line):
 
 
 def read_events(path, heap_lines=False):
-    """([Event], warnings) for the trace lines of path.  A last trace line
+    """([Event], warnings) for the trace lines of path and the CPU starts
+    of its log, in their place (Event.seq None).  A last trace line
     without its newline was cut off: it is skipped with a warning.  With
-    heap_lines, the last `heap:` summary lines of each kind come too, in
-    their place (Event.seq None)."""
+    heap_lines, the last `heap:` summary lines of each kind come too."""
     lines, unterminated = read_lines(path)
     cut = len(lines) if unterminated and lines and lines[-1].startswith("T ") else None
     out, warnings, last = [], [], {}
@@ -211,14 +229,32 @@ def read_events(path, heap_lines=False):
                 warnings.append("line %d: cut-off last line ignored" % no)
             else:
                 out.append(parse_line(no, line))
-        elif heap_lines and line.startswith("heap: "):
-            e = heap_line(no, line)
+        elif line.startswith("smp: ") or heap_lines and line.startswith("heap: "):
+            e = log_line(no, line.rstrip("\r"))
             if e:
-                last[e.name] = len(out)
+                last[e.name if e.name != "cpu-online" else no] = len(out)
                 out.append(e)
     keep = set(last.values())
     out = [e for k, e in enumerate(out) if e.seq is not None or k in keep]
+    look_ahead(out)
     return out, warnings
+
+
+def look_ahead(events):
+    """Give each stats line the next trace line of every CPU after it
+    (rule 18: a magazine hit of another CPU may be counted before its line)."""
+    nxt = {}
+    for e in reversed(events):
+        if e.seq is None:
+            continue
+        if e.name == "stats":
+            e.ahead = dict(nxt)
+        nxt[e.cpu] = e
+
+
+def cpus_named(events):
+    """The CPUs the log names as started (`smp: cpu N: ... online`), and the boot CPU 0."""
+    return {0} | {e.words[0] for e in events if e.name == "cpu-online"}
 
 
 def start_of(events):
@@ -254,6 +290,7 @@ class Replay:
         self.zero_frame = None
         self.adopt = False         # started at a snapshot: take its states
         self.snap = None           # runs of the snapshot being read
+        self.snap_cpu = None       # the CPU writing it
         self.next_seq = None
         self.categories = None     # None: unknown (no header)
         self.live = {}
@@ -262,6 +299,9 @@ class Replay:
         self.pass_ = None          # the open scavenger pass
         self.peak = 0
         self.seen = {"stats": 0, "heap-pages": 0, "heap-live": 0, "scav": 0}
+        self.named = {0}           # the CPUs the log names (replay() sets them)
+        self.online = {0}          # the CPUs started so far: the boot CPU, then each AP's line
+        self.lines_by_cpu = {}
         self.ev = None             # the event being replayed
 
     # -- reporting --------------------------------------------------------
@@ -325,10 +365,11 @@ class Replay:
     # -- one event ------------------------------------------------------------
     def feed(self, ev):
         self.ev = ev
-        if ev.seq is None:                  # a heap: log line
+        if ev.seq is None:                  # a heap: or smp: log line
             getattr(self, "ev_" + ev.name.replace("-", "_"))(ev.words)
             return
         self.check_seq(ev)
+        self.check_cpu(ev)
         spec = EVENTS.get(ev.name)
         if spec is None:
             self.unknown(ev)
@@ -350,6 +391,22 @@ class Replay:
             rx = VALUES.get((ev.name, k))
             if rx and not rx.match(f[k]):
                 self.fatal(1, "%s=%s is not one of the values docs/trace-format.md gives" % (k, f[k]))
+
+    def check_cpu(self, ev):
+        """Rules 21 and 22: a line's CPU is one the log names, and started before it."""
+        self.lines_by_cpu[ev.cpu] = self.lines_by_cpu.get(ev.cpu, 0) + 1
+        if ev.cpu in self.online:
+            return
+        if ev.cpu not in self.named:
+            self.broken(21, "CPU %d is not one the log names (CPUs %s)"
+                        % (ev.cpu, ", ".join(str(c) for c in sorted(self.named))))
+        else:
+            self.broken(22, "a line of CPU %d before that CPU started (its 'smp: cpu %d: "
+                        "... online' line comes later in the log)" % (ev.cpu, ev.cpu))
+        self.online.add(ev.cpu)             # lenient: said once
+
+    def ev_cpu_online(self, w):
+        self.online.add(w[0])
 
     def check_seq(self, ev):
         if self.next_seq is None:
@@ -448,17 +505,25 @@ class Replay:
         (whose pages the allocation being freed still covers in the trace)."""
         return old in (PRESENT, ZERO, KEPT) and new in (AOW, UNUSABLE) and cause != "free"
 
+    def own_pass(self):
+        """The open pass if this line's CPU runs it, else None (rule 13:
+        another CPU's lines inside a pass are not the pass's)."""
+        p = self.pass_
+        return p if p is not None and p["cpu"] == self.ev.cpu else None
+
     def page_change(self, first, n, old, new, cause):
         """The checks of rules 13 and 17 for a change of n pages."""
         if self.releases(old, new, cause):
             self.check_not_live(first, n)
         if not self.knows_passes() or self.adopt:
             return
-        p = self.pass_
+        p = self.own_pass()
         if p is None:
             if self.releases(old, new, cause) and new == AOW or cause == "scavenge":
-                self.broken(13, "%s -> %s (%s) outside a scavenger pass"
-                            % (STATES[old], STATES[new], cause))
+                self.broken(13, "%s -> %s (%s) outside a scavenger pass%s"
+                            % (STATES[old], STATES[new], cause, "" if self.pass_ is None else
+                               " of its CPU (the open pass, line %d, is CPU %d's)"
+                               % (self.pass_["lineno"], self.pass_["cpu"])))
             return
         if cause == "free":
             return              # a pass returns kept empty slabs to page level: freed
@@ -603,8 +668,10 @@ class Replay:
         if f["trigger"] not in TRIGGERS:
             self.broken(14, "unknown trigger '%s'" % f["trigger"])
         if self.pass_ is not None:
-            self.broken(13, "scav-begin inside the pass begun at line %d" % self.pass_["lineno"])
-        self.pass_ = {"trigger": f["trigger"], "released": 0, "zero": 0, "lineno": self.lineno()}
+            self.broken(13, "scav-begin inside the pass begun at line %d (CPU %d)"
+                        % (self.pass_["lineno"], self.pass_["cpu"]))
+        self.pass_ = {"trigger": f["trigger"], "released": 0, "zero": 0, "lineno": self.lineno(),
+                      "cpu": self.ev.cpu}
 
     def ev_scav(self, w):
         f = fields(w)
@@ -616,6 +683,9 @@ class Replay:
             return
         if p is None:
             return self.broken(13, "scav closes no pass (no scav-begin before it)")
+        if p["cpu"] != self.ev.cpu:
+            return self.broken(13, "scav on CPU %d closes the pass CPU %d began at line %d"
+                               % (self.ev.cpu, p["cpu"], p["lineno"]))
         if p["trigger"] != f["trigger"]:
             self.broken(14, "scav says trigger=%s, its scav-begin %s" % (f["trigger"], p["trigger"]))
         for key in ("released", "zero"):
@@ -641,9 +711,35 @@ class Replay:
                 if num(f[key]) != self.counts[st]:
                     self.broken(18, "stats say %s=%s, the replay counts %d" % (key, f[key], self.counts[st]))
         if self.knows_heap():
-            for key, have in (("live_bytes", self.live_bytes), ("live_allocs", self.live_allocs)):
-                if num(f[key]) != have:
-                    self.broken(18, "stats say %s=%s, the live allocations make %d" % (key, f[key], have))
+            self.check_live_figures(num(f["live_bytes"]), num(f["live_allocs"]))
+
+    def check_live_figures(self, nbytes, nallocs):
+        """Rule 18's live figures: the replay's, or the replay's with the
+        next line of some other CPUs counted (a magazine hit takes no shared
+        lock: its change may come before a stats line, its line after)."""
+        want = (nbytes - self.live_bytes, nallocs - self.live_allocs)
+        if want == (0, 0) or want in self.in_flight_sums():
+            return
+        for key, n, have in (("live_bytes", nbytes, self.live_bytes),
+                             ("live_allocs", nallocs, self.live_allocs)):
+            if n != have:
+                self.broken(18, "stats say %s=%d, the live allocations make %d%s"
+                            % (key, n, have, " (nor with the next line of another CPU)"
+                               if len(self.online) > 1 else ""))
+
+    def in_flight_sums(self):
+        """(bytes, allocs) each subset of the other CPUs' next lines would add,
+        counting only the alloc and free lines of a magazine's classes."""
+        sums = {(0, 0)}
+        for cpu, e in sorted((self.ev.ahead or {}).items()):
+            if cpu == self.ev.cpu or e.name not in ("alloc", "free"):
+                continue
+            f = fields(e.words)
+            if e.name == "alloc" and f.get("class", "large") == "large":
+                continue
+            d = (num(f.get("usable", "0")), 1) if e.name == "alloc" else (-num(f.get("usable", "0")), -1)
+            sums |= {(b + d[0], a + d[1]) for b, a in sums}
+        return sums
 
     def ev_heap_pages(self, w):
         if self.base is None or not self.knows_pages() or self.adopt:
@@ -680,10 +776,17 @@ class Replay:
         if self.snap is not None:
             self.broken(19, "snapshot begins inside another")
         self.snap = []
+        self.snap_cpu = self.ev.cpu
+
+    def check_snap_cpu(self):
+        """A snapshot is one CPU's section of the trace lock: all its lines are that CPU's."""
+        if self.ev.cpu != self.snap_cpu:
+            self.broken(19, "a line of CPU %d inside the snapshot CPU %d writes" % (self.ev.cpu, self.snap_cpu))
 
     def ev_snap(self, w):
         if self.snap is None:
             self.fatal(19, "snap line outside snap-begin/snap-end")
+        self.check_snap_cpu()
         for run in w:
             name, sep, rest = run.partition(":")
             if not sep:
@@ -712,6 +815,7 @@ class Replay:
     def ev_snap_end(self, w):
         if self.snap is None:
             self.fatal(19, "snap-end without snap-begin")
+        self.check_snap_cpu()
         total = sum(n for _, n, _ in self.snap)
         if total != self.npages:
             self.fatal(19, "snapshot covers %d pages, the region has %d" % (total, self.npages))
@@ -780,6 +884,10 @@ def replay(rp, events):
                      "no trace header and no snapshot to start from")
     if events[k].name == "trace" and trace[0] is not events[k]:
         raise Broken(events[k].lineno, 3, "the header is not the first trace line")
+    rp.named = cpus_named(events)
+    for e in events[:k]:
+        if e.name == "cpu-online":          # a CPU that started before the cut
+            rp.feed(e)
     for e in events[k:]:
         rp.feed(e)
     rp.ev = None

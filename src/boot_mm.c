@@ -28,7 +28,6 @@
 #include "mm/scavenge.h"
 #include "mm/heapreport.h"
 #include "mm/trace.h"
-#include "mm/tracepages.h"
 #include "src/cmdline.h"
 #include "arch/x86/trap.h"
 
@@ -266,7 +265,7 @@ void boot_heap_init(void)
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
 	if (kopts.heapcheck)
 		kheap_set_check(kopts.heapcheck);
-	trace_snapshot("boot");
+	kheap_trace_snapshot("boot");
 	kheap_trace_stats();
 	scavenge_init(&sc);
 	frame_set_pressure_hook(scavenge_on_pressure);

@@ -11,7 +11,6 @@
 #include "mm/frame.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
-#include "mm/tracepages.h"
 
 #define N 600
 
@@ -68,7 +67,7 @@ void demo_run(void)
 		if (i % 5)
 			kfree(obj[i]);
 	figures("3. four in five freed");
-	trace_snapshot("request");		/* a starting point for checking the rest */
+	kheap_trace_snapshot("request");		/* a starting point for checking the rest */
 	released = kheap_scavenge(SIZE_MAX);
 	kprintf("demo:   scavenger pass released %zu pages", released);
 	figures("4. after a scavenger pass");

@@ -22,7 +22,6 @@
 #include "mm/kheap.h"
 #include "mm/scavenge.h"
 #include "mm/trace.h"
-#include "mm/tracepages.h"
 #include "mm/frame.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/mmu.h"
@@ -43,7 +42,7 @@ __attribute__((noreturn)) static void finish(int status)
 	if (kopts.heapleaks)
 		kheap_print_leaks();
 	kheap_trace_stats();
-	trace_snapshot("poweroff");
+	kheap_trace_snapshot("poweroff");
 	poweroff(status);
 }
 
