@@ -48,6 +48,7 @@ static bool ensure_level(volatile pte_t *e, uintptr_t table_va)
 	}
 	__atomic_store_n(e, pde_make(f), __ATOMIC_RELEASE);
 	invlpg(table_va);
+	mmu_ntables++;
 	return true;
 }
 
