@@ -11,7 +11,9 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/tss_64.h"
+#include "arch/x86/lapic.h"
 #include "fault/diag.h"
+#include "src/lib.h"
 
 #define SEL_KCODE 0x08
 #define SEL_KDATA 0x10
@@ -57,8 +59,28 @@ void gdt_init(void)
 }
 
 /* Reached from isr8 on the IST stack, with the faulting context's frame. */
+/* The TSS the task register names, read back from this CPU's GDT (its base spans 16 bytes). */
+static const struct tss *current_tss(void)
+{
+	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr;
+	const uint64_t *d;
+	uint16_t tr;
+
+	__asm__ volatile("sgdt %0\n str %1" : "=m"(gdtr), "=r"(tr));
+	d = (const uint64_t *)gdtr.base + tr / 8;
+	return (const struct tss *)(((d[0] >> 16) & 0xFFFFFF) | ((d[0] >> 56) & 0xFF) << 24 |
+				    d[1] << 32);
+}
+
+/* Whose #DF this is: the CPU, its APIC id, its TSS and the IST 1 stack it runs on. */
 void double_fault_report(struct trapframe *tf)
 {
+	const struct tss *t = current_tss();
+	char cpu[128];
+
 	tf->cr2 = read_cr2();
-	diag_double_fault(tf, tf_esp(tf));
+	snprintf(cpu, sizeof(cpu), "%u (APIC id %d), its task state at %p, #DF on its IST 1 "
+		 "(stack top %#lx)", cpu_id(), lapic_mmio ? (int)lapic_id() : -1, (const void *)t,
+		 (unsigned long)t->ist[0]);
+	diag_double_fault_on(tf, tf_esp(tf), cpu);
 }
