@@ -21,7 +21,7 @@
 
 #define ROUNDS		120
 #define STACK_EVERY	8	/* a kstack_alloc/free every 8 rounds (each logs a line) */
-#define OWN_BASE	0xE8000000u	/* kernel space nobody maps: this test's owner ranges */
+#define OWN_BASE	0xE8000000u	/* never touched, only indexed (inside the heap region with much memory) */
 #define OWN_SPAN	0x00100000u	/* each CPU's share of it */
 #define SHARED_PAGES	8
 
@@ -71,8 +71,8 @@ static void owner_round(uint32_t *s, unsigned cpu)
 	o = owner_find(va + 8);
 	if (!o || o->start != va || strcmp(o->name, "smp_kva test range"))
 		fail();
-	if (!owner_unregister(va) || owner_find(va))
-		fail();
+	if (!owner_unregister(va) || ((o = owner_find(va)) && o->start == va))
+		fail();		/* gone (an enclosing entry, the heap's with much memory, may stay) */
 }
 
 static void stack_round(void)
