@@ -422,9 +422,14 @@ const struct heap_misuse *lookup(uintptr_t p, struct lookup *l)
 void report(const char *fn, const void *p, const struct heap_misuse *what, uintptr_t caller)
 {
 	struct heap_report r = { .what = what, .op = fn, .ptr = (uintptr_t)p, .caller = caller };
+	struct heap_obj o;
 
 	if (heap_debug_level)
 		dbg_describe(&r);	/* the object and its sites, when recorded */
+	if (!r.obj && heap_alloc_at(r.ptr, &o)) {	/* else its page's: its slot or run */
+		r.obj = o.start;
+		r.obj_size = o.size;
+	}
 	heap.invalid_frees++;
 	heap_report(&r);
 }
@@ -560,6 +565,8 @@ static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uin
 	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
 		if (p)
 			free_debug(p, caller);
+	} else if (__builtin_expect(heap_guarded != 0, 0) && dbg_free_guarded(p, caller)) {
+		return;			/* guarded at a level above, since lowered */
 	} else if (push == MAG_UNCACHED)
 		free_uncached(p, caller);
 	else if (!p)
@@ -603,9 +610,12 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 	struct lookup l;
 	const struct heap_misuse *why;
 	unsigned long f;
+	size_t n;
 
 	if (heap_debug_level)
 		return dbg_size(p, caller);
+	if (__builtin_expect(heap_guarded != 0, 0) && (n = dbg_guarded_size(p)) != 0)
+		return n;	/* guarded at a level above, since lowered */
 	f = heap_lock();
 	why = check_live((uintptr_t)p, &l);
 	if (why)
@@ -644,6 +654,18 @@ static bool resize_in_place(struct lookup *l, size_t size)
 	return size > SLAB_MAX && resize_run(l, size);
 }
 
+/* A guarded block left from a level above, resized at level 0: it moves. */
+static void *move_guarded(void *p, size_t size, uintptr_t caller)
+{
+	void *q = kheap_malloc_from(size ? size : 1, caller);
+
+	if (q) {
+		memcpy(q, p, MIN(size, dbg_guarded_size(p)));
+		kheap_free_from(p, caller);
+	}
+	return q;
+}
+
 void *krealloc(void *p, size_t size)
 {
 	return kheap_realloc_from(p, size, CALLER());
@@ -658,6 +680,8 @@ void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
 
 	if (heap_debug_level)
 		return dbg_realloc(p, size, caller);
+	if (__builtin_expect(heap_guarded != 0, 0) && p && dbg_guarded_size(p))
+		return move_guarded(p, size, caller);
 	if (!p)
 		return kheap_malloc_from(size, caller);
 	if (!size)

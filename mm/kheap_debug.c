@@ -227,9 +227,118 @@ static void report_poison(const char *fn, const struct dobj *o, size_t bad,
 	report_at(fn, &POISON_WRITTEN, o->p + bad, o->p, was->req & REC_SIZE, was, caller);
 }
 
+/* --- guarded blocks (mm/heapguard.c) --------------------------------- */
+
+static void *dbg_alloc_plain(size_t size, size_t align, uintptr_t caller);
+
+static const struct heap_misuse
+	GUARD_TAIL = { HR_OVERFLOW, "the bytes between a sampled block and its guard page were written" },
+	GUARD_TWICE = { HR_DOUBLE_FREE, "a sampled block freed again" };
+
+static void report_guarded(const char *fn, const struct heap_misuse *what, uintptr_t ptr,
+			   const struct guarded *g, uintptr_t caller)
+{
+	struct obj_rec sites = { 0, g->alloc_site, g->free_site };
+
+	report_at(fn, what, ptr, g->obj, g->size, &sites, caller);
+}
+
+/* The canaries between a recorded live block's end and its guard page; false after a report. */
+static bool check_guarded_tail(const char *fn, const struct guarded *g, uintptr_t caller)
+{
+	size_t n = g->end - g->obj, bad;
+
+	if (!(pagerun_desc(g->head)->flags & PG_RECORDED))
+		return true;		/* its canaries are not written yet */
+	bad = canary_find(g->obj, g->size, n);
+	if (bad == n)
+		return true;
+	report_guarded(fn, &GUARD_TAIL, g->obj + bad, g, caller);
+	canary_fill(g->obj, bad, n);
+	return false;
+}
+
+/*
+ * A guarded block of size, when this allocation is the sampled one (NULL
+ * otherwise, or when no run is left: the caller allocates as usual).  Its
+ * canaries are written outside the lock, then it is recorded.
+ */
+static void *guarded_alloc(size_t size, size_t align, uintptr_t caller)
+{
+	unsigned long f = heap_lock();
+	uintptr_t run = 0, obj = 0;
+
+	if (guarded_due(size, align))
+		run = (uintptr_t)alloc_locked(guarded_run_bytes(size), PAGE_SIZE, caller);
+	if (run)
+		obj = guarded_place(run, size, site_index(caller));
+	heap_unlock(f);
+	if (!obj)
+		return NULL;
+	canary_fill(obj, size, ((obj + size + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1)) - obj);
+	f = heap_lock();
+	pagerun_desc(pagerun_index(run))->flags |= PG_RECORDED;
+	site_count(pagerun_desc(pagerun_index(run))->u.big.alloc_site, size);
+	heap_unlock(f);
+	return (void *)obj;
+}
+
+/* The run a block left the quarantine from, freed as any run (heap lock held). */
+static void give_back(uint32_t h, uintptr_t caller)
+{
+	void *run = (void *)pagerun_va(h);
+	struct lookup l = { .usable = 0 };
+	const struct heap_misuse *why = check_live((uintptr_t)run, &l);
+
+	if (!why)
+		why = free_locked((uintptr_t)run, &l);
+	end_free(run, why, l.usable, caller);
+}
+
+bool dbg_free_guarded(void *p, uintptr_t caller)
+{
+	unsigned long f = heap_lock();
+	struct guarded g;
+
+	if (!guarded_find((uintptr_t)p, &g) || g.obj != (uintptr_t)p) {
+		heap_unlock(f);
+		return false;
+	}
+	if (g.retired) {
+		report_guarded("kfree", &GUARD_TWICE, (uintptr_t)p, &g, caller);
+	} else {
+		check_guarded_tail("kfree", &g, caller);
+		if (pagerun_desc(g.head)->flags & PG_RECORDED)
+			site_uncount(g.alloc_site, g.size);
+		uint32_t out = guarded_retire(&g, site_index(caller));
+
+		if (out != PG_NONE)
+			give_back(out, caller);
+	}
+	heap_unlock(f);
+	return true;
+}
+
+size_t dbg_guarded_size(const void *p)
+{
+	unsigned long f = heap_lock();
+	struct guarded g;
+	bool live = guarded_find((uintptr_t)p, &g) && g.obj == (uintptr_t)p && !g.retired;
+
+	heap_unlock(f);
+	return live ? g.size : 0;
+}
+
 /* --- the calls ------------------------------------------------------- */
 
 void *dbg_alloc(size_t size, size_t align, uintptr_t caller)
+{
+	void *g = heap_guard_every ? guarded_alloc(size, align, caller) : NULL;
+
+	return g ? g : dbg_alloc_plain(size, align, caller);
+}
+
+static void *dbg_alloc_plain(size_t size, size_t align, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
 	void *p = alloc_locked(size < SIZE_MAX ? size + 1 : size, align, caller);
@@ -273,11 +382,16 @@ static void record_free(struct dobj *o, size_t req, uintptr_t caller)
 
 void dbg_free(void *p, uintptr_t caller)
 {
-	unsigned long f = heap_lock();
+	unsigned long f;
 	struct lookup l = { .usable = 0 };	/* read by end_free on a report too */
-	const struct heap_misuse *why = check_live((uintptr_t)p, &l);
+	const struct heap_misuse *why;
 	struct dobj o;
 	size_t req = 0;
+
+	if (heap_guarded && dbg_free_guarded(p, caller))
+		return;
+	f = heap_lock();
+	why = check_live((uintptr_t)p, &l);
 
 	if (!why) {
 		locate((uintptr_t)p, false, &o);
@@ -310,11 +424,16 @@ void dbg_free(void *p, uintptr_t caller)
 /* The usable size: what was asked for (the whole block when not recorded). */
 size_t dbg_size(const void *p, uintptr_t caller)
 {
-	unsigned long f = heap_lock();
+	unsigned long f;
 	struct lookup l;
-	const struct heap_misuse *why = check_live((uintptr_t)p, &l);
-	size_t n = 0;
+	const struct heap_misuse *why;
+	size_t n = heap_guarded ? dbg_guarded_size(p) : 0;
 	struct dobj o;
+
+	if (n)
+		return n;
+	f = heap_lock();
+	why = check_live((uintptr_t)p, &l);
 
 	if (why) {
 		report("ksize", p, why, caller);
@@ -397,11 +516,16 @@ bool dbg_check(void)
 	for (uint32_t i = 0; i < heap.npg; i++) {
 		struct pgdesc *d = pagerun_desc(i);
 		struct dobj o = { pagerun_va(i), (size_t)d->npages * PAGE_SIZE, NULL, d };
+		struct guarded g;
 
 		if (d->kind == PK_SLAB && d->npages && !check_slab_objects(d->u.slab))
 			return false;
-		if (d->kind == PK_LARGE && !check_canary("kheap_check", &o, 0))
+		if (d->kind == PK_LARGE && d->flags & PG_SAMPLED && guarded_find(o.p, &g)) {
+			if (!(d->flags & PG_RETIRED) && !check_guarded_tail("kheap_check", &g, 0))
+				return false;
+		} else if (d->kind == PK_LARGE && !check_canary("kheap_check", &o, 0)) {
 			return false;
+		}
 	}
 	return true;
 }
@@ -447,6 +571,18 @@ bool kheap_set_check(unsigned level)
 }
 
 unsigned kheap_check_level(void) { return heap_debug_level; }
+
+void kheap_set_sample(unsigned every)
+{
+	unsigned long f = heap_lock();
+
+	heap_guard_every = every;
+	for (uint32_t h; !every && (h = guarded_unquarantine()) != PG_NONE;)
+		give_back(h, CALLER());
+	heap_unlock(f);
+}
+
+unsigned kheap_sample(void) { return heap_guard_every; }
 
 size_t kheap_leaks_at(uintptr_t site, size_t *bytes)
 {
