@@ -73,7 +73,7 @@ struct guarded {
 	bool retired;			/* freed: in the quarantine */
 };
 
-/* Is the allocation of n bytes at align the one to guard?  (Counts it.) */
+/* Is the allocation of n bytes at align the one to guard?  (Counts it; no lock needed.) */
 bool guarded_due(size_t n, size_t align);
 /* The bytes of the page run that guards a block of n. */
 size_t guarded_run_bytes(size_t n);

@@ -16,7 +16,8 @@
  * places and retires blocks, finds them and words their faults; the
  * kmalloc family's debug calls (mm/kheap_debug.c) decide when and count.
  *
- * Locking: the heap lock for placing, retiring and the quarantine;
+ * Locking: the heap lock for placing, retiring and the quarantine; the
+ * sampling tick is atomic, so deciding costs an unsampled call no lock;
  * guarded_find and guarded_fault_report read descriptors only (the fault
  * path, as mm/heapfind.c).
  */
@@ -42,20 +43,27 @@ static unsigned guard_rate(void)
 	return heap_debug_level >= 3 ? 1 : heap_guard_every;
 }
 
+/* The tick is counted without the lock (only the sampled call takes it): racing CPUs may skew the rate, nothing else. */
 bool guarded_due(size_t n, size_t align)
 {
 	unsigned rate = guard_rate();
 
-	HEAP_ASSERT_LOCKED();
-	if (!rate || align > GUARD_ALIGN || n > heap.npg / 2 * PAGE_SIZE || ++tick < rate)
+	if (!rate || align > GUARD_ALIGN || n > heap.npg / 2 * PAGE_SIZE ||
+	    __atomic_add_fetch(&tick, 1, __ATOMIC_RELAXED) < rate)
 		return false;
-	tick = 0;
+	__atomic_store_n(&tick, 0, __ATOMIC_RELAXED);
 	return true;
 }
 
+/*
+ * The block's pages, its guard, and one page more when the block fills
+ * its pages exactly: a block never starts its run, so at every level a
+ * call on it fails the ordinary pointer check (inside a large allocation,
+ * not its start) and only that error path asks whether it is guarded.
+ */
 size_t guarded_run_bytes(size_t n)
 {
-	return (rounded(n) / PAGE_SIZE + (rounded(n) % PAGE_SIZE != 0) + 1) * PAGE_SIZE;
+	return (rounded(n) / PAGE_SIZE + 2) * PAGE_SIZE;
 }
 
 uintptr_t guarded_place(uintptr_t run, size_t n, uint16_t site)

@@ -419,7 +419,8 @@ const struct heap_misuse *lookup(uintptr_t p, struct lookup *l)
 	}
 }
 
-void report(const char *fn, const void *p, const struct heap_misuse *what, uintptr_t caller)
+__attribute__((noinline, cold)) void report(const char *fn, const void *p,
+					    const struct heap_misuse *what, uintptr_t caller)
 {
 	struct heap_report r = { .what = what, .op = fn, .ptr = (uintptr_t)p, .caller = caller };
 	struct heap_obj o;
@@ -434,11 +435,20 @@ void report(const char *fn, const void *p, const struct heap_misuse *what, uintp
 	heap_report(&r);
 }
 
+/* A kfree the pointer check refused: a guarded block (its pointer never starts a run), or a report. */
+static __attribute__((noinline, cold)) void free_refused(void *p, const struct heap_misuse *why,
+							 uintptr_t caller)
+{
+	if (why == &NOT_START_LARGE && heap_guarded && dbg_free_guarded(p, caller))
+		return;
+	report("kfree", p, why, caller);
+}
+
 void end_free(void *p, const struct heap_misuse *why, size_t usable, uintptr_t caller)
 {
 	HEAP_ASSERT_LOCKED();
 	if (why)
-		report("kfree", p, why, caller);
+		free_refused(p, why, caller);
 	else if (TRACE_ON(TR_HEAP))
 		trace_free(p, usable, caller);
 }
@@ -565,8 +575,6 @@ static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uin
 	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
 		if (p)
 			free_debug(p, caller);
-	} else if (__builtin_expect(heap_guarded != 0, 0) && dbg_free_guarded(p, caller)) {
-		return;			/* guarded at a level above, since lowered */
 	} else if (push == MAG_UNCACHED)
 		free_uncached(p, caller);
 	else if (!p)
@@ -614,14 +622,13 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 
 	if (heap_debug_level)
 		return dbg_size(p, caller);
-	if (__builtin_expect(heap_guarded != 0, 0) && (n = dbg_guarded_size(p)) != 0)
-		return n;	/* guarded at a level above, since lowered */
 	f = heap_lock();
 	why = check_live((uintptr_t)p, &l);
-	if (why)
+	n = why && heap_guarded ? dbg_guarded_size(p) : 0;	/* guarded at a level above */
+	if (why && !n)
 		report("ksize", p, why, caller);
 	heap_unlock(f);
-	return why ? 0 : l.usable;
+	return why ? n : l.usable;
 }
 
 /* --- realloc --------------------------------------------------------- */
@@ -655,12 +662,12 @@ static bool resize_in_place(struct lookup *l, size_t size)
 }
 
 /* A guarded block left from a level above, resized at level 0: it moves. */
-static void *move_guarded(void *p, size_t size, uintptr_t caller)
+static void *move_guarded(void *p, size_t size, size_t old, uintptr_t caller)
 {
-	void *q = kheap_malloc_from(size ? size : 1, caller);
+	void *q = kheap_malloc_from(size, caller);
 
 	if (q) {
-		memcpy(q, p, MIN(size, dbg_guarded_size(p)));
+		memcpy(q, p, MIN(size, old));
 		kheap_free_from(p, caller);
 	}
 	return q;
@@ -680,14 +687,16 @@ void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
 
 	if (heap_debug_level)
 		return dbg_realloc(p, size, caller);
-	if (__builtin_expect(heap_guarded != 0, 0) && p && dbg_guarded_size(p))
-		return move_guarded(p, size, caller);
 	if (!p)
 		return kheap_malloc_from(size, caller);
 	if (!size)
 		size = 1;
 	f = heap_lock();
 	why = check_live((uintptr_t)p, &l);
+	if (why && heap_guarded && (l.usable = dbg_guarded_size(p)) != 0) {
+		heap_unlock(f);
+		return move_guarded(p, size, l.usable, caller);	/* from a level above */
+	}
 	if (why) {
 		report("krealloc", p, why, caller);
 		heap_unlock(f);

@@ -132,8 +132,9 @@ unsigned kheap_check_level(void);
  * level 2 every Nth allocation of alignment up to 16 is placed at the end
  * of a page run of its own with a GUARD page after it, and freed into a
  * quarantine of GUARD pages; at level 3 every one.  0 (the default, and
- * libkheap's, which guards its own: arch/lib/guard.c) for none, and it
- * gives the quarantine's runs back; live guarded blocks stay guarded.
+ * libkheap's, which guards its own: arch/lib/guard.c) for none.  Rate
+ * 0, or a level below 2, gives the quarantine's runs back; live guarded
+ * blocks stay guarded until freed.
  */
 void kheap_set_sample(unsigned every);
 unsigned kheap_sample(void);

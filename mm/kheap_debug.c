@@ -265,11 +265,13 @@ static bool check_guarded_tail(const char *fn, const struct guarded *g, uintptr_
  */
 static void *guarded_alloc(size_t size, size_t align, uintptr_t caller)
 {
-	unsigned long f = heap_lock();
-	uintptr_t run = 0, obj = 0;
+	unsigned long f;
+	uintptr_t run, obj = 0;
 
-	if (guarded_due(size, align))
-		run = (uintptr_t)alloc_locked(guarded_run_bytes(size), PAGE_SIZE, caller);
+	if (!guarded_due(size, align))
+		return NULL;
+	f = heap_lock();
+	run = (uintptr_t)alloc_locked(guarded_run_bytes(size), PAGE_SIZE, caller);
 	if (run)
 		obj = guarded_place(run, size, site_index(caller));
 	heap_unlock(f);
@@ -295,45 +297,47 @@ static void give_back(uint32_t h, uintptr_t caller)
 	end_free(run, why, l.usable, caller);
 }
 
+/* Every run of the quarantine back to the heap (heap lock held): no block is guarded now. */
+static void give_back_quarantine(uintptr_t caller)
+{
+	for (uint32_t h; (h = guarded_unquarantine()) != PG_NONE;)
+		give_back(h, caller);
+}
+
 bool dbg_free_guarded(void *p, uintptr_t caller)
 {
-	unsigned long f = heap_lock();
 	struct guarded g;
+	uint32_t out;
 
-	if (!guarded_find((uintptr_t)p, &g) || g.obj != (uintptr_t)p) {
-		heap_unlock(f);
+	HEAP_ASSERT_LOCKED();
+	if (!guarded_find((uintptr_t)p, &g) || g.obj != (uintptr_t)p)
 		return false;
-	}
 	if (g.retired) {
 		report_guarded("kfree", &GUARD_TWICE, (uintptr_t)p, &g, caller);
-	} else {
-		check_guarded_tail("kfree", &g, caller);
-		if (pagerun_desc(g.head)->flags & PG_RECORDED)
-			site_uncount(g.alloc_site, g.size);
-		uint32_t out = guarded_retire(&g, site_index(caller));
-
-		if (out != PG_NONE)
-			give_back(out, caller);
+		return true;
 	}
-	heap_unlock(f);
+	check_guarded_tail("kfree", &g, caller);
+	if (pagerun_desc(g.head)->flags & PG_RECORDED)
+		site_uncount(g.alloc_site, g.size);
+	out = guarded_retire(&g, site_index(caller));
+	if (out != PG_NONE)
+		give_back(out, caller);
 	return true;
 }
 
 size_t dbg_guarded_size(const void *p)
 {
-	unsigned long f = heap_lock();
 	struct guarded g;
-	bool live = guarded_find((uintptr_t)p, &g) && g.obj == (uintptr_t)p && !g.retired;
 
-	heap_unlock(f);
-	return live ? g.size : 0;
+	HEAP_ASSERT_LOCKED();
+	return guarded_find((uintptr_t)p, &g) && g.obj == (uintptr_t)p && !g.retired ? g.size : 0;
 }
 
 /* --- the calls ------------------------------------------------------- */
 
 void *dbg_alloc(size_t size, size_t align, uintptr_t caller)
 {
-	void *g = heap_guard_every ? guarded_alloc(size, align, caller) : NULL;
+	void *g = heap_debug_level >= 2 ? guarded_alloc(size, align, caller) : NULL;
 
 	return g ? g : dbg_alloc_plain(size, align, caller);
 }
@@ -382,16 +386,11 @@ static void record_free(struct dobj *o, size_t req, uintptr_t caller)
 
 void dbg_free(void *p, uintptr_t caller)
 {
-	unsigned long f;
+	unsigned long f = heap_lock();
 	struct lookup l = { .usable = 0 };	/* read by end_free on a report too */
-	const struct heap_misuse *why;
+	const struct heap_misuse *why = check_live((uintptr_t)p, &l);
 	struct dobj o;
 	size_t req = 0;
-
-	if (heap_guarded && dbg_free_guarded(p, caller))
-		return;
-	f = heap_lock();
-	why = check_live((uintptr_t)p, &l);
 
 	if (!why) {
 		locate((uintptr_t)p, false, &o);
@@ -402,9 +401,9 @@ void dbg_free(void *p, uintptr_t caller)
 			o.rec->req = 0;	/* being poisoned: a neighbour's check skips it */
 	}
 	heap_unlock(f);
-	if (why) {
+	if (why) {			/* a guarded block (end_free knows it), or a report */
 		f = heap_lock();
-		report("kfree", p, why, caller);
+		end_free(p, why, 0, caller);
 		heap_unlock(f);
 		return;
 	}
@@ -424,20 +423,15 @@ void dbg_free(void *p, uintptr_t caller)
 /* The usable size: what was asked for (the whole block when not recorded). */
 size_t dbg_size(const void *p, uintptr_t caller)
 {
-	unsigned long f;
+	unsigned long f = heap_lock();
 	struct lookup l;
-	const struct heap_misuse *why;
-	size_t n = heap_guarded ? dbg_guarded_size(p) : 0;
+	const struct heap_misuse *why = check_live((uintptr_t)p, &l);
+	size_t n = why && heap_guarded ? dbg_guarded_size(p) : 0;
 	struct dobj o;
 
-	if (n)
-		return n;
-	f = heap_lock();
-	why = check_live((uintptr_t)p, &l);
-
-	if (why) {
+	if (why && !n) {
 		report("ksize", p, why, caller);
-	} else {
+	} else if (!why) {
 		locate((uintptr_t)p, false, &o);
 		n = recorded_size(&o);
 		n = n ? n : l.usable;
@@ -564,6 +558,8 @@ bool kheap_set_check(unsigned level)
 		site_forget();
 	}
 	heap_debug_level = level;
+	if (level < 2)
+		give_back_quarantine(CALLER());
 	heap_unlock(f);
 	if (!from_zero && !level)
 		mag_set_enabled(mags_were_on);
@@ -577,8 +573,8 @@ void kheap_set_sample(unsigned every)
 	unsigned long f = heap_lock();
 
 	heap_guard_every = every;
-	for (uint32_t h; !every && (h = guarded_unquarantine()) != PG_NONE;)
-		give_back(h, CALLER());
+	if (!every)
+		give_back_quarantine(CALLER());
 	heap_unlock(f);
 }
 

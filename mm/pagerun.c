@@ -149,8 +149,8 @@ void pagerun_guard(uint32_t i, uint32_t lo, uint32_t n, unsigned cause)
 	}
 }
 
-/* The GUARD pages of the run [i, i+n) back to AOW (they held nothing); how many. */
-static size_t unguard(uint32_t i, size_t n)
+/* The GUARD pages of the run [i, i+n) back to AOW (they held nothing); how many.  Out of line: rare. */
+static __attribute__((noinline, cold)) size_t unguard(uint32_t i, size_t n)
 {
 	size_t g = 0;
 
@@ -173,7 +173,7 @@ void pagerun_free(uint32_t i, size_t n)
 
 	HEAP_ASSERT_LOCKED();
 	KASSERT(i + n <= heap.npg && pd[i].kind != PK_FREE);
-	if (pd[i].flags & PG_SAMPLED)
+	if (__builtin_expect(pd[i].flags & PG_SAMPLED, 0))
 		guards = unguard(i, n);
 	kept = vm_keep(pagerun_va(i), n);
 	unreserve(n, kept, guards, pd[i].kind);

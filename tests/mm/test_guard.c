@@ -88,6 +88,14 @@ TEST(guard_block_ends_at_a_guard_page_and_an_overflow_faults_there)
 	CHECK(reported("overflow", guard, "13 bytes past the end of", (uintptr_t)p, 100, "read"));
 	kfree(p);
 	CHECK(kheap_check());
+	p = kmalloc(PAGE_SIZE);			/* fills its page: a page before it, not its run's start */
+	CHECK(p && (uintptr_t)p % PAGE_SIZE == 0 && ksize(p) == PAGE_SIZE);
+	CHECK(mmu_state((uintptr_t)p + PAGE_SIZE) == PS_GUARD &&
+	      mmu_state((uintptr_t)p - PAGE_SIZE) != PS_GUARD);
+	memset(p, 'y', PAGE_SIZE);
+	kfree(p);
+	CHECK(mmu_state((uintptr_t)p) == PS_GUARD);	/* freed into the quarantine */
+	CHECK(kheap_check());
 	done();
 }
 
