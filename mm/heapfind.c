@@ -48,7 +48,7 @@ static bool slab_edge_object(const struct slab *s, bool last, struct heap_obj *o
 
 uint32_t heap_large_head(uint32_t i)
 {
-	while (pd[i].kind == PK_LARGE_TAIL)
+	while (i > 0 && pd[i].kind == PK_LARGE_TAIL)	/* 0: descriptors read mid-update */
 		i--;
 	return i;
 }
