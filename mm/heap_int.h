@@ -56,6 +56,10 @@ enum page_kind {
 #define PG_USED  0x04		/* handed out since boot (any kind but FREE, once):
 				   what tells a use after free from a wild access;
 				   pg_set_flags keeps it */
+#define PG_SAMPLED 0x40		/* LARGE head: a sampled block, its last page
+				   GUARD (mm/heapguard.c) */
+#define PG_RETIRED 0x20		/* LARGE head of a sampled block: freed, every
+				   page GUARD, in the quarantine */
 
 struct slab;
 
@@ -184,6 +188,13 @@ size_t heap_take_freed(void);
 uint32_t pagerun_alloc(size_t npages, size_t align_pages, unsigned kind);
 /* Free a committed run of npages at index i. */
 void pagerun_free(uint32_t i, size_t npages);
+/*
+ * Make pages [i + lo, i + lo + n) of the committed run at i GUARD (cause),
+ * freeing their frames and the reservations of the frameless ones: a
+ * GUARD page holds neither.  pagerun_free takes a run's GUARD pages back
+ * to AOW, which is how a sampled block (PG_SAMPLED) leaves.
+ */
+void pagerun_guard(uint32_t i, uint32_t lo, uint32_t n, unsigned cause);
 /* Grow the run at i from n to m pages in place, if the pages after it are free. */
 bool pagerun_grow(uint32_t i, size_t n, size_t m);
 /*
@@ -311,6 +322,14 @@ struct heap_obj { uintptr_t start; size_t size; };
  * one.  No lock (the fault path): it only reads descriptors.
  */
 bool heap_nearest_alloc(uintptr_t va, struct heap_obj *o);
+/*
+ * The allocation whose page holds va: a large run (start, its bytes) or
+ * the slab slot (its class size), live or free; false on a FREE or META
+ * page or outside the region.  No lock (as heap_nearest_alloc).
+ */
+bool heap_alloc_at(uintptr_t va, struct heap_obj *o);
+/* The head of the large run whose page (LARGE or LARGE_TAIL) is i. */
+uint32_t heap_large_head(uint32_t i);
 
 /* --- the checker (mm/heapcheck.c) ------------------------------------ */
 

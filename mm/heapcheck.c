@@ -16,9 +16,12 @@
  *     no KEPT page outside its span [lo, hi), and each KEPT page's frame in
  *     use; a COLD run's span is empty, a WARM run's is not;
  *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages;
- *   - reserved == committed pages holding a reservation that have no frame;
+ *   - reserved == committed pages holding a reservation that have no frame
+ *     and are not GUARD;
  *   - every page is AOW, ZERO, PRESENT or KEPT, and a PRESENT page's frame
- *     is in use; KEPT pages only in free runs.
+ *     is in use; KEPT pages only in free runs; GUARD pages only in a
+ *     guarded block (LARGE, PG_SAMPLED): its last page while it is live,
+ *     every page once it is freed into the quarantine (PG_RETIRED).
  *
  * Locking: heap lock held (asserted).
  */
@@ -35,9 +38,30 @@ static bool bad(uint32_t i, const char *what)
 	return false;
 }
 
+/* Pages of [i, i+n) that hold a reservation when their kind does: no frame, not GUARD. */
 static size_t frameless(uint32_t i, uint32_t n)
 {
-	return n - pagerun_state_in(i, 0, n, PS_PRESENT);
+	return n - pagerun_state_in(i, 0, n, PS_PRESENT) - pagerun_state_in(i, 0, n, PS_GUARD);
+}
+
+/*
+ * GUARD pages of the committed run at i: only a guarded block has them,
+ * its last page while it is live and all of them once freed (retired).
+ */
+static bool check_guards(uint32_t i, uint32_t n)
+{
+	size_t g = pagerun_state_in(i, 0, n, PS_GUARD);
+	bool sampled = pd[i].kind == PK_LARGE && pd[i].flags & PG_SAMPLED;
+
+	if (!sampled)
+		return !g || bad(i, "GUARD page in a run that is not a guarded block");
+	if (n < 2)
+		return bad(i, "guarded block of one page (no room for its guard)");
+	if (pd[i].flags & PG_RETIRED)
+		return g == n || bad(i, "freed guarded block with a page that is not GUARD");
+	if (g != 1 || mmu_state(pagerun_va(i + n - 1)) != PS_GUARD)
+		return bad(i, "live guarded block whose GUARD page is not exactly its last");
+	return true;
 }
 
 /* Every page of the free run [i, i+n) is AOW or KEPT; the KEPT ones within span s. */
@@ -114,6 +138,8 @@ static bool check_used_run(uint32_t i, struct tally *t)
 	}
 	if (pagerun_state_in(i, 0, n, PS_KEPT))
 		return bad(i, "KEPT page in a committed run (kept frames are free space's)");
+	if (!check_guards(i, n))
+		return false;
 	t->committed += n;
 	if (pagerun_holds_reservation(pd[i].kind))
 		t->reserved += frameless(i, n);
@@ -124,8 +150,10 @@ static bool check_page_state(uint32_t i)
 {
 	unsigned st = mmu_state(pagerun_va(i));
 
+	if (st == PS_GUARD && pd[i].kind != PK_FREE)
+		return true;		/* a guarded block's: check_guards */
 	if (st != PS_AOW && st != PS_ZERO && st != PS_PRESENT && st != PS_KEPT)
-		return bad(i, "heap page in a state other than AOW, ZERO, PRESENT or KEPT");
+		return bad(i, "heap page in a state other than AOW, ZERO, PRESENT, KEPT or a guarded block's GUARD");
 	if (st == PS_PRESENT && !frame_is_used(mmu_frame(pagerun_va(i))))
 		return bad(i, "PRESENT page whose frame the frame allocator calls free");
 	return true;

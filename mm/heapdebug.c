@@ -141,7 +141,9 @@ void site_forget(void)
 void heapdebug_init(void)
 {
 	heap_debug_level = 0;
+	heap_guard_every = 0;
 	memset(sites, 0, sizeof(sites));
+	guarded_init();
 }
 
 /* The site with the most live bytes that is below (bytes, idx) in that order, or 0. */
@@ -174,6 +176,7 @@ void site_print_leaks(void)
 		kprintf("leaks: %8zu allocations %10zu bytes at %s", sites[i].count, sites[i].bytes,
 			sym);
 	}
+	allocs += guarded_quarantined();	/* freed, their runs not yet given back */
 	if (heap.live_allocs > allocs)
 		kprintf("leaks: %8zu allocations with no site recorded (made below level 2)",
 			heap.live_allocs - allocs);

@@ -6,8 +6,13 @@
  *   1  requested sizes, canaries in the slack after them, poison in
  *      freed small objects
  *   2  1, plus the allocation and free site of every object
- *   3  2 (in libkheap every block guarded: arch/lib/guard.c; the kernel
- *      has no guarded blocks yet)
+ *   3  2, and every allocation a guarded block
+ *
+ * Guarded blocks (mm/heapguard.c; libkheap has its own, arch/lib/guard.c,
+ * and leaves heap_guard_every 0): at level 2 every heap_guard_every-th
+ * allocation of alignment up to GUARD_ALIGN, at 3 every one, is a page
+ * run of its own with the block at the end of its last data page and a
+ * GUARD page after it; freed, all its pages are GUARD, in a quarantine.
  *
  * Records, never inside an object:
  *  - a small object's (struct obj_rec): one per object in a metadata page
@@ -52,6 +57,39 @@ struct obj_rec {
 };
 
 static inline uint8_t canary_byte(uintptr_t a) { return (uint8_t)(0xC0 | (a & 0x3F)); }
+
+#define GUARD_ALIGN	16		/* a guarded block's alignment */
+#define GUARD_QUARANTINE 16		/* freed guarded blocks kept inaccessible */
+
+extern unsigned heap_guard_every;	/* 0: no guarded blocks */
+extern size_t heap_guarded;		/* guarded blocks live or in the quarantine */
+
+/* A guarded block, from its head's descriptor. */
+struct guarded {
+	uint32_t head;
+	uintptr_t obj, end;		/* the block; end: its guard page */
+	size_t size;			/* the size asked for */
+	uint16_t alloc_site, free_site;
+	bool retired;			/* freed: in the quarantine */
+};
+
+/* Is the allocation of n bytes at align the one to guard?  (Counts it; no lock needed.) */
+bool guarded_due(size_t n, size_t align);
+/* The bytes of the page run that guards a block of n. */
+size_t guarded_run_bytes(size_t n);
+/* Make the fresh LARGE run at run a guarded block of n bytes; the block's address. */
+uintptr_t guarded_place(uintptr_t run, size_t n, uint16_t site);
+/* The guarded block whose run holds va (any of its pages); false when none. */
+bool guarded_find(uintptr_t va, struct guarded *g);
+/* Free g into the quarantine: every page GUARD.  The head of the run it pushed out, or PG_NONE. */
+uint32_t guarded_retire(const struct guarded *g, uint16_t free_site);
+/* The oldest block out of the quarantine, its run's head to be freed; PG_NONE when empty. */
+uint32_t guarded_unquarantine(void);
+/* Freed guarded blocks in the quarantine. */
+size_t guarded_quarantined(void);
+void guarded_init(void);
+/* A fault at va on a guarded block's GUARD page: its report (heap_report_log); false if none. */
+bool guarded_fault_report(uintptr_t va, bool write, uintptr_t ip);
 
 /* Write canaries over [p + from, p + to). */
 void canary_fill(uintptr_t p, size_t from, size_t to);

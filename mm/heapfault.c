@@ -8,7 +8,9 @@
  * A read or a write of free heap space is refused as a misuse
  * (KF_MISUSE): nothing lives there (metadata is out of band), so it is a
  * use after free or a stray pointer; it never maps the zero frame nor
- * takes a frame, and kheap_fault_report names it.  Anything else (a protection fault on PRESENT, a read fault on
+ * takes a frame, and kheap_fault_report names it.  So is any access to a
+ * GUARD page of the region: a guarded block's (mm/heapguard.c), reported
+ * as its overflow or its use after free.  Anything else (a protection fault on PRESENT, a read fault on
  * ZERO) means the page tables disagree with the states: refused.
  *
  * The common write (docs/faults.md, "The fast path"): a data page of a
@@ -30,6 +32,7 @@
 #include "mm/heap_int.h"
 #include "mm/pagestate_int.h"
 #include "mm/heapreport.h"
+#include "mm/heapdebug.h"
 
 /*
  * Serializes the faults of all CPUs: two faults on one page see each
@@ -63,6 +66,9 @@ static enum kheap_fault_result misuse(const char **why, const char *what)
  * page in use counts: free space (KEPT included) is a misuse, decided
  * before this is asked.
  */
+/* A GUARD page of the region is a guarded block's (mm/heapguard.c). */
+#define GUARDED "access to a guarded block's GUARD page (an overflow, or a use after free)"
+
 static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
 {
 	mmu_invalidate_local(va);
@@ -128,6 +134,8 @@ static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st
 
 	if (pagerun_desc(i)->kind == PK_FREE)
 		return misuse(why, "write to free heap memory (use after free, or a stray pointer)");
+	if (st == PS_GUARD)
+		return misuse(why, GUARDED);
 	if (st == PS_PRESENT && platform_cpus_online() > 1)
 		return resolved_elsewhere(va);
 	if (st != PS_AOW && st != PS_ZERO)
@@ -158,6 +166,8 @@ static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
 {
 	if (pagerun_desc(i)->kind == PK_FREE)
 		return misuse(why, "read of free heap memory (use after free, or a stray pointer)");
+	if (st == PS_GUARD)
+		return misuse(why, GUARDED);
 	if ((st == PS_ZERO || st == PS_PRESENT) && platform_cpus_online() > 1)
 		return resolved_elsewhere(va);
 	if (st != PS_AOW)
@@ -219,6 +229,8 @@ bool kheap_fault_report(uintptr_t va, bool write, uintptr_t ip)
 	struct heap_report r = { .op = write ? "write" : "read", .ptr = va, .caller = ip };
 	struct heap_obj o;
 
+	if (i != PG_NONE && mmu_state(va) == PS_GUARD)
+		return guarded_fault_report(va, write, ip);
 	if (i == PG_NONE || pagerun_desc(i)->kind != PK_FREE)
 		return false;
 	r.what = !(pagerun_desc(i)->flags & PG_USED) ? &WILD : write ? &UAF_WRITE : &UAF_READ;

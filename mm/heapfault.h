@@ -9,7 +9,9 @@
  *    one (always, unless overcommitted), so it never waits on kmalloc;
  *  - a read or write of free heap space (use after free, or a stray
  *    pointer) is KF_MISUSE: never resolved (no zero frame, no frame),
- *    and kheap_fault_report writes its two-line report;
+ *    and kheap_fault_report writes its two-line report; so is one of a
+ *    GUARD page of the region (a guarded block's: its overflow, or its
+ *    use after free);
  *  - anything else is refused with a reason (KF_BAD_ACCESS): a fault on
  *    a data page while the heap lock is held, a fault the page tables
  *    cannot explain;
@@ -38,7 +40,7 @@ enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char 
  * handed out before, `wild access` when never, placed against the
  * nearest live allocation.  Logged only (heap_report_log): the caller
  * stops the machine.  False, and nothing logged, when va is not free
- * heap space.  Out of line and slow: a fatal path only.
+ * heap space nor a guarded block's GUARD page.  Out of line and slow: a fatal path only.
  */
 bool kheap_fault_report(uintptr_t va, bool write, uintptr_t ip);
 

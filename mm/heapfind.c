@@ -2,7 +2,9 @@
  * What holds a heap address, from the page descriptors alone: the free
  * run a free page is in, and the live allocation nearest to it (a large
  * block, or a live object of a slab).  The reports of a fault in free
- * space name it (mm/heapfault.c).
+ * space name it (mm/heapfault.c).  And the allocation a page of a run or
+ * a slab holds (its slot, live or free), which a report of a bad call
+ * names at any debug level (mm/kheap.c).
  *
  * Cost: O(the free run's length) to find its head from an interior page
  * (interior descriptors carry no link to it), plus O(the neighbouring
@@ -44,13 +46,19 @@ static bool slab_edge_object(const struct slab *s, bool last, struct heap_obj *o
 	return false;
 }
 
+uint32_t heap_large_head(uint32_t i)
+{
+	while (i > 0 && pd[i].kind == PK_LARGE_TAIL)	/* 0: descriptors read mid-update */
+		i--;
+	return i;
+}
+
 /* The allocation that page j is part of, the object nearest the free run on its `last` side. */
 static bool alloc_on_page(uint32_t j, bool last, struct heap_obj *o)
 {
 	switch (pd[j].kind) {
 	case PK_LARGE_TAIL:
-		while (pd[j].kind != PK_LARGE)
-			j--;
+		j = heap_large_head(j);
 		/* fall through */
 	case PK_LARGE:
 		o->start = pagerun_va(j);
@@ -80,4 +88,24 @@ bool heap_nearest_alloc(uintptr_t va, struct heap_obj *o)
 	else if (a)
 		*o = after;
 	return a || b;
+}
+
+bool heap_alloc_at(uintptr_t va, struct heap_obj *o)
+{
+	uint32_t i = pagerun_index(va), k;
+	const struct slab *s;
+
+	if (i == PG_NONE)
+		return false;
+	if (pd[i].kind == PK_LARGE || pd[i].kind == PK_LARGE_TAIL)
+		return alloc_on_page(i, false, o);
+	if (pd[i].kind != PK_SLAB)
+		return false;
+	s = pd[i].u.slab;
+	k = (uint32_t)((va - s->base) / slab_class_size(s->cls));
+	if (va < s->base || k >= s->nobj)
+		return false;
+	o->start = s->base + k * slab_class_size(s->cls);
+	o->size = slab_class_size(s->cls);
+	return true;
 }

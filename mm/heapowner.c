@@ -9,6 +9,9 @@
  * a free object of a slab, heap metadata, or free heap space, and for
  * free space just past an allocation, how far past its end.
  *
+ * What holds an address is found one way, by mm/heapfind.c
+ * (heap_alloc_at); this file only words it.
+ *
  * Context: any, the fault path and the #DF task included: no lock, no
  * allocation.  It reads descriptors that may be mid-update only if the
  * heap lock holder faulted, and then only to word a diagnostic.  Finding
@@ -20,14 +23,6 @@
 
 static struct owner region_owner, desc_owner;
 
-/* The head page of the large allocation holding page i. */
-static uint32_t large_head(uint32_t i)
-{
-	while (i > 0 && pagerun_desc(i)->kind == PK_LARGE_TAIL)
-		i--;
-	return i;
-}
-
 static bool is_large(uint32_t i)
 {
 	unsigned k = pagerun_desc(i)->kind;
@@ -36,34 +31,26 @@ static bool is_large(uint32_t i)
 }
 
 /* The allocation ending at page i's end (the last of a run or slab), or false. */
-static bool ends_at(uint32_t i, uintptr_t *start, size_t *size)
+static bool ends_at(uint32_t i, struct heap_obj *o)
 {
 	const struct pgdesc *d = pagerun_desc(i);
 	const struct slab *s = d->u.slab;
 
-	if (is_large(i)) {
-		uint32_t h = large_head(i);
-
-		*start = pagerun_va(h);
-		*size = (size_t)pagerun_desc(h)->npages * PAGE_SIZE;
-		return true;
-	}
+	if (is_large(i))
+		return heap_alloc_at(pagerun_va(i), o);
 	if (d->kind != PK_SLAB || !s->nobj || slab_object_free(s, s->nobj - 1u))
 		return false;
-	*size = slab_class_size(s->cls);
-	*start = s->base + (s->nobj - 1u) * *size;
-	return true;
+	return heap_alloc_at(s->base + (s->nobj - 1u) * slab_class_size(s->cls), o);
 }
 
 static void describe_free(uint32_t i, uintptr_t va, enum owner_access a, char *buf, size_t len)
 {
-	uintptr_t start;
-	size_t size;
+	struct heap_obj o;
 
-	if (i > 0 && pagerun_desc(i - 1)->kind != PK_FREE && ends_at(i - 1, &start, &size)) {
+	if (i > 0 && pagerun_desc(i - 1)->kind != PK_FREE && ends_at(i - 1, &o)) {
 		snprintf(buf, len, "%s %lu bytes past the end of heap allocation %#lx (%zu bytes), "
 			 "in free heap space", owner_access_verb(a),
-			 (unsigned long)(va - start - size), (unsigned long)start, size);
+			 (unsigned long)(va - o.start - o.size), (unsigned long)o.start, o.size);
 		return;
 	}
 	snprintf(buf, len, "%sfree heap space", owner_access_words(a));
@@ -85,13 +72,13 @@ static void describe_slab(const struct slab *s, uintptr_t va, enum owner_access 
 			 (unsigned long)obj, size, (unsigned long)(va - obj));
 }
 
-static void describe_large(uint32_t i, uintptr_t va, enum owner_access a, char *buf, size_t len)
+static void describe_large(uintptr_t va, enum owner_access a, char *buf, size_t len)
 {
-	uint32_t h = large_head(i);
+	struct heap_obj o = { va, 0 };
 
+	heap_alloc_at(va, &o);		/* a LARGE or LARGE_TAIL page: always found */
 	snprintf(buf, len, "%sheap allocation %#lx (%zu bytes) at offset %lu",
-		 owner_access_words(a), (unsigned long)pagerun_va(h),
-		 (size_t)pagerun_desc(h)->npages * PAGE_SIZE, (unsigned long)(va - pagerun_va(h)));
+		 owner_access_words(a), (unsigned long)o.start, o.size, (unsigned long)(va - o.start));
 }
 
 static void describe_heap(const struct owner *o, uintptr_t va, enum owner_access a, char *buf,
@@ -111,7 +98,7 @@ static void describe_heap(const struct owner *o, uintptr_t va, enum owner_access
 		snprintf(buf, len, "%sheap metadata (a page of slab descriptors)",
 			 owner_access_words(a));
 	else
-		describe_large(i, va, a, buf, len);
+		describe_large(va, a, buf, len);
 }
 
 void heap_owner_register(void)

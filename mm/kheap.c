@@ -419,21 +419,36 @@ const struct heap_misuse *lookup(uintptr_t p, struct lookup *l)
 	}
 }
 
-void report(const char *fn, const void *p, const struct heap_misuse *what, uintptr_t caller)
+__attribute__((noinline, cold)) void report(const char *fn, const void *p,
+					    const struct heap_misuse *what, uintptr_t caller)
 {
 	struct heap_report r = { .what = what, .op = fn, .ptr = (uintptr_t)p, .caller = caller };
+	struct heap_obj o;
 
 	if (heap_debug_level)
 		dbg_describe(&r);	/* the object and its sites, when recorded */
+	if (!r.obj && heap_alloc_at(r.ptr, &o)) {	/* else its page's: its slot or run */
+		r.obj = o.start;
+		r.obj_size = o.size;
+	}
 	heap.invalid_frees++;
 	heap_report(&r);
+}
+
+/* A kfree the pointer check refused: a guarded block (its pointer never starts a run), or a report. */
+static __attribute__((noinline, cold)) void free_refused(void *p, const struct heap_misuse *why,
+							 uintptr_t caller)
+{
+	if (why == &NOT_START_LARGE && heap_guarded && dbg_free_guarded(p, caller))
+		return;
+	report("kfree", p, why, caller);
 }
 
 void end_free(void *p, const struct heap_misuse *why, size_t usable, uintptr_t caller)
 {
 	HEAP_ASSERT_LOCKED();
 	if (why)
-		report("kfree", p, why, caller);
+		free_refused(p, why, caller);
 	else if (TRACE_ON(TR_HEAP))
 		trace_free(p, usable, caller);
 }
@@ -603,15 +618,17 @@ size_t kheap_size_from(const void *p, uintptr_t caller)
 	struct lookup l;
 	const struct heap_misuse *why;
 	unsigned long f;
+	size_t n;
 
 	if (heap_debug_level)
 		return dbg_size(p, caller);
 	f = heap_lock();
 	why = check_live((uintptr_t)p, &l);
-	if (why)
+	n = why && heap_guarded ? dbg_guarded_size(p) : 0;	/* guarded at a level above */
+	if (why && !n)
 		report("ksize", p, why, caller);
 	heap_unlock(f);
-	return why ? 0 : l.usable;
+	return why ? n : l.usable;
 }
 
 /* --- realloc --------------------------------------------------------- */
@@ -644,6 +661,18 @@ static bool resize_in_place(struct lookup *l, size_t size)
 	return size > SLAB_MAX && resize_run(l, size);
 }
 
+/* A guarded block left from a level above, resized at level 0: it moves. */
+static void *move_guarded(void *p, size_t size, size_t old, uintptr_t caller)
+{
+	void *q = kheap_malloc_from(size, caller);
+
+	if (q) {
+		memcpy(q, p, MIN(size, old));
+		kheap_free_from(p, caller);
+	}
+	return q;
+}
+
 void *krealloc(void *p, size_t size)
 {
 	return kheap_realloc_from(p, size, CALLER());
@@ -664,6 +693,10 @@ void *kheap_realloc_from(void *p, size_t size, uintptr_t caller)
 		size = 1;
 	f = heap_lock();
 	why = check_live((uintptr_t)p, &l);
+	if (why && heap_guarded && (l.usable = dbg_guarded_size(p)) != 0) {
+		heap_unlock(f);
+		return move_guarded(p, size, l.usable, caller);	/* from a level above */
+	}
 	if (why) {
 		report("krealloc", p, why, caller);
 		heap_unlock(f);

@@ -124,13 +124,25 @@ bool kheap_check(void);
 /*
  * The debug level (heapcheck=, KHEAP_CHECK; docs/debugging.md): 0
  * validation only; 1 requested sizes, canaries and poison; 2 also the
- * allocation and free sites of every object; 3 as 2 (libkheap's guarded
- * blocks are arch/lib's; the kernel has none yet).  Above 0 the magazines are off and ksize is the size
- * asked for.  Any time; objects made before a rise from 0 are not
- * checked.  false (nothing changed) for a level above 3.
+ * allocation and free sites of every object, and one allocation in
+ * kheap_set_sample's N a guarded block; 3 every allocation a guarded
+ * block.  Above 0 the magazines are off and ksize is the size asked for.
+ * Any time; objects made before a rise from 0 are not checked.  false
+ * (nothing changed) for a level above 3.
  */
 bool kheap_set_check(unsigned level);
 unsigned kheap_check_level(void);
+/*
+ * Guarded blocks (heapsample=, docs/debugging.md "Guarded blocks"): at
+ * level 2 every Nth allocation of alignment up to 16 is placed at the end
+ * of a page run of its own with a GUARD page after it, and freed into a
+ * quarantine of GUARD pages; at level 3 every one.  0 (the default, and
+ * libkheap's, which guards its own: arch/lib/guard.c) for none.  Rate
+ * 0, or a level below 2, gives the quarantine's runs back; live guarded
+ * blocks stay guarded until freed.
+ */
+void kheap_set_sample(unsigned every);
+unsigned kheap_sample(void);
 /* Live allocations by allocation site, one "leaks:" line each (level 2). */
 void kheap_print_leaks(void);
 /* The live allocations made at code address site (level 2); *bytes their requested bytes. */

@@ -227,9 +227,122 @@ static void report_poison(const char *fn, const struct dobj *o, size_t bad,
 	report_at(fn, &POISON_WRITTEN, o->p + bad, o->p, was->req & REC_SIZE, was, caller);
 }
 
+/* --- guarded blocks (mm/heapguard.c) --------------------------------- */
+
+static void *dbg_alloc_plain(size_t size, size_t align, uintptr_t caller);
+
+static const struct heap_misuse
+	GUARD_TAIL = { HR_OVERFLOW, "the bytes between a sampled block and its guard page were written" },
+	GUARD_TWICE = { HR_DOUBLE_FREE, "a sampled block freed again" };
+
+static void report_guarded(const char *fn, const struct heap_misuse *what, uintptr_t ptr,
+			   const struct guarded *g, uintptr_t caller)
+{
+	struct obj_rec sites = { 0, g->alloc_site, g->free_site };
+
+	report_at(fn, what, ptr, g->obj, g->size, &sites, caller);
+}
+
+/* The canaries between a recorded live block's end and its guard page; false after a report. */
+static bool check_guarded_tail(const char *fn, const struct guarded *g, uintptr_t caller)
+{
+	size_t n = g->end - g->obj, bad;
+
+	if (!(pagerun_desc(g->head)->flags & PG_RECORDED))
+		return true;		/* its canaries are not written yet */
+	bad = canary_find(g->obj, g->size, n);
+	if (bad == n)
+		return true;
+	report_guarded(fn, &GUARD_TAIL, g->obj + bad, g, caller);
+	canary_fill(g->obj, bad, n);
+	return false;
+}
+
+/*
+ * A guarded block of size, when this allocation is the sampled one (NULL
+ * otherwise, or when no run is left: the caller allocates as usual).  Its
+ * canaries are written outside the lock, then it is recorded.
+ */
+static void *guarded_alloc(size_t size, size_t align, uintptr_t caller)
+{
+	unsigned long f;
+	uintptr_t run, obj = 0;
+
+	if (!guarded_due(size, align))
+		return NULL;
+	f = heap_lock();
+	run = (uintptr_t)alloc_locked(guarded_run_bytes(size), PAGE_SIZE, caller);
+	if (run)
+		obj = guarded_place(run, size, site_index(caller));
+	heap_unlock(f);
+	if (!obj)
+		return NULL;
+	canary_fill(obj, size, ((obj + size + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1)) - obj);
+	f = heap_lock();
+	pagerun_desc(pagerun_index(run))->flags |= PG_RECORDED;
+	site_count(pagerun_desc(pagerun_index(run))->u.big.alloc_site, size);
+	heap_unlock(f);
+	return (void *)obj;
+}
+
+/* The run a block left the quarantine from, freed as any run (heap lock held). */
+static void give_back(uint32_t h, uintptr_t caller)
+{
+	void *run = (void *)pagerun_va(h);
+	struct lookup l = { .usable = 0 };
+	const struct heap_misuse *why = check_live((uintptr_t)run, &l);
+
+	if (!why)
+		why = free_locked((uintptr_t)run, &l);
+	end_free(run, why, l.usable, caller);
+}
+
+/* Every run of the quarantine back to the heap (heap lock held): no block is guarded now. */
+static void give_back_quarantine(uintptr_t caller)
+{
+	for (uint32_t h; (h = guarded_unquarantine()) != PG_NONE;)
+		give_back(h, caller);
+}
+
+bool dbg_free_guarded(void *p, uintptr_t caller)
+{
+	struct guarded g;
+	uint32_t out;
+
+	HEAP_ASSERT_LOCKED();
+	if (!guarded_find((uintptr_t)p, &g) || g.obj != (uintptr_t)p)
+		return false;
+	if (g.retired) {
+		report_guarded("kfree", &GUARD_TWICE, (uintptr_t)p, &g, caller);
+		return true;
+	}
+	check_guarded_tail("kfree", &g, caller);
+	if (pagerun_desc(g.head)->flags & PG_RECORDED)
+		site_uncount(g.alloc_site, g.size);
+	out = guarded_retire(&g, site_index(caller));
+	if (out != PG_NONE)
+		give_back(out, caller);
+	return true;
+}
+
+size_t dbg_guarded_size(const void *p)
+{
+	struct guarded g;
+
+	HEAP_ASSERT_LOCKED();
+	return guarded_find((uintptr_t)p, &g) && g.obj == (uintptr_t)p && !g.retired ? g.size : 0;
+}
+
 /* --- the calls ------------------------------------------------------- */
 
 void *dbg_alloc(size_t size, size_t align, uintptr_t caller)
+{
+	void *g = heap_debug_level >= 2 ? guarded_alloc(size, align, caller) : NULL;
+
+	return g ? g : dbg_alloc_plain(size, align, caller);
+}
+
+static void *dbg_alloc_plain(size_t size, size_t align, uintptr_t caller)
 {
 	unsigned long f = heap_lock();
 	void *p = alloc_locked(size < SIZE_MAX ? size + 1 : size, align, caller);
@@ -288,9 +401,9 @@ void dbg_free(void *p, uintptr_t caller)
 			o.rec->req = 0;	/* being poisoned: a neighbour's check skips it */
 	}
 	heap_unlock(f);
-	if (why) {
+	if (why) {			/* a guarded block (end_free knows it), or a report */
 		f = heap_lock();
-		report("kfree", p, why, caller);
+		end_free(p, why, 0, caller);
 		heap_unlock(f);
 		return;
 	}
@@ -313,12 +426,12 @@ size_t dbg_size(const void *p, uintptr_t caller)
 	unsigned long f = heap_lock();
 	struct lookup l;
 	const struct heap_misuse *why = check_live((uintptr_t)p, &l);
-	size_t n = 0;
+	size_t n = why && heap_guarded ? dbg_guarded_size(p) : 0;
 	struct dobj o;
 
-	if (why) {
+	if (why && !n) {
 		report("ksize", p, why, caller);
-	} else {
+	} else if (!why) {
 		locate((uintptr_t)p, false, &o);
 		n = recorded_size(&o);
 		n = n ? n : l.usable;
@@ -397,11 +510,16 @@ bool dbg_check(void)
 	for (uint32_t i = 0; i < heap.npg; i++) {
 		struct pgdesc *d = pagerun_desc(i);
 		struct dobj o = { pagerun_va(i), (size_t)d->npages * PAGE_SIZE, NULL, d };
+		struct guarded g;
 
 		if (d->kind == PK_SLAB && d->npages && !check_slab_objects(d->u.slab))
 			return false;
-		if (d->kind == PK_LARGE && !check_canary("kheap_check", &o, 0))
+		if (d->kind == PK_LARGE && d->flags & PG_SAMPLED && guarded_find(o.p, &g)) {
+			if (!(d->flags & PG_RETIRED) && !check_guarded_tail("kheap_check", &g, 0))
+				return false;
+		} else if (d->kind == PK_LARGE && !check_canary("kheap_check", &o, 0)) {
 			return false;
+		}
 	}
 	return true;
 }
@@ -440,6 +558,8 @@ bool kheap_set_check(unsigned level)
 		site_forget();
 	}
 	heap_debug_level = level;
+	if (level < 2)
+		give_back_quarantine(CALLER());
 	heap_unlock(f);
 	if (!from_zero && !level)
 		mag_set_enabled(mags_were_on);
@@ -447,6 +567,18 @@ bool kheap_set_check(unsigned level)
 }
 
 unsigned kheap_check_level(void) { return heap_debug_level; }
+
+void kheap_set_sample(unsigned every)
+{
+	unsigned long f = heap_lock();
+
+	heap_guard_every = every;
+	if (!every)
+		give_back_quarantine(CALLER());
+	heap_unlock(f);
+}
+
+unsigned kheap_sample(void) { return heap_guard_every; }
 
 size_t kheap_leaks_at(uintptr_t site, size_t *bytes)
 {

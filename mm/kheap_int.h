@@ -35,6 +35,14 @@ void *dbg_alloc(size_t size, size_t align, uintptr_t caller);
 void dbg_free(void *p, uintptr_t caller);
 size_t dbg_size(const void *p, uintptr_t caller);
 void *dbg_realloc(void *p, size_t size, uintptr_t caller);
+/*
+ * Free p if it is a guarded block (mm/heapguard.c), at any level; false
+ * when it is not one.  Heap lock held.  At level 0 the calls ask only on
+ * their error path: a block's pointer is never a run's start.
+ */
+bool dbg_free_guarded(void *p, uintptr_t caller);
+/* The size asked for of the live guarded block p, 0 when p is not one (heap lock held). */
+size_t dbg_guarded_size(const void *p);
 /* The object and sites a report at ptr can name (heap lock held). */
 void dbg_describe(struct heap_report *r);
 /* Every recorded canary and poisoned object; reports the first problem. */

@@ -62,11 +62,12 @@ static bool reserve(uint32_t i, size_t n, struct run_span s, unsigned kind)
 
 /*
  * Give back the reservations of a freed run of n pages of kind, `kept`
- * of which kept their frames (vm_keep): the other n - kept held one.
+ * of which kept their frames (vm_keep) and `guards` were GUARD: the other
+ * n - kept - guards held one.
  */
-static void unreserve(size_t n, size_t kept, unsigned kind)
+static void unreserve(size_t n, size_t kept, size_t guards, unsigned kind)
 {
-	size_t k = n - kept;
+	size_t k = n - kept - guards;
 
 	if (pagerun_holds_reservation(kind)) {
 		KASSERT(heap.reserved >= k);
@@ -134,6 +135,33 @@ uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
 	return start;
 }
 
+void pagerun_guard(uint32_t i, uint32_t lo, uint32_t n, unsigned cause)
+{
+	size_t framed = pagerun_state_in(i, lo, lo + n, PS_PRESENT);
+	size_t k = n - framed - pagerun_state_in(i, lo, lo + n, PS_GUARD);
+
+	HEAP_ASSERT_LOCKED();
+	KASSERT(pd[i].kind == PK_LARGE && lo + n <= pd[i].npages);
+	vm_convert(pagerun_va(i + lo), n, PS_GUARD, cause);
+	if (k && pagerun_holds_reservation(PK_LARGE)) {
+		frame_unreserve((uint32_t)k);
+		__atomic_fetch_sub(&heap.reserved, k, __ATOMIC_RELAXED);
+	}
+}
+
+/* The GUARD pages of the run [i, i+n) back to AOW (they held nothing); how many.  Out of line: rare. */
+static __attribute__((noinline, cold)) size_t unguard(uint32_t i, size_t n)
+{
+	size_t g = 0;
+
+	for (uint32_t j = 0; j < n; j++)
+		if (mmu_state(pagerun_va(i + j)) == PS_GUARD) {
+			vm_convert(pagerun_va(i + j), 1, PS_AOW, PC_FREE);
+			g++;
+		}
+	return g;
+}
+
 /*
  * Freed pages are inaccessible at once (vm_keep): a PRESENT page keeps
  * its frame as KEPT, a ZERO page drops the zero frame; a run that kept
@@ -141,12 +169,14 @@ uint32_t pagerun_alloc(size_t n, size_t align, unsigned kind)
  */
 void pagerun_free(uint32_t i, size_t n)
 {
-	size_t kept;
+	size_t kept, guards = 0;
 
 	HEAP_ASSERT_LOCKED();
 	KASSERT(i + n <= heap.npg && pd[i].kind != PK_FREE);
+	if (__builtin_expect(pd[i].flags & PG_SAMPLED, 0))
+		guards = unguard(i, n);
 	kept = vm_keep(pagerun_va(i), n);
-	unreserve(n, kept, pd[i].kind);
+	unreserve(n, kept, guards, pd[i].kind);
 	for (size_t j = 0; j < n; j++) {
 		pd[i + j].kind = PK_FREE;
 		pd[i + j].flags = PG_USED;

@@ -21,10 +21,10 @@ static const char *const cause_names[PC_COUNT] = {
 #define B(s) (1u << (s))
 static const uint8_t allowed[PS_COUNT] = {
 	[PS_UNUSABLE] = B(PS_AOW) | B(PS_GUARD) | B(PS_MMIO) | B(PS_WIRED),
-	[PS_AOW]      = B(PS_PRESENT) | B(PS_ZERO) | B(PS_UNUSABLE),
-	[PS_PRESENT]  = B(PS_AOW) | B(PS_UNUSABLE) | B(PS_KEPT),
-	[PS_ZERO]     = B(PS_PRESENT) | B(PS_AOW) | B(PS_UNUSABLE),
-	[PS_GUARD]    = B(PS_UNUSABLE),
+	[PS_AOW]      = B(PS_PRESENT) | B(PS_ZERO) | B(PS_UNUSABLE) | B(PS_GUARD),
+	[PS_PRESENT]  = B(PS_AOW) | B(PS_UNUSABLE) | B(PS_KEPT) | B(PS_GUARD),
+	[PS_ZERO]     = B(PS_PRESENT) | B(PS_AOW) | B(PS_UNUSABLE) | B(PS_GUARD),
+	[PS_GUARD]    = B(PS_UNUSABLE) | B(PS_AOW),
 	[PS_MMIO]     = B(PS_UNUSABLE),
 	[PS_WIRED]    = B(PS_UNUSABLE) | B(PS_GUARD),
 	[PS_KEPT]     = B(PS_PRESENT) | B(PS_AOW),

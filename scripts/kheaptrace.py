@@ -35,15 +35,15 @@ STATES = ["UNUSABLE", "AOW", "PRESENT", "ZERO", "GUARD", "MMIO", "WIRED", "KEPT"
 CAUSES = ["boot", "write-fault", "read-fault", "scavenge", "explicit", "free", "reuse"]
 SV = {name: i for i, name in enumerate(STATES)}
 UNUSABLE, AOW, PRESENT, ZERO = SV["UNUSABLE"], SV["AOW"], SV["PRESENT"], SV["ZERO"]
-KEPT = SV["KEPT"]
+KEPT, GUARD = SV["KEPT"], SV["GUARD"]
 OWN = (PRESENT, KEPT)       # the states whose frame is the heap's own
 
 ALLOWED = {
     "UNUSABLE": {"AOW", "GUARD", "MMIO", "WIRED"},
-    "AOW": {"PRESENT", "ZERO", "UNUSABLE"},
-    "PRESENT": {"AOW", "UNUSABLE", "KEPT"},
-    "ZERO": {"PRESENT", "AOW", "UNUSABLE"},
-    "GUARD": {"UNUSABLE"},
+    "AOW": {"PRESENT", "ZERO", "UNUSABLE", "GUARD"},
+    "PRESENT": {"AOW", "UNUSABLE", "KEPT", "GUARD"},
+    "ZERO": {"PRESENT", "AOW", "UNUSABLE", "GUARD"},
+    "GUARD": {"UNUSABLE", "AOW"},
     "MMIO": {"UNUSABLE"},
     "WIRED": {"UNUSABLE", "GUARD"},
     "KEPT": {"PRESENT", "AOW"},
@@ -70,6 +70,10 @@ CAUSE_FITS = {
     ("KEPT", "PRESENT"): {"reuse"},
     ("KEPT", "AOW"): {"scavenge", "explicit"},
     ("GUARD", "UNUSABLE"): {"explicit"},
+    ("AOW", "GUARD"): {"explicit", "free"},
+    ("ZERO", "GUARD"): {"free"},
+    ("PRESENT", "GUARD"): {"explicit", "free"},
+    ("GUARD", "AOW"): {"free"},
     ("MMIO", "UNUSABLE"): {"explicit"},
     ("WIRED", "UNUSABLE"): {"boot", "explicit"},
     ("WIRED", "GUARD"): {"boot"},
@@ -515,6 +519,8 @@ class Replay:
         """The checks of rules 13 and 17 for a change of n pages."""
         if self.releases(old, new, cause):
             self.check_not_live(first, n)
+        if new == GUARD:
+            self.check_guard_live(first, n)
         if not self.knows_passes() or self.adopt:
             return
         p = self.own_pass()
@@ -552,6 +558,24 @@ class Replay:
         if a is not None:
             self.broken(17, "page %#x released while the live allocation %#x+%d covers it"
                         % (max(lo, a), a, self.live[a]))
+
+    def check_guard_live(self, first, n):
+        """Rule 17: a region page becomes GUARD only under a live allocation
+        (a guarded block's, mm/heapguard.c)."""
+        if not (self.knows_heap() and self.knows_pages()):
+            return
+        for i in range(first, first + n):
+            if self.covering(self.va(i), self.va(i + 1)) is None:
+                return self.broken(17, "page %#x made GUARD under no live allocation"
+                                   % self.va(i))
+
+    def check_no_guard(self, a, usable):
+        """Rule 17: a freed block's pages are GUARD no more (its free's page lines came first)."""
+        if not self.knows_pages():
+            return
+        for va in range(a - a % self.page_size, a + usable, self.page_size):
+            if self.base <= va < self.va(self.npages) and self.state[(va - self.base) // self.page_size] == GUARD:
+                return self.broken(17, "free of %#x while its page %#x is still GUARD" % (a, va))
 
     def check_block(self, rule, a, usable, other=None):
         """Is [a, a + usable) inside the region and clear of live blocks (but other)?"""
@@ -648,6 +672,7 @@ class Replay:
         if self.knows_heap():
             if not self.live_one(a, usable, "usable"):
                 return
+            self.check_no_guard(a, usable)
         elif a not in self.live:
             self.live_bytes -= usable       # allocated before a cut: figures only
             self.live_allocs -= 1

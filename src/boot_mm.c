@@ -263,6 +263,7 @@ void boot_heap_init(void)
 	memset((void *)(region + (pages + 1) * PAGE_SIZE), 0, dpages * PAGE_SIZE);
 	heap_report_set_panic(kopts.heap_errors == 1);
 	kheap_init(region, pages, (void *)(region + (pages + 1) * PAGE_SIZE), kopts.overcommit);
+	kheap_set_sample(kopts.heapsample);
 	if (kopts.heapcheck)
 		kheap_set_check(kopts.heapcheck);
 	kheap_trace_snapshot("boot");

@@ -48,6 +48,7 @@ static const struct opt opts[] = {
 	{ "heap_errors", OPT_ENUM, OFF(heap_errors), 0, 0, heap_errors_names },
 	{ "heapcheck",  OPT_UINT, OFF(heapcheck), 0, 3, NULL },
 	{ "heapleaks",  OPT_BOOL, OFF(heapleaks), 0, 0, NULL },
+	{ "heapsample", OPT_UINT, OFF(heapsample), 0, 1u << 20, NULL },
 	{ "smp",        OPT_UINT, OFF(smp), 1, 64, NULL },
 	{ "noshootdown", OPT_BOOL, OFF(noshootdown), 0, 0, NULL },
 	{ "apfail",     OPT_UINT, OFF(apfail), 1, 255, NULL },
@@ -114,6 +115,7 @@ void cmdline_defaults(void)
 	kopts.ops = 20000;
 	kopts.scav_bg = 0;
 	kopts.scav_retain_kib = 1024;
+	kopts.heapsample = HEAPSAMPLE_DEFAULT;
 }
 
 static int reject(const char *key, size_t klen, const char *val, size_t vlen,

@@ -156,6 +156,39 @@ __attribute__((noinline)) void crash_dfree(void)
 }
 
 /*
+ * Write past the end of a guarded block (heapcheck=2 with heapsample=1,
+ * or heapcheck=3): the first byte of its GUARD page, 13 past the end of
+ * the 100 bytes (rounded up to 112).  Below that, nothing is guarded: said.
+ */
+__attribute__((noinline)) void crash_guardover(void)
+{
+	volatile uint8_t *p;
+
+	if (kheap_check_level() < 2 || !kheap_sample()) {
+		klog(LOG_WARN, "crash: guardover needs heapcheck=2 or 3 and heapsample= above 0");
+		return;
+	}
+	p = (volatile uint8_t *)hide_addr((uintptr_t)kmalloc(100));
+	p[ksize((const void *)p) + 12] = 1;
+}
+
+/* Write into a guarded block after freeing it (heapcheck=3): its pages are GUARD. */
+__attribute__((noinline)) void crash_guarduaf(void)
+{
+	volatile uint8_t *p;
+
+	if (kheap_check_level() < 3 || !kheap_sample()) {
+		klog(LOG_WARN, "crash: guarduaf needs heapcheck=3 and heapsample= above 0");
+		return;
+	}
+	p = kmalloc(5000);
+	memset((void *)p, 0xA5, 5000);
+	kfree((void *)p);
+	p = (volatile uint8_t *)hide_addr((uintptr_t)p);
+	p[4000] = 1;
+}
+
+/*
  * Run code from a written heap page: x86_64 maps heap pages NX, so the
  * fetch faults; i386 has no NX (no PAE), so the one ret runs and returns,
  * and that is said.
@@ -245,6 +278,7 @@ static const struct { const char *name; void (*fn)(void); } kinds[] = {
 	{ "dfree", crash_dfree }, { "oom", crash_oom }, { "heapexec", crash_heapexec },
 	{ "overrun", crash_overrun }, { "guard", crash_guard }, { "mmio", crash_mmio },
 	{ "vmalloc", crash_vmalloc }, { "kstack", crash_kstack }, { "apstack", crash_apstack },
+	{ "guardover", crash_guardover }, { "guarduaf", crash_guarduaf },
 };
 
 /* An unknown kind: said, with every known one, and boot goes on. */

@@ -38,6 +38,8 @@ static void show_live(void)
 {
 	kheap_print_stats();
 	kheap_print_slabinfo();
+	if (kopts.heapleaks)
+		kheap_print_leaks();	/* the live objects, by site (tests/gdb/run) */
 	kprintf("demo:   obj[5] at %p, live, %zu bytes", obj[5], ksize(obj[5]));
 	kprintf("demo:   obj[10] at %p, live, %zu bytes", obj[10], ksize(obj[10]));
 	kprintf("demo:   obj[6] at %p, freed", obj[6]);

@@ -5,8 +5,9 @@
     kheap-page ADDR     the page holding ADDR: its state, entry, frame, descriptor
     kheap-find ADDR     what holds ADDR: a live or free object, a large allocation,
                         a free run or metadata, with its start and size
-    kheap-leaks         live allocations grouped by class (allocation sites are
-                        not recorded yet), with counts and bytes
+    kheap-leaks         live allocations grouped by allocation site when sites
+                        are recorded (heapcheck=2 and 3), in kheap_print_leaks's
+                        lines; otherwise by class, with counts and bytes
 
 Everything is read from the kernel's own variables and types (struct heap,
 struct pgdesc, struct slab, the page-state names of mm/pagestate.c, the
@@ -226,14 +227,58 @@ class KheapFind(gdb.Command):
                 f"offset {va - start}; slab {base:#x} class {int(s['cls'])} object {k}")
 
 
+def code_symbol(pc):
+    """pc as ksym_format words it: symbol+0xoff (the address alone when none)."""
+    words = gdb.execute(f"info symbol {pc:#x}", to_string=True).split()
+    if not words or words[0] == "No":
+        return f"{pc:#x}"
+    off = int(words[2]) if len(words) > 3 and words[1] == "+" else 0
+    return f"{words[0]}+{off:#x}"
+
+
+def live_sites():
+    """(index, pc, count, bytes) of every site with live allocations (mm/heapdebug.c)."""
+    sites = val("'mm/heapdebug.c'::sites")
+    ptr = gdb.lookup_type("void").pointer().sizeof
+    n = sites.type.sizeof // (3 * ptr)
+    raw = bytes(gdb.selected_inferior().read_memory(int(sites.address), sites.type.sizeof))
+    fmt = "<3I" if ptr == 4 else "<3Q"
+    rows = []
+    for i in range(1, n):
+        pc, count, nbytes = struct.unpack_from(fmt, raw, i * 3 * ptr)
+        if count:
+            rows.append((i, pc, count, nbytes))
+    return rows
+
+
 class KheapLeaks(gdb.Command):
-    """Live allocations grouped by class: counts and bytes (no sites recorded yet)."""
+    """Live allocations by allocation site (sites recorded), else by class: counts and bytes."""
 
     def __init__(self):
         super().__init__("kheap-leaks", gdb.COMMAND_DATA)
 
     def invoke(self, arg, from_tty):
         hp = Heap()
+        rows = live_sites()
+        if rows or int(val("heap_debug_level")) >= 2:
+            self.by_site(hp, rows)
+        else:
+            self.by_class(hp)
+
+    @staticmethod
+    def by_site(hp, rows):
+        """The lines of site_print_leaks: largest bytes first, ties by site index."""
+        allocs, nbytes = sum(r[2] for r in rows), sum(r[3] for r in rows)
+        print(f"leaks: {allocs} live allocations, {nbytes} bytes requested, by allocation site "
+              f"(heapcheck level {int(val('heap_debug_level'))})")
+        for _, pc, count, b in sorted(rows, key=lambda r: (-r[3], r[0])):
+            print(f"leaks: {count:8d} allocations {b:10d} bytes at {code_symbol(pc)}")
+        unsited = int(hp.h["live_allocs"]) - allocs - int(val("'mm/heapguard.c'::qlen"))
+        if unsited > 0:
+            print(f"leaks: {unsited:8d} allocations with no site recorded (made below level 2)")
+
+    @staticmethod
+    def by_class(hp):
         for k, c in enumerate(classes()):
             if int(c["in_use"]):
                 print(f"leaks: class {k} ({int(c['size'])} bytes): {int(c['in_use'])} live, "

@@ -8,6 +8,7 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
+#include "src/lib.h"
 
 static inline uint32_t rng_next(uint32_t *s)
 {
@@ -59,5 +60,14 @@ static inline size_t heap_present(void)
  * write faults (the refaults).  Restores the configuration it changes.
  */
 uint64_t churn_refaults(size_t threshold, int cycles);
+
+/* needle's first place in hay, or NULL (the kernel's library has no strstr). */
+static inline const char *text_find(const char *hay, const char *needle)
+{
+	for (size_t n = strlen(needle); *hay; hay++)
+		if (strncmp(hay, needle, n) == 0)
+			return hay;
+	return NULL;
+}
 
 #endif

@@ -155,15 +155,6 @@ TEST(heapcheck_kheap_check_finds_broken_canaries_and_poison)
 	kheap_set_check(0);
 }
 
-/* needle's first place in hay, or NULL (the kernel's library has no strstr). */
-static const char *find(const char *hay, const char *needle)
-{
-	for (size_t n = strlen(needle); *hay; hay++)
-		if (strncmp(hay, needle, n) == 0)
-			return hay;
-	return NULL;
-}
-
 /* The number a "0x..." at s spells. */
 static uintptr_t hex_at(const char *s)
 {
@@ -181,7 +172,7 @@ static uintptr_t hex_at(const char *s)
  */
 static bool site_is_caller(const char *field)
 {
-	const char *last = heap_report_last(), *c = find(last, "caller="), *s = find(last, field);
+	const char *last = heap_report_last(), *c = text_find(last, "caller="), *s = text_find(last, field);
 	const char *plus;
 
 	if (!c || !s)
@@ -214,7 +205,7 @@ TEST(heapcheck_level_two_names_the_sites_of_a_double_free)
 	p = kmalloc(64);
 	kfree(p);
 	kfree((void *)hide_addr((uintptr_t)p));
-	CHECKF(find(heap_report_last(), "; alloc@- free@-"), "%s", heap_report_last());
+	CHECKF(text_find(heap_report_last(), "; alloc@- free@-"), "%s", heap_report_last());
 	kheap_set_check(0);
 }
 

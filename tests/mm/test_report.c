@@ -107,10 +107,31 @@ TEST(report_of_a_bad_free_names_kind_pointer_and_call)
 
 	CHECK(p != NULL);
 	kfree((void *)hide_addr((uintptr_t)p + 4096));
-	snprintf(one, sizeof(one), "kheap: interior free ptr=%#lx in kfree; caller=",
-		 (unsigned long)p + 4096);
+	snprintf(one, sizeof(one), "kheap: interior free ptr=%#lx 4096 bytes into %#lx (20480 bytes) "
+		 "in kfree; caller=", (unsigned long)p + 4096, (unsigned long)p);
 	CHECKF(strncmp(heap_report_last(), one, strlen(one)) == 0, "%s", heap_report_last());
 	two = strchr(heap_report_last(), '\n');
 	CHECK(two && strncmp(two, large, strlen(large)) == 0);
 	kfree(p);
+}
+
+/* At level 0 too, a bad call names the object its page holds: a slab slot, by its class size. */
+TEST(report_at_level_zero_names_the_slot_of_a_small_object)
+{
+	char one[HEAP_REPORT_LINE];
+	char *p;
+
+	ktest_heap_setup();
+	kheap_set_check(0);
+	p = kmalloc(100);
+	CHECK(p != NULL);
+	kfree((void *)hide_addr((uintptr_t)p + 16));
+	snprintf(one, sizeof(one), "kheap: interior free ptr=%#lx 16 bytes into %#lx (%zu bytes) in kfree;",
+		 (unsigned long)p + 16, (unsigned long)p, ksize(p));
+	CHECKF(strncmp(heap_report_last(), one, strlen(one)) == 0, "%s", heap_report_last());
+	kfree(p);
+	kfree((void *)hide_addr((uintptr_t)p));
+	snprintf(one, sizeof(one), "kheap: double free ptr=%#lx at the start of %#lx (", (unsigned long)p,
+		 (unsigned long)p);
+	CHECKF(strncmp(heap_report_last(), one, strlen(one)) == 0, "%s", heap_report_last());
 }

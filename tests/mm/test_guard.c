@@ -1,0 +1,251 @@
+/*
+ * Guarded blocks (mm/heapguard.c, docs/debugging.md "Guarded blocks"):
+ * a sampled block ends at a GUARD page, a fault there is its overflow and
+ * one on its freed pages its use after free, each report checked field by
+ * field; the bytes before the guard page, a second free, the quarantine's
+ * order and its return at rate 0, the sampling rate at level 2, a block outliving a lowered level,
+ * and heap_check refusing a GUARD page where no guarded block has one.
+ *
+ * The faults are taken by calling the fault entry as the page-fault path
+ * does (kheap_fault, then kheap_fault_report): the simulator's pages and
+ * the kernel's would stop the run.  In the kernel the heap is live, so
+ * each case puts the level and the rate back.
+ */
+#include "tests/ktest.h"
+#include "tests/mm/heap_util.h"
+#include "mm/heapfault.h"
+#include "mm/heapreport.h"
+#include "mm/pagestate.h"
+#include "src/lib.h"
+
+#define AT(p, off) (((volatile uint8_t *)hide_addr((uintptr_t)(p)))[off])
+#define QUARANTINE 16		/* GUARD_QUARANTINE (mm/heapdebug.h) */
+
+static unsigned rate_before;
+
+static void guarded(unsigned level, unsigned every)
+{
+	ktest_heap_setup();
+	rate_before = kheap_sample();
+	kheap_set_sample(every);
+	kheap_set_check(level);
+}
+
+/* The level and the rate as they were, the quarantine given back (the kernel's heap is live). */
+static void done(void)
+{
+	kheap_set_check(0);
+	kheap_set_sample(0);
+	kheap_set_sample(rate_before);
+}
+
+static uintptr_t page_of(uintptr_t a) { return a & ~(uintptr_t)(PAGE_SIZE - 1); }
+
+/* Does the last report begin with kind, ptr, where (against obj) and op? */
+static bool reported(const char *kind, uintptr_t ptr, const char *rel, uintptr_t obj,
+		     size_t size, const char *op)
+{
+	char want[HEAP_REPORT_LINE];
+
+	snprintf(want, sizeof(want), "kheap: %s ptr=%#lx %s %#lx (%zu bytes) in %s; caller=",
+		 kind, (unsigned long)ptr, rel, (unsigned long)obj, size, op);
+	return strncmp(heap_report_last(), want, strlen(want)) == 0;
+}
+
+static bool second_line_has(const char *s)
+{
+	const char *two = strchr(heap_report_last(), '\n');
+
+	return two && text_find(two, s);
+}
+
+/* A fault at va as the fault path takes it: refused as a misuse, then reported. */
+static bool faults_as_misuse(uintptr_t va, bool write)
+{
+	const char *why = NULL;
+
+	return kheap_fault(va, write, &why) == KF_MISUSE && kheap_fault_report(va, write, 0);
+}
+
+TEST(guard_block_ends_at_a_guard_page_and_an_overflow_faults_there)
+{
+	uint8_t *p;
+	uintptr_t guard;
+
+	guarded(3, 1);
+	p = kmalloc(100);
+	CHECK(p && (uintptr_t)p % 16 == 0 && ksize(p) == 100);
+	guard = (uintptr_t)p + 112;		/* 100 rounded up to 16 */
+	CHECK(guard % PAGE_SIZE == 0 && mmu_state(guard) == PS_GUARD);
+	memset(p, 'x', 100);			/* every usable byte: no report */
+	CHECK(kheap_check());
+	CHECK(faults_as_misuse(guard + 4, true));
+	CHECKF(reported("overflow", guard + 4, "17 bytes past the end of", (uintptr_t)p, 100,
+			"write"), "%s", heap_report_last());
+	CHECK(second_line_has("guard page was touched") && !second_line_has("alloc@-") &&
+	      second_line_has("free@-"));
+	CHECK(faults_as_misuse(guard, false));	/* a read past the end too */
+	CHECK(reported("overflow", guard, "13 bytes past the end of", (uintptr_t)p, 100, "read"));
+	kfree(p);
+	CHECK(kheap_check());
+	p = kmalloc(PAGE_SIZE);			/* fills its page: a page before it, not its run's start */
+	CHECK(p && (uintptr_t)p % PAGE_SIZE == 0 && ksize(p) == PAGE_SIZE);
+	CHECK(mmu_state((uintptr_t)p + PAGE_SIZE) == PS_GUARD &&
+	      mmu_state((uintptr_t)p - PAGE_SIZE) != PS_GUARD);
+	memset(p, 'y', PAGE_SIZE);
+	kfree(p);
+	CHECK(mmu_state((uintptr_t)p) == PS_GUARD);	/* freed into the quarantine */
+	CHECK(kheap_check());
+	done();
+}
+
+TEST(guard_block_read_and_written_after_free_faults_with_both_sites)
+{
+	uint8_t *p;
+
+	guarded(3, 1);
+	p = kmalloc(5000);
+	CHECK(p && page_of((uintptr_t)p + 5008) == (uintptr_t)p + 5008);
+	memset(p, 1, 5000);
+	kfree(p);
+	CHECK(mmu_state(page_of((uintptr_t)p)) == PS_GUARD &&
+	      mmu_state(page_of((uintptr_t)p + 4999)) == PS_GUARD);
+	CHECK(kheap_check());
+	CHECK(faults_as_misuse((uintptr_t)p + 8, false));
+	CHECKF(reported("use after free read", (uintptr_t)p + 8, "8 bytes into", (uintptr_t)p, 5000,
+			"read"), "%s", heap_report_last());
+	CHECK(second_line_has("read after its free") && !second_line_has("alloc@-") &&
+	      !second_line_has("free@-"));
+	CHECK(faults_as_misuse((uintptr_t)p + 4999, true));
+	CHECK(reported("use after free write", (uintptr_t)p + 4999, "4999 bytes into", (uintptr_t)p,
+		       5000, "write"));
+	done();
+}
+
+TEST(guard_block_bytes_before_its_guard_and_a_second_free_are_reported_at_kfree)
+{
+	uint64_t over, twice;
+	uint8_t *p;
+
+	guarded(3, 1);
+	over = heap_report_count(HR_OVERFLOW);
+	twice = heap_report_count(HR_DOUBLE_FREE);
+	p = kmalloc(100);
+	CHECK(p);
+	AT(p, 100) = 0;				/* a string's zero one too far */
+	kfree(p);
+	CHECKF(reported("overflow", (uintptr_t)p + 100, "1 byte past the end of", (uintptr_t)p, 100,
+			"kfree"), "%s", heap_report_last());
+	kfree((void *)hide_addr((uintptr_t)p));
+	CHECKF(reported("double free", (uintptr_t)p, "at the start of", (uintptr_t)p, 100, "kfree"),
+	       "%s", heap_report_last());
+	CHECK(second_line_has("freed again") && !second_line_has("free@-"));
+	CHECK(heap_report_count(HR_OVERFLOW) == over + 1);
+	CHECK(heap_report_count(HR_DOUBLE_FREE) == twice + 1);
+	CHECK(kheap_check());
+	done();
+}
+
+TEST(guard_quarantine_gives_the_oldest_block_back_when_full)
+{
+	uintptr_t first;
+	void *p;
+
+	guarded(3, 1);
+	for (int i = 0; i < QUARANTINE; i++)	/* whatever was quarantined before leaves */
+		kfree(kmalloc(64));
+	p = kmalloc(64);
+	first = page_of((uintptr_t)p);
+	kfree(p);
+	CHECK(mmu_state(first) == PS_GUARD);
+	for (int i = 0; i < QUARANTINE - 1; i++) {
+		kfree(kmalloc(64));
+		CHECK(mmu_state(first) == PS_GUARD);	/* still in the quarantine */
+	}
+	p = kmalloc(64);
+	kfree(p);
+	CHECK(mmu_state(first) != PS_GUARD && mmu_state(first + PAGE_SIZE) != PS_GUARD);
+	CHECK(mmu_state(page_of((uintptr_t)p)) == PS_GUARD);
+	CHECK(kheap_check());
+	kheap_set_sample(0);			/* gives the quarantine back */
+	CHECK(mmu_state(page_of((uintptr_t)p)) != PS_GUARD);
+	CHECK(kheap_check());
+	done();
+}
+
+TEST(guard_level_two_guards_one_allocation_in_the_rate)
+{
+	void *p[8];
+	int n = 0;
+
+	guarded(2, 4);
+	for (int i = 0; i < 8; i++) {
+		p[i] = kmalloc(64);
+		CHECK(p[i]);
+		if ((uintptr_t)p[i] % PAGE_SIZE == PAGE_SIZE - 64 &&
+		    mmu_state((uintptr_t)p[i] + 64) == PS_GUARD)
+			n++;
+	}
+	CHECKF(n == 2, "%d of 8 guarded at one in 4", n);
+	CHECK(kheap_check());
+	for (int i = 0; i < 8; i++)
+		kfree(p[i]);
+	kheap_set_sample(0);
+	p[0] = kmalloc(64);		/* none at rate 0, at level 3 neither */
+	kheap_set_check(3);
+	p[1] = kmalloc(64);
+	CHECK(mmu_state(page_of((uintptr_t)p[0]) + PAGE_SIZE) != PS_GUARD ||
+	      (uintptr_t)p[0] % PAGE_SIZE != PAGE_SIZE - 64);
+	CHECK((uintptr_t)p[1] % PAGE_SIZE != PAGE_SIZE - 64 ||
+	      mmu_state((uintptr_t)p[1] + 64) != PS_GUARD);
+	kfree(p[0]);
+	kfree(p[1]);
+	done();
+}
+
+TEST(guard_block_outlives_a_lowered_level_without_a_report)
+{
+	uint64_t bad;
+	void *p, *q;
+
+	guarded(3, 1);
+	p = kmalloc(100);
+	q = kmalloc(100);
+	kheap_set_check(0);
+	bad = heap_report_count(HR_INTERIOR_FREE) + heap_report_count(HR_INVALID_FREE);
+	CHECK(ksize(p) == 100);
+	q = krealloc(q, 200);
+	CHECK(q && ksize(q) >= 200);
+	kfree(p);
+	kfree(q);
+	CHECK(heap_report_count(HR_INTERIOR_FREE) + heap_report_count(HR_INVALID_FREE) == bad);
+	CHECK(mmu_state(page_of((uintptr_t)p)) == PS_GUARD);	/* quarantined all the same */
+	CHECK(kheap_check());
+	done();
+}
+
+TEST(guard_heap_check_refuses_a_guard_page_no_guarded_block_has)
+{
+	uint8_t *p, *g;
+	uintptr_t extra;
+
+	guarded(0, 0);
+	p = kmalloc(3 * PAGE_SIZE);		/* a plain run; its pages AOW */
+	CHECK(p && mmu_state((uintptr_t)p + PAGE_SIZE) == PS_AOW);
+	page_set_state((uintptr_t)p + PAGE_SIZE, PS_GUARD, PFN_NONE, PC_EXPLICIT);
+	CHECK(!kheap_check());
+	page_set_state((uintptr_t)p + PAGE_SIZE, PS_AOW, PFN_NONE, PC_FREE);
+	CHECK(kheap_check());
+	kfree(p);
+	kheap_set_sample(1);
+	kheap_set_check(3);
+	g = kmalloc(5000);			/* two data pages and its guard */
+	extra = page_of((uintptr_t)g);
+	CHECK(g && mmu_state(extra) == PS_AOW);
+	page_set_state(extra, PS_GUARD, PFN_NONE, PC_EXPLICIT);	/* a second GUARD: not its last */
+	CHECK(!kheap_check());
+	page_set_state(extra, PS_AOW, PFN_NONE, PC_FREE);
+	CHECK(kheap_check());
+	kfree(g);
+	done();
+}
