@@ -55,6 +55,7 @@
 #define KHEAP_RETAIN	64u			/* pages */
 #define KHEAP_RETAIN_PCT 25u			/* of the live bytes; KHEAP_RETAIN= */
 #define KHEAP_PREFAULT	4096u			/* KiB; KHEAP_PREFAULT= */
+#define KHEAP_DECAY_MS	1000u			/* KHEAP_DECAY_MS= */
 
 static volatile int ready;
 
@@ -70,10 +71,14 @@ static void *map(size_t bytes)
 
 static void before_fork(void) { irq_save(); }
 static void after_fork_parent(void) { irq_restore(0); }
+static volatile int force_pass;		/* the next free runs the schedule */
+
 static void after_fork_child(void)
 {
 	lib_lock_reset_in_child();
 	mag_after_fork_child();
+	if (lib_decay_after_fork_child())
+		force_pass = 1;			/* the child's own decay thread */
 }
 
 /* A thread's magazines go to the depot when it exits (the key's destructor). */
@@ -149,6 +154,7 @@ static void setup(void)
 	kheap_init(region, KHEAP_PAGES, map(kheap_meta_size(KHEAP_PAGES)), false);
 	cfg.bg_retain_live_pct = env_number("KHEAP_RETAIN", KHEAP_RETAIN_PCT, 10000, "a percentage");
 	lib_set_prefault(env_number("KHEAP_PREFAULT", KHEAP_PREFAULT, 1u << 20, "a size in KiB") << 10);
+	cfg.decay_ms = (uint32_t)env_number("KHEAP_DECAY_MS", KHEAP_DECAY_MS, 3600000, "a time in ms");
 	scavenge_init(&cfg);
 	have_exit_key = !pthread_key_create(&exit_key, on_thread_exit);
 	if (!env_number("KHEAP_TCACHE", 1, 1, "a switch"))
@@ -186,9 +192,12 @@ static void maybe_scavenge(void)
 {
 	size_t f = kheap_freed(), t = MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 16);
 
-	if ((f < t || (f >= tried_at && f - tried_at < t)) && scavenge_excess() < t / PAGE_SIZE)
+	if (!force_pass && (f < t || (f >= tried_at && f - tried_at < t)) &&
+	    scavenge_excess() < t / PAGE_SIZE)
 		return;
-	scavenge_tick();
+	force_pass = 0;
+	if (scavenge_decay(lib_now_ms()))	/* the clock only here: a pass may run */
+		lib_decay_kick();
 	tried_at = kheap_freed();
 }
 
