@@ -35,12 +35,12 @@ static void *track(void *p, size_t n, const char *what)
 	return p;
 }
 
-static void *get(size_t n)
+__attribute__((unused)) static void *get(size_t n)
 {
 	return track(malloc(n), n, "malloc");
 }
 
-static void put(void *p, size_t n)
+__attribute__((unused)) static void put(void *p, size_t n)
 {
 	const unsigned char *c = p;
 
@@ -90,7 +90,7 @@ static int quick(int argc, char **argv)
  * after the final free (what a decaying allocator keeps meanwhile), as
  * one more line: rss_tail=MS:BYTES,MS:BYTES,...
  */
-static void tail(void)
+static void print_rss_tail(void)
 {
 	const char *v = getenv("HOSTBENCH_TAIL_MS");
 	long ms = v ? atol(v) : 0;
@@ -113,7 +113,7 @@ static void report(const char *name)
 	printf("workload=%s ops=%lu peak_live=%lu checksum=%llu rss_start=%lu rss_after_free=%lu peak_rss=%lu\n",
 	       name, nops, peak, (unsigned long long)sum, rss_start, rss, hwm);
 	fflush(stdout);
-	tail();
+	print_rss_tail();
 }
 
 static uint64_t rs = 0x2545f4914f6cdd1dull;	/* fixed seed */
