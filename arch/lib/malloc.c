@@ -19,6 +19,10 @@
  * percentage of the live bytes (25%, or the environment's
  * KHEAP_RETAIN=percent) when that is more.  The cushion is what a steady
  * churn reuses without refaulting; a heap that empties keeps 256 KiB.
+ * Pages beyond it go only once free for KHEAP_DECAY_MS (1000; 0: at once),
+ * the scavenger's decay schedule, which the decay thread (arch/lib/decay.c)
+ * also runs when the program stops freeing; after a whole quiet decay
+ * time everything free goes, the cushion too.
  *
  * Pages committed again after being given back are backed at once
  * (MADV_POPULATE_WRITE) when the range is at most 4 MiB (KHEAP_PREFAULT=KiB;
