@@ -21,6 +21,17 @@ static struct scav_stats stats;
  */
 static bool dry;
 
+/* The decay schedule's state (see "The decay schedule" below). */
+#define DECAY_STEPS 8
+#define DECAY_SLOTS (DECAY_STEPS + 2)	/* a step ends, decay_ms more, the current step */
+
+static struct decay_slot { uint64_t step; size_t pages; } slots[DECAY_SLOTS];
+static size_t recent;		/* pages within their decay time, as of the last call */
+static size_t seen;		/* heap.free_present after the last call */
+static size_t freed_mark;	/* heap.freed_since_check after the last call */
+static uint64_t active_at;	/* the last call that found something freed */
+static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
+
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
 };
@@ -203,15 +214,6 @@ void scavenge_on_pressure(bool failed)
  * noted: they were noted when they appeared.  A step, not a curve: a heap
  * that grows back at any time within decay_ms finds every page it freed.
  */
-#define DECAY_STEPS 8
-#define DECAY_SLOTS (DECAY_STEPS + 2)	/* a step ends, decay_ms more, the current step */
-
-static struct decay_slot { uint64_t step; size_t pages; } slots[DECAY_SLOTS];
-static size_t recent;		/* pages within their decay time, as of the last call */
-static size_t seen;		/* heap.free_present after the last call */
-static size_t freed_mark;	/* heap.freed_since_check after the last call */
-static uint64_t active_at;	/* the last call that found something freed */
-static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
 
 static void decay_reset(void)
 {
@@ -269,11 +271,17 @@ size_t scavenge_excess(void)
 	return resident > retain ? resident - retain : 0;
 }
 
+/*
+ * The background pass of a decay call, run even when nothing lies beyond
+ * the target: it also ends the magazines' working-set interval (the depot
+ * trim) and resets the freed-bytes counter, which a heap that keeps its
+ * pages for the decay time still needs at the usual pace.
+ */
 static void tick_locked(void)
 {
 	size_t excess = scavenge_excess();
 
-	if (cfg.bg_pages_per_tick && excess)
+	if (cfg.bg_pages_per_tick)
 		pass_locked(MIN(cfg.bg_pages_per_tick, excess),
 			    4 * cfg.bg_pages_per_tick, SCAV_BACKGROUND);
 }
