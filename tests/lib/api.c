@@ -371,8 +371,9 @@ static int decay_fork(void)
 	fill_and_free(3);
 	pid = fork();
 	if (pid == 0) {
-		void *volatile small = malloc(16);
+		char *volatile small = malloc(16);
 
+		small[0] = 1;
 		free(small);			/* the parent's freed pages decay here too */
 		st = came_back("decay-fork child, the parent's pages");
 		fill_and_free(4);
