@@ -21,6 +21,17 @@ static struct scav_stats stats;
  */
 static bool dry;
 
+/* The decay schedule's state (see "The decay schedule" below). */
+#define DECAY_STEPS 8
+#define DECAY_SLOTS (DECAY_STEPS + 2)	/* a step ends, decay_ms more, the current step */
+
+static struct decay_slot { uint64_t step; size_t pages; } slots[DECAY_SLOTS];
+static size_t recent;		/* pages within their decay time, as of the last call */
+static size_t seen;		/* heap.free_present after the last call */
+static size_t freed_mark;	/* heap.freed_since_check after the last call */
+static uint64_t active_at;	/* the last call that found something freed */
+static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
+
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
 };
@@ -31,17 +42,28 @@ const char *scavenge_trigger_name(unsigned t)
 }
 
 static size_t reclaim(size_t want, enum heap_reclaim_why why);
+static void decay_reset(void);
 
 void scavenge_init(const struct scav_config *c)
 {
 	cfg = *c;
 	memset(&stats, 0, sizeof(stats));
 	dry = false;
+	decay_reset();
 	heap_set_reclaim_hook(reclaim);
 }
 
 void scavenge_get_config(struct scav_config *c) { *c = cfg; }
-void scavenge_set_config(const struct scav_config *c) { cfg = *c; }
+
+/* A new decay time starts the schedule afresh: its steps are of another length. */
+void scavenge_set_config(const struct scav_config *c)
+{
+	bool fresh = c->decay_ms != cfg.decay_ms;
+
+	cfg = *c;
+	if (fresh)
+		decay_reset();
+}
 
 /*
  * scavtrace=1: one line per pass, what it found and what it left.  The
@@ -182,13 +204,86 @@ void scavenge_on_pressure(bool failed)
 	run_pass(to_high(), SIZE_MAX, failed ? SCAV_ALLOC_FAILED : SCAV_PRESSURE);
 }
 
+/*
+ * The decay schedule.  Each call of scavenge_decay notes the free
+ * resident pages that appeared since the last call (the rise of
+ * heap.free_present) in the slot of its step (decay_ms / DECAY_STEPS
+ * long); a slot's pages count as recent until decay_ms after its step
+ * ends, so a page is kept at least decay_ms after it was noted and at
+ * most a step longer.  The pages a call found beyond the target are not
+ * noted: they were noted when they appeared.  A step, not a curve: a heap
+ * that grows back at any time within decay_ms finds every page it freed.
+ */
+
+static void decay_reset(void)
+{
+	memset(slots, 0, sizeof(slots));
+	recent = seen = freed_mark = 0;
+	active_at = 0;
+	idle_done = true;
+}
+
+static uint64_t step_ms(void) { return (cfg.decay_ms + DECAY_STEPS - 1) / DECAY_STEPS; }
+
+/* When the pages of a slot stop counting as recent. */
+static uint64_t slot_due(const struct decay_slot *s) { return (s->step + 1) * step_ms() + cfg.decay_ms; }
+
+static void note_pages(uint64_t now, size_t n)
+{
+	struct decay_slot *s = &slots[now / step_ms() % DECAY_SLOTS];
+
+	if (s->step != now / step_ms())
+		*s = (struct decay_slot){ now / step_ms(), 0 };
+	s->pages += n;
+}
+
+/* Drop the slots whose time has come; the pages the others hold. */
+static size_t count_recent(uint64_t now)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < DECAY_SLOTS; i++) {
+		if (slots[i].pages && slot_due(&slots[i]) <= now)
+			slots[i].pages = 0;
+		n += slots[i].pages;
+	}
+	return n;
+}
+
+/* Milliseconds until the next slot or the quiet time runs out (0: none). */
+static uint64_t next_due(uint64_t now)
+{
+	uint64_t due = idle_done ? UINT64_MAX : active_at + cfg.decay_ms;
+
+	for (unsigned i = 0; i < DECAY_SLOTS; i++)
+		if (slots[i].pages)
+			due = MIN(due, slot_due(&slots[i]));
+	return due == UINT64_MAX ? 0 : due > now ? due - now : 1;
+}
+
 size_t scavenge_excess(void)
 {
 	size_t resident = heap.free_present;
 	size_t retain = MAX(cfg.bg_retain_pages,
 			    heap.live_bytes / PAGE_SIZE * cfg.bg_retain_live_pct / 100);
 
+	retain = MAX(retain, recent);
 	return resident > retain ? resident - retain : 0;
+}
+
+/*
+ * The background pass of a decay call, run even when nothing lies beyond
+ * the target: it also ends the magazines' working-set interval (the depot
+ * trim) and resets the freed-bytes counter, which a heap that keeps its
+ * pages for the decay time still needs at the usual pace.
+ */
+static void tick_locked(void)
+{
+	size_t excess = scavenge_excess();
+
+	if (cfg.bg_pages_per_tick)
+		pass_locked(MIN(cfg.bg_pages_per_tick, excess),
+			    4 * cfg.bg_pages_per_tick, SCAV_BACKGROUND);
 }
 
 void scavenge_tick(void)
@@ -202,6 +297,45 @@ void scavenge_tick(void)
 		return;
 	run_pass(MIN(cfg.bg_pages_per_tick, excess),
 		 4 * cfg.bg_pages_per_tick, SCAV_BACKGROUND);
+}
+
+/* Note what appeared, count what is recent; true once the heap was quiet for decay_ms. */
+static bool decay_note(uint64_t now)
+{
+	size_t rise = heap.free_present > seen ? heap.free_present - seen : 0;
+
+	if (rise || heap.freed_since_check != freed_mark) {
+		active_at = now;
+		idle_done = false;
+	}
+	note_pages(now, rise);
+	recent = count_recent(now);
+	return !idle_done && now - active_at >= cfg.decay_ms;
+}
+
+uint64_t scavenge_decay(uint64_t now)
+{
+	unsigned long f;
+	uint64_t wait = 0;
+
+	if (!cfg.decay_ms) {
+		scavenge_tick();
+		return 0;
+	}
+	if (heap_held())
+		return 0;
+	f = heap_lock();
+	if (decay_note(now)) {
+		pass_locked(SIZE_MAX, SIZE_MAX, SCAV_EXPLICIT);
+		decay_reset();			/* nothing free is left to wait */
+	} else {
+		tick_locked();
+	}
+	seen = heap.free_present;
+	freed_mark = heap.freed_since_check;
+	wait = next_due(now);
+	heap_unlock(f);
+	return wait;
 }
 
 void scavenge_stats(struct scav_stats *st)

@@ -49,6 +49,7 @@ struct scav_config {
 	size_t bg_retain_pages;		/* background leaves this many free pages resident, */
 	size_t bg_retain_live_pct;	/* or this percent of the live bytes' pages if more */
 	bool log_passes;		/* a log line per pass (scavtrace=1) */
+	uint32_t decay_ms;		/* free pages stay resident this long (scavenge_decay); 0: no decay */
 };
 
 struct scav_stats {
@@ -74,6 +75,17 @@ void scavenge_on_pressure(bool failed);
 void scavenge_tick(void);
 /* Free resident heap pages beyond the background target (0 when within it). */
 size_t scavenge_excess(void);
+/*
+ * The background pass on the decay schedule (docs/scavenger.md, "Decay"),
+ * at time now_ms (milliseconds from any origin, never going back: the
+ * caller's clock, so mm/ reads none): notes the free resident pages that
+ * appeared since the last call, releases those beyond the cushion that
+ * were noted decay_ms ago or longer, and once nothing was freed for a
+ * whole decay time, everything (an explicit pass: the cushion, the kept
+ * empty slabs, the depot).  Returns the milliseconds until a page's time
+ * comes (0: nothing waits).  With decay_ms 0 it is scavenge_tick.
+ */
+uint64_t scavenge_decay(uint64_t now_ms);
 void scavenge_stats(struct scav_stats *st);
 void scavenge_print_stats(void);
 const char *scavenge_trigger_name(unsigned t);

@@ -10,6 +10,16 @@ void lib_lock_reset_in_child(void);
 void lib_set_prefault(size_t bytes);
 
 /*
+ * The decay thread (arch/lib/decay.c): lib_now_ms is the schedule's clock
+ * (CLOCK_MONOTONIC); lib_decay_kick, never under the heap lock, wakes the
+ * thread (starting it the first time) after a pass left pages waiting;
+ * lib_decay_after_fork_child forgets it in a child, true if there was one.
+ */
+uint64_t lib_now_ms(void);
+void lib_decay_kick(void);
+bool lib_decay_after_fork_child(void);
+
+/*
  * Sampled guarded blocks (arch/lib/guard.c): every guard_every-th
  * guard_alloc is a block at the end of its own pages with an
  * inaccessible page after it (NULL otherwise: the caller allocates as

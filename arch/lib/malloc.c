@@ -19,6 +19,10 @@
  * percentage of the live bytes (25%, or the environment's
  * KHEAP_RETAIN=percent) when that is more.  The cushion is what a steady
  * churn reuses without refaulting; a heap that empties keeps 256 KiB.
+ * Pages beyond it go only once free for KHEAP_DECAY_MS (1000; 0: at once),
+ * the scavenger's decay schedule, which the decay thread (arch/lib/decay.c)
+ * also runs when the program stops freeing; after a whole quiet decay
+ * time everything free goes, the cushion too.
  *
  * Pages committed again after being given back are backed at once
  * (MADV_POPULATE_WRITE) when the range is at most 4 MiB (KHEAP_PREFAULT=KiB;
@@ -55,6 +59,7 @@
 #define KHEAP_RETAIN	64u			/* pages */
 #define KHEAP_RETAIN_PCT 25u			/* of the live bytes; KHEAP_RETAIN= */
 #define KHEAP_PREFAULT	4096u			/* KiB; KHEAP_PREFAULT= */
+#define KHEAP_DECAY_MS	1000u			/* KHEAP_DECAY_MS= */
 
 static volatile int ready;
 
@@ -70,10 +75,14 @@ static void *map(size_t bytes)
 
 static void before_fork(void) { irq_save(); }
 static void after_fork_parent(void) { irq_restore(0); }
+static volatile int force_pass;		/* the next free runs the schedule */
+
 static void after_fork_child(void)
 {
 	lib_lock_reset_in_child();
 	mag_after_fork_child();
+	if (lib_decay_after_fork_child())
+		force_pass = 1;			/* the child's own decay thread */
 }
 
 /* A thread's magazines go to the depot when it exits (the key's destructor). */
@@ -149,6 +158,7 @@ static void setup(void)
 	kheap_init(region, KHEAP_PAGES, map(kheap_meta_size(KHEAP_PAGES)), false);
 	cfg.bg_retain_live_pct = env_number("KHEAP_RETAIN", KHEAP_RETAIN_PCT, 10000, "a percentage");
 	lib_set_prefault(env_number("KHEAP_PREFAULT", KHEAP_PREFAULT, 1u << 20, "a size in KiB") << 10);
+	cfg.decay_ms = (uint32_t)env_number("KHEAP_DECAY_MS", KHEAP_DECAY_MS, 3600000, "a time in ms");
 	scavenge_init(&cfg);
 	have_exit_key = !pthread_key_create(&exit_key, on_thread_exit);
 	if (!env_number("KHEAP_TCACHE", 1, 1, "a switch"))
@@ -186,9 +196,12 @@ static void maybe_scavenge(void)
 {
 	size_t f = kheap_freed(), t = MAX(KHEAP_THRESHOLD, kheap_live_bytes() / 16);
 
-	if ((f < t || (f >= tried_at && f - tried_at < t)) && scavenge_excess() < t / PAGE_SIZE)
+	if (!force_pass && (f < t || (f >= tried_at && f - tried_at < t)) &&
+	    scavenge_excess() < t / PAGE_SIZE)
 		return;
-	scavenge_tick();
+	force_pass = 0;
+	if (scavenge_decay(lib_now_ms()))	/* the clock only here: a pass may run */
+		lib_decay_kick();
 	tried_at = kheap_freed();
 }
 

@@ -9,6 +9,8 @@
  *                  look like, strings filling every usable byte: no report
  *   api once       one malloc and free, then exit 0 (for environment checks)
  *   api thread-exits  32 threads in turn allocate and free small blocks and exit
+ *   api decay-keeps|decay-idle|decay-fork|decay-threads  the decay schedule
+ *                  (run with KHEAP_DECAY_MS): exit 0 when it held
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -67,19 +71,42 @@ static void *fork_while_busy(void *arg)
 	return NULL;
 }
 
-/* The process's resident set, in bytes. */
+/*
+ * The process's resident set, in bytes.  Read with open and read: stdio's
+ * buffer would be allocated and freed at each look, and the decay's quiet
+ * time counts frees.
+ */
 static size_t rss(void)
 {
-	char line[256];
-	size_t kb = 0;
-	FILE *f = fopen("/proc/self/status", "r");
+	static char buf[4096];
+	ssize_t n = 0;
+	int fd = open("/proc/self/status", O_RDONLY);
+	char *l;
 
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmRSS:", 6))
-			kb = strtoul(line + 6, NULL, 10);
-	if (f)
-		fclose(f);
-	return kb * 1024;
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	buf[n > 0 ? n : 0] = 0;
+	l = strstr(buf, "\nVmRSS:");
+	return l ? strtoul(l + 7, NULL, 10) * 1024 : 0;
+}
+
+/*
+ * The resident set once it is at most bound, looking every 20 ms for up
+ * to 30 s (the decay thread gives pages back on its schedule, a second by
+ * default; the wait is only how long the check may take under load).
+ */
+static size_t rss_down_to(size_t bound)
+{
+	struct timespec step = { 0, 20 * 1000000L };
+	size_t r = rss();
+
+	for (int i = 0; i < 1500 && r > bound; i++) {
+		nanosleep(&step, NULL);
+		r = rss();
+	}
+	return r;
 }
 
 /*
@@ -88,7 +115,8 @@ static size_t rss(void)
  * resident set may exceed what is live by the cushion the library keeps
  * (a quarter of the live bytes, or 256 KiB), one threshold of not yet
  * scavenged frees (a sixteenth of the live bytes, or 256 KiB; the bound
- * allows an eighth) and 4 MiB of metadata and slack.
+ * allows an eighth) and 4 MiB of metadata and slack, once the freed
+ * pages' decay time has passed.
  */
 #define RSS_BLOCKS 2048
 static void check_rss_follows_live(void)
@@ -108,12 +136,13 @@ static void check_rss_follows_live(void)
 		free(b[i]);
 		live -= n[i];
 	}
+	CHECK(rss_down_to(base + live + live / 4 + live / 8 + (4u << 20)) <=
+	      base + live + live / 4 + live / 8 + (4u << 20));
 	printf("rss: %zu KiB above the start with %zu KiB live\n", (rss() - base) >> 10, live >> 10);
-	CHECK(rss() <= base + live + live / 4 + live / 8 + (4u << 20));
 	for (int i = 1; i < RSS_BLOCKS; i += 2)
 		free(b[i]);
+	CHECK(rss_down_to(base + (4u << 20)) <= base + (4u << 20));
 	printf("rss: %zu KiB above the start with nothing live\n", (rss() - base) >> 10);
-	CHECK(rss() <= base + (4u << 20));
 }
 
 __attribute__((noinline)) void *misuse_thread(void *p);
@@ -272,6 +301,168 @@ static void thread_exits(void)
 	}
 }
 
+/*
+ * Decay (tests/lib/run sets KHEAP_DECAY_MS): 32 MiB in blocks of 64 KiB
+ * written and freed, and what the resident set does after.  rss_base is
+ * the resident set before, with the library set up; "back" is at most 2%
+ * above it plus DECAY_SLACK: the metadata the heap keeps for pages it once
+ * used, the slabs the idle threads' own magazines hold, the decay thread's
+ * stack, a joined thread's stack that glibc keeps for the next (measured:
+ * 0.6-1.5 MiB; docs/libkheap.md, "Limits"); far less than the 32 MiB freed.
+ */
+#define DBLOCKS 512
+#define DBLOCK (64u << 10)
+#define DECAY_SLACK (2u << 20)
+static void *db[DBLOCKS];
+static size_t rss_base;
+
+static void fill_and_free(unsigned seed)
+{
+	for (int i = 0; i < DBLOCKS; i++) {
+		db[i] = malloc(DBLOCK);
+		memset(db[i], (int)(seed + i), DBLOCK);
+	}
+	for (int i = 0; i < DBLOCKS; i++)
+		free(db[i]);
+}
+
+static size_t back(void) { return rss_base + rss_base / 50 + DECAY_SLACK; }
+
+/* RSS once back at the start (or 30 s later), printed; true if back. */
+static bool came_back(const char *who)
+{
+	size_t r = rss_down_to(back());
+
+	printf("%s: rss %zu KiB at the start, %zu KiB after the decay (bound %zu)\n", who,
+	       rss_base >> 10, r >> 10, back() >> 10);
+	return r <= back();
+}
+
+/* Decay time of minutes: nothing freed goes back in the first moments. */
+static int decay_keeps(void)
+{
+	struct timespec t = { 0, 200 * 1000000L };
+
+	fill_and_free(1);
+	nanosleep(&t, NULL);
+	printf("decay-keeps: %zu KiB above the start after freeing %u KiB\n",
+	       (rss() - rss_base) >> 10, DBLOCKS * DBLOCK >> 10);
+	return rss() < rss_base + (size_t)DBLOCKS * DBLOCK;
+}
+
+/* The program goes idle after its last free: the decay thread brings RSS back. */
+static int decay_idle(void)
+{
+	fill_and_free(2);
+	return !came_back("decay-idle");
+}
+
+/*
+ * Fork while the freed pages wait on the schedule: in the child they go
+ * back after one small free (the child's own decay thread), the child's
+ * heap works (it allocates and frees 32 MiB of its own, which go back
+ * too), and the parent's decay goes on.
+ */
+static int decay_fork(void)
+{
+	pid_t pid;
+	int st;
+
+	fill_and_free(3);
+	pid = fork();
+	if (pid == 0) {
+		char *volatile small = malloc(16);
+
+		small[0] = 1;
+		free(small);			/* the parent's freed pages decay here too */
+		st = came_back("decay-fork child, the parent's pages");
+		fill_and_free(4);
+		st = came_back("decay-fork child, its own") && st;
+		fflush(stdout);
+		_exit(st ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return 1;
+	return !came_back("decay-fork parent") || !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+}
+
+/*
+ * Producer and consumer: main allocates blocks of mixed sizes and hands
+ * them over a ring of 4096 (about 28 MiB live); the consumer checks each
+ * and frees it.  Then both stop, and RSS must come back.
+ */
+#define RING 4096
+#define HANDED 200000
+static void *ring[RING];
+static size_t ring_len[RING];
+static unsigned ring_head, ring_tail;
+static pthread_mutex_t ring_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ring_cv = PTHREAD_COND_INITIALIZER;
+
+static void *consume(void *arg)
+{
+	long bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < HANDED; i++) {
+		void *p;
+		size_t n;
+
+		pthread_mutex_lock(&ring_mu);
+		while (ring_head == ring_tail)
+			pthread_cond_wait(&ring_cv, &ring_mu);
+		p = ring[ring_tail % RING];
+		n = ring_len[ring_tail % RING];
+		ring_tail++;
+		pthread_cond_broadcast(&ring_cv);
+		pthread_mutex_unlock(&ring_mu);
+		bad += ((unsigned char *)p)[n - 1] != (unsigned char)n;
+		free(p);
+	}
+	return (void *)bad;
+}
+
+static int decay_threads(void)
+{
+	pthread_t t;
+	void *bad;
+
+	pthread_create(&t, NULL, consume, NULL);
+	for (int i = 0; i < HANDED; i++) {
+		size_t n = 1 + (size_t)(i * 7919) % (i % 16 ? 2000 : 200000);
+		void *p = malloc(n);
+
+		memset(p, (int)n, n);
+		pthread_mutex_lock(&ring_mu);
+		while (ring_head - ring_tail == RING)
+			pthread_cond_wait(&ring_cv, &ring_mu);
+		ring[ring_head % RING] = p;
+		ring_len[ring_head % RING] = n;
+		ring_head++;
+		pthread_cond_broadcast(&ring_cv);
+		pthread_mutex_unlock(&ring_mu);
+	}
+	pthread_join(t, &bad);
+	printf("decay-threads: %ld blocks arrived changed\n", (long)bad);
+	return !came_back("decay-threads") || bad != NULL;
+}
+
+static int decay_case(const char *name)
+{
+	free(malloc(1));
+	rss_base = rss();
+	if (!strcmp(name, "decay-keeps"))
+		return decay_keeps();
+	if (!strcmp(name, "decay-idle"))
+		return decay_idle();
+	if (!strcmp(name, "decay-fork"))
+		return decay_fork();
+	if (!strcmp(name, "decay-threads"))
+		return decay_threads();
+	printf("no case %s\n", name);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	void *p, *q, *r;
@@ -283,6 +474,8 @@ int main(int argc, char **argv)
 		thread_exits();
 		return 0;
 	}
+	if (argc == 2 && !strncmp(argv[1], "decay-", 6))
+		return decay_case(argv[1]);
 	if (argc == 2 && !strcmp(argv[1], "lookalikes"))
 		return lookalikes();
 	if (argc == 2 && !strcmp(argv[1], "once")) {

@@ -1,0 +1,137 @@
+/*
+ * The scavenger's decay schedule (scavenge_decay, mm/scavenge.h): a free
+ * page stays resident for the decay time after it was noted, at most a
+ * step (decay_ms / 8) longer; then what lies beyond the cushion goes, and
+ * once nothing was freed for a whole decay time, everything.  The clock
+ * is the caller's argument, so these cases give it made-up times: no
+ * sleeping, no wall clock, the same on the host and in the kernel.
+ */
+#include "tests/ktest.h"
+#include "tests/mm/heap_util.h"
+#include "mm/pagestate.h"
+
+#define DECAY 800			/* ms: steps of 100 */
+#define STEP (DECAY / 8)
+#define CUSHION 16
+
+static struct scav_config saved;
+
+/* The schedule on its own: no timer-tick pass (interrupts off), a fresh start. */
+static unsigned long decay_begin(uint32_t decay_ms)
+{
+	struct scav_config cfg;
+	unsigned long irq = irq_save();
+
+	kheap_scavenge(SIZE_MAX);
+	scavenge_get_config(&saved);
+	cfg = saved;
+	cfg.decay_ms = decay_ms;
+	cfg.bg_pages_per_tick = 1u << 20;
+	cfg.bg_retain_pages = CUSHION;
+	cfg.bg_retain_live_pct = 0;
+	scavenge_set_config(&cfg);
+	return irq;
+}
+
+static void decay_end(unsigned long irq)
+{
+	scavenge_set_config(&saved);
+	irq_restore(irq);
+}
+
+static size_t free_resident(void)
+{
+	struct kheap_stats st;
+
+	kheap_stats(&st);
+	return st.free_resident;
+}
+
+/* A block of n pages, every page written (resident). */
+static void *written(size_t n)
+{
+	void *p = kmalloc(n * PAGE_SIZE);
+
+	if (p)
+		memset(p, 0x5a, n * PAGE_SIZE);
+	return p;
+}
+
+TEST(decay_keeps_freed_pages_for_the_decay_time_then_the_cushion)
+{
+	void *a, *b, *keep;
+	unsigned long irq;
+	uint64_t wait;
+
+	ktest_heap_setup();
+	keep = kmalloc(PAGE_SIZE);		/* something live: not a heap that empties */
+	a = written(32);
+	b = written(8);
+	CHECK(keep && a && b);
+	irq = decay_begin(DECAY);
+	CHECK(free_resident() == 0);
+	kfree(a);
+	wait = scavenge_decay(1000);		/* a noted in the step of 1000-1099 */
+	CHECKF(free_resident() == 32, "%zu free resident pages right after the free", free_resident());
+	CHECKF(wait == DECAY, "next time in %llu ms: the quiet time's end", (unsigned long long)wait);
+	kfree(b);
+	CHECK(scavenge_decay(1500) != 0);	/* b noted in 1500-1599 */
+	CHECK(scavenge_decay(1000 + DECAY - 1) != 0);
+	CHECKF(free_resident() == 40, "%zu free resident pages before a's time", free_resident());
+	CHECK(scavenge_decay(1100 + DECAY - 1) != 0);
+	CHECKF(free_resident() == 40, "%zu free resident pages a step later", free_resident());
+	wait = scavenge_decay(1100 + DECAY);	/* a's time: beyond the cushion goes */
+	CHECKF(free_resident() == CUSHION, "%zu free resident pages after a's time, cushion %d",
+	       free_resident(), CUSHION);
+	CHECKF(wait == 1500 + DECAY - (1100 + DECAY), "then %llu ms to wait", (unsigned long long)wait);
+	CHECK(scavenge_decay(1500 + DECAY - 1) != 0);
+	CHECKF(free_resident() == CUSHION, "%zu free resident pages before the quiet time ends",
+	       free_resident());
+	CHECK(scavenge_decay(1500 + DECAY) == 0);	/* quiet since b: everything, nothing waits */
+	CHECKF(free_resident() == 0, "%zu free resident pages after a quiet decay time", free_resident());
+	decay_end(irq);
+	kfree(keep);
+	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(decay_regrowth_within_the_time_reuses_resident_pages)
+{
+	struct kheap_stats s0, s1;
+	unsigned long irq;
+	void *a;
+
+	ktest_heap_setup();
+	a = written(32);
+	CHECK(a);
+	irq = decay_begin(DECAY);
+	kfree(a);
+	scavenge_decay(5000);
+	scavenge_decay(5000 + DECAY - 1);	/* shrunk for almost the decay time */
+	kheap_stats(&s0);
+	a = written(32);
+	kheap_stats(&s1);
+	CHECK(a);
+	CHECKF(s1.faults_write_aow == s0.faults_write_aow,
+	       "%llu pages faulted again on regrowth",
+	       (unsigned long long)(s1.faults_write_aow - s0.faults_write_aow));
+	CHECK(free_resident() == 0);
+	kfree(a);
+	decay_end(irq);
+	CHECK(kheap_check());
+}
+
+TEST(decay_off_releases_beyond_the_cushion_at_once)
+{
+	unsigned long irq;
+	void *a;
+
+	ktest_heap_setup();
+	a = written(32);
+	CHECK(a);
+	irq = decay_begin(0);
+	kfree(a);
+	CHECK(scavenge_decay(1000) == 0);	/* the plain background tick */
+	CHECKF(free_resident() == CUSHION, "%zu free resident pages with no decay", free_resident());
+	decay_end(irq);
+	CHECK(kheap_check());
+}
