@@ -17,6 +17,7 @@
 #include "src/lib.h"
 #include "src/boot_mm.h"
 #include "mm/kheap.h"
+#include "mm/spinlock.h"
 #include "src/log.h"
 #include "arch/x86/percpu_32.h"
 #include "arch/x86/lapic.h"
@@ -246,6 +247,7 @@ void smp_init(const struct boot_info *bi)
 			why ? why : "it cannot be mapped");
 		return;
 	}
+	spin_smp_begin();		/* no lock held here: tickets from now on */
 	start_all(&c, wanted(&c));
 	iounmap(t, TRAMP_SIZE);
 	if (kopts.noshootdown) {
