@@ -37,13 +37,12 @@
  */
 enum lock_rank {
 	LOCK_HEAP = 1,		/* mm/heap_int.h: the core, the depot */
-	LOCK_FAULT,		/* mm/heapfault.c: demand faults on heap pages */
 	LOCK_FRAME,		/* mm/frame.c: the frame allocator */
 	LOCK_TRACE,		/* mm/trace.c: a trace line's number and its output */
 	LOCK_LOG,		/* src/log.c: one whole line to the debug port */
 	LOCK_NRANKS
 };
-#define LOCK_NAMES { "(none)", "heap", "fault", "frame", "trace", "log" }
+#define LOCK_NAMES { "(none)", "heap", "frame", "trace", "log" }
 
 struct spinlock {
 	uint32_t next, serving;		/* tickets: the next to hand out, the one served */
