@@ -600,6 +600,27 @@ bool frame_free(pfn_t f)
 	return false;
 }
 
+/* Each refusal is reported after the lock is dropped, as frame_free's. */
+size_t frame_free_many(const pfn_t *f, size_t n)
+{
+	unsigned long flags = frame_lock();
+	size_t bad = 0, i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t s = f[i] < fmax ? fstate[f[i]] : FS_NOTRAM;
+
+		if (__builtin_expect(s != FS_BLOCK(FS_USED, 0), 0))
+			break;
+		give_back(f[i], 0);
+	}
+	frame_unlock(flags);
+	if (i == n)
+		return 0;
+	for (; i < n; i++)		/* the rest one by one: each refusal named */
+		bad += !frame_free(f[i]);
+	return bad;
+}
+
 bool frame_free_contig(pfn_t f, unsigned order)
 {
 	uint8_t s;

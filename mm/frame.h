@@ -72,6 +72,8 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n);
 
 pfn_t frame_alloc(void);		/* PFN_NONE when no unpromised frame */
 bool frame_free(pfn_t f);		/* false (and a report) when refused */
+/* frame_free of each of f[0..n), in one section of the lock; how many were refused. */
+size_t frame_free_many(const pfn_t *f, size_t n);
 /* First frame of 2^order contiguous ones in c, or PFN_NONE. */
 pfn_t frame_alloc_contig(unsigned order, enum frame_constraint c);
 /* Give back a block frame_alloc_contig returned, with the same order. */

@@ -81,7 +81,10 @@ static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
 static inline __attribute__((always_inline)) bool
 map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed)
 {
-	if (!*zeroed && spin_smp)
+	bool pre = *zeroed;
+	struct fault_counts *c;
+
+	if (!pre && spin_smp)
 		*zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
 	if (MM_DEBUG && kheap_fault_race)
 		kheap_fault_race(va);		/* the tests' other CPU */
@@ -89,10 +92,13 @@ map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed)
 		return false;
 	if (!*zeroed)
 		mmu_zero_page(va);
+	c = counts();
+	if (pre)
+		c->prezeroed++;
 	if (st == PS_AOW) {
-		counts()->write_aow++;
+		c->write_aow++;
 	} else {
-		counts()->write_zero++;
+		c->write_zero++;
 		platform_tlb_shootdown();	/* other CPUs may still read the zero frame there */
 	}
 	return true;
@@ -107,14 +113,9 @@ write_reserved(uintptr_t va, unsigned st)
 {
 	bool zeroed;
 	pfn_t f = pagerun_reserved_frame(&zeroed);
-	bool was_zeroed = zeroed;
 
-	if (__builtin_expect(f == PFN_NONE || !map_written(va, st, f, &zeroed), 0)) {
-		pagerun_return_frame(f, zeroed);
-		return KF_RESOLVED;		/* the access retries through the winner's entry */
-	}
-	if (was_zeroed)
-		counts()->prezeroed++;
+	if (__builtin_expect(f == PFN_NONE || !map_written(va, st, f, &zeroed), 0))
+		pagerun_return_frame(f, zeroed);	/* the access retries through the winner's entry */
 	return KF_RESOLVED;
 }
 

@@ -146,8 +146,7 @@ static void free_batch(void)
 	if (!batch.n)
 		return;
 	platform_tlb_shootdown();
-	for (size_t i = 0; i < batch.n; i++)
-		frame_free(batch.f[i]);
+	frame_free_many(batch.f, batch.n);	/* one lock section for the batch */
 	batch.n = 0;
 }
 
