@@ -40,7 +40,8 @@
  *
  * Invariants (frame_audit):
  *   count(FS_FREE) == nfree; count(FS_USED) == ntotal - nfree (the used count);
- *   nreserved <= nfree;
+ *   0 <= nreserved <= nfree (below 0 only while faults on several CPUs
+ *   race for one page's promise: frame_alloc_reserved_zero);
  *   every listed block of order k is in its zone below the chunk cursor,
  *   aligned to 2^k, its first frame FS_BLOCK(FS_FREE, k), the others
  *   FS_FREE, and its buddy is not a listed block of order k (merged);
@@ -89,7 +90,8 @@ static pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stac
 static pfn_t *fnext, *fprev;
 static uint8_t *fstate;
 static pfn_t fmax;
-static uint32_t nfree, ntotal, nreserved;	/* used frames: ntotal - nfree */
+static uint32_t nfree, ntotal;		/* used frames: ntotal - nfree */
+static int32_t nreserved;		/* promises; < 0: overdrawn by a race (below) */
 static uint32_t wm_low, wm_high;
 static frame_pressure_fn pressure_hook;
 static long inject = -1;		/* successes left before injected failures */
@@ -99,7 +101,7 @@ static uint32_t nzeroed, zeroed_limit = FRAME_ZEROED_MAX;
 void frame_inject_failure(long n) { inject = n; }
 
 /* Free frames nobody has been promised. */
-static uint32_t unpromised(void) { return nfree - nreserved; }
+static uint32_t unpromised(void) { return nfree - (uint32_t)MAX(nreserved, 0); }
 
 /* An injected failure is due (and one more success is counted otherwise). */
 static bool injected(void)
@@ -409,7 +411,7 @@ pfn_t frame_alloc_reserved(void)
 	unsigned long flags = frame_lock();
 	pfn_t f;
 
-	KASSERT(nreserved > 0 && nfree >= nreserved);
+	KASSERT(nreserved > 0 && nfree >= (uint32_t)nreserved);
 	nreserved--;
 	f = take(0, FRAME_ANY);
 	KASSERT(f != PFN_NONE);
@@ -422,7 +424,11 @@ pfn_t frame_alloc_reserved_zero(bool *was_zeroed)
 	unsigned long flags = frame_lock();
 	pfn_t f;
 
-	KASSERT(nreserved > 0 && nfree >= nreserved);
+	if (__builtin_expect(nreserved <= 0 && !unpromised(), 0)) {
+		frame_unlock(flags);	/* a racing fault holds the page's promise and none is spare */
+		*was_zeroed = false;
+		return PFN_NONE;
+	}
 	nreserved--;
 	if (nzeroed) {
 		f = zeroed[--nzeroed];
@@ -496,7 +502,7 @@ bool frame_reserve(uint32_t n)
 	bool ok = unpromised() >= n && (n == 0 || !injected());
 
 	if (ok)
-		nreserved += n;
+		nreserved += (int32_t)n;
 	frame_unlock(flags);
 	return ok;
 }
@@ -505,8 +511,8 @@ void frame_unreserve(uint32_t n)
 {
 	unsigned long flags = frame_lock();
 
-	KASSERT(nreserved >= n);
-	nreserved -= n;
+	KASSERT(nreserved >= (int32_t)n);
+	nreserved -= (int32_t)n;
 	frame_unlock(flags);
 }
 
@@ -568,6 +574,22 @@ static inline bool free_block(pfn_t f, unsigned k, uint8_t *s)
 	return ok;
 }
 
+void frame_return_reserved(pfn_t f, bool was_zeroed)
+{
+	unsigned long flags = frame_lock();
+
+	KASSERT(f < fmax && fstate[f] == FS_BLOCK(FS_USED, 0));
+	nreserved++;
+	if (was_zeroed && nzeroed < zeroed_limit) {
+		fstate[f] = FS_FREE;
+		nfree++;
+		zeroed[nzeroed++] = f;
+	} else {
+		give_back(f, 0);
+	}
+	frame_unlock(flags);
+}
+
 bool frame_free(pfn_t f)
 {
 	uint8_t s;
@@ -576,6 +598,27 @@ bool frame_free(pfn_t f)
 		return true;
 	refuse("frame_free", f, 0, s, CALLER());
 	return false;
+}
+
+/* Each refusal is reported after the lock is dropped, as frame_free's. */
+size_t frame_free_many(const pfn_t *f, size_t n)
+{
+	unsigned long flags = frame_lock();
+	size_t bad = 0, i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t s = f[i] < fmax ? fstate[f[i]] : FS_NOTRAM;
+
+		if (__builtin_expect(s != FS_BLOCK(FS_USED, 0), 0))
+			break;
+		give_back(f[i], 0);
+	}
+	frame_unlock(flags);
+	if (i == n)
+		return 0;
+	for (; i < n; i++)		/* the rest one by one: each refusal named */
+		bad += !frame_free(f[i]);
+	return bad;
 }
 
 bool frame_free_contig(pfn_t f, unsigned order)
@@ -751,7 +794,7 @@ void frame_stats(struct frame_stats *st)
 	st->total = ntotal;
 	st->free = nfree;
 	st->used = ntotal - nfree;
-	st->reserved = nreserved;
+	st->reserved = (uint32_t)MAX(nreserved, 0);
 	st->available = unpromised();
 	st->low = wm_low;
 	st->high = wm_high;
@@ -938,8 +981,8 @@ bool frame_audit(void)
 		ok = audit_fail("used count != frames in state used", ntotal - nfree, cused);
 	if (ok && cfree + cused != ntotal)
 		ok = audit_fail("free + used != total", cfree + cused, ntotal);
-	if (ok && nreserved > nfree)
-		ok = audit_fail("reserved > free", nreserved, nfree);
+	if (ok && (nreserved < 0 || (uint32_t)nreserved > nfree))
+		ok = audit_fail("reserved > free, or < 0", (unsigned long)nreserved, nfree);
 	frame_unlock(flags);
 	return ok;
 }

@@ -72,6 +72,8 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n);
 
 pfn_t frame_alloc(void);		/* PFN_NONE when no unpromised frame */
 bool frame_free(pfn_t f);		/* false (and a report) when refused */
+/* frame_free of each of f[0..n), in one section of the lock; how many were refused. */
+size_t frame_free_many(const pfn_t *f, size_t n);
 /* First frame of 2^order contiguous ones in c, or PFN_NONE. */
 pfn_t frame_alloc_contig(unsigned order, enum frame_constraint c);
 /* Give back a block frame_alloc_contig returned, with the same order. */
@@ -94,8 +96,23 @@ pfn_t frame_alloc_reserved(void);	/* take one promised frame */
 uint32_t frame_zero_ahead(uint32_t n);		/* returns how many it zeroed */
 void frame_set_zeroed_limit(uint32_t n);	/* 0: none; those over it go back */
 uint32_t frame_zeroed(void);			/* held zeroed now */
-/* As frame_alloc_reserved, a pre-zeroed frame first; *zeroed says whether it was one. */
+/*
+ * As frame_alloc_reserved, a pre-zeroed frame first; *zeroed says whether
+ * it was one.  The fault path's take, which may race: CPUs faulting one
+ * page at once each take a frame for its one promise, and all but the
+ * winner give theirs back (frame_return_reserved).  A take that finds the
+ * promises spent by such a race overdraws them with an unpromised frame,
+ * the loser's return settles it; PFN_NONE only when a race spent the
+ * promise and no unpromised frame is left (the caller retries).  On one
+ * CPU it cannot fail.
+ */
 pfn_t frame_alloc_reserved_zero(bool *zeroed);
+/*
+ * Undo frame_alloc_reserved_zero (a fault that lost its race): f is free
+ * and promised again, on the pre-zeroed frames if zeroed (it reads as
+ * zero) and the limit has room.
+ */
+void frame_return_reserved(pfn_t f, bool zeroed);
 
 void frame_stats(struct frame_stats *st);
 /* Free frames nobody has been promised: free - reserved. */

@@ -82,6 +82,15 @@ enum { WARM = 0, COLD = 1 };	/* free-run sets: may hold KEPT pages, or not */
 
 /* --- the core's state: one heap ------------------------------------- */
 
+/*
+ * The fault path's counters, a set for each CPU: faults take no lock, and
+ * a CPU adds only to its own (kheap_stats sums them); a cache line each.
+ */
+struct fault_counts {
+	uint64_t write_aow, read_aow, write_zero, bad, oom;
+	uint64_t prezeroed;		/* write faults that found a pre-zeroed frame */
+} __attribute__((aligned(64)));
+
 struct heap {
 	/* the region */
 	uintptr_t base;
@@ -96,9 +105,8 @@ struct heap {
 	/* the API's counters */
 	size_t live_bytes, live_allocs, freed_since_check;
 	uint64_t invalid_frees, null_returns;
-	/* the fault path's counters */
-	uint64_t faults_write_aow, faults_read_aow, faults_write_zero, faults_bad, faults_oom;
-	uint64_t faults_prezeroed;	/* write faults that found a pre-zeroed frame */
+	/* the fault path's counters, this CPU's at faults[cpu_id()] */
+	struct fault_counts faults[CPU_MAX];
 	struct spinlock lock;
 };
 extern struct heap heap;
@@ -207,13 +215,30 @@ pfn_t pagerun_fault_frame(uint32_t i, bool *zeroed);
 /*
  * The frame of a page that holds a reservation (the fault path; no lock):
  * a pre-zeroed one first (mm/frame.h), and *zeroed says whether it was.
+ * PFN_NONE only on several CPUs, when a racing fault on the same page
+ * holds its promise and no frame is spare (frame_alloc_reserved_zero):
+ * the caller gives the reservation back and retries.
  */
 static inline pfn_t pagerun_reserved_frame(bool *zeroed)
 {
-	KASSERT(heap.reserved > 0);
-	/* atomic: the fault lock's holder and the heap lock's change it at once */
+	/*
+	 * atomic: faults on several CPUs and the heap lock's holder change it
+	 * at once; below 0 (wrapped) only while faults race for one page's
+	 * promise, each loser adding back what it took (pagerun_return_frame)
+	 */
 	__atomic_fetch_sub(&heap.reserved, 1, __ATOMIC_RELAXED);
 	return frame_alloc_reserved_zero(zeroed);
+}
+/*
+ * The fault path's loser (another CPU mapped the page first): frame f,
+ * taken by pagerun_reserved_frame, goes back with its reservation, to the
+ * pre-zeroed frames if it reads as zero.  No lock.
+ */
+static inline void pagerun_return_frame(pfn_t f, bool zeroed)
+{
+	__atomic_fetch_add(&heap.reserved, 1, __ATOMIC_RELAXED);
+	if (f != PFN_NONE)
+		frame_return_reserved(f, zeroed);
 }
 /* Does a committed page of this kind hold a frame reservation? */
 static inline bool pagerun_holds_reservation(unsigned kind)

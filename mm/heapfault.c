@@ -18,15 +18,19 @@
  * common_write, stands for every check of the general path, and implies
  * each of them passes; whatever fails it takes the general path, whose
  * checks are unchanged, so every refusal is still made there.  Both paths
- * end in map_written: the same transition (page_fault_state: the count and
- * the trace line page_set_state would make), the same counter.
+ * end in map_written: the same transition (page_fault_install: the count
+ * and the trace line page_set_state would make), the same counter.
  *
- * Context: the fault path, on any CPU.  The fault lock (below) and not the
- * heap lock: it reads the page's descriptor,
- * which the heap lock holder wrote before the faulting access, and takes
- * its frame from the page's reservation (mm/pagerun.c), so it never waits
- * for kmalloc and never needs the scavenger for a reserved page.  Its
- * counters are the core's (struct heap), read by kheap_stats.
+ * Context: the fault path, on any CPU, interrupts off; no lock.  Each
+ * change is one compare-and-swap on the page's entry from the state read
+ * at the start (page_fault_install), so CPUs faulting one page at once
+ * install one entry: a loser gives back the frame it took (with the
+ * reservation it took it from) and its access retries through the
+ * winner's entry.  It reads the page's descriptor, which the heap lock
+ * holder wrote before the faulting access, and takes its frame from the
+ * page's reservation (mm/pagerun.c), so it never waits for kmalloc and
+ * never needs the scavenger for a reserved page.  Its counters are this
+ * CPU's set (struct heap's faults[]), summed by kheap_stats.
  */
 #include "mm/heapfault.h"
 #include "mm/heap_int.h"
@@ -34,17 +38,14 @@
 #include "mm/heapreport.h"
 #include "mm/heapdebug.h"
 
-/*
- * Serializes the faults of all CPUs: two faults on one page see each
- * other's result (the second finds PRESENT, or ZERO, and resolves or
- * refuses by it), so a page never gets two frames.
- */
-static struct spinlock fault_spin = SPINLOCK_INIT(LOCK_FAULT);
+void (*kheap_fault_race)(uintptr_t va);
+
+static inline struct fault_counts *counts(void) { return &heap.faults[cpu_id()]; }
 
 static enum kheap_fault_result refuse(const char **why, const char *what)
 {
 	*why = what;
-	heap.faults_bad++;
+	counts()->bad++;
 	return KF_BAD_ACCESS;
 }
 
@@ -52,19 +53,18 @@ static enum kheap_fault_result refuse(const char **why, const char *what)
 static enum kheap_fault_result misuse(const char **why, const char *what)
 {
 	*why = what;
-	heap.faults_bad++;
+	counts()->bad++;
 	return KF_MISUSE;
 }
 
 /*
  * The page is already mapped as the access needs: another CPU resolved
- * the same fault while this one waited for the fault lock, or this CPU's
- * TLB held the entry from before (the zero frame, read-only).  Dropping
- * that entry lets the access retry through the new one.  On one CPU
- * neither can happen, and such a fault is refused: the page tables
- * disagree with the states.  Only a mapped state (ZERO, PRESENT) of a
- * page in use counts: free space (KEPT included) is a misuse, decided
- * before this is asked.
+ * the same fault first, or this CPU's TLB held the entry from before
+ * (the zero frame, read-only).  Dropping that entry lets the access
+ * retry through the new one.  On one CPU neither can happen, and such a
+ * fault is refused: the page tables disagree with the states.  Only a
+ * mapped state (ZERO, PRESENT) of a page in use counts: free space (KEPT
+ * included) is a misuse, decided before this is asked.
  */
 /* A GUARD page of the region is a guarded block's (mm/heapguard.c). */
 #define GUARDED "access to a guarded block's GUARD page (an overflow, or a use after free)"
@@ -77,27 +77,51 @@ static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
 
 /*
  * The page (AOW or ZERO, read as st) gets frame f, zeroed unless it was
- * pre-zeroed.  With more than one CPU the frame is zeroed before it is
- * mapped (mmu_zero_frame), as another CPU may write the page as soon as
- * the entry exists (a slab page holds other CPUs' objects); with one, or
- * where the platform has no window, through va after.
+ * pre-zeroed, installed if the entry is still st.  With more than one
+ * CPU the frame is zeroed before it is mapped (mmu_zero_frame), as
+ * another CPU may write the page as soon as the entry exists (a slab
+ * page holds other CPUs' objects); with one, or where the platform has
+ * no window, through va after.  False when another CPU installed an
+ * entry first: f is the caller's still.
  */
-static inline __attribute__((always_inline)) enum kheap_fault_result
-map_written(uintptr_t va, unsigned st, pfn_t f, bool zeroed)
+static inline __attribute__((always_inline)) bool
+map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed)
 {
-	if (zeroed)
-		heap.faults_prezeroed++;
-	else if (platform_cpus_online() > 1)
-		zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
-	page_fault_state(va, st, PS_PRESENT, f);
-	if (!zeroed)
+	bool pre = *zeroed;
+	struct fault_counts *c;
+
+	if (!pre && spin_smp)
+		*zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
+	if (MM_DEBUG && kheap_fault_race)
+		kheap_fault_race(va);		/* the tests' other CPU */
+	if (!page_fault_install(va, st, PS_PRESENT, f))
+		return false;
+	if (!*zeroed)
 		mmu_zero_page(va);
+	c = counts();
+	if (pre)
+		c->prezeroed++;
 	if (st == PS_AOW) {
-		heap.faults_write_aow++;
+		c->write_aow++;
 	} else {
-		heap.faults_write_zero++;
+		c->write_zero++;
 		platform_tlb_shootdown();	/* other CPUs may still read the zero frame there */
 	}
+	return true;
+}
+
+/*
+ * A page that holds a reservation: its frame (a pre-zeroed one first),
+ * installed; a loser gives it back, reservation and all.
+ */
+static inline __attribute__((always_inline)) enum kheap_fault_result
+write_reserved(uintptr_t va, unsigned st)
+{
+	bool zeroed;
+	pfn_t f = pagerun_reserved_frame(&zeroed);
+
+	if (__builtin_expect(f == PFN_NONE || !map_written(va, st, f, &zeroed), 0))
+		pagerun_return_frame(f, zeroed);	/* the access retries through the winner's entry */
 	return KF_RESOLVED;
 }
 
@@ -121,13 +145,12 @@ static inline bool common_write(uint32_t i, unsigned st)
 
 /*
  * The general write path: each check, with its reason.  A page without a
- * reservation (overcommit) takes its frame with the fault lock dropped,
- * since that may run the scavenger (the heap lock comes first in the
- * order); another CPU may map the page meanwhile, and then the frame goes
- * back: one frame mapped, none leaked.
+ * reservation (overcommit) takes its frame from the free frames, which
+ * may run the scavenger; if another CPU mapped the page meanwhile the
+ * frame goes back: one frame mapped, none leaked.
  */
 static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st,
-					   unsigned long *fl, const char **why)
+					   const char **why)
 {
 	bool zeroed;
 	pfn_t f;
@@ -142,23 +165,17 @@ static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st
 		return refuse(why, "write fault on a heap page that is already writable");
 	if (heap_held() && pagerun_desc(i)->kind != PK_META)
 		return refuse(why, "fault on a heap data page while the heap lock is held");
-	if (pagerun_holds_reservation(pagerun_desc(i)->kind)) {
-		f = pagerun_reserved_frame(&zeroed);	/* before zeroed is read */
-		return map_written(va, st, f, zeroed);
-	}
-	spin_unlock(&fault_spin, *fl);
+	if (pagerun_holds_reservation(pagerun_desc(i)->kind))
+		return write_reserved(va, st);
 	f = pagerun_fault_frame(i, &zeroed);
-	*fl = spin_lock(&fault_spin);
-	if (f != PFN_NONE && mmu_state(va) != st) {
-		frame_free(f);		/* another CPU mapped it meanwhile */
-		return KF_RESOLVED;
-	}
 	if (f == PFN_NONE) {
 		*why = "out of memory: no frame for an overcommitted heap page";
-		heap.faults_oom++;
+		counts()->oom++;
 		return KF_OOM;
 	}
-	return map_written(va, st, f, zeroed);
+	if (!map_written(va, st, f, &zeroed))
+		frame_free(f);		/* another CPU mapped it meanwhile */
+	return KF_RESOLVED;
 }
 
 static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
@@ -172,40 +189,30 @@ static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
 		return resolved_elsewhere(va);
 	if (st != PS_AOW)
 		return refuse(why, "read fault on a heap page that is already mapped");
-	page_fault_state(va, PS_AOW, PS_ZERO, zero_frame());
-	heap.faults_read_aow++;
-	return KF_RESOLVED;
+	if (page_fault_install(va, PS_AOW, PS_ZERO, zero_frame()))
+		counts()->read_aow++;
+	return KF_RESOLVED;		/* or another CPU's entry came first: the access retries */
 }
 
-/* Under the fault lock: the state read here is the page's until it is changed. */
-static enum kheap_fault_result fault_locked(uintptr_t va, uint32_t i, bool write,
-					    unsigned long *fl, const char **why)
+/* Everything but the common write, out of line. */
+static __attribute__((noinline)) enum kheap_fault_result
+fault_general(uintptr_t va, uint32_t i, unsigned st, bool write, const char **why)
 {
-	unsigned st = mmu_state(va);
-
-	if (!write)
-		return read_fault(va, i, st, why);
-	if (common_write(i, st)) {
-		bool zeroed;
-		pfn_t f = pagerun_reserved_frame(&zeroed);
-
-		return map_written(va, st, f, zeroed);
-	}
-	return write_fault(va, i, st, fl, why);
+	return write ? write_fault(va, i, st, why) : read_fault(va, i, st, why);
 }
 
 enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 {
 	uint32_t i = pagerun_index(va);
-	enum kheap_fault_result r;
-	unsigned long fl;
+	unsigned st;
 
 	if (i == PG_NONE)
 		return KF_NOT_HEAP;
-	fl = spin_lock(&fault_spin);
-	r = fault_locked(va & ~(uintptr_t)(PAGE_SIZE - 1), i, write, &fl, why);
-	spin_unlock(&fault_spin, fl);
-	return r;
+	va &= ~(uintptr_t)(PAGE_SIZE - 1);
+	st = mmu_state(va);
+	if (write && common_write(i, st))
+		return write_reserved(va, st);
+	return fault_general(va, i, st, write, why);
 }
 
 enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char **why)

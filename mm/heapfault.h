@@ -18,7 +18,9 @@
  *  - KF_OOM only under overcommit, when no frame is left.
  *
  * Context: the page-fault path (fault/pagefault.c, arch/host/sim.c), any
- * interrupt state; takes no lock.
+ * interrupt state, any CPU, several at once; takes no lock of its own
+ * (the frame allocator's, inside its calls).  CPUs faulting one page at
+ * once end with one frame mapped and none leaked.
  */
 #ifndef MM_HEAPFAULT_H
 #define MM_HEAPFAULT_H
@@ -43,5 +45,12 @@ enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char 
  * heap space nor a guarded block's GUARD page.  Out of line and slow: a fatal path only.
  */
 bool kheap_fault_report(uintptr_t va, bool write, uintptr_t ip);
+/*
+ * Tests only, debug builds only (MM_DEBUG): called with the page's
+ * address after a write fault took its frame and before it installs it,
+ * as another CPU's fault on the same page could come in between; NULL
+ * (the default) for none.
+ */
+extern void (*kheap_fault_race)(uintptr_t va);
 
 #endif

@@ -21,6 +21,21 @@ static void count_kinds(struct kheap_stats *st)
 	}
 }
 
+/* The fault path's counters: every CPU's set, added up. */
+static void fault_counts_sum(struct kheap_stats *st)
+{
+	for (unsigned c = 0; c < CPU_MAX; c++) {
+		const struct fault_counts *fc = &heap.faults[c];
+
+		st->faults_write_aow += fc->write_aow;
+		st->faults_read_aow += fc->read_aow;
+		st->faults_write_zero += fc->write_zero;
+		st->faults_bad += fc->bad;
+		st->faults_oom += fc->oom;
+		st->faults_prezeroed += fc->prezeroed;
+	}
+}
+
 static void copy_counters(struct kheap_stats *st)
 {
 	size_t warm;
@@ -38,12 +53,7 @@ static void copy_counters(struct kheap_stats *st)
 	st->freed_since_check = heap.freed_since_check;
 	st->invalid_frees = heap.invalid_frees;
 	st->null_returns = heap.null_returns;
-	st->faults_write_aow = heap.faults_write_aow;
-	st->faults_read_aow = heap.faults_read_aow;
-	st->faults_write_zero = heap.faults_write_zero;
-	st->faults_bad = heap.faults_bad;
-	st->faults_oom = heap.faults_oom;
-	st->faults_prezeroed = heap.faults_prezeroed;
+	fault_counts_sum(st);
 }
 
 void kheap_stats(struct kheap_stats *st)

@@ -2,8 +2,9 @@
  * The page-state machine: the transition table and, once boot has laid
  * out its window (arch/x86/mmu_32.c mmu_init), the only writer of page-table
  * entries.  No lock of its own: callers hold whatever protects the page
- * they change (the heap lock, the fault lock, vmalloc's, kstack's or
- * ioremap's).  Those are different locks, so what vm_convert keeps
+ * they change (the heap lock, vmalloc's, kstack's or ioremap's), or,
+ * for a demand fault on a heap page, install its entry by compare-and-swap
+ * (page_fault_install).  Those are different locks, so what vm_convert keeps
  * between pages (the batch of frames to free, the watch's quiet flag) is
  * each CPU's own, used with interrupts off.
  */
@@ -118,6 +119,20 @@ void pagestate_change_traced(uintptr_t va, unsigned from, unsigned to, pfn_t fra
 	trace_release(f);
 }
 
+bool pagestate_install_traced(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
+			      unsigned cause)
+{
+	unsigned long f = trace_hold();
+	bool done = mmu_set_if(va, from, to, frame);
+
+	if (done) {
+		pagestate_count(from, to);
+		pagestate_trace(va, from, to, frame, cause);
+	}
+	trace_release(f);
+	return done;
+}
+
 static void trace_pages(uintptr_t va, size_t n, unsigned from, unsigned to, unsigned cause)
 {
 	trace_event(TR_PAGES, "pages", "%#lx %zu %s %s %s", (unsigned long)va, n,
@@ -166,8 +181,7 @@ static void free_batch(struct batch *b)
 	if (!b->n)
 		return;
 	platform_tlb_shootdown();
-	for (size_t i = 0; i < b->n; i++)
-		frame_free(b->f[i]);
+	frame_free_many(b->f, b->n);	/* one lock section for the batch */
 	b->n = 0;
 }
 

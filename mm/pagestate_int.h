@@ -1,7 +1,8 @@
 /*
  * The page-state machine's internals (mm/pagestate.c), for the one
  * transition a caller inlines: the demand-fault path's (mm/heapfault.c),
- * where a call and a re-read of the entry are a large part of the cost.
+ * where a call and a re-read of the entry are a large part of the cost,
+ * and which installs its entry with a compare-and-swap (no lock).
  * Private to mm/ (scripts/check-layers refuses it outside).
  *
  * pagestate_change is the body of every counted transition: the count of
@@ -10,13 +11,17 @@
  * and vm_convert reach it after their checks; page_fault_state after the
  * caller's, so a transition counts and traces the same whoever made it.
  *
- * Context: as mm/pagestate.h; the caller serializes the page.
+ * Context: as mm/pagestate.h; the caller serializes the page, but for
+ * page_fault_install, which needs no serializing.
  */
 #ifndef MM_PAGESTATE_INT_H
 #define MM_PAGESTATE_INT_H
 
 #include "mm/pagestate.h"
 #include "mm/trace.h"
+#ifdef MMU_SET_INLINE
+#include MMU_SET_INLINE		/* the platform's inline mmu_set and mmu_set_if */
+#endif
 
 /* The watched range (the heap region) and its pages in each state. */
 struct pagestate_watch {
@@ -30,28 +35,43 @@ extern struct pagestate_watch ps_watch;
 /* The `page` trace line (docs/trace-format.md) of one transition. */
 void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause);
 
-/* atomic: the fault path (fault lock) and heap-lock holders change pages at once */
+/* atomic: faults on several CPUs and heap-lock holders change pages at once */
 static inline void pagestate_count(unsigned from, unsigned to)
 {
 	__atomic_fetch_sub(&ps_watch.counts[from], 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&ps_watch.counts[to], 1, __ATOMIC_RELAXED);
 }
 
+static inline bool pagestate_watched(uintptr_t va)
+{
+	return va - ps_watch.base < ps_watch.pages * PAGE_SIZE;
+}
+
+/* Does this CPU's change of a watched page write its own trace line? */
+static inline bool pagestate_traced(void)
+{
+	return TRACE_ON(TR_PAGES) && !ps_watch.quiet[cpu_id()];
+}
+
 /*
  * A traced change of a watched page: its count, its line and its entry in
  * one trace-lock section, so a stats line or a snapshot that another CPU
- * writes (under the trace lock) sees all three or none of them.
+ * writes (under the trace lock) sees all three or none of them.  The
+ * install form writes the entry by compare-and-swap (false, nothing
+ * changed, when the entry left state `from`).
  */
 void pagestate_change_traced(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
 			     unsigned cause);
+bool pagestate_install_traced(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
+			      unsigned cause);
 
 static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pfn_t frame,
 				    unsigned cause)
 {
 	KASSERT(pagestate_has_frame(to) == (frame != PFN_NONE));
 	KASSERT(to != PS_ZERO || frame == zero_frame());
-	if (va - ps_watch.base < ps_watch.pages * PAGE_SIZE) {
-		if (TRACE_ON(TR_PAGES) && !ps_watch.quiet[cpu_id()]) {
+	if (pagestate_watched(va)) {
+		if (pagestate_traced()) {
 			pagestate_change_traced(va, from, to, frame, cause);
 			return;
 		}
@@ -62,19 +82,32 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
 
 /*
  * The demand-fault path's transition: AOW -> PRESENT, ZERO -> PRESENT or
- * AOW -> ZERO, `from` being the state the caller has just read from the
- * page's entry (under the fault lock, mm/heapfault.c: no other fault
- * changes it in between).
- * It skips page_set_state's re-read and table lookup, which for these
- * three pairs cannot refuse (both checked in debug builds, and the pairs
- * against the table by tests/mm/test_pagestate.c); the count, the trace
- * line (cause write-fault or read-fault) and the entry are the same.
+ * AOW -> ZERO, `from` being the state the caller read from the page's
+ * entry.  The entry is written only if it is still in that state, in one
+ * compare-and-swap (mmu_set_if): false, and nothing changed, when another
+ * CPU's fault changed it first.  It skips page_set_state's table lookup,
+ * which for these three pairs cannot refuse (checked in debug builds, and
+ * the pairs against the table by tests/mm/test_pagestate.c); the entry,
+ * the count and the trace line (cause write-fault or read-fault) are the
+ * same, counted once the entry is in (traced: all three under the trace
+ * lock, as pagestate_change).
  */
-static inline void page_fault_state(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+static inline bool page_fault_install(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
 {
-	KASSERT(from == mmu_state(va) && pagestate_allowed(from, to));
+	unsigned cause = to == PS_ZERO ? PC_READ_FAULT : PC_WRITE_FAULT;
+
+	KASSERT(pagestate_allowed(from, to));
 	KASSERT((from == PS_AOW || from == PS_ZERO) && (to == PS_PRESENT || to == PS_ZERO));
-	pagestate_change(va, from, to, frame, to == PS_ZERO ? PC_READ_FAULT : PC_WRITE_FAULT);
+	KASSERT(pagestate_has_frame(to) == (frame != PFN_NONE));
+	KASSERT(to != PS_ZERO || frame == zero_frame());
+	if (!pagestate_watched(va))
+		return mmu_set_if(va, from, to, frame);
+	if (pagestate_traced())
+		return pagestate_install_traced(va, from, to, frame, cause);
+	if (!mmu_set_if(va, from, to, frame))
+		return false;
+	pagestate_count(from, to);
+	return true;
 }
 
 #endif

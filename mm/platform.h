@@ -127,10 +127,25 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 /*
  * The MMU, one page at a time.  The platform encodes the page state
  * (mm/pagestate.h) in the page-table entry itself: on x86 in PTE bits 9-11.
- * Only mm/pagestate.c calls mmu_set.
+ * Only mm/pagestate.c calls mmu_set, and only mm/pagestate_int.h's
+ * page_fault_install (the fault path) mmu_set_if.
  */
-/* Write the entry for va (state, frame) and invalidate its TLB entry. */
+/*
+ * Write the entry for va (state, frame) and invalidate its TLB entry.
+ * A platform may make it and mmu_set_if inline: its glue then names the
+ * header that defines both (MMU_SET_INLINE), which mm/pagestate_int.h
+ * includes.
+ */
+#ifndef MMU_SET_INLINE
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame);
+/*
+ * The same, if va's entry is still in state `from`, as one atomic step
+ * (a compare-and-swap); false, and nothing written, when another CPU
+ * changed it first.  The fault path's install: two CPUs faulting one page
+ * map one frame.
+ */
+bool mmu_set_if(uintptr_t va, unsigned from, unsigned to, pfn_t frame);
+#endif
 /* CPUs running (1 on the host and in libkheap). */
 unsigned platform_cpus_online(void);
 /* Drop this CPU's TLB entry for va (a fault that another CPU resolved first). */

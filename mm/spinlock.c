@@ -2,10 +2,12 @@
  * The debug side of mm/spinlock.h: each CPU's held locks as a mask of
  * ranks, checked on every take and release.  A CPU touches only its own
  * mask, with interrupts off (spin_lock has saved them), so no lock
- * guards the masks.
+ * guards the masks.  And the switch from one CPU to several
+ * (spin_smp_begin), written once, on the boot CPU.
  */
 #include "mm/spinlock.h"
 
+bool spin_smp;
 static uint32_t held_ranks[CPU_MAX];
 static const char *const names[] = LOCK_NAMES;
 
@@ -40,6 +42,8 @@ void spin_debug_take(struct spinlock *l)
 
 	if (why)
 		panic("%s", why);
+	if (!spin_smp && cpu != 0)	/* a CPU started before spin_smp_begin: no tickets yet */
+		panic("spinlock %s taken on cpu %u before spin_smp_begin", spin_name(l), cpu);
 	held_ranks[cpu] |= 1u << l->rank;
 }
 
@@ -51,4 +55,22 @@ void spin_debug_release(struct spinlock *l)
 		panic("spinlock %s released on cpu %u; its holder is %s %d", spin_name(l), cpu,
 		      l->cpu < 0 ? "nobody," : "cpu", (int)l->cpu);
 	held_ranks[cpu] &= ~(1u << l->rank);
+}
+
+const char *spin_smp_problem(uint32_t held, char *buf, size_t len)
+{
+	if (!held)
+		return NULL;
+	snprintf(buf, len, "spinlock %s held without a ticket while other CPUs start",
+		 names[31 - __builtin_clz(held)]);
+	return buf;
+}
+
+void spin_smp_begin(void)
+{
+	char buf[96];
+
+	if (MM_DEBUG && spin_smp_problem(held_ranks[cpu_id()], buf, sizeof(buf)))
+		panic("%s", buf);
+	__atomic_store_n(&spin_smp, true, __ATOMIC_RELEASE);
 }

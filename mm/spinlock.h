@@ -13,6 +13,15 @@
  * the one statement of it).  spin_order_problem is that check, pure, for
  * the host tests.
  *
+ * One CPU: until the platform calls spin_smp_begin() (before it starts a
+ * second CPU) no other CPU can run, so a take and a release skip the
+ * ticket: they save and restore the interrupt flag, record the holder and
+ * make the debug checks as ever, and touch neither next nor serving.
+ * spin_smp_begin() turns tickets on for good; it must be called with no
+ * lock held on the boot CPU (debug builds panic otherwise, naming the
+ * lock), so no lock taken without a ticket is ever released with one, and
+ * no second CPU ever finds a lock held without one (docs/smp.md).
+ *
  * Context: any, interrupts on or off; never sleeps.  A waiter calls
  * platform_spin_wait() between polls (the kernel answers TLB shootdowns
  * there, so a CPU spinning with interrupts off still acknowledges).
@@ -33,7 +42,6 @@ enum lock_rank {
 	LOCK_VMEM_REFILL,	/* mm/vmem_tag.c: one tag refill at a time */
 	LOCK_PTABLE,		/* arch/x86/mmu_32.c, mmu_64.c: making a page table */
 	LOCK_HEAP,		/* mm/heap_int.h: the core, the depot */
-	LOCK_FAULT,		/* mm/heapfault.c: demand faults on heap pages */
 	LOCK_VMEM,		/* mm/vmem.c: one arena (never two at once) */
 	LOCK_VMEM_TAGS,		/* mm/vmem_tag.c, mm/vmem.c: the tag pool, the arena slots */
 	LOCK_OWNER,		/* mm/owner.c: the owner index and its node pool */
@@ -45,7 +53,7 @@ enum lock_rank {
 	LOCK_NRANKS
 };
 #define LOCK_NAMES { "(none)", "vmalloc", "kstack", "ioremap", "vmem refill", "page table", \
-		     "heap", "fault", "vmem", "vmem tags", "owner", "vmalloc fault", "frame", \
+		     "heap", "vmem", "vmem tags", "owner", "vmalloc fault", "frame", \
 		     "report", "trace", "log" }
 
 struct spinlock {
@@ -65,25 +73,43 @@ const char *spin_order_problem(const struct spinlock *l, unsigned cpu, uint32_t 
 void spin_debug_take(struct spinlock *l);
 void spin_debug_release(struct spinlock *l);
 
+/* More than one CPU may run (spin_smp_begin was called): tickets are taken. */
+extern bool spin_smp;
+/*
+ * From now on other CPUs may take locks: the platform calls it on the
+ * boot CPU, holding no lock, before it starts the first other CPU.
+ */
+void spin_smp_begin(void);
+/* Its debug check, pure: NULL when a CPU holding the ranks in held may call it. */
+const char *spin_smp_problem(uint32_t held, char *buf, size_t len);
+
 static inline bool spin_held(const struct spinlock *l)
 {
 	return __atomic_load_n(&l->cpu, __ATOMIC_RELAXED) == (int32_t)cpu_id();
 }
 
-static inline unsigned long spin_lock(struct spinlock *l)
+/* The ticket's half of a take: wait for our turn. */
+static inline void spin_take_ticket(struct spinlock *l)
 {
-	unsigned long f = irq_save();
 	uint32_t t, n = 0;
 
-	if (MM_DEBUG)
-		spin_debug_take(l);
 	t = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t) {
 		n++;
 		platform_spin_wait();
 	}
-	l->cpu = (int32_t)cpu_id();
 	l->spins += n;			/* under the lock: no atomic needed */
+}
+
+static inline unsigned long spin_lock(struct spinlock *l)
+{
+	unsigned long f = irq_save();
+
+	if (MM_DEBUG)
+		spin_debug_take(l);
+	if (spin_smp)
+		spin_take_ticket(l);
+	l->cpu = (int32_t)cpu_id();
 	return f;
 }
 
@@ -92,7 +118,8 @@ static inline void spin_unlock(struct spinlock *l, unsigned long flags)
 	if (MM_DEBUG)
 		spin_debug_release(l);
 	l->cpu = -1;
-	__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
+	if (spin_smp)
+		__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
 	irq_restore(flags);
 }
 

@@ -19,6 +19,7 @@
 #include "src/lib.h"
 #include "src/boot_mm.h"
 #include "mm/kheap.h"
+#include "mm/spinlock.h"
 #include "src/log.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/lapic.h"
@@ -238,6 +239,7 @@ void smp_init(const struct boot_info *bi)
 			why ? why : "it cannot be mapped");
 		return;
 	}
+	spin_smp_begin();		/* no lock held here: tickets from now on */
 	start_all(&c, wanted(&c));
 	iounmap(t, TRAMP_SIZE);
 	if (kopts.noshootdown) {

@@ -80,6 +80,15 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 	counts.tlb_invalidations++;
 }
 
+/* One thread changes entries here: the test is the compare, mmu_set the swap. */
+bool mmu_set_if(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+{
+	if (mmu_state(va) != from)
+		return false;
+	mmu_set(va, to, frame);
+	return true;
+}
+
 bool mmu_ensure_table(uintptr_t va) { return pte(va) != NULL; }
 
 void mmu_zero_page(uintptr_t va)

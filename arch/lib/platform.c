@@ -206,6 +206,13 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 	*e = entry_make(state, frame, recycled);
 }
 
+/* Only the fault path calls it, and no fault reaches the heap here (MMU_EAGER). */
+bool mmu_set_if(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+{
+	panic("libkheap: mmu_set_if(%#lx, %u, %u, %#lx) without demand faults", (unsigned long)va,
+	      from, to, (unsigned long)frame);
+}
+
 bool mmu_ensure_table(uintptr_t va) { return entry(va) != NULL; }
 
 /* An AOW page is fresh or was given back with MADV_DONTNEED: Linux has it zero. */

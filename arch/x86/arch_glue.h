@@ -34,6 +34,9 @@ static inline void cache_unpin(unsigned long f)
 		sti();
 }
 
+/* mmu_set and mmu_set_if, inline, where mm/pagestate_int.h includes them. */
+#define MMU_SET_INLINE "arch/x86/mmu_set.h"
+
 #ifdef CONFIG_X86_64
 #include "arch/x86/pgtable_64.h"	/* mmu_entry: four levels */
 #else

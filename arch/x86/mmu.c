@@ -16,7 +16,7 @@
 #include "arch/x86/mmu_int.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
-#include "arch/x86/pte_state.h"
+#include "arch/x86/mmu_set.h"
 
 extern char __kernel_start[], __kernel_end[], boot_stack_guard[];
 extern pte_t boot_pt[1024];
@@ -31,14 +31,6 @@ pfn_t (*mmu_table_alloc)(void);
 pte_t mmu_pte(uintptr_t va) { return mmu_entry(va); }
 
 uint32_t mmu_table_count(void) { return mmu_ntables; }
-
-void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
-{
-	pte_t e = pte_make(state, frame);	/* before the pointer: a register fewer */
-
-	*pte_ptr(va) = e;
-	invlpg(va);
-}
 
 void mmu_set_table_allocator(pfn_t (*alloc)(void)) { mmu_table_alloc = alloc; }
 

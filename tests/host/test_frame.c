@@ -131,6 +131,29 @@ TEST(frame_double_free_and_non_ram_are_refused)
 	CHECK(frame_audit());
 }
 
+/* The batch free: every good frame freed in one call, each bad one refused and counted. */
+TEST(frame_free_many_frees_the_good_and_refuses_the_bad)
+{
+	const struct phys_range r[] = { { 1 * MiB, 2 * MiB, PR_RAM } };
+	struct frame_stats before, after;
+	pfn_t f[4];
+
+	init(r, 1);
+	frame_stats(&before);
+	for (int i = 0; i < 4; i++)
+		f[i] = frame_alloc();
+	CHECK(frame_free_many(f, 2) == 0);
+	CHECK(!frame_is_used(f[0]) && !frame_is_used(f[1]));
+	f[1] = f[0];				/* freed already: refused */
+	f[0] = f[2];
+	f[2] = f[3];
+	CHECK(frame_free_many(f, 3) == 1);	/* a good one, the double, a good one */
+	frame_stats(&after);
+	CHECK(!frame_is_used(f[0]) && !frame_is_used(f[2]));
+	CHECK(before.free == after.free && before.used == after.used);
+	CHECK(frame_audit());
+}
+
 TEST(frame_reservations_are_kept_from_other_users)
 {
 	const struct phys_range r[] = { { 1 * MiB, 1 * MiB + 10 * 4096, PR_RAM } };

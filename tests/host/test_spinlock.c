@@ -40,16 +40,45 @@ TEST(spinlock_reentry_is_named)
 	CHECK(!spin_order_problem(&heap, 1, 0, buf, sizeof(buf)));	/* another CPU's: it waits */
 }
 
-TEST(spinlock_take_and_release)
+/* One CPU (spin_smp false): the holder is recorded, the ticket left alone. */
+TEST(spinlock_take_and_release_alone)
 {
 	struct spinlock l = SPINLOCK_INIT(LOCK_FRAME);
+	bool was = spin_smp;
 	unsigned long f;
 
+	spin_smp = false;
 	CHECK(!spin_held(&l));
+	f = spin_lock(&l);
+	CHECK(spin_held(&l) && l.next == 0 && l.serving == 0);
+	spin_unlock(&l, f);
+	CHECK(!spin_held(&l) && l.next == 0 && l.serving == 0 && l.spins == 0);
+	spin_smp = was;
+}
+
+/* Several CPUs (spin_smp true): a ticket each time. */
+TEST(spinlock_take_and_release_with_tickets)
+{
+	struct spinlock l = SPINLOCK_INIT(LOCK_FRAME);
+	bool was = spin_smp;
+	unsigned long f;
+
+	spin_smp = true;
 	f = spin_lock(&l);
 	CHECK(spin_held(&l) && l.next == 1 && l.serving == 0);
 	spin_unlock(&l, f);
-	CHECK(!spin_held(&l) && l.serving == 1 && l.spins == 0);
+	CHECK(!spin_held(&l) && l.next == 1 && l.serving == 1 && l.spins == 0);
+	spin_smp = was;
+}
+
+TEST(spinlock_smp_begin_refused_while_a_lock_is_held)
+{
+	char buf[96];
+	const char *why = spin_smp_problem(1u << LOCK_HEAP | 1u << LOCK_FRAME, buf, sizeof(buf));
+
+	CHECK(why);
+	CHECKF(strstr(why, "spinlock frame held without a ticket"), "%s", why);
+	CHECK(!spin_smp_problem(0, buf, sizeof(buf)));
 }
 
 /* Two arenas share the rank vmem: a second arena lock while one is held is refused. */

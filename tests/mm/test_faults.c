@@ -7,6 +7,7 @@
 #include "tests/ktest.h"
 #include "tests/mm/heap_util.h"
 #include "mm/heapfault.h"
+#include "mm/frame.h"
 #include "mm/pagestate.h"
 #include "mm/heapreport.h"
 #include "mm/heap_int.h"		/* white box: which pages were ever handed out */
@@ -86,6 +87,88 @@ TEST(fault_read_maps_zero_then_a_write_replaces_it)
 	CHECK(c.st.faults_write_zero == b.st.faults_write_zero + 1);
 	CHECK(c.st.faults_write_aow == b.st.faults_write_aow);
 	CHECK(c.st.reserved_frames == b.st.reserved_frames - 1);
+	kfree(p);
+	CHECK(kheap_check() && frame_audit());
+}
+
+/*
+ * Two CPUs faulting one page, made to happen on one: the other CPU's fault
+ * (a write, or a read) runs between this write's take of a frame and its
+ * install (kheap_fault_race, debug builds).  The other's entry stays; this
+ * fault gives its frame back with its reservation and says resolved, so
+ * its access retries.
+ */
+static bool race_write;
+static enum kheap_fault_result race_result;
+
+static void other_cpu_first(uintptr_t va)
+{
+	const char *why = NULL;
+
+	kheap_fault_race = NULL;		/* once */
+	race_result = kheap_fault(va, race_write, &why);
+}
+
+static bool lost_race(uint8_t *p, bool other_writes, struct seen *a, struct seen *b)
+{
+	const char *why = NULL;
+	enum kheap_fault_result r;
+
+	race_write = other_writes;
+	race_result = KF_BAD_ACCESS;
+	look(a);
+	kheap_fault_race = other_cpu_first;
+	r = kheap_fault((uintptr_t)p + 5, true, &why);
+	kheap_fault_race = NULL;
+	look(b);
+	return r == KF_RESOLVED && race_result == KF_RESOLVED;
+}
+
+TEST(fault_two_cpus_on_one_page_map_one_frame)
+{
+	struct frame_stats fa, fb;
+	struct seen a, b;
+	uint8_t *p;
+
+	ktest_heap_setup();
+	p = aow_pages(1);
+	CHECK(p);
+	frame_stats(&fa);
+	CHECK(lost_race(p, true, &a, &b));
+	frame_stats(&fb);
+	CHECK(mmu_state((uintptr_t)p) == PS_PRESENT);
+	CHECK(b.st.by_state[PS_PRESENT] == a.st.by_state[PS_PRESENT] + 1);
+	CHECK(b.st.faults_write_aow == a.st.faults_write_aow + 1);	/* the winner's alone */
+	CHECKF(b.st.reserved_frames == a.st.reserved_frames - 1, "reservations %zu before, %zu after",
+	       a.st.reserved_frames, b.st.reserved_frames);
+	CHECKF(fb.free == fa.free - 1, "free frames %u before, %u after: %d frames for one page",
+	       (unsigned)fa.free, (unsigned)fb.free, (int)(fa.free - fb.free));
+	CHECK(b.avail == a.avail);		/* the loser's frame promised again */
+	for (size_t i = 0; i < PAGE_SIZE; i++)
+		CHECK(p[i] == 0);
+	kfree(p);
+	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(fault_write_that_loses_to_a_read_gives_its_frame_back)
+{
+	const char *why = NULL;
+	struct frame_stats fa, fb;
+	struct seen a, b;
+	uint8_t *p;
+
+	ktest_heap_setup();
+	p = aow_pages(1);
+	CHECK(p);
+	frame_stats(&fa);
+	CHECK(lost_race(p, false, &a, &b));
+	frame_stats(&fb);
+	CHECK(mmu_state((uintptr_t)p) == PS_ZERO);	/* the read's entry */
+	CHECK(b.st.faults_read_aow == a.st.faults_read_aow + 1);
+	CHECK(b.st.faults_write_aow == a.st.faults_write_aow);
+	CHECK(b.st.reserved_frames == a.st.reserved_frames && fb.free == fa.free && b.avail == a.avail);
+	CHECK(kheap_fault((uintptr_t)p + 5, true, &why) == KF_RESOLVED);	/* the retry */
+	CHECK(mmu_state((uintptr_t)p) == PS_PRESENT);
 	kfree(p);
 	CHECK(kheap_check() && frame_audit());
 }

@@ -157,7 +157,13 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 	table[i].frame = frame;
 }
 
-/* Only the fault path calls it, and nothing faults here: say so if it does. */
+/* Only the fault path calls them, and nothing faults here: say so if it does. */
+bool mmu_set_if(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+{
+	panic("port: mmu_set_if(%#lx, %u, %u, %#lx) on a platform without faults", (unsigned long)va,
+	      from, to, (unsigned long)frame);
+}
+
 void mmu_zero_page(uintptr_t va)
 {
 	panic("port: mmu_zero_page(%#lx) on a platform without faults", (unsigned long)va);

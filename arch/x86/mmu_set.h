@@ -1,0 +1,43 @@
+/*
+ * The x86 kernel's entry writes, inline: mm/platform.h's mmu_set and
+ * mmu_set_if.  mm/pagestate_int.h includes this header by the name
+ * arch/x86/arch_glue.h gives it (MMU_SET_INLINE), so the page-state
+ * machine and the fault path write entries without a call;
+ * arch/x86/mmu.c includes it for its windows.  It cannot live in
+ * arch_glue.h: every entry is pte_make's (arch/x86/pte_state.h), which
+ * needs mm/pagestate.h, which needs mm/platform.h.
+ *
+ * Context: mmu_set as mm/platform.h (the caller serializes the page);
+ * mmu_set_if is one atomic compare-and-swap, so CPUs faulting the same
+ * page at once install one entry between them.
+ */
+#ifndef ARCH_X86_MMU_SET_H
+#define ARCH_X86_MMU_SET_H
+
+#include "arch/x86/pte_state.h"
+#include "arch/x86/cpu.h"
+
+static inline void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
+{
+	pte_t e = pte_make(state, frame);	/* before the pointer: a register fewer */
+
+	*pte_ptr(va) = e;
+	invlpg(va);
+}
+
+/* A not-present entry is never in a TLB: only a present one needs invlpg. */
+static inline bool mmu_set_if(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+{
+	volatile pte_t *p = pte_ptr(va);
+	pte_t old = *p;
+
+	if (pte_state(old) != from ||
+	    !__atomic_compare_exchange_n(p, &old, pte_make(to, frame), false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return false;
+	if (old & PTE_P)
+		invlpg(va);
+	return true;
+}
+
+#endif
