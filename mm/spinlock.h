@@ -134,9 +134,11 @@ static inline bool spin_trylock(struct spinlock *l, unsigned long *flags)
 {
 	unsigned long f = irq_save();
 	uint32_t t = __atomic_load_n(&l->serving, __ATOMIC_RELAXED);
+	bool taken = spin_smp ? __atomic_compare_exchange_n(&l->next, &t, t + 1, false,
+							   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
+			      : l->cpu == -1;	/* one CPU, interrupts off: no holder, no waiter */
 
-	if (!__atomic_compare_exchange_n(&l->next, &t, t + 1, false, __ATOMIC_ACQUIRE,
-					 __ATOMIC_RELAXED)) {
+	if (!taken) {
 		irq_restore(f);
 		return false;
 	}

@@ -92,17 +92,43 @@ TEST(spinlock_two_arena_locks_at_once_are_refused)
 	CHECKF(strstr(why, "cpu 1 takes vmem while holding vmem"), "%s", why);
 }
 
-TEST(spinlock_trylock_takes_a_free_lock_only)
+/* With tickets (more than one CPU may run): free means no holder and no waiter. */
+static bool trylock_with_tickets(void)
 {
 	struct spinlock l = SPINLOCK_INIT(LOCK_OWNER);
 	unsigned long f, g;
+	bool ok;
 
-	CHECK(spin_trylock(&l, &f) && spin_held(&l) && l.next == 1);
-	CHECK(!spin_trylock(&l, &g));		/* held, by this CPU: no wait, no second take */
-	CHECK(l.next == 1);
+	ok = spin_trylock(&l, &f) && spin_held(&l) && l.next == 1;
+	ok = ok && !spin_trylock(&l, &g) && l.next == 1;	/* held: no wait, no second take */
 	spin_unlock(&l, f);
 	l.next++;				/* a waiter's ticket: not free, though nobody holds it */
-	CHECK(!spin_trylock(&l, &g) && !spin_held(&l));
+	return ok && !spin_trylock(&l, &g) && !spin_held(&l);
+}
+
+/* Before spin_smp_begin (one CPU, no tickets): free means no holder, and a try takes no ticket. */
+static bool trylock_on_one_cpu(void)
+{
+	struct spinlock l = SPINLOCK_INIT(LOCK_OWNER);
+	unsigned long f, g;
+	bool ok;
+
+	ok = spin_trylock(&l, &f) && spin_held(&l) && !spin_trylock(&l, &g);
+	spin_unlock(&l, f);
+	ok = ok && !spin_held(&l) && spin_trylock(&l, &f);	/* free again after the unlock */
+	spin_unlock(&l, f);
+	return ok && l.next == 0 && l.serving == 0;
+}
+
+TEST(spinlock_trylock_takes_a_free_lock_only)
+{
+	bool smp = spin_smp;
+
+	spin_smp = true;
+	CHECKF(trylock_with_tickets(), "with tickets");
+	spin_smp = false;
+	CHECKF(trylock_on_one_cpu(), "on one CPU");
+	spin_smp = smp;
 }
 
 /* docs/heap.md, "Lock order", names the ranks of enum lock_rank in its order. */
