@@ -32,8 +32,15 @@ struct mailbox {
 	uint32_t head, tail;	/* head: the producer's; tail: the consumer's */
 };
 
-static struct run runs[CPU_MAX];
-static struct mailbox mail[CPU_MAX];
+/*
+ * The boot CPU's stream is static, as the one stream always was; the
+ * others' streams and the mailboxes come from the heap when there are
+ * several CPUs (a stream is about 25 KiB: CPU_MAX of them would be
+ * image space that one CPU never uses).
+ */
+static struct run run0;
+static struct run *others;		/* CPUs 1..g.streams-1; NULL with one */
+static struct mailbox *mail;		/* g.streams of them; NULL with one */
 
 static struct {
 	const struct workload *wl;
@@ -43,13 +50,24 @@ static struct {
 	volatile bool stop;
 } g;
 
+static bool mail_full(unsigned cpu)
+{
+	return mail[cpu].head - __atomic_load_n(&mail[cpu].tail, __ATOMIC_ACQUIRE) == MAILBOX;
+}
+
+/* CPU c's stream. */
+static struct run *stream(unsigned c)
+{
+	return c ? &others[c - 1] : &run0;
+}
+
 /* Give l to cpu's mailbox; false if it is full. */
 static bool mail_give(unsigned cpu, const struct live *l)
 {
 	struct mailbox *m = &mail[cpu];
 	uint32_t h = m->head;
 
-	if (h - __atomic_load_n(&m->tail, __ATOMIC_ACQUIRE) == MAILBOX)
+	if (mail_full(cpu))
 		return false;
 	m->slot[h % MAILBOX] = *l;
 	__atomic_store_n(&m->head, h + 1, __ATOMIC_RELEASE);
@@ -74,7 +92,7 @@ static void take_handed(struct run *r)
 {
 	struct live l;
 
-	while (!r->failed && mail_take(r->cpu, &l)) {
+	while (mail && !r->failed && mail_take(r->cpu, &l)) {
 		r->taken++;
 		if (!stress_verify(r, &l, "after a hand-off") || stress_adopt(r, &l))
 			continue;
@@ -92,7 +110,7 @@ static void hand_one(struct run *r)
 	if (r->streams < 2 || !r->nlive || stress_below(r, HANDOFF_ONE_IN))
 		return;
 	k = stress_below(r, r->nlive);
-	if (mail[(r->cpu + 1) % r->streams].head - mail[(r->cpu + 1) % r->streams].tail == MAILBOX)
+	if (mail_full((r->cpu + 1) % r->streams))
 		return;
 	if (stress_remove(r, k, &l, "before a hand-off") &&
 	    mail_give((r->cpu + 1) % r->streams, &l))
@@ -159,14 +177,15 @@ static void run_stream(void *arg)
 /* What is left in the mailboxes once every stream has ended: checked and freed. */
 static void drain_mail(void)
 {
-	for (unsigned c = 0; c < g.streams; c++) {
+	for (unsigned c = 0; mail && c < g.streams; c++) {
+		struct run *r = stream(c);
 		struct live l;
 
-		while (mail_take(c, &l) && !runs[c].failed) {
-			runs[c].taken++;
-			if (stress_verify(&runs[c], &l, "after a hand-off, at the end")) {
+		while (!r->failed && mail_take(c, &l)) {
+			r->taken++;
+			if (stress_verify(r, &l, "after a hand-off, at the end")) {
 				kfree(l.p);
-				runs[c].frees++;
+				r->frees++;
 			}
 		}
 	}
@@ -178,21 +197,44 @@ static void run_streams(uint32_t seed, uint32_t ops)
 	uint32_t called = 1;		/* bit c: cpu c runs its stream (the boot CPU does) */
 
 	for (unsigned c = 0; c < g.streams; c++)
-		stress_start(&runs[c], seed, ops, c, g.streams);
-	memset(mail, 0, sizeof(mail));
+		stress_start(stream(c), seed, ops, c, g.streams);
+	if (mail)
+		memset(mail, 0, g.streams * sizeof(*mail));
 	for (unsigned c = 1; c < g.streams; c++) {
-		if (smp_call(c, run_stream, &runs[c]))
+		if (smp_call(c, run_stream, stream(c)))
 			called |= 1u << c;
 		else
 			kprintf("stress: FAIL cpu %u would not take its stream", c);
 	}
-	run_stream(&runs[0]);
+	run_stream(stream(0));
 	for (unsigned c = 0; c < g.streams; c++) {
 		if (c && (called >> c & 1))
 			smp_wait(c);
-		runs[c].failed |= !(called >> c & 1);
+		stream(c)->failed |= !(called >> c & 1);
 	}
 	drain_mail();
+}
+
+static void drop_streams(void)
+{
+	kfree(others);
+	kfree(mail);
+	others = NULL;
+	mail = NULL;
+}
+
+/* The streams of the CPUs past the boot CPU's, and the mailboxes; false (said) without memory. */
+static bool give_streams(void)
+{
+	if (g.streams == 1)
+		return true;
+	others = kmalloc((g.streams - 1) * sizeof(*others));
+	mail = kmalloc(g.streams * sizeof(*mail));
+	if (others && mail)
+		return true;
+	kprintf("stress: no memory for the streams of %u CPUs", g.streams);
+	drop_streams();
+	return false;
 }
 
 /* balloon=P: P, or -1 (reported) when it is neither a percentage 0..95, wave nor off. */
@@ -231,7 +273,7 @@ static unsigned hit_pct(uint64_t hits, uint64_t misses)
 static void print_streams(void)
 {
 	for (unsigned c = 0; g.streams > 1 && c < g.streams; c++) {
-		const struct run *r = &runs[c];
+		const struct run *r = stream(c);
 
 		kprintf("stress: cpu %u: result=%s ops=%llu allocs=%llu frees=%llu handed=%llu "
 			"taken=%llu nulls=%llu live_max=%u", c, r->failed ? "FAIL" : "pass",
@@ -254,11 +296,13 @@ static void sum_streams(struct sums *t)
 	memset(t, 0, sizeof(*t));
 	t->lo = t->hi = g.top;
 	for (unsigned c = 0; c < g.streams; c++) {
-		t->failed |= runs[c].failed;
-		t->nulls += runs[c].nulls;
-		t->handed += runs[c].handed;
-		t->lo = MIN(t->lo, runs[c].min_free);
-		t->hi = MAX(t->hi, runs[c].max_free);
+		const struct run *r = stream(c);
+
+		t->failed |= r->failed;
+		t->nulls += r->nulls;
+		t->handed += r->handed;
+		t->lo = MIN(t->lo, r->min_free);
+		t->hi = MAX(t->hi, r->max_free);
 	}
 }
 
@@ -344,11 +388,14 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon, 
 		return 1;
 	g.wave = !strcmp(balloon, "wave");
 	g.streams = cpus && cpus < smp_ncpus() ? cpus : smp_ncpus();
+	if (!give_streams())
+		return 1;
 	frame_stats(&fs);
 	g.top = available();
 	g.bottom = fs.low / 2;
 	if ((g.wave || pct) && !balloon_init(g.top)) {
 		kprintf("stress: no memory for the balloon's list");
+		drop_streams();
 		return 1;
 	}
 	if (pct)
@@ -366,5 +413,6 @@ int stress_run(const char *w, uint32_t seed, uint32_t ops, const char *balloon, 
 	failed = !check_after(t.failed);
 	print_streams();
 	print_result(failed, w, seed, ops, balloon, &b);
+	drop_streams();
 	return failed;
 }
