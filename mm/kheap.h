@@ -105,6 +105,8 @@ void kheap_stats(struct kheap_stats *st);
 void kheap_print_stats(void);
 /* Polls spent waiting for the heap lock since boot, all CPUs (mm/spinlock.h). */
 uint64_t kheap_lock_spins(void);
+/* cycles() those waiters spent polling (under QEMU -icount: instructions). */
+uint64_t kheap_lock_spin_cycles(void);
 /* The slab classes in use, a line each, like /proc/slabinfo. */
 void kheap_print_slabinfo(void);
 /*

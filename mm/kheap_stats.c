@@ -102,6 +102,15 @@ uint64_t kheap_lock_spins(void)
 	return n;
 }
 
+uint64_t kheap_lock_spin_cycles(void)
+{
+	unsigned long f = heap_lock();
+	uint64_t n = heap.lock.spin_cycles;
+
+	heap_unlock(f);
+	return n;
+}
+
 void kheap_print_stats(void)
 {
 	struct kheap_stats st;

@@ -2,8 +2,10 @@
  * The debug side of mm/spinlock.h: each CPU's held locks as a mask of
  * ranks, checked on every take and release.  A CPU touches only its own
  * mask, with interrupts off (spin_lock has saved them), so no lock
- * guards the masks.  And the switch from one CPU to several
- * (spin_smp_begin), written once, on the boot CPU.
+ * guards the masks.  The switch from one CPU to several
+ * (spin_smp_begin), written once, on the boot CPU.  And the contended
+ * path, spin_wait_turn, which counts what waiting costs
+ * (docs/benchmarks.md, the SMP figures).
  */
 #include "mm/spinlock.h"
 
@@ -73,4 +75,36 @@ void spin_smp_begin(void)
 	if (MM_DEBUG && spin_smp_problem(held_ranks[cpu_id()], buf, sizeof(buf)))
 		panic("%s", buf);
 	__atomic_store_n(&spin_smp, true, __ATOMIC_RELEASE);
+}
+
+/*
+ * A gap between two polls this long means this CPU did not run between
+ * them (an interrupt, or an emulator running another CPU's slice): not
+ * counted as polling.  A poll is a few instructions or cycles.
+ */
+#define SPIN_GAP 4096
+
+/*
+ * Poll until ticket t is served.  The counts are added once the lock is
+ * ours, so they need no atomics: polls, and the cycles() that passed
+ * between them, a gap over SPIN_GAP left out.  On hardware that is the
+ * waiter's own cycles; under QEMU -icount's round robin, where each pause
+ * hands over to the next CPU, it is every CPU's instructions meanwhile
+ * (src/bench_smp.c says how it reads them).
+ */
+void spin_wait_turn(struct spinlock *l, uint32_t t)
+{
+	uint64_t n = 0, spent = 0, prev = cycles();
+
+	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t) {
+		uint64_t now;
+
+		n++;
+		platform_spin_wait();
+		now = cycles();
+		spent += now - prev < SPIN_GAP ? now - prev : 0;
+		prev = now;
+	}
+	l->spins += n;
+	l->spin_cycles += spent;
 }

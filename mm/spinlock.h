@@ -61,9 +61,10 @@ struct spinlock {
 	int32_t cpu;			/* holder's cpu_id(), -1 when free */
 	uint32_t rank;			/* enum lock_rank */
 	uint64_t spins;			/* polls spent waiting, all CPUs (figures; lock held) */
+	uint64_t spin_cycles;		/* cycles() between waiters' polls (mm/spinlock.c) */
 };
 
-#define SPINLOCK_INIT(rk) { 0, 0, -1, (rk), 0 }
+#define SPINLOCK_INIT(rk) { 0, 0, -1, (rk), 0, 0 }
 
 const char *spin_name(const struct spinlock *l);
 
@@ -72,6 +73,8 @@ const char *spin_order_problem(const struct spinlock *l, unsigned cpu, uint32_t 
 			       char *buf, size_t len);
 void spin_debug_take(struct spinlock *l);
 void spin_debug_release(struct spinlock *l);
+/* The contended path of spin_lock: poll until ticket t is served, counting. */
+void spin_wait_turn(struct spinlock *l, uint32_t t);
 
 /* More than one CPU may run (spin_smp_begin was called): tickets are taken. */
 extern bool spin_smp;
@@ -91,14 +94,11 @@ static inline bool spin_held(const struct spinlock *l)
 /* The ticket's half of a take: wait for our turn. */
 static inline void spin_take_ticket(struct spinlock *l)
 {
-	uint32_t t, n = 0;
+	uint32_t t;
 
 	t = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-	while (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t) {
-		n++;
-		platform_spin_wait();
-	}
-	l->spins += n;			/* under the lock: no atomic needed */
+	if (__atomic_load_n(&l->serving, __ATOMIC_ACQUIRE) != t)
+		spin_wait_turn(l, t);		/* contended: mm/spinlock.c */
 }
 
 static inline unsigned long spin_lock(struct spinlock *l)

@@ -13,7 +13,7 @@
 #include "mm/scavenge.h"
 #include "mm/pagestate.h"
 #include "mm/magazine.h"
-#include "src/stress.h"
+#include "src/smp.h"
 #include "arch/x86/cpu.h"
 #include "tests/mm/heap_util.h"
 
@@ -169,7 +169,7 @@ static void bench_hit_rates(void)
 		uint64_t ah, am, fh, fm;
 
 		mag_stats(&a);
-		stress_run(stress_workload(i), 7, 5000, "off");
+		stress_run(stress_workload(i), 7, 5000, "off", 1);
 		mag_stats(&b);
 		ah = b.alloc_hits - a.alloc_hits, am = b.alloc_misses - a.alloc_misses;
 		fh = b.free_hits - a.free_hits, fm = b.free_misses - a.free_misses;
@@ -371,7 +371,7 @@ static void bench_workloads(void)
 
 		scavenge_stats(&s0);
 		kheap_stats(&h0);
-		failed = stress_run(w, 7, 2000, "wave");
+		failed = stress_run(w, 7, 2000, "wave", 1);
 		kheap_stats(&h1);
 		scavenge_stats(&s1);
 		for (int t = 0; t < SCAV_TRIGGERS; t++)
@@ -393,6 +393,11 @@ void bench_run(void)
 	kprintf("bench: begin (guest instructions; meaningful under QEMU -icount shift=0)");
 	frame_set_zeroed_limit(0);	/* no pre-zeroing in the tick of the micro-benchmarks */
 	bench_calibrate();
+	if (smp_ncpus() > 1) {		/* the one-CPU figures come from a boot with one */
+		bench_smp();
+		kprintf("bench: end");
+		return;
+	}
 	bench_pairs();
 	bench_kept();
 	bench_levels();

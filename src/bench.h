@@ -9,5 +9,7 @@
 void bench_run(void);
 /* The frame allocator's contiguity after a churn of mixed orders (src/bench_frames.c). */
 void bench_frames(void);
+/* With more than one CPU, the SMP figures instead of the others (src/bench_smp.c). */
+void bench_smp(void);
 
 #endif

@@ -126,7 +126,7 @@ void kmain(uint32_t mbi_phys)
 	if (kopts.test)
 		finish(ktest_run(kopts.test_filter) ? 1 : 0);
 	if (kopts.stress[0])
-		finish(stress_run(kopts.stress, kopts.seed, kopts.ops, kopts.balloon));
+		finish(stress_run(kopts.stress, kopts.seed, kopts.ops, kopts.balloon, 0));
 	if (kopts.bench) {
 		bench_run();
 		finish(kheap_check() ? 0 : 1);
