@@ -99,7 +99,9 @@ static bool trylock_with_tickets(void)
 	unsigned long f, g;
 	bool ok;
 
-	ok = spin_trylock(&l, &f) && spin_held(&l) && l.next == 1;
+	if (!spin_trylock(&l, &f))
+		return false;
+	ok = spin_held(&l) && l.next == 1;
 	ok = ok && !spin_trylock(&l, &g) && l.next == 1;	/* held: no wait, no second take */
 	spin_unlock(&l, f);
 	l.next++;				/* a waiter's ticket: not free, though nobody holds it */
@@ -113,11 +115,14 @@ static bool trylock_on_one_cpu(void)
 	unsigned long f, g;
 	bool ok;
 
-	ok = spin_trylock(&l, &f) && spin_held(&l) && !spin_trylock(&l, &g);
+	if (!spin_trylock(&l, &f))
+		return false;
+	ok = spin_held(&l) && !spin_trylock(&l, &g);
 	spin_unlock(&l, f);
-	ok = ok && !spin_held(&l) && spin_trylock(&l, &f);	/* free again after the unlock */
+	if (!ok || spin_held(&l) || !spin_trylock(&l, &f))	/* free again after the unlock */
+		return false;
 	spin_unlock(&l, f);
-	return ok && l.next == 0 && l.serving == 0;
+	return l.next == 0 && l.serving == 0;
 }
 
 TEST(spinlock_trylock_takes_a_free_lock_only)
