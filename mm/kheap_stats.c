@@ -159,11 +159,9 @@ bool kheap_check(void)
 /* Under the heap lock, so the figures are those of the lines before it (tracepages.h). */
 void kheap_trace_stats(void)
 {
-	size_t bytes, allocs;
 	unsigned long f = heap_lock();
 
-	mag_live(&bytes, &allocs);
-	trace_stats(bytes, allocs);
+	trace_stats(mag_live);
 	heap_unlock(f);
 }
 

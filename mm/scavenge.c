@@ -125,12 +125,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	if (TRACE_ON(TR_SCAV))
 		trace_scav(trigger_names[trigger], stats.last_counter_before, c.frames, c.zero,
 			   cycles() - t0, fs.free);
-	if (TRACE_ON(TR_STATS)) {
-		size_t bytes, allocs;
-
-		mag_live(&bytes, &allocs);	/* as callers hold them, like kheap_stats */
-		trace_stats(bytes, allocs);
-	}
+	if (TRACE_ON(TR_STATS))
+		trace_stats(mag_live);		/* the heap lock held, as mag_live needs */
 	if (cfg.log_passes)
 		log_pass(c.frames, cycles() - t0);
 	return c.frames;

@@ -10,17 +10,17 @@
 #include "mm/pagestate.h"
 #include "mm/frame.h"
 
-void trace_stats(size_t live_bytes, size_t live_allocs)
+void trace_stats(trace_live_fn live)
 {
-	size_t c[PS_COUNT];
+	size_t c[PS_COUNT], live_bytes, live_allocs;
 	struct frame_stats fs;
-
 	unsigned long f;
 
 	if (!TRACE_ON(TR_STATS))
 		return;
 	frame_stats(&fs);		/* the frame lock comes before the trace lock */
 	f = trace_hold();		/* no traced page change between the counts and the line */
+	live(&live_bytes, &live_allocs);
 	pagestate_counts(c);
 	trace_event(TR_STATS, "stats", "present=%zu zero=%zu aow=%zu live_bytes=%zu live_allocs=%zu "
 		    "frames_free=%u frames_reserved=%u low=%u high=%u",

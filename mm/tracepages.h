@@ -17,8 +17,14 @@
 
 #include "mm/platform.h"
 
-/* The stats event: page counts and frames read here, the heap's counters given. */
-void trace_stats(size_t live_bytes, size_t live_allocs);
+/*
+ * The stats event: page counts and frames read here, the live figures by
+ * live(), called inside the trace lock's section, so that an object a
+ * magazine hit on another CPU moves is counted on the side of the line its
+ * own trace line is on, or of the one right after it.
+ */
+typedef void (*trace_live_fn)(size_t *live_bytes, size_t *live_allocs);
+void trace_stats(trace_live_fn live);
 /* snap-begin, runs of "STATE:count" (PRESENT pages one by one, with frames), snap-end. */
 void trace_snapshot(const char *why);
 
