@@ -121,6 +121,18 @@ static bool wait_started(unsigned cpu, unsigned ticks)
 	return started[cpu];
 }
 
+/*
+ * A STARTUP for apic_id, unless the debug switch apfail=ID names it (the
+ * test of a CPU that fails to start): then its STARTUPs are not sent, as
+ * if lost, and it never answers.
+ */
+static bool send_startup(uint8_t apic_id, uint32_t sipi)
+{
+	if (kopts.apfail && apic_id == kopts.apfail)
+		return true;
+	return lapic_send(apic_id, sipi);
+}
+
 /* INIT, STARTUP, STARTUP for the CPU numbered cpu at apic_id. */
 static bool start_one(unsigned cpu, uint8_t apic_id)
 {
@@ -129,11 +141,11 @@ static bool start_one(unsigned cpu, uint8_t apic_id)
 	if (!lapic_send(apic_id, ICR_INIT | ICR_ASSERT))
 		return false;
 	wait_started(cpu, 1);
-	if (!lapic_send(apic_id, sipi))
+	if (!send_startup(apic_id, sipi))
 		return false;
 	if (wait_started(cpu, 1))
 		return true;
-	lapic_send(apic_id, sipi);
+	send_startup(apic_id, sipi);
 	return wait_started(cpu, START_TICKS);
 }
 
@@ -180,6 +192,16 @@ static void start_cpu(uint8_t apic_id)
 		return;
 	}
 	ncpus++;
+}
+
+/* The shootdown's list: the online CPUs' APIC ids, and nothing else's. */
+static void tell_tlb(void)
+{
+	uint8_t ids[CPU_MAX];
+
+	for (unsigned c = 0; c < ncpus; c++)
+		ids[c] = percpu[c].apic_id;
+	tlb_set_cpus(ncpus, ids);
 }
 
 /*
@@ -248,7 +270,7 @@ void smp_init(const struct boot_info *bi)
 			"while another CPU still reaches it; for the test that shows it");
 	}
 	give_scratch();
-	tlb_set_cpus(ncpus);
+	tell_tlb();
 	kprintf("smp: %u of %u CPUs online%s", ncpus, c.ncpus, kopts.smp ? " (smp= limit)" : "");
 }
 
@@ -257,21 +279,8 @@ __attribute__((noreturn)) void ap_main(unsigned cpu);
 
 void smp_init_boot(void) { percpu_init_boot(); }
 
-/*
- * The debug switch apfail=ID (the test of a CPU that fails to start): the
- * CPU of that APIC id stops here, before it answers, as one whose start
- * went wrong would; the boot CPU's INIT parks it.
- */
-static void hang_if_told(unsigned cpu)
-{
-	if (kopts.apfail && percpu[cpu].apic_id == kopts.apfail)
-		for (;;)
-			hlt();
-}
-
 void ap_main(unsigned cpu)
 {
-	hang_if_told(cpu);
 	percpu_enter(cpu);
 	lapic_enable();
 	kprintf("smp: cpu %u: APIC id %u online, stack %#lx-%#lx", cpu, lapic_id(),

@@ -13,6 +13,11 @@
  * it waits.  The debug switch (noshootdown on the command line) turns the
  * initiator into nothing, for the test that shows it is needed.
  *
+ * The IPI goes to each online CPU by its APIC id, never to "all but
+ * self": a processor that failed to start may sit in the firmware with
+ * interrupts on and no IDT of ours, and an interrupt there triple-faults
+ * the machine (seen in QEMU after the parking INIT of a failed CPU).
+ *
  * Both widths build it; the IPI entry that calls tlb_ipi is the width's
  * (arch/x86/ipi_32.S, ipi_64.S).  With one CPU online a shootdown
  * returns at once.
@@ -24,12 +29,18 @@
 #include "arch/x86/smp_boot.h"
 
 static unsigned online = 1;
+static uint8_t apic_of[CPU_MAX];
 static bool disabled;
 static uint32_t gen;
 static uint32_t acked[CPU_MAX];
 static struct tlb_stats stats[CPU_MAX];	/* each CPU's own: no atomics */
 
-void tlb_set_cpus(unsigned n) { online = n; }
+void tlb_set_cpus(unsigned n, const uint8_t *apic_ids)
+{
+	for (unsigned c = 0; c < n && c < CPU_MAX; c++)
+		apic_of[c] = apic_ids[c];
+	online = n;
+}
 void tlb_disable(void) { disabled = true; }
 unsigned platform_cpus_online(void) { return online; }
 void tlb_get_stats(struct tlb_stats *st)
@@ -83,7 +94,9 @@ void platform_tlb_shootdown(void)
 		return;
 	g = __atomic_add_fetch(&gen, 1, __ATOMIC_ACQ_REL);
 	__atomic_store_n(&acked[me], g, __ATOMIC_RELEASE);	/* its own entries: mmu_set */
-	lapic_send(0, ICR_FIXED | ICR_ASSERT | ICR_ALL_BUT_SELF | VEC_SHOOTDOWN);
+	for (unsigned c = 0; c < online && c < CPU_MAX; c++)	/* not all-but-self: see atop */
+		if (c != me)
+			lapic_send(apic_of[c], ICR_FIXED | ICR_ASSERT | VEC_SHOOTDOWN);
 	for (unsigned c = 0; c < online && c < CPU_MAX; c++)
 		while (c != me && behind(c, g))
 			platform_spin_wait();

@@ -13,7 +13,8 @@ struct tlb_stats {
 	uint64_t cycles;	/* rdtsc spent in them, the initiators' */
 };
 
-void tlb_set_cpus(unsigned n);
+/* n CPUs online, CPU c at APIC id apic_ids[c]: the shootdown IPI goes to those only. */
+void tlb_set_cpus(unsigned n, const uint8_t *apic_ids);
 /* The debug switch: shootdowns do nothing (the test that shows they are needed). */
 void tlb_disable(void);
 void tlb_get_stats(struct tlb_stats *st);
