@@ -7,6 +7,7 @@
  */
 #include "tests/ktest.h"
 #include "src/smp.h"
+#include "tests/smp/smp_util.h"
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/pagestate.h"
@@ -90,18 +91,6 @@ static void worker(void *arg)
 			check_free(slot[k]);
 }
 
-/* Run fn(cpu) on every CPU at once, the boot CPU too; wait for all. */
-static void on_all(void (*fn)(void *))
-{
-	go = 0;
-	for (unsigned c = 1; c < smp_ncpus(); c++)
-		smp_call(c, fn, (void *)(uintptr_t)c);
-	go = 1;
-	fn((void *)0);
-	for (unsigned c = 1; c < smp_ncpus(); c++)
-		smp_wait(c);
-}
-
 /* A scavenger pass from this CPU: it also empties the CPU's own magazines. */
 static void drain(void *arg)
 {
@@ -112,7 +101,7 @@ static void drain(void *arg)
 TEST(smp_heap_on_every_cpu_with_cross_frees)
 {
 	bad = 0;
-	on_all(worker);
+	on_every_cpu(worker, &go);
 	for (unsigned c = 1; c < smp_ncpus(); c++) {	/* later cases expect no cached objects */
 		smp_call(c, drain, NULL);
 		smp_wait(c);
@@ -150,7 +139,7 @@ TEST(smp_same_untouched_page_gets_one_frame)
 	       pagestate_name(mmu_state(page)));
 	target = (volatile uint32_t *)page;
 	frame_stats(&a);
-	on_all(write_target);
+	on_every_cpu(write_target, &go);
 	frame_stats(&b);
 	CHECK(mmu_state(page) == PS_PRESENT);
 	CHECKF(a.free == b.free + 1, "free frames %u before, %u after: %d frames for one page",

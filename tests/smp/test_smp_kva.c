@@ -10,6 +10,7 @@
  */
 #include "tests/ktest.h"
 #include "src/smp.h"
+#include "tests/smp/smp_util.h"
 #include "src/vmalloc.h"
 #include "src/kstack.h"
 #include "src/boot_mm.h"
@@ -103,18 +104,6 @@ static void worker(void *arg)
 	}
 }
 
-/* Run fn(cpu) on every CPU at once, the boot CPU too; wait for all. */
-static void on_every_cpu(void (*fn)(void *))
-{
-	go = 0;
-	for (unsigned c = 1; c < smp_ncpus(); c++)
-		smp_call(c, fn, (void *)(uintptr_t)c);
-	go = 1;
-	fn((void *)0);
-	for (unsigned c = 1; c < smp_ncpus(); c++)
-		smp_wait(c);
-}
-
 /* The owner index and the arenas pass their audits. */
 static bool audits_pass(void)
 {
@@ -136,7 +125,7 @@ TEST(smp_kva_vmalloc_kstack_owner_on_every_cpu)
 	owner_counts(&entries0, &pool0);
 	vmalloc_stats(&v0);
 	frame_stats(&f0);
-	on_every_cpu(worker);
+	on_every_cpu(worker, &go);
 	owner_counts(&entries1, &pool1);
 	vmalloc_stats(&v1);
 	frame_stats(&f1);
@@ -176,7 +165,7 @@ TEST(smp_kva_same_vmalloc_pages_get_one_frame_each)
 	CHECK(shared);
 	vmalloc_stats(&v0);
 	frame_stats(&f0);
-	on_every_cpu(write_shared);
+	on_every_cpu(write_shared, &go);
 	vmalloc_stats(&v1);
 	frame_stats(&f1);
 	CHECKF(v1.faults_write - v0.faults_write == SHARED_PAGES &&
