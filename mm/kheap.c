@@ -329,12 +329,32 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
 	return alloc_slow(size, caller);					\
 } while (0)
 
-void *kheap_malloc_from(size_t size, uintptr_t caller)
+/*
+ * The four fast-path entries (kmalloc, kfree and their _from forms) keep
+ * no frame pointer: each calls nothing but by a tail call (alloc_slow,
+ * alloc_written, free_slow), so no frame of theirs is ever on the stack
+ * under a callee, and %ebp (%rbp) still holds their caller's frame when
+ * the callee's prologue pushes it: every backtrace through the slow
+ * paths reads as before, with the entry gone as for any tail call.  What
+ * it gives up: a crash inside the entry's own few instructions (a wild
+ * magazine slot) shows the entry as #0 and then its caller's callers;
+ * its caller is missing unless diag's top-of-stack guess finds it, and
+ * if the compiler used %ebp as a register there the walk stops at once
+ * ("not on a mapped kernel stack").  Clang has no such attribute and
+ * keeps the frame.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define FAST_ENTRY __attribute__((optimize("omit-frame-pointer")))
+#else
+#define FAST_ENTRY
+#endif
+
+FAST_ENTRY void *kheap_malloc_from(size_t size, uintptr_t caller)
 {
 	ALLOC_FAST(size, caller);
 }
 
-void *kmalloc(size_t size)
+FAST_ENTRY void *kmalloc(size_t size)
 {
 	ALLOC_FAST(size, CALLER());
 }
@@ -598,12 +618,12 @@ static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uin
 	free_slow(p, r_, caller);						\
 } while (0)
 
-void kfree(void *p)
+FAST_ENTRY void kfree(void *p)
 {
 	FREE_FAST(p, CALLER());
 }
 
-void kheap_free_from(void *p, uintptr_t caller)
+FAST_ENTRY void kheap_free_from(void *p, uintptr_t caller)
 {
 	FREE_FAST(p, caller);
 }

@@ -40,6 +40,7 @@ size_t mag_fast_size;
 __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
 #else
 struct mag_cache mag_caches[MAG_NCACHES];
+struct mag_cache *mag_cache_at[MAG_NCACHES];
 #endif
 /* A META page of magazines: this header in its first slot, magazines after. */
 struct mag_page {
@@ -51,7 +52,7 @@ struct mag_page {
 
 static struct mag_cache *caches;		/* the registry */
 static struct depot depot[MAG_CLASSES];
-static uint16_t mag_size[MAG_CLASSES];
+static uint8_t mag_size[MAG_CLASSES];
 static struct mag_page *pool;			/* pages with a free slot */
 static size_t nmagazines;
 static uint64_t trimmed;
@@ -75,13 +76,15 @@ void mag_init(void)
 	mag_secret = (uintptr_t)(cycles() * 0x9E3779B97F4A7C15ull);
 	mag_secret |= (uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1);	/* no key is a heap address */
 	for (unsigned c = 0; c < MAG_CLASSES; c++)
-		mag_size[c] = (uint16_t)MIN(MAG_ROUNDS, MAX(8u, 8192u / slab_class_size(c)));
+		mag_size[c] = (uint8_t)MIN(MAG_ROUNDS, MAX(8u, 8192u / slab_class_size(c)));
 #ifdef MAG_CACHE_PER_THREAD
 	memset(&mag_thread_cache, 0, sizeof(mag_thread_cache));
 #else
 	memset(mag_caches, 0, sizeof(mag_caches));
-	for (unsigned i = 0; i < MAG_NCACHES; i++)
+	for (unsigned i = 0; i < MAG_NCACHES; i++) {
+		mag_cache_at[i] = &mag_caches[i];
 		join(&mag_caches[i]);
+	}
 #endif
 	mag_on = true;
 	mag_ncls = MAG_CLASSES;
@@ -213,7 +216,7 @@ static void empty_out(struct magazine *m, unsigned n)
 static void swap(struct mag_class_cache *cc)
 {
 	struct magazine *m = cc->loaded;
-	uint16_t r = cc->rounds;
+	uint8_t r = cc->rounds;
 
 	cc->loaded = cc->prev;
 	cc->rounds = cc->prounds;
@@ -242,17 +245,25 @@ static bool load_full(unsigned cls, struct mag_class_cache *cc)
 	return true;
 }
 
+/* Objects in a class's two magazines. */
+static unsigned held(const struct mag_class_cache *cc)
+{
+	return cc->rounds + cc->prounds;
+}
+
 void *mag_alloc_miss(unsigned cls)
 {
 	unsigned long f = cache_pin();
 	struct mag_cache *c = mag_current();
 	struct mag_class_cache *cc = &c->cc[cls];
+	unsigned before = held(cc);
 	void *p = NULL;
 
 	HEAP_ASSERT_LOCKED();
 	c->alloc_misses++;
 	if (mag_on && !c->left && (cc->rounds || load_full(cls, cc)))
 		p = cc->loaded->round[--cc->rounds];
+	c->moved += held(cc) - before;
 	cache_unpin(f);
 	return p;
 }
@@ -284,6 +295,7 @@ bool mag_free_miss(void *p, unsigned cls)
 	unsigned long f = cache_pin();
 	struct mag_cache *c = mag_current();
 	struct mag_class_cache *cc = &c->cc[cls];
+	unsigned before = held(cc);
 	bool ok;
 
 	HEAP_ASSERT_LOCKED();
@@ -299,6 +311,7 @@ bool mag_free_miss(void *p, unsigned cls)
 		cc->loaded->round[cc->rounds++] = p;
 	else
 		*mag_word(p) = 0;
+	c->moved += held(cc) - before;
 	cache_unpin(f);
 	return ok;
 }
@@ -349,9 +362,13 @@ static void flush_cache(struct mag_cache *c)
 	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
 		struct mag_class_cache *cc = &c->cc[cls];
 
+		uint32_t hits = cc->alloc_hits;
+
+		c->moved -= held(cc);
 		unload(cls, cc->loaded, cc->rounds);
 		unload(cls, cc->prev, cc->prounds);
 		memset(cc, 0, sizeof(*cc));
+		cc->alloc_hits = hits;
 	}
 }
 
@@ -479,7 +496,7 @@ void mag_count(size_t *objs, size_t *bytes)
 	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
 		size_t n = depot[cls].full.n * mag_size[cls];
 		for (const struct mag_cache *c = caches; c; c = c->next)
-			n += c->cc[cls].rounds + c->cc[cls].prounds;
+			n += held(&c->cc[cls]);
 		o += n;
 		b += n * slab_class_size(cls);
 	}
@@ -487,11 +504,18 @@ void mag_count(size_t *objs, size_t *bytes)
 	*bytes = b;
 }
 
+/* kfree's hits are counted by the rounds they add (struct mag_class_cache). */
 static void add_hits(const struct mag_cache *c, struct mag_stats *st)
 {
-	st->alloc_hits += c->alloc_hits;
+	uint32_t allocs = 0, frees = -c->moved;
+
+	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
+		allocs += c->cc[cls].alloc_hits;
+		frees += c->cc[cls].alloc_hits + held(&c->cc[cls]);
+	}
+	st->alloc_hits += allocs;
 	st->alloc_misses += c->alloc_misses;
-	st->free_hits += c->free_hits;
+	st->free_hits += frees;
 	st->free_misses += c->free_misses;
 }
 

@@ -32,15 +32,23 @@ struct magazine {
 	void *round[MAG_ROUNDS];
 };
 
+/*
+ * One class of a cache: 16 bytes on i386, so the fast paths reach all of
+ * it from one pointer (the hit counter is here, not in the cache, for
+ * that).  Only kmalloc's hits are counted: a kfree hit adds a round, so
+ * free hits are alloc_hits + the rounds held - what the slow paths moved
+ * in (struct mag_cache's moved), all mod 2^32 (mag_stats).
+ */
 struct mag_class_cache {
 	struct magazine *loaded, *prev;
-	uint16_t rounds, prounds;	/* objects in each */
-	uint16_t size;			/* rounds a magazine holds; 0 with none loaded */
+	uint32_t alloc_hits;		/* 32 bits: one add on the fast path; wraps */
+	uint8_t rounds, prounds;	/* objects in each (MAG_ROUNDS fits) */
+	uint8_t size;			/* rounds a magazine holds; 0 with none loaded */
 };
 
 struct mag_cache {
 	struct mag_class_cache cc[MAG_CLASSES];
-	uint32_t alloc_hits, free_hits;	/* 32 bits: one add on the fast path; wraps */
+	uint32_t moved;			/* rounds the slow paths added, less those they took; wraps */
 	uint64_t alloc_misses, free_misses;
 	struct mag_cache *next, *prev;	/* the registry (heap lock) */
 	bool joined, left;
@@ -59,7 +67,14 @@ extern __thread struct mag_cache mag_thread_cache __attribute__((tls_model("init
 static inline struct mag_cache *mag_current(void) { return &mag_thread_cache; }
 #else
 extern struct mag_cache mag_caches[MAG_NCACHES];
-static inline struct mag_cache *mag_current(void) { return &mag_caches[cache_id()]; }
+/*
+ * &mag_caches[i], set by mag_init: one load from the CPU's number.  The
+ * fast paths reach a class as the cache's address plus 16 * cls; indexing
+ * the array instead lets gcc fold the two products into one and build it
+ * from four leas and shifts.
+ */
+extern struct mag_cache *mag_cache_at[MAG_NCACHES];
+static inline struct mag_cache *mag_current(void) { return mag_cache_at[cache_id()]; }
 #endif
 
 /*
@@ -71,17 +86,16 @@ static inline struct mag_cache *mag_current(void) { return &mag_caches[cache_id(
 static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p)
 {
 	unsigned long f = cache_pin();
-	struct mag_cache *c = mag_current();
-	struct mag_class_cache *cc = &c->cc[cls];
+	struct mag_class_cache *cc = &mag_current()->cc[cls];
 	unsigned n = cc->rounds;
 
 	if (__builtin_expect(n == 0, 0)) {
 		cache_unpin(f);
 		return false;
 	}
-	cc->rounds = (uint16_t)--n;
+	cc->rounds = (uint8_t)--n;
 	*p = cc->loaded->round[n];
-	c->alloc_hits++;
+	cc->alloc_hits++;
 	cache_unpin(f);
 	return true;
 }
@@ -114,7 +128,6 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 	uint32_t idx;
 	uintptr_t key;
 	unsigned long f;
-	struct mag_cache *c;
 	struct mag_class_cache *cc;
 
 	if (__builtin_expect(i == PG_NONE, 0))
@@ -134,16 +147,14 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 		return MAG_KEYED;
 	*mag_word(p) = key;
 	f = cache_pin();
-	c = mag_current();
-	cc = &c->cc[cls];
+	cc = &mag_current()->cc[cls];
 	n = cc->rounds;
 	if (__builtin_expect(n >= cc->size, 0)) {
 		cache_unpin(f);
 		return MAG_NO_ROOM;
 	}
 	cc->loaded->round[n] = p;
-	cc->rounds = (uint16_t)(n + 1);
-	c->free_hits++;
+	cc->rounds = (uint8_t)(n + 1);	/* counted as a hit by the rounds it adds */
 	cache_unpin(f);
 	return MAG_PUSHED;
 }

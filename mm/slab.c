@@ -11,11 +11,12 @@
 
 #define SLAB_MAX_PAGES 8
 
+/* 32 bytes on i386 (64 on x86_64): classes[cls] is one shift, not a multiply by 28. */
 struct slab_class {
 	uint32_t size, nobj, npages;
 	struct slab *partial, *empty;
 	size_t slabs, in_use;
-};
+} __attribute__((aligned(32)));
 
 #define class_sizes slab_class_sizes
 static struct slab_class classes[SLAB_CLASSES];
@@ -217,18 +218,15 @@ static void slab_emptied(struct slab_class *c, struct slab *s)
 enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable)
 {
 	struct slab_class *c = &classes[s->cls];
-	int idx = object_index(s, p);
-	unsigned w;
-	uint32_t bit;
+	uint32_t idx = slab_object_index(s, p);
+	unsigned w = idx / 32;
 
 	HEAP_ASSERT_LOCKED();
-	if (idx < 0)
+	if (idx >= s->nobj)
 		return SLAB_NOT_START;
-	w = (unsigned)idx / 32;
-	bit = 1u << (idx % 32);
-	if (s->map[w] & bit)
+	if (slab_object_free(s, idx))
 		return SLAB_NOT_LIVE;
-	s->map[w] |= bit;
+	s->map[w] |= 1u << (idx % 32);
 	if (w < s->hint)
 		s->hint = (uint16_t)w;
 	c->in_use--;

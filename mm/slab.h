@@ -47,9 +47,21 @@ static inline uint32_t slab_object_index(const struct slab *s, uintptr_t p)
 	return slab_class_div_exact((uint32_t)(p - s->base), s->cls);
 }
 
+/*
+ * Is object idx (< s->nobj) free?  On x86 one bt on the bitmap in memory
+ * (the bit offset indexes past the first word), which kfree's magazine
+ * path tests on every push; elsewhere the word and the bit.
+ */
 static inline bool slab_object_free(const struct slab *s, uint32_t idx)
 {
+#if defined(__i386__) || defined(__x86_64__)
+	bool set;
+
+	__asm__("btl %2, %1" : "=@ccc"(set) : "m"(s->map), "r"(idx));
+	return set;
+#else
 	return (s->map[idx / 32] >> (idx % 32)) & 1;
+#endif
 }
 
 void slab_init(void);
