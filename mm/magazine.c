@@ -242,6 +242,22 @@ static bool load_full(unsigned cls, struct mag_class_cache *cc)
 	return true;
 }
 
+bool mag_swap_pop(unsigned cls, void **p)
+{
+	unsigned long f = cache_pin();
+	struct mag_cache *c = mag_current();
+	struct mag_class_cache *cc = &c->cc[cls];
+	bool ok = mag_on && !c->left && !cc->rounds && cc->prev && cc->prounds;
+
+	if (ok) {
+		swap(cc);
+		c->alloc_swaps++;
+		*p = cc->loaded->round[--cc->rounds];
+	}
+	cache_unpin(f);
+	return ok;
+}
+
 void *mag_alloc_miss(unsigned cls)
 {
 	unsigned long f = cache_pin();
@@ -277,6 +293,23 @@ static bool load_empty(unsigned cls, struct mag_class_cache *cc)
 	cc->rounds = 0;
 	cc->size = mag_size[cls];
 	return true;
+}
+
+bool mag_swap_push(void *p, unsigned cls)
+{
+	unsigned long f = cache_pin();
+	struct mag_cache *c = mag_current();
+	struct mag_class_cache *cc = &c->cc[cls];
+	bool ok = mag_on && !c->left && cc->loaded && cc->rounds == cc->size && cc->prev &&
+		  !cc->prounds;
+
+	if (ok) {
+		swap(cc);
+		c->free_swaps++;
+		cc->loaded->round[cc->rounds++] = p;
+	}
+	cache_unpin(f);
+	return ok;
 }
 
 bool mag_free_miss(void *p, unsigned cls)
@@ -490,9 +523,11 @@ void mag_count(size_t *objs, size_t *bytes)
 static void add_hits(const struct mag_cache *c, struct mag_stats *st)
 {
 	st->alloc_hits += c->alloc_hits;
-	st->alloc_misses += c->alloc_misses;
+	st->alloc_misses += c->alloc_misses + c->alloc_swaps;
 	st->free_hits += c->free_hits;
-	st->free_misses += c->free_misses;
+	st->free_misses += c->free_misses + c->free_swaps;
+	st->alloc_swaps += c->alloc_swaps;
+	st->free_swaps += c->free_swaps;
 }
 
 void mag_stats(struct mag_stats *st)

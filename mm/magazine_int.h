@@ -41,7 +41,8 @@ struct mag_class_cache {
 struct mag_cache {
 	struct mag_class_cache cc[MAG_CLASSES];
 	uint32_t alloc_hits, free_hits;	/* 32 bits: one add on the fast path; wraps */
-	uint64_t alloc_misses, free_misses;
+	uint32_t alloc_swaps, free_swaps;	/* misses served by a swap, no lock: the same */
+	uint64_t alloc_misses, free_misses;	/* the rest: under the heap lock */
 	struct mag_cache *next, *prev;	/* the registry (heap lock) */
 	bool joined, left;
 };
@@ -151,6 +152,17 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 /* --- the slow paths (heap lock held) ---------------------------------- */
 
 void mag_init(void);
+/*
+ * The misses a swap serves, without the heap lock (the current cache
+ * pinned, as on a hit): kmalloc's when the loaded magazine is empty and
+ * the previous one full (*p: a cached object, its key still in it), and
+ * kfree's when the loaded one is full and the previous one empty (p valid
+ * and keyed, as mag_push left it on MAG_NO_ROOM).  False when a swap
+ * would not serve: the caller takes the lock and calls mag_alloc_miss or
+ * mag_free_miss.
+ */
+bool mag_swap_pop(unsigned cls, void **p);
+bool mag_swap_push(void *p, unsigned cls);
 /* A miss of kmalloc: a cached object after a swap or a depot exchange, or NULL. */
 void *mag_alloc_miss(unsigned cls);
 /*
