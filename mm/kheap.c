@@ -229,7 +229,8 @@ static void *alloc_cached_traced(size_t size, unsigned cls, uintptr_t caller)
 {
 	unsigned long f = irq_save();
 	void *p = NULL;
-	bool intact = !mag_pop(cls, &p) || take_key_traced(p, size, cls, caller);
+	bool intact = !(mag_pop(cls, &p) || mag_swap_pop(cls, &p)) ||
+		      take_key_traced(p, size, cls, caller);
 
 	irq_restore(f);
 	if (__builtin_expect(!intact, 0))
@@ -249,6 +250,8 @@ static __attribute__((noinline)) void *alloc_miss(size_t size, uintptr_t caller)
 
 	if (TRACE_ON(TR_HEAP) && (p = alloc_cached_traced(size, cls, caller)))
 		return p;
+	if (!TRACE_ON(TR_HEAP) && mag_swap_pop(cls, &p))	/* traced: tried just above */
+		return take_cached(p, size, cls, caller);
 	f = heap_lock();
 	p = mag_alloc_miss(cls);
 	if (p) {
@@ -543,14 +546,22 @@ static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 	heap_unlock(f);
 }
 
-/* kfree traced: as alloc_cached_traced, the push and its line with interrupts off. */
+/* The class of p, which mag_push found valid (MAG_NO_ROOM): no lock, as there. */
+static unsigned free_class(const void *p)
+{
+	return pagerun_desc(pagerun_index((uintptr_t)p))->cls;
+}
+
+/* kfree traced: as alloc_cached_traced, the push (or swap) and its line with interrupts off. */
 static void free_traced(void *p, uintptr_t caller)
 {
 	unsigned long f = irq_save();
 	enum mag_push r = mag_push(p);
 
+	if (r == MAG_NO_ROOM && mag_swap_push(p, free_class(p)))
+		r = MAG_PUSHED;
 	if (r == MAG_PUSHED)
-		trace_free(p, slab_class_size(pagerun_desc(pagerun_index((uintptr_t)p))->cls), caller);
+		trace_free(p, slab_class_size(free_class(p)), caller);
 	irq_restore(f);
 	if (r != MAG_PUSHED)
 		free_locked_side(p, r, caller);
@@ -601,7 +612,7 @@ static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uin
 		return;
 	else if (push == MAG_UNTRIED)
 		free_traced(p, caller);
-	else
+	else if (push != MAG_NO_ROOM || !mag_swap_push(p, free_class(p)))
 		free_locked_side(p, push, caller);
 }
 

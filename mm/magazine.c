@@ -251,6 +251,23 @@ static unsigned held(const struct mag_class_cache *cc)
 	return cc->rounds + cc->prounds;
 }
 
+bool mag_swap_pop(unsigned cls, void **p)
+{
+	unsigned long f = cache_pin();
+	struct mag_cache *c = mag_current();
+	struct mag_class_cache *cc = &c->cc[cls];
+	bool ok = mag_on && !c->left && !cc->rounds && cc->prev && cc->prounds;
+
+	if (ok) {
+		swap(cc);
+		c->alloc_swaps++;
+		c->moved--;		/* a round taken, not by a hit */
+		*p = cc->loaded->round[--cc->rounds];
+	}
+	cache_unpin(f);
+	return ok;
+}
+
 void *mag_alloc_miss(unsigned cls)
 {
 	unsigned long f = cache_pin();
@@ -288,6 +305,24 @@ static bool load_empty(unsigned cls, struct mag_class_cache *cc)
 	cc->rounds = 0;
 	cc->size = mag_size[cls];
 	return true;
+}
+
+bool mag_swap_push(void *p, unsigned cls)
+{
+	unsigned long f = cache_pin();
+	struct mag_cache *c = mag_current();
+	struct mag_class_cache *cc = &c->cc[cls];
+	bool ok = mag_on && !c->left && cc->loaded && cc->rounds == cc->size && cc->prev &&
+		  !cc->prounds;
+
+	if (ok) {
+		swap(cc);
+		c->free_swaps++;
+		c->moved++;		/* a round added, not by a hit */
+		cc->loaded->round[cc->rounds++] = p;
+	}
+	cache_unpin(f);
+	return ok;
 }
 
 bool mag_free_miss(void *p, unsigned cls)
@@ -514,9 +549,11 @@ static void add_hits(const struct mag_cache *c, struct mag_stats *st)
 		frees += c->cc[cls].alloc_hits + held(&c->cc[cls]);
 	}
 	st->alloc_hits += allocs;
-	st->alloc_misses += c->alloc_misses;
+	st->alloc_misses += c->alloc_misses + c->alloc_swaps;
 	st->free_hits += frees;
-	st->free_misses += c->free_misses;
+	st->free_misses += c->free_misses + c->free_swaps;
+	st->alloc_swaps += c->alloc_swaps;
+	st->free_swaps += c->free_swaps;
 }
 
 void mag_stats(struct mag_stats *st)

@@ -43,6 +43,7 @@ void mag_after_fork_child(void);
 
 struct mag_stats {
 	uint64_t alloc_hits, alloc_misses, free_hits, free_misses;
+	uint64_t alloc_swaps, free_swaps;	/* of the misses: a swap served them, no heap lock */
 	size_t cached_objs, cached_bytes;	/* in caches and the depot */
 	size_t depot_full, depot_empty, magazines;
 	uint64_t trimmed;			/* magazines the working-set trim gave back */

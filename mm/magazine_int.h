@@ -36,7 +36,7 @@ struct magazine {
  * One class of a cache: 16 bytes on i386, so the fast paths reach all of
  * it from one pointer (the hit counter is here, not in the cache, for
  * that).  Only kmalloc's hits are counted: a kfree hit adds a round, so
- * free hits are alloc_hits + the rounds held - what the slow paths moved
+ * free hits are alloc_hits + the rounds held - what the slow paths and swaps moved
  * in (struct mag_cache's moved), all mod 2^32 (mag_stats).
  */
 struct mag_class_cache {
@@ -49,7 +49,8 @@ struct mag_class_cache {
 struct mag_cache {
 	struct mag_class_cache cc[MAG_CLASSES];
 	uint32_t moved;			/* rounds the slow paths added, less those they took; wraps */
-	uint64_t alloc_misses, free_misses;
+	uint32_t alloc_swaps, free_swaps;	/* misses served by a swap, no lock: wraps */
+	uint64_t alloc_misses, free_misses;	/* the rest: under the heap lock */
 	struct mag_cache *next, *prev;	/* the registry (heap lock) */
 	bool joined, left;
 };
@@ -162,6 +163,17 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 /* --- the slow paths (heap lock held) ---------------------------------- */
 
 void mag_init(void);
+/*
+ * The misses a swap serves, without the heap lock (the current cache
+ * pinned, as on a hit): kmalloc's when the loaded magazine is empty and
+ * the previous one full (*p: a cached object, its key still in it), and
+ * kfree's when the loaded one is full and the previous one empty (p valid
+ * and keyed, as mag_push left it on MAG_NO_ROOM).  False when a swap
+ * would not serve: the caller takes the lock and calls mag_alloc_miss or
+ * mag_free_miss.
+ */
+bool mag_swap_pop(unsigned cls, void **p);
+bool mag_swap_push(void *p, unsigned cls);
 /* A miss of kmalloc: a cached object after a swap or a depot exchange, or NULL. */
 void *mag_alloc_miss(unsigned cls);
 /*

@@ -130,6 +130,45 @@ TEST(mag_depot_exchange_both_ways)
 }
 
 /*
+ * A miss that a swap serves takes no depot magazine and no heap lock: two
+ * magazines' worth freed (loaded and previous full), a magazine's worth
+ * and one more taken (loaded empty, previous full: a swap), then two
+ * frees (loaded full, previous empty: a swap).
+ */
+TEST(mag_swap_serves_a_miss_without_the_depot)
+{
+	struct mag_stats m0, m1, m2;
+	uint64_t misses;
+	size_t n;
+
+	fresh();
+	CHECK(alloc_all(MANY, OBJ));
+	misses = mstats().free_misses;
+	for (n = 0; mstats().free_misses < misses + 2; n++)	/* the second filled the first */
+		kfree(o[n]);
+	n--;				/* o[n] began the second magazine: n rounds each */
+	for (size_t i = n + 1; i < 2 * n; i++)
+		kfree(o[i]);		/* loaded and previous full */
+	m0 = mstats();
+	for (size_t i = 2 * n; i-- > n;)
+		CHECK(kmalloc(OBJ) == o[i]);	/* the loaded one, last in first out */
+	CHECK(kmalloc(OBJ) == o[n - 1]);	/* the previous one, swapped in */
+	m1 = mstats();
+	CHECKF(m1.alloc_swaps == m0.alloc_swaps + 1 && m1.alloc_misses == m0.alloc_misses + 1,
+	       "%llu swaps, %llu misses", (unsigned long long)(m1.alloc_swaps - m0.alloc_swaps),
+	       (unsigned long long)(m1.alloc_misses - m0.alloc_misses));
+	kfree(o[n - 1]);		/* loaded full again, previous empty */
+	kfree(o[n]);			/* a swap */
+	m2 = mstats();
+	CHECKF(m2.free_swaps == m1.free_swaps + 1 && m2.free_misses == m1.free_misses + 1,
+	       "%llu swaps", (unsigned long long)(m2.free_swaps - m1.free_swaps));
+	CHECK(m2.depot_full == m0.depot_full && m2.depot_empty == m0.depot_empty);
+	for (size_t i = n + 1; i < MANY; i++)
+		kfree(o[i]);
+	CHECK(kheap_check());
+}
+
+/*
  * The working-set trim gives back what sat in the depot through a whole
  * interval between trims, and keeps what arrived during the last one.
  */
