@@ -8,15 +8,10 @@
 #define FAULT_FAULT_H
 
 #include "arch/x86/trap.h"
+#include "arch/x86/fault_entry.h"	/* PF_*: the error code's bits */
 
 void page_fault(struct trapframe *tf);
-/* How deep we are in page_fault (0 outside it). */
+/* How deep we are in the fault path (0 outside it; arch/x86/fault_entry.h). */
 int fault_depth(void);
-
-#define PF_P    0x01	/* the page was present (protection violation) */
-#define PF_W    0x02	/* write access */
-#define PF_U    0x04	/* user mode */
-#define PF_RSVD 0x08	/* reserved bit set in an entry */
-#define PF_I    0x10	/* instruction fetch */
 
 #endif

@@ -22,9 +22,7 @@
 #include "src/power.h"
 #include "src/lib.h"
 
-static int depth[CPU_MAX];		/* each CPU's: faults nest per CPU */
-
-int fault_depth(void) { return depth[cpu_id()]; }
+int fault_depth(void) { return (int)fault_depth_get(); }	/* each CPU's: faults nest per CPU */
 
 __attribute__((noinline, noreturn)) static void nested(const struct trapframe *tf)
 {
@@ -78,27 +76,27 @@ __attribute__((noinline, noreturn)) static void unresolved(struct trapframe *tf,
 }
 
 /*
- * The hot path of a demand fault: the stub (isr14 in arch/x86/isr_32.S or isr_64.S)
- * calls this directly, and a resolved heap fault costs the depth count,
- * one test of the error code and kheap_fault; a vmalloc fault adds an
- * owner-index lookup (src/vmalloc.h); everything else is in unresolved,
- * out of line.
+ * Every page fault the stub's fast path did not resolve (isr14 in
+ * arch/x86/isr_32.S or isr_64.S: it gives the common heap faults to
+ * kheap_fault_fast first, and comes here with the full frame for the
+ * rest): a heap fault kheap_fault resolves, a vmalloc fault (an
+ * owner-index lookup, src/vmalloc.h), and everything else, in
+ * unresolved, out of line.
  */
 void page_fault(struct trapframe *tf)
 {
 	enum kheap_fault_result r = KF_NOT_HEAP;
 	const char *why = NULL;
-	unsigned cpu = cpu_id();
 
-	if (depth[cpu])
+	if (fault_depth_get())
 		nested(tf);
-	depth[cpu]++;
-	if (!(tf->err & (PF_U | PF_RSVD | PF_I))) {	/* kheap_fault knows its region */
+	fault_depth_set(1);
+	if (!(tf->err & PF_NOT_DEMAND)) {	/* kheap_fault knows its region */
 		r = kheap_fault(tf->cr2, tf->err & PF_W, &why);
 		if (r == KF_NOT_HEAP)			/* then the vmalloc areas */
 			r = vmalloc_fault(tf->cr2, tf->err & PF_W, &why);
 	}
 	if (r != KF_RESOLVED)
 		unresolved(tf, r, why);
-	depth[cpu]--;
+	fault_depth_set(0);
 }

@@ -56,10 +56,13 @@
 #include "mm/frame_int.h"
 #include "mm/spinlock.h"
 
-/* The allocator's lock: every section below that reads or writes its state. */
-static struct spinlock frame_spin = SPINLOCK_INIT(LOCK_FRAME);
-static inline unsigned long frame_lock(void) { return spin_lock(&frame_spin); }
-static inline void frame_unlock(unsigned long f) { spin_unlock(&frame_spin, f); }
+/*
+ * The state the fault path's inline take shares (mm/frame_int.h), with the
+ * allocator's lock: every section below that reads or writes its state.
+ */
+struct frame_pool fpool = { .lock = SPINLOCK_INIT(LOCK_FRAME) };
+static inline unsigned long frame_lock(void) { return spin_lock(&fpool.lock); }
+static inline void frame_unlock(unsigned long f) { spin_unlock(&fpool.lock, f); }
 
 #define LOW_MEM_PFN 256u	/* the first MiB is never handed out */
 #define NORDERS (FRAME_MAX_ORDER + 1)
@@ -86,22 +89,19 @@ static const int top_zone[] = { [FRAME_ANY] = 2, [FRAME_BELOW_4G] = 1, [FRAME_BE
 
 static struct zone zones[FRAME_ZONES];
 static int top_used;		/* the highest zone with frames: no search starts above it */
-static pfn_t *stack, *top, *limit;	/* single frames freed, not yet merged: [stack, top) */
+static pfn_t *limit;		/* the end of the stack of freed single frames */
 static pfn_t *fnext, *fprev;
-static uint8_t *fstate;
 static pfn_t fmax;
-static uint32_t nfree, ntotal;		/* used frames: ntotal - nfree */
-static int32_t nreserved;		/* promises; < 0: overdrawn by a race (below) */
+static uint32_t ntotal;			/* used frames: ntotal - fpool.nfree */
 static uint32_t wm_low, wm_high;
 static frame_pressure_fn pressure_hook;
 static long inject = -1;		/* successes left before injected failures */
-static pfn_t zeroed[FRAME_ZEROED_MAX];	/* pre-zeroed free frames: [0, nzeroed) */
-static uint32_t nzeroed, zeroed_limit = FRAME_ZEROED_MAX;
+static uint32_t zeroed_limit = FRAME_ZEROED_MAX;
 
 void frame_inject_failure(long n) { inject = n; }
 
 /* Free frames nobody has been promised. */
-static uint32_t unpromised(void) { return nfree - (uint32_t)MAX(nreserved, 0); }
+static uint32_t unpromised(void) { return fpool.nfree - (uint32_t)MAX(fpool.nreserved, 0); }
 
 /* An injected failure is due (and one more success is counted otherwise). */
 static bool injected(void)
@@ -144,7 +144,7 @@ static void list_add(struct zone *z, pfn_t f, unsigned k)
 	z->head[k] = f;
 	z->nonempty |= 1u << k;
 	z->nblocks[k]++;
-	fstate[f] = FS_BLOCK(FS_FREE, k);
+	fpool.state[f] = FS_BLOCK(FS_FREE, k);
 }
 
 static void list_del(struct zone *z, pfn_t f, unsigned k)
@@ -159,7 +159,7 @@ static void list_del(struct zone *z, pfn_t f, unsigned k)
 		fprev[n] = p;
 	if (--z->nblocks[k] == 0)
 		z->nonempty &= ~(1u << k);
-	fstate[f] = FS_FREE;
+	fpool.state[f] = FS_FREE;
 }
 
 _Static_assert(FRAME_ZONES == 3, "zone_of knows three zones");
@@ -175,7 +175,7 @@ static void insert(struct zone *z, pfn_t f, unsigned k)
 	for (; k < FRAME_MAX_ORDER; k++) {
 		pfn_t b = f ^ (1u << k);
 
-		if (b >= z->end || fstate[b] != FS_BLOCK(FS_FREE, k))
+		if (b >= z->end || fpool.state[b] != FS_BLOCK(FS_FREE, k))
 			break;
 		list_del(z, b, k);
 		f &= b;			/* the lower of the two */
@@ -190,7 +190,7 @@ static bool all_free(pfn_t f, uint32_t n)
 	uint8_t any = 0;
 
 	for (uint32_t i = 0; i < n; i++)
-		any |= fstate[f + i];
+		any |= fpool.state[f + i];
 	return any == FS_FREE;
 }
 
@@ -207,7 +207,7 @@ static bool take_chunk(struct zone *z)
 		list_add(z, c, FRAME_MAX_ORDER);
 	else
 		for (pfn_t f = c; f < e; f++)
-			if (fstate[f] == FS_FREE)
+			if (fpool.state[f] == FS_FREE)
 				insert(z, f, 0);
 	return true;
 }
@@ -263,32 +263,24 @@ static pfn_t refill(void)
 
 		if (f == PFN_NONE)
 			continue;
-		while ((1u << r) - 1 > (uint32_t)(limit - stack))
+		while ((1u << r) - 1 > (uint32_t)(limit - fpool.stack))
 			r--;
 		if (j > r) {
 			split(z, f, j, r);
 			j = r;
 		}
 		for (pfn_t n = (1u << j) - 1; n > 0; n--)
-			*top++ = f + n;
+			*fpool.top++ = f + n;
 		return f;
 	}
 	return PFN_NONE;
 }
 
-static inline void mark_used(pfn_t f, unsigned k)
-{
-	fstate[f] = FS_BLOCK(FS_USED, k);
-	for (pfn_t i = 1; i < (1u << k); i++)
-		fstate[f + i] = FS_USED;
-	nfree -= 1u << k;
-}
-
 /* Merge the stacked frames into their zones' lists. */
 static void drain(void)
 {
-	while (top != stack) {
-		pfn_t f = *--top;
+	while (fpool.top != fpool.stack) {
+		pfn_t f = *--fpool.top;
 
 		insert(zone_of(f), f, 0);
 	}
@@ -316,7 +308,7 @@ static inline __attribute__((always_inline)) pfn_t take_buddy(unsigned k, enum f
 	pfn_t f;
 
 	if (k == 0 && top_zone[c] >= top_used)
-		f = top != stack ? *--top : refill();
+		f = fpool.top != fpool.stack ? *--fpool.top : refill();
 	else if ((f = take_in(k, c)) == PFN_NONE) {
 		drain();
 		f = take_in(k, c);
@@ -327,8 +319,8 @@ static inline __attribute__((always_inline)) pfn_t take_buddy(unsigned k, enum f
 /* Give pre-zeroed frames back to the lists until n are left (a block needs them, or the limit fell). */
 static void unzero_to(uint32_t n)
 {
-	while (nzeroed > n) {
-		pfn_t f = zeroed[--nzeroed];
+	while (fpool.nzeroed > n) {
+		pfn_t f = fpool.zeroed[--fpool.nzeroed];
 
 		insert(zone_of(f), f, 0);
 	}
@@ -340,10 +332,10 @@ static void unzero_to(uint32_t n)
  */
 static __attribute__((noinline, cold)) pfn_t take_zeroed(unsigned k, enum frame_constraint c)
 {
-	if (!nzeroed)
+	if (!fpool.nzeroed)
 		return PFN_NONE;
 	if (k == 0 && top_zone[c] == FRAME_ZONES - 1)
-		return zeroed[--nzeroed];
+		return fpool.zeroed[--fpool.nzeroed];
 	unzero_to(0);
 	return take_in(k, c);
 }
@@ -356,7 +348,7 @@ static inline __attribute__((always_inline)) pfn_t take(unsigned k, enum frame_c
 	if (__builtin_expect(f == PFN_NONE, 0))
 		f = take_zeroed(k, c);
 	if (f != PFN_NONE)
-		mark_used(f, k);
+		frame_mark_used(f, k);
 	return f;
 }
 
@@ -411,8 +403,8 @@ pfn_t frame_alloc_reserved(void)
 	unsigned long flags = frame_lock();
 	pfn_t f;
 
-	KASSERT(nreserved > 0 && nfree >= (uint32_t)nreserved);
-	nreserved--;
+	KASSERT(fpool.nreserved > 0 && fpool.nfree >= (uint32_t)fpool.nreserved);
+	fpool.nreserved--;
 	f = take(0, FRAME_ANY);
 	KASSERT(f != PFN_NONE);
 	frame_unlock(flags);
@@ -424,15 +416,15 @@ pfn_t frame_alloc_reserved_zero(bool *was_zeroed)
 	unsigned long flags = frame_lock();
 	pfn_t f;
 
-	if (__builtin_expect(nreserved <= 0 && !unpromised(), 0)) {
+	if (__builtin_expect(fpool.nreserved <= 0 && !unpromised(), 0)) {
 		frame_unlock(flags);	/* a racing fault holds the page's promise and none is spare */
 		*was_zeroed = false;
 		return PFN_NONE;
 	}
-	nreserved--;
-	if (nzeroed) {
-		f = zeroed[--nzeroed];
-		mark_used(f, 0);
+	fpool.nreserved--;
+	if (fpool.nzeroed) {
+		f = fpool.zeroed[--fpool.nzeroed];
+		frame_mark_used(f, 0);
 		*was_zeroed = true;
 	} else {
 		f = take(0, FRAME_ANY);
@@ -450,14 +442,14 @@ static bool zero_one(void)
 {
 	pfn_t f;
 
-	if (nzeroed >= zeroed_limit || (f = take_buddy(0, FRAME_ANY)) == PFN_NONE)
+	if (fpool.nzeroed >= zeroed_limit || (f = take_buddy(0, FRAME_ANY)) == PFN_NONE)
 		return false;
-	fstate[f] = FS_FREE;		/* a refilled block's first frame was its head */
+	fpool.state[f] = FS_FREE;		/* a refilled block's first frame was its head */
 	if (!mmu_zero_frame(f)) {	/* free all along: nothing else sees it in between */
 		insert(zone_of(f), f, 0);	/* no window here: back to the lists */
 		return false;
 	}
-	zeroed[nzeroed++] = f;
+	fpool.zeroed[fpool.nzeroed++] = f;
 	return true;
 }
 
@@ -486,14 +478,14 @@ void frame_set_zeroed_limit(uint32_t n)
 	frame_unlock(flags);
 }
 
-uint32_t frame_zeroed(void) { return nzeroed; }
+uint32_t frame_zeroed(void) { return fpool.nzeroed; }
 
 void frame_zeroed_push_broken(pfn_t f)
 {
-	KASSERT(nzeroed < FRAME_ZEROED_MAX && fstate[f] == FS_BLOCK(FS_USED, 0));
-	fstate[f] = FS_FREE;
-	nfree++;
-	zeroed[nzeroed++] = f;
+	KASSERT(fpool.nzeroed < FRAME_ZEROED_MAX && fpool.state[f] == FS_BLOCK(FS_USED, 0));
+	fpool.state[f] = FS_FREE;
+	fpool.nfree++;
+	fpool.zeroed[fpool.nzeroed++] = f;
 }
 
 bool frame_reserve(uint32_t n)
@@ -502,7 +494,7 @@ bool frame_reserve(uint32_t n)
 	bool ok = unpromised() >= n && (n == 0 || !injected());
 
 	if (ok)
-		nreserved += (int32_t)n;
+		fpool.nreserved += (int32_t)n;
 	frame_unlock(flags);
 	return ok;
 }
@@ -511,8 +503,8 @@ void frame_unreserve(uint32_t n)
 {
 	unsigned long flags = frame_lock();
 
-	KASSERT(nreserved >= (int32_t)n);
-	nreserved -= (int32_t)n;
+	KASSERT(fpool.nreserved >= (int32_t)n);
+	fpool.nreserved -= (int32_t)n;
 	frame_unlock(flags);
 }
 
@@ -552,10 +544,10 @@ static inline void give_back(pfn_t f, unsigned k)
 {
 	KASSERT(f < zone_of(f)->chunk);
 	for (pfn_t i = 0; i < (1u << k); i++)
-		fstate[f + i] = FS_FREE;
-	nfree += 1u << k;
-	if (k == 0 && top < limit)
-		*top++ = f;
+		fpool.state[f + i] = FS_FREE;
+	fpool.nfree += 1u << k;
+	if (k == 0 && fpool.top < limit)
+		*fpool.top++ = f;
 	else
 		insert(zone_of(f), f, k);
 }
@@ -566,7 +558,7 @@ static inline bool free_block(pfn_t f, unsigned k, uint8_t *s)
 	unsigned long flags = frame_lock();
 	bool ok;
 
-	*s = f < fmax ? fstate[f] : FS_NOTRAM;
+	*s = f < fmax ? fpool.state[f] : FS_NOTRAM;
 	ok = k <= FRAME_MAX_ORDER && *s == FS_BLOCK(FS_USED, k);
 	if (ok)
 		give_back(f, k);
@@ -578,12 +570,12 @@ void frame_return_reserved(pfn_t f, bool was_zeroed)
 {
 	unsigned long flags = frame_lock();
 
-	KASSERT(f < fmax && fstate[f] == FS_BLOCK(FS_USED, 0));
-	nreserved++;
-	if (was_zeroed && nzeroed < zeroed_limit) {
-		fstate[f] = FS_FREE;
-		nfree++;
-		zeroed[nzeroed++] = f;
+	KASSERT(f < fmax && fpool.state[f] == FS_BLOCK(FS_USED, 0));
+	fpool.nreserved++;
+	if (was_zeroed && fpool.nzeroed < zeroed_limit) {
+		fpool.state[f] = FS_FREE;
+		fpool.nfree++;
+		fpool.zeroed[fpool.nzeroed++] = f;
 	} else {
 		give_back(f, 0);
 	}
@@ -607,7 +599,7 @@ size_t frame_free_many(const pfn_t *f, size_t n)
 	size_t bad = 0, i;
 
 	for (i = 0; i < n; i++) {
-		uint8_t s = f[i] < fmax ? fstate[f[i]] : FS_NOTRAM;
+		uint8_t s = f[i] < fmax ? fpool.state[f[i]] : FS_NOTRAM;
 
 		if (__builtin_expect(s != FS_BLOCK(FS_USED, 0), 0))
 			break;
@@ -634,8 +626,8 @@ bool frame_free_contig(pfn_t f, unsigned order)
 void frame_give_back_broken(pfn_t f, unsigned k, bool list_it)
 {
 	for (pfn_t i = 0; i < (1u << k); i++)
-		fstate[f + i] = FS_FREE;
-	nfree += 1u << k;
+		fpool.state[f + i] = FS_FREE;
+	fpool.nfree += 1u << k;
 	if (list_it)
 		list_add(zone_of(f), f, k);
 }
@@ -651,10 +643,10 @@ static void mark(uint64_t lo, uint64_t hi, int from, uint8_t to)
 	if (hi > fmax)
 		hi = fmax;
 	for (uint64_t f = lo; f < hi; f++) {
-		if (from < 0 || fstate[f] == from) {
-			counted[fstate[f] & FS_KIND]--;
+		if (from < 0 || fpool.state[f] == from) {
+			counted[fpool.state[f] & FS_KIND]--;
 			counted[to & FS_KIND]++;
-			fstate[f] = to;
+			fpool.state[f] = to;
 			if ((to & FS_KIND) == FS_USED)
 				last_used = MAX(last_used, (pfn_t)f);
 		}
@@ -743,7 +735,7 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	fmax = max_pfn;
 	fnext = d.next;
 	fprev = d.prev;
-	fstate = d.state;		/* arrives zeroed: every frame FS_FREE until marked */
+	fpool.state = d.state;		/* arrives zeroed: every frame FS_FREE until marked */
 	counted[FS_FREE] = fmax;
 	counted[FS_NOTRAM] = counted[FS_USED] = 0;
 	last_used = 0;
@@ -755,13 +747,13 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (r[i].kind == PR_KERNEL && r[i].end > r[i].start)
 			mark(first_pfn(&r[i]), end_pfn(&r[i]), FS_FREE, FS_BLOCK(FS_USED, 0));
-	nfree = counted[FS_FREE];
-	nreserved = 0;
-	nzeroed = 0;
+	fpool.nfree = counted[FS_FREE];
+	fpool.nreserved = 0;
+	fpool.nzeroed = 0;
 	zeroed_limit = FRAME_ZEROED_MAX;
-	ntotal = nfree + counted[FS_USED];
-	stack = top = d.stack;
-	limit = stack + frame_stack_slots(max_pfn);
+	ntotal = fpool.nfree + counted[FS_USED];
+	fpool.stack = fpool.top = d.stack;
+	limit = fpool.stack + frame_stack_slots(max_pfn);
 	init_zones();
 	hand_over_holdings();
 	frame_set_watermarks(MAX(ntotal / 32, 8u), MAX(ntotal / 16, 16u));
@@ -779,12 +771,12 @@ void frame_set_pressure_hook(frame_pressure_fn fn) { pressure_hook = fn; }
 
 bool frame_is_used(pfn_t f)
 {
-	return f < fmax && (fstate[f] & FS_KIND) == FS_USED;
+	return f < fmax && (fpool.state[f] & FS_KIND) == FS_USED;
 }
 
 bool frame_is_free(pfn_t f)
 {
-	return f < fmax && (fstate[f] & FS_KIND) == FS_FREE;
+	return f < fmax && (fpool.state[f] & FS_KIND) == FS_FREE;
 }
 
 void frame_stats(struct frame_stats *st)
@@ -792,9 +784,9 @@ void frame_stats(struct frame_stats *st)
 	unsigned long flags = frame_lock();
 
 	st->total = ntotal;
-	st->free = nfree;
-	st->used = ntotal - nfree;
-	st->reserved = (uint32_t)MAX(nreserved, 0);
+	st->free = fpool.nfree;
+	st->used = ntotal - fpool.nfree;
+	st->reserved = (uint32_t)MAX(fpool.nreserved, 0);
 	st->available = unpromised();
 	st->low = wm_low;
 	st->high = wm_high;
@@ -826,18 +818,18 @@ static bool audit_block(const struct zone *z, pfn_t f, unsigned k)
 
 	if (f < z->base || f >= z->chunk || f + (1u << k) > z->end || (f & ((1u << k) - 1)))
 		return audit_fail("listed block outside its zone's handed-over frames or misaligned: frame, order", f, k);
-	if (fstate[f] != FS_BLOCK(FS_FREE, k))
-		return audit_fail("listed block's first frame not a free block of its order: frame, state", f, fstate[f]);
+	if (fpool.state[f] != FS_BLOCK(FS_FREE, k))
+		return audit_fail("listed block's first frame not a free block of its order: frame, state", f, fpool.state[f]);
 	for (pfn_t i = 1; i < (1u << k); i++)
-		if (fstate[f + i] != FS_FREE)
-			return audit_fail("listed block holds a frame not plain free: frame, state", f + i, fstate[f + i]);
-	if (k < FRAME_MAX_ORDER && b < z->end && fstate[b] == FS_BLOCK(FS_FREE, k))
+		if (fpool.state[f + i] != FS_FREE)
+			return audit_fail("listed block holds a frame not plain free: frame, state", f + i, fpool.state[f + i]);
+	if (k < FRAME_MAX_ORDER && b < z->end && fpool.state[b] == FS_BLOCK(FS_FREE, k))
 		return audit_fail("free buddies not merged: frame, order", f, k);
 	return true;
 }
 
 /* List k of z: links both ways, every block sound, count and bit agree; adds its frames. */
-static bool audit_list(const struct zone *z, unsigned k, uint32_t *frames)
+static bool audit_list(const struct zone *z, unsigned k, uint32_t *nframes)
 {
 	pfn_t prev = PFN_NONE;
 	uint32_t n = 0;
@@ -852,7 +844,7 @@ static bool audit_list(const struct zone *z, unsigned k, uint32_t *frames)
 	}
 	if (n != z->nblocks[k] || !!(z->nonempty & (1u << k)) != (n > 0))
 		return audit_fail("free list's count or non-empty bit wrong: order, blocks", k, n);
-	*frames += n << k;
+	*nframes += n << k;
 	return true;
 }
 
@@ -862,7 +854,7 @@ static uint32_t free_below_chunk(const struct zone *z)
 	uint32_t n = 0;
 
 	for (pfn_t f = z->base; f < z->chunk; f++)
-		n += (fstate[f] & FS_KIND) == FS_FREE;
+		n += (fpool.state[f] & FS_KIND) == FS_FREE;
 	return n;
 }
 
@@ -877,11 +869,11 @@ static bool audit_held(const pfn_t *a, uint32_t n, const char *bad, const char *
 	for (uint32_t i = 0; i < n; i++) {
 		pfn_t f = a[i];
 
-		if (f >= fmax || f >= zone_of(f)->chunk || (fstate[f] & ~FS_MARK) != FS_FREE)
+		if (f >= fmax || f >= zone_of(f)->chunk || (fpool.state[f] & ~FS_MARK) != FS_FREE)
 			return audit_fail(bad, i, f);
-		if (fstate[f] & FS_MARK)
+		if (fpool.state[f] & FS_MARK)
 			return audit_fail(twice, i, f);
-		fstate[f] |= FS_MARK;
+		fpool.state[f] |= FS_MARK;
 		stacked[zone_of(f) - zones]++;
 		if (zero && !mmu_frame_is_zero(f))
 			return audit_fail("pre-zeroed frame does not read as zero: slot, frame", i, f);
@@ -892,27 +884,27 @@ static bool audit_held(const pfn_t *a, uint32_t n, const char *bad, const char *
 /* The stack and the pre-zeroed frames (mm/frame.h), each within its capacity. */
 static bool audit_stack(uint32_t stacked[FRAME_ZONES])
 {
-	if (top < stack || top > limit)
-		return audit_fail("stack deeper than its capacity", (unsigned long)(top - stack),
-				  (unsigned long)(limit - stack));
-	if (nzeroed > zeroed_limit || zeroed_limit > FRAME_ZEROED_MAX)
-		return audit_fail("more pre-zeroed frames than the limit", nzeroed, zeroed_limit);
-	return audit_held(stack, (uint32_t)(top - stack),
+	if (fpool.top < fpool.stack || fpool.top > limit)
+		return audit_fail("stack deeper than its capacity", (unsigned long)(fpool.top - fpool.stack),
+				  (unsigned long)(limit - fpool.stack));
+	if (fpool.nzeroed > zeroed_limit || zeroed_limit > FRAME_ZEROED_MAX)
+		return audit_fail("more pre-zeroed frames than the limit", fpool.nzeroed, zeroed_limit);
+	return audit_held(fpool.stack, (uint32_t)(fpool.top - fpool.stack),
 			  "stacked frame not a free frame of a handed-over chunk: slot, frame",
 			  "frame stacked twice: slot, frame", false, stacked) &&
-	       audit_held(zeroed, nzeroed,
+	       audit_held(fpool.zeroed, fpool.nzeroed,
 			  "pre-zeroed frame not a free frame of a handed-over chunk: slot, frame",
 			  "frame pre-zeroed twice or also stacked: slot, frame", true, stacked);
 }
 
 static void unmark_stack(void)
 {
-	for (const pfn_t *p = stack; p < top && p < limit; p++)
+	for (const pfn_t *p = fpool.stack; p < fpool.top && p < limit; p++)
 		if (*p < fmax)
-			fstate[*p] &= ~FS_MARK;
-	for (uint32_t i = 0; i < nzeroed && i < FRAME_ZEROED_MAX; i++)
-		if (zeroed[i] < fmax)
-			fstate[zeroed[i]] &= ~FS_MARK;
+			fpool.state[*p] &= ~FS_MARK;
+	for (uint32_t i = 0; i < fpool.nzeroed && i < FRAME_ZEROED_MAX; i++)
+		if (fpool.zeroed[i] < fmax)
+			fpool.state[fpool.zeroed[i]] &= ~FS_MARK;
 }
 
 /* Run while stacked frames are marked: a stacked frame inside a listed block shows. */
@@ -936,7 +928,7 @@ static bool audit_frames(uint32_t *cfree, uint32_t *cused, uint32_t *heads)
 	uint32_t tail = 0;
 
 	for (pfn_t f = 0; f < fmax; f++) {
-		uint8_t s = fstate[f], kind = s & FS_KIND;
+		uint8_t s = fpool.state[f], kind = s & FS_KIND;
 
 		*cfree += kind == FS_FREE;
 		*cused += kind == FS_USED;
@@ -975,14 +967,14 @@ bool frame_audit(void)
 	unmark_stack();
 	if (ok && heads != blocks)
 		ok = audit_fail("free-block first frames != listed blocks", heads, blocks);
-	if (ok && cfree != nfree)
-		ok = audit_fail("free count != frames in state free", nfree, cfree);
-	if (ok && cused != ntotal - nfree)
-		ok = audit_fail("used count != frames in state used", ntotal - nfree, cused);
+	if (ok && cfree != fpool.nfree)
+		ok = audit_fail("free count != frames in state free", fpool.nfree, cfree);
+	if (ok && cused != ntotal - fpool.nfree)
+		ok = audit_fail("used count != frames in state used", ntotal - fpool.nfree, cused);
 	if (ok && cfree + cused != ntotal)
 		ok = audit_fail("free + used != total", cfree + cused, ntotal);
-	if (ok && (nreserved < 0 || (uint32_t)nreserved > nfree))
-		ok = audit_fail("reserved > free, or < 0", (unsigned long)nreserved, nfree);
+	if (ok && (fpool.nreserved < 0 || (uint32_t)fpool.nreserved > fpool.nfree))
+		ok = audit_fail("reserved > free, or < 0", (unsigned long)fpool.nreserved, fpool.nfree);
 	frame_unlock(flags);
 	return ok;
 }

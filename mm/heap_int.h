@@ -38,6 +38,7 @@
 #include "mm/spinlock.h"
 #include "mm/pagestate.h"
 #include "mm/frame.h"
+#include "mm/frame_int.h"		/* the fault path's inline take of a promised frame */
 #include "mm/sizeclass.h"
 
 /* --- page descriptors ------------------------------------------------ */
@@ -208,12 +209,14 @@ bool pagerun_grow(uint32_t i, size_t n, size_t m);
 /*
  * The fault path's frame for a write to committed page i: taken from the
  * page's reservation when it holds one, else from the free frames (which
- * may call the scavenger).  PFN_NONE when there is none.  No lock.
+ * may call the scavenger).  PFN_NONE when there is none.  No lock;
+ * interrupts off (kheap_fault's, or the heap lock's).
  * *zeroed: it is a pre-zeroed frame (only ever from a reservation).
  */
 pfn_t pagerun_fault_frame(uint32_t i, bool *zeroed);
 /*
- * The frame of a page that holds a reservation (the fault path; no lock):
+ * The frame of a page that holds a reservation (the fault path, no lock,
+ * or under the heap lock; interrupts off either way: mm/frame_int.h):
  * a pre-zeroed one first (mm/frame.h), and *zeroed says whether it was.
  * PFN_NONE only on several CPUs, when a racing fault on the same page
  * holds its promise and no frame is spare (frame_alloc_reserved_zero):
@@ -227,7 +230,7 @@ static inline pfn_t pagerun_reserved_frame(bool *zeroed)
 	 * promise, each loser adding back what it took (pagerun_return_frame)
 	 */
 	__atomic_fetch_sub(&heap.reserved, 1, __ATOMIC_RELAXED);
-	return frame_alloc_reserved_zero(zeroed);
+	return frame_take_reserved_zero(zeroed);
 }
 /*
  * The fault path's loser (another CPU mapped the page first): frame f,

@@ -14,14 +14,18 @@
  * ZERO) means the page tables disagree with the states: refused.
  *
  * The common write (docs/faults.md, "The fast path"): a data page of a
- * live allocation, outside the heap lock, under strict commit.  One test,
- * common_write, stands for every check of the general path, and implies
+ * live allocation, outside the heap lock, under strict commit; and the
+ * common read, of an AOW page in use.  One test each, common_write and
+ * common_read, stands for every check of the general path, and implies
  * each of them passes; whatever fails it takes the general path, whose
  * checks are unchanged, so every refusal is still made there.  Both paths
- * end in map_written: the same transition (page_fault_install: the count
- * and the trace line page_set_state would make), the same counter.
+ * end in map_written or read_zero: the same transition (page_fault_install:
+ * the count and the trace line page_set_state would make), the same
+ * counter.  kheap_fault_fast is the two tests alone, which the kernel's
+ * #PF stub calls before anything else.
  *
- * Context: the fault path, on any CPU, interrupts off; no lock.  Each
+ * Context: the fault path, on any CPU, interrupts off (kheap_fault turns
+ * them off for a caller that has them on); no lock.  Each
  * change is one compare-and-swap on the page's entry from the state read
  * at the start (page_fault_install), so CPUs faulting one page at once
  * install one entry: a loser gives back the frame it took (with the
@@ -94,7 +98,9 @@ map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed)
 		*zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
 	if (MM_DEBUG && kheap_fault_race)
 		kheap_fault_race(va);		/* the tests' other CPU */
-	if (!page_fault_install(va, st, PS_PRESENT, f))
+	/* each pair by name: the platform's swap from AOW, whose entry is known, reads nothing */
+	if (!(st == PS_AOW ? page_fault_install(va, PS_AOW, PS_PRESENT, f)
+			   : page_fault_install(va, PS_ZERO, PS_PRESENT, f)))
 		return false;
 	if (!*zeroed)
 		mmu_zero_page(va);
@@ -135,12 +141,29 @@ write_reserved(uintptr_t va, unsigned st)
 _Static_assert(PK_LARGE_TAIL == PK_LARGE + 1 && PK_SLAB == PK_LARGE + 2,
 	       "common_write tests the data kinds as one range");
 
-static inline bool common_write(uint32_t i, unsigned st)
+static inline bool common_write(unsigned kind, unsigned st)
 {
-	unsigned kind = pagerun_desc(i)->kind;
-
 	return (st == PS_AOW || st == PS_ZERO) && kind - PK_LARGE <= PK_SLAB - PK_LARGE &&
 	       !heap_held() && pagerun_holds_reservation(kind);
+}
+
+/*
+ * The common read: an AOW page that is not free space.  It implies every
+ * check of read_fault, which the general path would make in this order:
+ * not FREE, not GUARD (it is AOW), not already mapped; and the read takes
+ * no lock and no frame, so the heap lock's holder may fault it too.
+ */
+static inline bool common_read(unsigned kind, unsigned st)
+{
+	return st == PS_AOW && kind != PK_FREE;
+}
+
+/* AOW -> ZERO: the shared zero frame, read-only; a loser's access retries through the winner's entry. */
+static inline __attribute__((always_inline)) enum kheap_fault_result read_zero(uintptr_t va)
+{
+	if (page_fault_install(va, PS_AOW, PS_ZERO, ps_zero_frame))
+		counts()->read_aow++;
+	return KF_RESOLVED;
 }
 
 /*
@@ -189,30 +212,56 @@ static enum kheap_fault_result read_fault(uintptr_t va, uint32_t i, unsigned st,
 		return resolved_elsewhere(va);
 	if (st != PS_AOW)
 		return refuse(why, "read fault on a heap page that is already mapped");
-	if (page_fault_install(va, PS_AOW, PS_ZERO, zero_frame()))
-		counts()->read_aow++;
-	return KF_RESOLVED;		/* or another CPU's entry came first: the access retries */
+	return read_zero(va);
 }
 
-/* Everything but the common write, out of line. */
+/* Everything but the common write and read, out of line. */
 static __attribute__((noinline)) enum kheap_fault_result
 fault_general(uintptr_t va, uint32_t i, unsigned st, bool write, const char **why)
 {
 	return write ? write_fault(va, i, st, why) : read_fault(va, i, st, why);
 }
 
+/*
+ * The common write and the common read, each one test; false, nothing
+ * changed, for anything else.  The page is in the region, whose tables
+ * exist (mmu_state_tabled).  Interrupts off: the #PF gate's, or
+ * kheap_fault's.
+ */
+bool kheap_fault_fast(uintptr_t va, bool write)
+{
+	uint32_t i = pagerun_index(va);
+	unsigned st, kind;
+
+	if (i == PG_NONE)
+		return false;
+	va &= ~(uintptr_t)(PAGE_SIZE - 1);
+	st = mmu_state_tabled(va);
+	kind = pagerun_desc(i)->kind;
+	if (write ? !common_write(kind, st) : !common_read(kind, st))
+		return false;
+	if (write)
+		write_reserved(va, st);
+	else
+		read_zero(va);
+	return true;
+}
+
+/* Interrupts off for both paths (the frame's inline take needs it), whatever the caller's. */
 enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 {
 	uint32_t i = pagerun_index(va);
-	unsigned st;
+	uintptr_t pg = va & ~(uintptr_t)(PAGE_SIZE - 1);
+	enum kheap_fault_result r = KF_RESOLVED;
+	unsigned long f;
 
 	if (i == PG_NONE)
 		return KF_NOT_HEAP;
-	va &= ~(uintptr_t)(PAGE_SIZE - 1);
-	st = mmu_state(va);
-	if (write && common_write(i, st))
-		return write_reserved(va, st);
-	return fault_general(va, i, st, write, why);
+	f = irq_save();
+	if (!kheap_fault_fast(va, write))
+		r = fault_general(pg, i, mmu_state(pg), write, why);
+	irq_restore(f);
+	return r;
 }
 
 enum kheap_fault_result kheap_fault_locked(uintptr_t va, bool write, const char **why)

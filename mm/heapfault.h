@@ -18,7 +18,8 @@
  *  - KF_OOM only under overcommit, when no frame is left.
  *
  * Context: the page-fault path (fault/pagefault.c, arch/host/sim.c), any
- * interrupt state, any CPU, several at once; takes no lock of its own
+ * interrupt state (kheap_fault turns them off while it runs;
+ * kheap_fault_fast needs them off), any CPU, several at once; takes no lock of its own
  * (the frame allocator's, inside its calls).  CPUs faulting one page at
  * once end with one frame mapped and none leaked.
  */
@@ -30,6 +31,17 @@
 enum kheap_fault_result { KF_RESOLVED, KF_NOT_HEAP, KF_BAD_ACCESS, KF_OOM, KF_MISUSE };
 /* Resolve a fault at va; *why says why when it is not KF_RESOLVED. */
 enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
+/*
+ * kheap_fault's common cases alone (docs/faults.md, "The fast path"): the
+ * first write to a page of a live allocation that holds a reservation,
+ * the first read of a page in use; true when it resolved the fault, false
+ * with nothing changed for anything else, which kheap_fault then decides.
+ * For a fault entry that wants the common case without the general
+ * path's reason pointer and result (the kernel's #PF stub calls it
+ * first), with interrupts off: the frame allocator's lock is taken
+ * without saving them.
+ */
+bool kheap_fault_fast(uintptr_t va, bool write);
 /*
  * The same fault as if taken inside the heap's own critical section (the
  * heap lock held around it): what the tests use to see the refusal of a

@@ -31,7 +31,7 @@ static const uint8_t allowed[PS_COUNT] = {
 	[PS_KEPT]     = B(PS_PRESENT) | B(PS_AOW),
 };
 
-static pfn_t the_zero_frame = PFN_NONE;
+pfn_t ps_zero_frame = PFN_NONE;	/* mm/pagestate_int.h: the fault path reads it inline */
 struct pagestate_watch ps_watch;
 
 void pagestate_watch(uintptr_t base, size_t npages)
@@ -85,8 +85,8 @@ bool pagestate_has_frame(unsigned s)
 	return pagestate_is_mapped(s) || s == PS_KEPT;
 }
 
-pfn_t zero_frame(void) { return the_zero_frame; }
-void pagestate_init(pfn_t zero) { the_zero_frame = zero; }
+pfn_t zero_frame(void) { return ps_zero_frame; }
+void pagestate_init(pfn_t zero) { ps_zero_frame = zero; }
 
 static void refuse(uintptr_t va, unsigned from, unsigned to, unsigned cause)
 {

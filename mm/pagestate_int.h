@@ -23,6 +23,16 @@
 #include MMU_SET_INLINE		/* the platform's inline mmu_set and mmu_set_if */
 #endif
 
+/*
+ * The state of a page in the heap region, whose page tables the platform
+ * made before kheap_init and never frees (docs/porting.md, boot step 3):
+ * the platform's MMU_SET_INLINE header may define mmu_state_tabled, a
+ * walk that skips the levels above the entry; mmu_state where it does not.
+ */
+#ifndef mmu_state_tabled
+#define mmu_state_tabled(va) mmu_state(va)
+#endif
+
 /* The watched range (the heap region) and its pages in each state. */
 struct pagestate_watch {
 	uintptr_t base;
@@ -31,6 +41,8 @@ struct pagestate_watch {
 	bool quiet[CPU_MAX];	/* this CPU's vm_convert traces its runs itself */
 };
 extern struct pagestate_watch ps_watch;
+/* zero_frame(), for the fault path's inline read install. */
+extern pfn_t ps_zero_frame;
 
 /* The `page` trace line (docs/trace-format.md) of one transition. */
 void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause);
@@ -92,7 +104,8 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
  * same, counted once the entry is in (traced: all three under the trace
  * lock, as pagestate_change).
  */
-static inline bool page_fault_install(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+static inline __attribute__((always_inline)) bool
+page_fault_install(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
 {
 	unsigned cause = to == PS_ZERO ? PC_READ_FAULT : PC_WRITE_FAULT;
 

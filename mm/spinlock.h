@@ -101,25 +101,40 @@ static inline void spin_take_ticket(struct spinlock *l)
 		spin_wait_turn(l, t);		/* contended: mm/spinlock.c */
 }
 
-static inline unsigned long spin_lock(struct spinlock *l)
+/*
+ * The take and release of a caller whose interrupts are off already (the
+ * heap's fault path: mm/heapfault.h), with no flag to save or restore;
+ * spin_lock and spin_unlock are these inside irq_save and irq_restore.
+ */
+static inline void spin_lock_irqs_off(struct spinlock *l)
 {
-	unsigned long f = irq_save();
-
 	if (MM_DEBUG)
 		spin_debug_take(l);
 	if (spin_smp)
 		spin_take_ticket(l);
 	l->cpu = (int32_t)cpu_id();
-	return f;
 }
 
-static inline void spin_unlock(struct spinlock *l, unsigned long flags)
+static inline void spin_unlock_irqs_off(struct spinlock *l)
 {
 	if (MM_DEBUG)
 		spin_debug_release(l);
 	l->cpu = -1;
 	if (spin_smp)
 		__atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
+}
+
+static inline unsigned long spin_lock(struct spinlock *l)
+{
+	unsigned long f = irq_save();
+
+	spin_lock_irqs_off(l);
+	return f;
+}
+
+static inline void spin_unlock(struct spinlock *l, unsigned long flags)
+{
+	spin_unlock_irqs_off(l);
 	irq_restore(flags);
 }
 

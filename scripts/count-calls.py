@@ -1,9 +1,9 @@
 # gdb -batch -x scripts/count-calls.py, with QEMU waiting for gdb and the
 # kernel booted with "bench" (scripts/count-calls does both): single-steps
 # one warm kmalloc and one kfree of the benchmark's pair loop, and one
-# write fault on an AOW heap page from its fault loop (page_fault, the C
-# side: the entry stub's few instructions are not in it; the zeroing's
-# rep stosl counts once per iteration), and prints how many instructions
+# write fault on an AOW heap page from its fault loop (kheap_fault_fast,
+# which the #PF stub calls: the stub's own instructions are not in it; the
+# zeroing's rep stosl counts once per iteration), and prints how many instructions
 # each took, by function.
 import gdb
 import os
@@ -40,7 +40,7 @@ count("kfree")
 gdb.execute("delete")
 gdb.execute("break bench_faults")
 gdb.execute("continue")
-gdb.execute("break page_fault")
+gdb.execute("break kheap_fault_fast")
 gdb.execute("continue 10")          # the tenth fault of the write loop
 count("write fault on AOW")
 gdb.execute("kill")

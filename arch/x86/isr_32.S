@@ -3,19 +3,53 @@
  * CPU does not, then its vector, then jumps to trap_entry, which saves the
  * registers and CR2 (before anything can fault again) and calls
  * trap_dispatch(struct trapframe *).  #PF (14), the one exception that
- * is routine (demand paging), builds the same frame and calls page_fault
- * directly.  #DF (8) arrives through a task gate instead: see
- * double_fault_task in gdt_32.c.
+ * is routine (demand paging), first tries the heap's fast path (below),
+ * then builds the same frame and calls page_fault directly.  #DF (8)
+ * arrives through a task gate instead: see double_fault_task in gdt_32.c.
  */
 #include "arch/x86/vectors.h"
+#include "arch/x86/fault_entry.h"
 
 	.text
 	STUBS
 	STUB 8, 1		/* unused: #DF is a task gate (gdt_32.c) */
 
-	/* #PF: the frame trap_entry builds, then page_fault itself. */
+	/*
+	 * #PF.  A supervisor data access (no user, reserved-bit or fetch bit)
+	 * outside the fault path goes first to kheap_fault_fast(cr2, write),
+	 * with the depth set and the registers C may clobber saved: a common
+	 * heap fault returns from there.  Anything else, and whatever it
+	 * declines (it changed nothing then), takes the full path: the frame
+	 * trap_entry builds, then page_fault itself, which finds the depth 0
+	 * again, or 1 for a fault inside the fault path (docs/faults.md).
+	 */
 	.global isr14
 isr14:
+	testl	$PF_NOT_DEMAND, (%esp)
+	jnz	pf_full
+	cmpl	$0, %fs:PERCPU_FAULT_DEPTH
+	jne	pf_full
+	movl	$1, %fs:PERCPU_FAULT_DEPTH
+	push	%eax
+	push	%ecx
+	push	%edx
+	mov	12(%esp), %eax		/* the error code */
+	shr	$1, %eax
+	and	$1, %eax		/* PF_W: write */
+	push	%eax
+	mov	%cr2, %eax
+	push	%eax
+	call	kheap_fault_fast
+	add	$8, %esp
+	movl	$0, %fs:PERCPU_FAULT_DEPTH
+	test	%al, %al
+	pop	%edx
+	pop	%ecx
+	pop	%eax
+	jz	pf_full
+	add	$4, %esp		/* the error code */
+	iret
+pf_full:
 	push	$14
 	pusha
 	mov	%cr2, %eax

@@ -4,11 +4,13 @@
  * saves the fifteen general registers and CR2 (before anything can fault
  * again) and calls trap_dispatch(struct trapframe *) with the stack
  * aligned to 16.  #PF (14), the one exception that is routine (demand
- * paging), builds the same frame and calls page_fault directly.  #DF (8)
+ * paging), first tries the heap's fast path (below), then builds the same
+ * frame and calls page_fault directly.  #DF (8)
  * arrives on its own IST stack (gdt_64.c) and calls double_fault_report.
  * The frame is arch/x86/trapframe_64.h.
  */
 #include "arch/x86/vectors.h"
+#include "arch/x86/fault_entry.h"
 
 	/* Save the registers and CR2: struct trapframe, lowest field last. */
 	.macro SAVE
@@ -43,9 +45,55 @@
 	.text
 	STUBS
 
-	/* #PF: the frame trap_entry builds, then page_fault itself. */
+	/*
+	 * #PF.  A supervisor data access (no user, reserved-bit or fetch bit)
+	 * outside the fault path goes first to kheap_fault_fast(cr2, write),
+	 * with the depth set and the nine registers C may clobber saved: a
+	 * common heap fault returns from there.  Anything else, and whatever
+	 * it declines (it changed nothing then), takes the full path: the
+	 * frame trap_entry builds, then page_fault itself, which finds the
+	 * depth 0 again, or 1 for a fault inside the fault path
+	 * (docs/faults.md).  The CPU aligned the stack to 16 before its
+	 * six words; nine more and one spare keep it aligned for the call.
+	 */
 	.global isr14
 isr14:
+	testl	$PF_NOT_DEMAND, (%rsp)
+	jnz	pf_full
+	cmpl	$0, %gs:PERCPU_FAULT_DEPTH
+	jne	pf_full
+	movl	$1, %gs:PERCPU_FAULT_DEPTH
+	push	%rax
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	sub	$8, %rsp
+	mov	80(%rsp), %esi		/* the error code */
+	shr	$1, %esi
+	and	$1, %esi		/* PF_W: write */
+	mov	%cr2, %rdi
+	call	kheap_fault_fast
+	add	$8, %rsp
+	movl	$0, %gs:PERCPU_FAULT_DEPTH
+	test	%al, %al
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	jz	pf_full
+	add	$8, %rsp		/* the error code */
+	iretq
+pf_full:
 	push	$14
 	SAVE
 	CALL_WITH_FRAME page_fault

@@ -25,19 +25,38 @@ static inline void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 	invlpg(va);
 }
 
-/* A not-present entry is never in a TLB: only a present one needs invlpg. */
+/*
+ * A not-present entry is never in a TLB: only a present one needs invlpg.
+ * Nor does the CPU write one (accessed and dirty bits go to present
+ * entries), so a state that is neither mapped nor KEPT has one entry,
+ * pte_make's, and the swap compares with it without reading the entry
+ * first: inline with `from` known (the fault path's AOW), the read goes.
+ */
 static inline bool mmu_set_if(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
 {
 	volatile pte_t *p = pte_ptr(va);
-	pte_t old = *p;
+	bool one_entry = !(pte_hw_bits(from) & PTE_P) && from != PS_KEPT;
+	pte_t old = one_entry ? pte_make(from, PFN_NONE) : *p, expect = old;
 
-	if (pte_state(old) != from ||
-	    !__atomic_compare_exchange_n(p, &old, pte_make(to, frame), false, __ATOMIC_ACQ_REL,
+	if ((!one_entry && pte_state(old) != from) ||
+	    !__atomic_compare_exchange_n(p, &expect, pte_make(to, frame), false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
 		return false;
 	if (old & PTE_P)
 		invlpg(va);
 	return true;
 }
+
+/*
+ * mmu_state for an address a page table is known to cover (the heap
+ * region: docs/porting.md, "What a platform does once, at boot", step 3),
+ * read through the recursive window without testing the levels above
+ * (three on x86_64, one on i386).  mm/pagestate_int.h says who may.
+ */
+static inline unsigned mmu_state_tabled(uintptr_t va)
+{
+	return pte_state(*pte_ptr(va));
+}
+#define mmu_state_tabled mmu_state_tabled
 
 #endif

@@ -18,9 +18,11 @@
 #include <stdint.h>
 #include "arch/x86/tss_64.h"
 #include "mm/platform.h"	/* CPU_MAX */
+#include "arch/x86/fault_entry.h"
 
 struct percpu {
 	unsigned id;			/* offset 0: cpu_id() reads it */
+	unsigned fault_depth;		/* offset 4: arch/x86/fault_entry.h */
 	struct percpu *self;
 	uint8_t apic_id;
 	uintptr_t stack_top, df_stack_top;
@@ -29,6 +31,8 @@ struct percpu {
 };
 
 _Static_assert(__builtin_offsetof(struct percpu, id) == 0, "cpu_id() reads %gs:0");
+_Static_assert(__builtin_offsetof(struct percpu, fault_depth) == PERCPU_FAULT_DEPTH,
+	       "the #PF stub reads the depth at %gs:PERCPU_FAULT_DEPTH");
 
 extern struct percpu percpu[CPU_MAX];
 
