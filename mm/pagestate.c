@@ -305,28 +305,40 @@ static __attribute__((noinline)) void release_other(struct batch *b, uintptr_t p
 }
 
 /*
- * One range of the release, untraced: each entry read once, for its state
- * and its frame (mmu_read); a KEPT page turns AOW and its frame is
- * collected, counted with the others of the range at its end.
+ * The release's ranges, untraced: each entry read once, for its state and
+ * its frame (mmu_read); a KEPT page turns AOW and its frame goes into the
+ * batch, its count with the others at the end.  The batch's fill is kept
+ * in a local: a frame's store could alias it.
  */
-static inline size_t release_range(struct batch *b, uintptr_t va, size_t n, unsigned cause,
-				   size_t moved[PS_COUNT])
+static size_t release_untraced(struct batch *b, const struct vm_range *r, size_t nr,
+			       unsigned cause, size_t moved[PS_COUNT])
 {
-	uintptr_t end = va + n * PAGE_SIZE;
-	size_t kept = 0;
+	size_t k = b->n, kept = 0;
 
-	for (uintptr_t p = va; p != end; p += PAGE_SIZE) {
-		pfn_t f;
-		unsigned from = mmu_read(p, &f);
+	for (const struct vm_range *last = r + nr; r != last; r++) {
+		uintptr_t p = r->va, end = p + r->npages * PAGE_SIZE;
 
-		if (__builtin_expect(from == PS_KEPT, 1)) {
-			mmu_set(p, PS_AOW, PFN_NONE);
-			collect(b, f);
-			kept++;
-		} else if (from != PS_AOW) {
-			release_other(b, p, from, f, cause, moved);
+		for (; p != end; p += PAGE_SIZE) {
+			pfn_t f;
+			unsigned from = mmu_read(p, &f);
+
+			if (__builtin_expect(from == PS_KEPT, 1)) {
+				mmu_set(p, PS_AOW, PFN_NONE);
+				if (__builtin_expect(k == VM_DEFER_MAX, 0)) {
+					b->n = k;
+					free_batch(b);
+					k = 0;
+				}
+				b->f[k++] = f;
+				kept++;
+			} else if (from != PS_AOW) {
+				b->n = k;
+				release_other(b, p, from, f, cause, moved);
+				k = b->n;
+			}
 		}
 	}
+	b->n = k;
 	return kept;
 }
 
@@ -344,11 +356,11 @@ size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
 		if (traced)	/* every page checked first and traced, as vm_convert */
 			check_range(r[k].va, r[k].npages, PS_AOW, cause);
 	}
-	for (size_t k = 0; k < nr; k++) {
-		if (traced)
+	if (traced) {
+		for (size_t k = 0; k < nr; k++)
 			convert_range(b, r[k].va, r[k].npages, PS_AOW, cause, moved);
-		else
-			kept += release_range(b, r[k].va, r[k].npages, cause, moved);
+	} else {
+		kept = release_untraced(b, r, nr, cause, moved);
 	}
 	pagestate_count_many(PS_KEPT, PS_AOW, kept);
 	moved[PS_KEPT] += kept;
