@@ -592,13 +592,38 @@ bool frame_free(pfn_t f)
 	return false;
 }
 
+/*
+ * Push single frames while the stack has room, each one tested and
+ * marked: the common case of frame_free_many, kept in locals (a store to
+ * the state bytes may alias any global).  Returns how many it took.
+ */
+static size_t free_to_stack(const pfn_t *f, size_t n)
+{
+	uint8_t *st = fpool.state;
+	pfn_t max = fmax, *t = fpool.top;
+	size_t i, m = MIN(n, (size_t)(limit - fpool.top));
+
+	for (i = 0; i < m; i++) {
+		pfn_t x = f[i];
+
+		if (__builtin_expect(x >= max || st[x] != FS_BLOCK(FS_USED, 0), 0))
+			break;
+		KASSERT(x < zone_of(x)->chunk);
+		st[x] = FS_FREE;
+		*t++ = x;
+	}
+	fpool.top = t;
+	fpool.nfree += (uint32_t)i;
+	return i;
+}
+
 /* Each refusal is reported after the lock is dropped, as frame_free's. */
 size_t frame_free_many(const pfn_t *f, size_t n)
 {
 	unsigned long flags = frame_lock();
-	size_t bad = 0, i;
+	size_t bad = 0, i = free_to_stack(f, n);
 
-	for (i = 0; i < n; i++) {
+	for (; i < n; i++) {		/* the stack is full: each merged */
 		uint8_t s = f[i] < fmax ? fpool.state[f[i]] : FS_NOTRAM;
 
 		if (__builtin_expect(s != FS_BLOCK(FS_USED, 0), 0))

@@ -330,7 +330,7 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
 
 /*
  * Give back what the free pages of the nr ranges hold, through the range
- * primitive (vm_convert_ranges): KEPT pages turn AOW and their frames are
+ * primitive for free pages (vm_release_ranges): KEPT pages turn AOW and their frames are
  * freed (no TLB entry to invalidate: the free made them not present); the
  * accounting follows in the same call.  Adds the frames freed (and ZERO
  * pages dropped, none since the free drops them) to *c.  The one function

@@ -8,7 +8,7 @@
  * together: every page it releases is AOW, its frame (kept since the free,
  * KEPT, or PRESENT) went back to the frame allocator only after mmu_set
  * changed its entry and a TLB shootdown dropped it on every CPU
- * (vm_convert_ranges; a pass defers the frees to its end, so it pays one
+ * (vm_release_ranges; a pass defers the frees to its end, so it pays one
  * shootdown: docs/scavenger.md), and heap.free_present counts the
  * released KEPT pages fewer.
  *
@@ -44,7 +44,7 @@ void heap_release_pages(const struct vm_range *r, size_t nr, unsigned cause,
 	for (size_t k = 0; MM_DEBUG && k < nr; k++)
 		for (size_t j = 0; j < r[k].npages; j++)
 			KASSERT(pd[pagerun_index(r[k].va) + j].kind == PK_FREE);
-	frames = vm_convert_ranges(r, nr, PS_AOW, cause, from);
+	frames = vm_release_ranges(r, nr, cause, from);
 	KASSERT(frames == from[PS_KEPT] && heap.free_present >= frames);
 	heap.free_present -= frames;
 	c->frames += frames;

@@ -4,7 +4,9 @@
  * entries.  No lock of its own: callers hold whatever protects the page
  * they change (the heap lock, vmalloc's, kstack's or ioremap's), or,
  * for a demand fault on a heap page, install its entry by compare-and-swap
- * (page_fault_install).  Those are different locks, so what vm_convert keeps
+ * (page_fault_install); the scavenger's release, under the heap lock,
+ * leaves a free ZERO page by compare-and-swap too, as only such a fault
+ * could be changing it.  Those are different locks, so what vm_convert keeps
  * between pages (the batch of frames to free, the watch's quiet flag) is
  * each CPU's own, used with interrupts off.
  */
@@ -169,7 +171,8 @@ static void trace_run(uintptr_t p, size_t run, unsigned from, unsigned to, unsig
 /*
  * Frames taken off PRESENT and KEPT pages, freed after a shootdown
  * (mm/pagestate.h): each CPU's, since vm_convert runs under different
- * locks on different CPUs (a vfree beside a scavenger pass).
+ * locks on different CPUs (a vfree beside a scavenger pass).  Used with
+ * interrupts off, so the CPU, and the batch, stay the caller's.
  */
 struct batch { pfn_t f[VM_DEFER_MAX]; size_t n; bool deferring; };
 static struct batch batches[CPU_MAX];
@@ -185,13 +188,18 @@ static void free_batch(struct batch *b)
 	b->n = 0;
 }
 
-static void collect(pfn_t f)
+static inline void collect(struct batch *b, pfn_t f)
 {
-	struct batch *b = my_batch();
-
 	if (b->n == VM_DEFER_MAX)
 		free_batch(b);
 	b->f[b->n++] = f;
+}
+
+/* A call's end: its frames go back now, unless a pass is deferring them. */
+static void end_call(struct batch *b)
+{
+	if (!b->deferring)
+		free_batch(b);
 }
 
 void vm_defer_frames(void) { my_batch()->deferring = true; }
@@ -213,8 +221,8 @@ size_t vm_free_deferred(void)
  * frame is collected after its entry was changed and its TLB entry
  * invalidated (mmu_set), to go back after the shootdown.
  */
-static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned cause,
-				   size_t from_counts[PS_COUNT])
+static size_t convert_range(struct batch *b, uintptr_t va, size_t n, unsigned to,
+			    unsigned cause, size_t from_counts[PS_COUNT])
 {
 	size_t i, freed = 0, run = 0;
 	unsigned run_from = PS_COUNT;	/* never `to`, PRESENT nor KEPT */
@@ -241,37 +249,126 @@ static inline size_t convert_range(uintptr_t va, size_t n, unsigned to, unsigned
 		}
 		f = mmu_frame(p);
 		pagestate_change(p, from, to, PFN_NONE, cause);
-		collect(f);
+		collect(b, f);
 		freed++;
 	}
 	trace_run(va + n * PAGE_SIZE, run, run_from, to, cause);
 	return freed;
 }
 
-size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsigned cause,
-			 size_t from_counts[PS_COUNT])
+size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
 {
-	size_t k, freed = 0;
+	size_t from[PS_COUNT] = { 0 }, freed;
 	unsigned long f;
+	struct batch *b;
 
 	KASSERT(to == PS_AOW || to == PS_UNUSABLE || to == PS_GUARD);
-	for (k = 0; k < nr; k++)
-		check_range(r[k].va, r[k].npages, to, cause);
+	check_range(va, npages, to, cause);
 	f = irq_save();		/* this CPU's batch: no interrupt's kfree in between */
-	for (k = 0; k < nr; k++)
-		freed += convert_range(r[k].va, r[k].npages, to, cause, from_counts);
-	if (!my_batch()->deferring)
-		free_batch(my_batch());
+	b = my_batch();
+	freed = convert_range(b, va, npages, to, cause, from);
+	end_call(b);
 	irq_restore(f);
 	return freed;
 }
 
-size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause)
+/*
+ * The release's page in any state but KEPT and AOW: none, by heap_check
+ * (free pages are AOW or KEPT), but where a fault raced the free of its
+ * page (it read the descriptor before the free, and its compare-and-swap
+ * landed after).  The table decides, as for any page: what it forbids is
+ * refused.  PRESENT goes AOW as KEPT does (no fault changes a PRESENT
+ * entry), GUARD (the table allows it) without a frame.  ZERO goes AOW by compare-and-swap, since a write fault may be
+ * turning it PRESENT at that moment (the entry is then read again), and
+ * with one shootdown, for the zero-frame entry another CPU may hold.
+ */
+static __attribute__((noinline)) void release_other(struct batch *b, uintptr_t p, unsigned from,
+						    pfn_t f, unsigned cause, size_t moved[PS_COUNT])
 {
-	struct vm_range r = { va, npages };
-	size_t from[PS_COUNT] = { 0 };
+	if (!pagestate_allowed(from, PS_AOW))
+		refuse(p, from, PS_AOW, cause);
+	if (from == PS_ZERO) {
+		if (!mmu_set_if(p, PS_ZERO, PS_AOW, PFN_NONE)) {
+			from = mmu_read(p, &f);		/* the fault's entry */
+			if (from != PS_AOW)
+				release_other(b, p, from, f, cause, moved);
+			return;
+		}
+		pagestate_count(PS_ZERO, PS_AOW);
+		platform_tlb_shootdown();
+	} else {
+		pagestate_change(p, from, PS_AOW, PFN_NONE, cause);
+		if (from == PS_PRESENT)
+			collect(b, f);
+	}
+	moved[from]++;
+}
 
-	return vm_convert_ranges(&r, 1, to, cause, from);
+/*
+ * The release's ranges, untraced: each entry read once, for its state and
+ * its frame (mmu_read); a KEPT page turns AOW and its frame goes into the
+ * batch, its count with the others at the end.  The batch's fill is kept
+ * in a local: a frame's store could alias it.
+ */
+static size_t release_untraced(struct batch *b, const struct vm_range *r, size_t nr,
+			       unsigned cause, size_t moved[PS_COUNT])
+{
+	size_t k = b->n, kept = 0;
+
+	for (const struct vm_range *last = r + nr; r != last; r++) {
+		uintptr_t p = r->va, end = p + r->npages * PAGE_SIZE;
+
+		for (; p != end; p += PAGE_SIZE) {
+			pfn_t f;
+			unsigned from = mmu_read(p, &f);
+
+			if (__builtin_expect(from == PS_KEPT, 1)) {
+				mmu_set(p, PS_AOW, PFN_NONE);
+				if (__builtin_expect(k == VM_DEFER_MAX, 0)) {
+					b->n = k;
+					free_batch(b);
+					k = 0;
+				}
+				b->f[k++] = f;
+				kept++;
+			} else if (from != PS_AOW) {
+				b->n = k;
+				release_other(b, p, from, f, cause, moved);
+				k = b->n;
+			}
+		}
+	}
+	b->n = k;
+	return kept;
+}
+
+size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
+			 size_t from_counts[PS_COUNT])
+{
+	size_t moved[PS_COUNT] = { 0 }, kept = 0;
+	unsigned long f = irq_save();	/* this CPU's batch: no interrupt's kfree in between */
+	struct batch *b = my_batch();
+	bool traced = pagestate_traced();
+
+	for (size_t k = 0; k < nr; k++) {
+		KASSERT(r[k].npages && pagestate_watched(r[k].va) &&
+			pagestate_watched(r[k].va + (r[k].npages - 1) * PAGE_SIZE));
+		if (traced)	/* every page checked first and traced, as vm_convert */
+			check_range(r[k].va, r[k].npages, PS_AOW, cause);
+	}
+	if (traced) {
+		for (size_t k = 0; k < nr; k++)
+			convert_range(b, r[k].va, r[k].npages, PS_AOW, cause, moved);
+	} else {
+		kept = release_untraced(b, r, nr, cause, moved);
+	}
+	pagestate_count_many(PS_KEPT, PS_AOW, kept);
+	moved[PS_KEPT] += kept;
+	end_call(b);
+	irq_restore(f);
+	for (unsigned s = 0; s < PS_COUNT; s++)
+		from_counts[s] += moved[s];
+	return moved[PS_KEPT] + moved[PS_PRESENT];
 }
 
 size_t vm_keep(uintptr_t va, size_t npages)

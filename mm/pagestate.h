@@ -84,18 +84,27 @@ void page_set_state(uintptr_t va, unsigned to, pfn_t frame, unsigned cause);
  */
 size_t vm_convert(uintptr_t va, size_t npages, unsigned to, unsigned cause);
 /*
- * The same over nr ranges at once (the scavenger's batch), every page of
- * every range checked before any changes, adding to from_counts[s] the
- * pages that left state s.
+ * The scavenger's release of free heap pages (heap_release_pages): nr
+ * ranges of the watched range, every page turned AOW, the frames of KEPT
+ * and PRESENT pages collected and freed as vm_convert's; adds to
+ * from_counts[s] the pages that left state s, and returns the frames.
+ * The caller vouches for the ranges: pages of its free runs, which
+ * heap_check holds to AOW and KEPT.  So nothing is checked ahead: each
+ * entry is read once, for its state and its frame, and a KEPT page costs
+ * its entry write and one store of its frame; any other state goes
+ * through the table as vm_convert's pages do, and one the table forbids
+ * panics there (the pages before it changed).  A traced call (trace=pages)
+ * checks every page first and writes vm_convert's lines.
  */
 struct vm_range { uintptr_t va; size_t npages; };
-size_t vm_convert_ranges(const struct vm_range *r, size_t nr, unsigned to, unsigned cause,
+size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
 			 size_t from_counts[PS_COUNT]);
 /*
- * TLB shootdown before reuse: a frame taken off a PRESENT or KEPT page goes back
- * to the frame allocator only after platform_tlb_shootdown, so no CPU
- * still reaches it through the old entry.  vm_convert_ranges collects its
- * frames and, at its end, shoots down once and frees them.  Between
+ * TLB shootdown before reuse: a frame taken off a PRESENT or KEPT page
+ * goes back to the frame allocator only after platform_tlb_shootdown, so
+ * no CPU still reaches it through the old entry.  vm_convert and
+ * vm_release_ranges collect their frames and, at the end of the call,
+ * shoot down once and free them.  Between
  * vm_defer_frames() and vm_free_deferred() the calls collect and do not
  * free, so a scavenger pass of many calls pays one shootdown; past
  * VM_DEFER_MAX collected frames a call frees the batch early (another

@@ -47,12 +47,36 @@ extern pfn_t ps_zero_frame;
 /* The `page` trace line (docs/trace-format.md) of one transition. */
 void pagestate_trace(uintptr_t va, unsigned from, unsigned to, pfn_t frame, unsigned cause);
 
-/* atomic: faults on several CPUs and heap-lock holders change pages at once */
+/*
+ * n watched pages went from `from` to `to` (a release counts its range's
+ * KEPT pages at once).  Atomic: faults on several CPUs and heap-lock
+ * holders change pages at once.
+ */
+static inline void pagestate_count_many(unsigned from, unsigned to, size_t n)
+{
+	__atomic_fetch_sub(&ps_watch.counts[from], n, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&ps_watch.counts[to], n, __ATOMIC_RELAXED);
+}
+
 static inline void pagestate_count(unsigned from, unsigned to)
 {
-	__atomic_fetch_sub(&ps_watch.counts[from], 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&ps_watch.counts[to], 1, __ATOMIC_RELAXED);
+	pagestate_count_many(from, to, 1);
 }
+
+#ifndef MMU_READ_INLINE
+/*
+ * A page's state and the frame its entry holds (PFN_NONE when none), as
+ * mmu_state and mmu_frame give them; a platform may read both from one
+ * read of the entry (MMU_READ_INLINE: the kernel's arch_glue.h).
+ */
+static inline unsigned mmu_read(uintptr_t va, pfn_t *frame)
+{
+	unsigned s = mmu_state(va);
+
+	*frame = pagestate_has_frame(s) ? mmu_frame(va) : PFN_NONE;
+	return s;
+}
+#endif
 
 static inline bool pagestate_watched(uintptr_t va)
 {

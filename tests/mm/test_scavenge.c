@@ -443,6 +443,27 @@ static bool make_runs(void)
 	return true;
 }
 
+/*
+ * The first state whose count of region pages (kheap_stats) is not what
+ * the entries say, with both figures; PS_COUNT when all agree.
+ */
+static unsigned count_off(size_t *counted, size_t *read)
+{
+	struct kheap_stats st;
+	size_t n[PS_COUNT] = { 0 };
+
+	kheap_stats(&st);
+	for (size_t i = 0; i < st.pages; i++)
+		n[mmu_state(st.base + i * PAGE_SIZE)]++;
+	for (unsigned s = 0; s < PS_COUNT; s++)
+		if (n[s] != st.by_state[s]) {
+			*counted = st.by_state[s];
+			*read = n[s];
+			return s;
+		}
+	return PS_COUNT;
+}
+
 static void free_runs(void)
 {
 	for (int i = 1; i < NRUNS; i += 2)
@@ -454,7 +475,8 @@ TEST(scav_batched_release_frees_each_frame_once_and_leaves_every_page_aow)
 	struct kheap_stats before, after;
 	struct scav_stats s0, s1;
 	volatile uint8_t *big;
-	size_t avail, n;
+	size_t avail, n, counted = 0, read = 0;
+	unsigned off;
 
 	ktest_heap_setup();
 	kheap_scavenge(SIZE_MAX);
@@ -487,6 +509,9 @@ TEST(scav_batched_release_frees_each_frame_once_and_leaves_every_page_aow)
 		CHECK(mmu_state((uintptr_t)big + i * PAGE_SIZE) == PS_AOW);
 	for (int i = 1; i < NRUNS; i += 2)
 		CHECK(mmu_state((uintptr_t)one[i]) == PS_PRESENT && one[i][7] == (uint8_t)i);
+	off = count_off(&counted, &read);	/* the release counts a batch's KEPT pages at once */
+	CHECKF(off == PS_COUNT, "%s: %zu pages counted, %zu in the entries", pagestate_name(off),
+	       counted, read);
 	free_runs();
 	CHECK(kheap_check() && frame_audit());
 }
