@@ -163,7 +163,8 @@ bool mag_free_miss(void *p, unsigned cls);
 bool mag_holds(const void *p, unsigned cls);
 /*
  * Before a scavenger pass: the working-set trim of the depot, or (all)
- * the current cache and the whole depot back to the slabs.
+ * the current cache, every cache's previous magazine and the whole depot
+ * back to the slabs.
  */
 void mag_reclaim(bool all);
 /* Objects and bytes in magazines (caches and depot). */
