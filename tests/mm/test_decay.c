@@ -9,6 +9,7 @@
 #include "tests/ktest.h"
 #include "tests/mm/heap_util.h"
 #include "mm/pagestate.h"
+#include "mm/heap_int.h"		/* white box: the size of a slab descriptor */
 
 #define DECAY 800			/* ms: steps of 100 */
 #define STEP (DECAY / 8)
@@ -132,6 +133,40 @@ TEST(decay_off_releases_beyond_the_cushion_at_once)
 	kfree(a);
 	CHECK(scavenge_decay(1000) == 0);	/* the plain background tick */
 	CHECKF(free_resident() == CUSHION, "%zu free resident pages with no decay", free_resident());
+	decay_end(irq);
+	CHECK(kheap_check());
+}
+
+/*
+ * The pass after a quiet decay time gives back the metadata pages whose
+ * slab descriptors are all unused: a thousand one-page slabs (2000-byte
+ * objects, two a page, a class no magazine takes) freed leave at most
+ * the descriptor page they shared with what was there before.
+ */
+#define NSLABS 1000
+
+static void *slabobj[2 * NSLABS];
+
+TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
+{
+	struct kheap_stats before, grown, after;
+	unsigned long irq;
+
+	ktest_heap_setup();
+	kheap_stats(&before);
+	for (size_t i = 0; i < 2 * NSLABS; i++)
+		CHECK((slabobj[i] = kmalloc(2000)) != NULL);
+	kheap_stats(&grown);
+	CHECKF(grown.meta_pages >= before.meta_pages + NSLABS / (PAGE_SIZE / sizeof(struct slab)),
+	       "%zu metadata pages for %d slabs", grown.meta_pages, NSLABS);
+	irq = decay_begin(DECAY);
+	for (size_t i = 0; i < 2 * NSLABS; i++)
+		kfree(slabobj[i]);
+	CHECK(scavenge_decay(1000) != 0);	/* the frees noted: quiet from here */
+	scavenge_decay(1000 + DECAY);		/* a whole quiet decay time: the idle pass */
+	kheap_stats(&after);
+	CHECKF(after.meta_pages <= before.meta_pages + 1, "%zu metadata pages left (%zu before)",
+	       after.meta_pages, before.meta_pages);
 	decay_end(irq);
 	CHECK(kheap_check());
 }
