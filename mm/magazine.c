@@ -424,8 +424,9 @@ static void purge(unsigned cls)
  * thread's or CPU's cache: the fast paths touch only the loaded magazine
  * and its counts; prev and prounds change only under the heap lock.
  */
-static void unload_prevs(void)
+void mag_take_prevs(void)
 {
+	HEAP_ASSERT_LOCKED();
 	for (struct mag_cache *c = caches; c; c = c->next)
 		for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
 			struct mag_class_cache *cc = &c->cc[cls];
@@ -441,10 +442,8 @@ void mag_reclaim(bool all)
 	unsigned long f = cache_pin();
 
 	HEAP_ASSERT_LOCKED();
-	if (all) {
+	if (all)
 		flush_cache(mag_current());
-		unload_prevs();
-	}
 	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
 		if (all)
 			purge(cls);

@@ -101,6 +101,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	 * before the dry test, since what they give the slabs counts as
 	 * freed (a free into a magazine does not, mm/magazine_int.h).
 	 */
+	if (idle_pass || trigger == SCAV_ALLOC_FAILED)
+		mag_take_prevs();	/* other caches' too: what they pin goes */
 	mag_reclaim(trigger == SCAV_EXPLICIT || trigger == SCAV_ALLOC_FAILED);
 	if (dry && heap.freed_since_check == 0) {
 		stats.skipped_dry++;

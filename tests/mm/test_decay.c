@@ -10,6 +10,7 @@
 #include "tests/mm/heap_util.h"
 #include "mm/pagestate.h"
 #include "mm/heap_int.h"		/* white box: the size of a slab descriptor */
+#include "mm/magazine_int.h"	/* white box: MAG_ROUNDS */
 
 #define DECAY 800			/* ms: steps of 100 */
 #define STEP (DECAY / 8)
@@ -169,4 +170,48 @@ TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
 	       after.meta_pages, before.meta_pages);
 	decay_end(irq);
 	CHECK(kheap_check());
+}
+
+/*
+ * The idle pass also empties every cache's previous magazine, not only
+ * the current cache's (no fast path touches it): what stays cached is at
+ * most the other cache's loaded magazine, and that cache still works.
+ */
+#define OBJS 2000			/* far more than two magazines of 64 bytes */
+
+TEST(decay_idle_pass_empties_the_previous_magazine_of_every_cache)
+{
+#ifdef cache_switch
+	struct kheap_stats st;
+	unsigned long irq;
+	size_t loaded;
+
+	ktest_heap_setup();
+	mag_set_enabled(false);		/* empty magazines: the counts are this case's */
+	mag_set_enabled(true);
+	for (size_t i = 0; i < OBJS; i++)
+		CHECK((slabobj[i] = kmalloc(64)) != NULL);
+	irq = decay_begin(DECAY);
+	cache_switch(1);
+	for (size_t i = 0; i < OBJS; i++)	/* cache 1: loaded, a full prev, the rest to the depot */
+		kfree(slabobj[i]);
+	cache_switch(0);
+	CHECK(scavenge_decay(1000) != 0);
+	scavenge_decay(1000 + DECAY);		/* the idle pass, run from cache 0 */
+	kheap_stats(&st);
+	loaded = st.cached_objs;
+	CHECKF(loaded <= MAG_ROUNDS, "%zu objects still cached: more than a loaded magazine", loaded);
+	decay_end(irq);
+	cache_switch(1);
+	for (size_t i = 0; i < loaded; i++)
+		CHECK((slabobj[i] = kmalloc(64)) != NULL);
+	kheap_stats(&st);
+	CHECK(st.cached_objs == 0);
+	for (size_t i = 0; i < loaded; i++)
+		kfree(slabobj[i]);
+	cache_switch(0);
+	CHECK(kheap_check());
+#else
+	CHECK(mag_enabled());		/* one cache on this platform: nothing to switch to */
+#endif
 }

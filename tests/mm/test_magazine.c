@@ -12,7 +12,6 @@
 /* A pointer used after its free on purpose, hidden from the analysers (make check). */
 #define FREED(p) ((void *)hide_addr((uintptr_t)(p)))
 #include "mm/magazine.h"
-#include "mm/magazine_int.h"	/* white box: MAG_ROUNDS */
 
 #define OBJ 64			/* a cached class */
 #define MANY 2000		/* far more than two magazines of it */
@@ -216,36 +215,6 @@ TEST(mag_free_of_an_object_cached_by_another_cache)
 	mag_set_enabled(false);		/* cache 1's magazines too */
 	CHECK(cached() == 0);
 	mag_set_enabled(true);
-#else
-	CHECK(mag_enabled());		/* one cache on this platform: nothing to switch to */
-#endif
-}
-
-/*
- * A whole-heap pass empties every cache's previous magazine, not only the
- * current cache's (the fast paths never touch it): what stays cached is
- * at most the other cache's loaded magazine, and that cache still works.
- */
-TEST(mag_whole_heap_pass_empties_the_previous_magazine_of_every_cache)
-{
-#ifdef cache_switch
-	size_t loaded;
-
-	fresh();
-	CHECK(alloc_all(MANY, OBJ));
-	cache_switch(1);
-	free_all(MANY);			/* cache 1: loaded, a full prev, the rest to the depot */
-	cache_switch(0);
-	kheap_scavenge(SIZE_MAX);
-	loaded = cached();
-	CHECKF(loaded <= MAG_ROUNDS, "%zu objects still cached: more than a loaded magazine", loaded);
-	cache_switch(1);
-	for (size_t i = 0; i < loaded; i++)
-		CHECK((o[i] = kmalloc(OBJ)) != NULL);
-	CHECK(cached() == 0);
-	free_all(loaded);
-	cache_switch(0);
-	CHECK(kheap_check());
 #else
 	CHECK(mag_enabled());		/* one cache on this platform: nothing to switch to */
 #endif
