@@ -471,6 +471,24 @@ static void purge(unsigned cls)
 	reap(cls, &depot[cls].empty, SIZE_MAX, false);
 }
 
+/*
+ * Every cache's previous magazine to the depot.  Safe for another
+ * thread's or CPU's cache: the fast paths touch only the loaded magazine
+ * and its counts; prev and prounds change only under the heap lock.
+ */
+void mag_take_prevs(void)
+{
+	HEAP_ASSERT_LOCKED();
+	for (struct mag_cache *c = caches; c; c = c->next)
+		for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
+			struct mag_class_cache *cc = &c->cc[cls];
+
+			unload(cls, cc->prev, cc->prounds);
+			cc->prev = NULL;
+			cc->prounds = 0;
+		}
+}
+
 void mag_reclaim(bool all)
 {
 	unsigned long f = cache_pin();

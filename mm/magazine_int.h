@@ -189,6 +189,12 @@ bool mag_holds(const void *p, unsigned cls);
  * the current cache and the whole depot back to the slabs.
  */
 void mag_reclaim(bool all);
+/*
+ * Every cache's previous magazine to the depot (before mag_reclaim(true)
+ * empties it): safe for other CPUs' and threads' caches, whose fast paths
+ * never touch it.  Walks every cache: for the idle and alloc-failed passes.
+ */
+void mag_take_prevs(void);
 /* Objects and bytes in magazines (caches and depot). */
 void mag_count(size_t *objs, size_t *bytes);
 /*

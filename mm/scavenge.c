@@ -31,6 +31,7 @@ static size_t seen;		/* heap.free_present after the last call */
 static size_t freed_mark;	/* heap.freed_since_check after the last call */
 static uint64_t active_at;	/* the last call that found something freed */
 static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
+static bool idle_pass;		/* that pass is running: unused descriptor pages go too */
 
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
@@ -100,6 +101,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	 * before the dry test, since what they give the slabs counts as
 	 * freed (a free into a magazine does not, mm/magazine_int.h).
 	 */
+	if (idle_pass || trigger == SCAV_ALLOC_FAILED)
+		mag_take_prevs();	/* other caches' too: what they pin goes */
 	mag_reclaim(trigger == SCAV_EXPLICIT || trigger == SCAV_ALLOC_FAILED);
 	if (dry && heap.freed_since_check == 0) {
 		stats.skipped_dry++;
@@ -110,6 +113,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	stats.last_counter_before = heap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
 		slab_release_empty();	/* background leaves the kept slabs be */
+	if (idle_pass)
+		slab_release_descriptors();	/* their pages go in this pass */
 	if (want)
 		c = heap_release_warm(want, visit_limit,
 				      trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE);
@@ -322,7 +327,9 @@ uint64_t scavenge_decay(uint64_t now)
 		return 0;
 	f = heap_lock();
 	if (decay_note(now)) {
+		idle_pass = true;
 		pass_locked(SIZE_MAX, SIZE_MAX, SCAV_EXPLICIT);
+		idle_pass = false;
 		decay_reset();			/* nothing free is left to wait */
 	} else {
 		tick_locked();

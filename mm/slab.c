@@ -270,6 +270,56 @@ size_t slab_release_empty(void)
 	return n;
 }
 
+#define DESCS_PER_PAGE (PAGE_SIZE / sizeof(struct slab))
+
+/* The descriptor page s was carved from; its pgdesc's cls is unused (PK_META). */
+static struct pgdesc *desc_page(const struct slab *s)
+{
+	return pagerun_desc(pagerun_index((uintptr_t)s));
+}
+
+/* Each descriptor page's free descriptors, counted in its cls. */
+static void count_pool(void)
+{
+	for (struct slab *s = pool; s; s = s->next)
+		desc_page(s)->cls = 0;
+	for (struct slab *s = pool; s; s = s->next)
+		desc_page(s)->cls++;
+}
+
+/*
+ * Unlink the descriptors of the pages whose every descriptor is in the
+ * pool, freeing each page once its last one is unlinked (a page counts
+ * down from 2 * DESCS_PER_PAGE; next is read before the page goes).
+ */
+size_t slab_release_descriptors(void)
+{
+	struct slab **link = &pool, *s;
+	size_t n = 0;
+
+	HEAP_ASSERT_LOCKED();
+	count_pool();
+	while ((s = *link) != NULL) {
+		struct pgdesc *d = desc_page(s);
+
+		if (d->cls < DESCS_PER_PAGE) {
+			link = &s->next;
+			continue;
+		}
+		*link = s->next;
+		if (d->cls == DESCS_PER_PAGE)
+			d->cls = 2 * DESCS_PER_PAGE;
+		if (--d->cls == DESCS_PER_PAGE) {
+			d->cls = 0;
+			pagerun_free(pagerun_index((uintptr_t)s & ~(uintptr_t)(PAGE_SIZE - 1)), 1);
+			n++;
+		}
+	}
+	for (s = pool; s; s = s->next)
+		desc_page(s)->cls = 0;
+	return n;
+}
+
 void slab_class_stats(unsigned cls, struct slab_class_stats *st)
 {
 	HEAP_ASSERT_LOCKED();

@@ -84,6 +84,12 @@ struct obj_rec *slab_obj_rec(struct slab *s, uint32_t idx, bool make);
 
 /* Return the kept empty slabs to page level; returns how many pages. */
 size_t slab_release_empty(void);
+/*
+ * Free the metadata pages whose every slab descriptor is unused (after
+ * slab_release_empty, for a whole-heap pass); returns how many pages.
+ * Walks the descriptor pool twice: not for a paced pass.
+ */
+size_t slab_release_descriptors(void);
 
 void slab_class_stats(unsigned cls, struct slab_class_stats *st);
 bool slab_check(void);

@@ -9,7 +9,7 @@
  *                  look like, strings filling every usable byte: no report
  *   api once       one malloc and free, then exit 0 (for environment checks)
  *   api thread-exits  32 threads in turn allocate and free small blocks and exit
- *   api decay-keeps|decay-idle|decay-fork|decay-threads  the decay schedule
+ *   api decay-keeps|decay-idle|decay-fork|decay-threads|decay-slabs  the decay schedule
  *                  (run with KHEAP_DECAY_MS): exit 0 when it held
  */
 #define _GNU_SOURCE
@@ -350,6 +350,37 @@ static int decay_keeps(void)
 	return rss() < rss_base + (size_t)DBLOCKS * DBLOCK;
 }
 
+/*
+ * Many slabs, then idle: 32768 blocks of 2000 bytes fill 16384 one-page
+ * slabs (64 MiB) whose descriptors take 104 bytes each, about 420
+ * metadata pages (1.7 MiB).  Once idle, the pages of unused descriptors
+ * go back too, so RSS ends within 2% of the start plus the block array
+ * this case touched, the per-page arrays of the pages it used (about 36
+ * bytes a page: state, frame, page descriptor; the bound allows 48) and
+ * 512 KiB of library code and stacks paged in; the descriptors alone
+ * would exceed that by 1 MiB.
+ */
+#define SBLOCKS 32768
+#define SBLOCK 2000
+#define SPAGES (SBLOCKS / 2)
+static void *sb[SBLOCKS];
+
+static int decay_slabs(void)
+{
+	size_t bound = rss_base + rss_base / 50 + sizeof(sb) + SPAGES * 48 + (512u << 10), r;
+
+	for (int i = 0; i < SBLOCKS; i++) {
+		sb[i] = malloc(SBLOCK);
+		memset(sb[i], i, SBLOCK);
+	}
+	for (int i = 0; i < SBLOCKS; i++)
+		free(sb[i]);
+	r = rss_down_to(bound);
+	printf("decay-slabs: rss %zu KiB at the start, %zu KiB after the decay (bound %zu)\n",
+	       rss_base >> 10, r >> 10, bound >> 10);
+	return r > bound;
+}
+
 /* The program goes idle after its last free: the decay thread brings RSS back. */
 static int decay_idle(void)
 {
@@ -459,6 +490,8 @@ static int decay_case(const char *name)
 		return decay_fork();
 	if (!strcmp(name, "decay-threads"))
 		return decay_threads();
+	if (!strcmp(name, "decay-slabs"))
+		return decay_slabs();
 	printf("no case %s\n", name);
 	return 2;
 }

@@ -9,6 +9,8 @@
 #include "tests/ktest.h"
 #include "tests/mm/heap_util.h"
 #include "mm/pagestate.h"
+#include "mm/heap_int.h"		/* white box: the size of a slab descriptor */
+#include "mm/magazine_int.h"	/* white box: MAG_ROUNDS */
 
 #define DECAY 800			/* ms: steps of 100 */
 #define STEP (DECAY / 8)
@@ -134,4 +136,82 @@ TEST(decay_off_releases_beyond_the_cushion_at_once)
 	CHECKF(free_resident() == CUSHION, "%zu free resident pages with no decay", free_resident());
 	decay_end(irq);
 	CHECK(kheap_check());
+}
+
+/*
+ * The pass after a quiet decay time gives back the metadata pages whose
+ * slab descriptors are all unused: a thousand one-page slabs (2000-byte
+ * objects, two a page, a class no magazine takes) freed leave at most
+ * the descriptor page they shared with what was there before.
+ */
+#define NSLABS 1000
+
+static void *slabobj[2 * NSLABS];
+
+TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
+{
+	struct kheap_stats before, grown, after;
+	unsigned long irq;
+
+	ktest_heap_setup();
+	kheap_stats(&before);
+	for (size_t i = 0; i < 2 * NSLABS; i++)
+		CHECK((slabobj[i] = kmalloc(2000)) != NULL);
+	kheap_stats(&grown);
+	CHECKF(grown.meta_pages >= before.meta_pages + NSLABS / (PAGE_SIZE / sizeof(struct slab)),
+	       "%zu metadata pages for %d slabs", grown.meta_pages, NSLABS);
+	irq = decay_begin(DECAY);
+	for (size_t i = 0; i < 2 * NSLABS; i++)
+		kfree(slabobj[i]);
+	CHECK(scavenge_decay(1000) != 0);	/* the frees noted: quiet from here */
+	scavenge_decay(1000 + DECAY);		/* a whole quiet decay time: the idle pass */
+	kheap_stats(&after);
+	CHECKF(after.meta_pages <= before.meta_pages + 1, "%zu metadata pages left (%zu before)",
+	       after.meta_pages, before.meta_pages);
+	decay_end(irq);
+	CHECK(kheap_check());
+}
+
+/*
+ * The idle pass also empties every cache's previous magazine, not only
+ * the current cache's (no fast path touches it): what stays cached is at
+ * most the other cache's loaded magazine, and that cache still works.
+ */
+#define OBJS 2000			/* far more than two magazines of 64 bytes */
+
+TEST(decay_idle_pass_empties_the_previous_magazine_of_every_cache)
+{
+#ifdef cache_switch
+	struct kheap_stats st;
+	unsigned long irq;
+	size_t loaded;
+
+	ktest_heap_setup();
+	mag_set_enabled(false);		/* empty magazines: the counts are this case's */
+	mag_set_enabled(true);
+	for (size_t i = 0; i < OBJS; i++)
+		CHECK((slabobj[i] = kmalloc(64)) != NULL);
+	irq = decay_begin(DECAY);
+	cache_switch(1);
+	for (size_t i = 0; i < OBJS; i++)	/* cache 1: loaded, a full prev, the rest to the depot */
+		kfree(slabobj[i]);
+	cache_switch(0);
+	CHECK(scavenge_decay(1000) != 0);
+	scavenge_decay(1000 + DECAY);		/* the idle pass, run from cache 0 */
+	kheap_stats(&st);
+	loaded = st.cached_objs;
+	CHECKF(loaded <= MAG_ROUNDS, "%zu objects still cached: more than a loaded magazine", loaded);
+	decay_end(irq);
+	cache_switch(1);
+	for (size_t i = 0; i < loaded; i++)
+		CHECK((slabobj[i] = kmalloc(64)) != NULL);
+	kheap_stats(&st);
+	CHECK(st.cached_objs == 0);
+	for (size_t i = 0; i < loaded; i++)
+		kfree(slabobj[i]);
+	cache_switch(0);
+	CHECK(kheap_check());
+#else
+	CHECK(mag_enabled());		/* one cache on this platform: nothing to switch to */
+#endif
 }
