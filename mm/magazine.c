@@ -251,17 +251,29 @@ static unsigned held(const struct mag_class_cache *cc)
 	return cc->rounds + cc->prounds;
 }
 
+/*
+ * A swap and mag_take_prevs both change a cache's previous magazine, the
+ * one without the heap lock: each claims the cache first by exchange, and
+ * neither waits (a swap that finds it claimed takes the lock instead; a
+ * taker skips that cache).
+ */
+static bool claim(struct mag_cache *c) { return !__atomic_exchange_n(&c->swapping, 1, __ATOMIC_ACQUIRE); }
+static void unclaim(struct mag_cache *c) { __atomic_store_n(&c->swapping, 0, __ATOMIC_RELEASE); }
+
 bool mag_swap_pop(unsigned cls, void **p)
 {
 	unsigned long f = cache_pin();
 	struct mag_cache *c = mag_current();
 	struct mag_class_cache *cc = &c->cc[cls];
-	bool ok = mag_on && !c->left && !cc->rounds && cc->prev && cc->prounds;
+	bool ok = mag_on && !c->left && !cc->rounds && claim(c);
 
+	if (ok && !(ok = cc->prev && cc->prounds))
+		unclaim(c);
 	if (ok) {
 		swap(cc);
 		c->alloc_swaps++;
 		c->moved--;		/* a round taken, not by a hit */
+		unclaim(c);
 		*p = cc->loaded->round[--cc->rounds];
 	}
 	cache_unpin(f);
@@ -312,13 +324,15 @@ bool mag_swap_push(void *p, unsigned cls)
 	unsigned long f = cache_pin();
 	struct mag_cache *c = mag_current();
 	struct mag_class_cache *cc = &c->cc[cls];
-	bool ok = mag_on && !c->left && cc->loaded && cc->rounds == cc->size && cc->prev &&
-		  !cc->prounds;
+	bool ok = mag_on && !c->left && cc->loaded && cc->rounds == cc->size && claim(c);
 
+	if (ok && !(ok = cc->prev && !cc->prounds))
+		unclaim(c);
 	if (ok) {
 		swap(cc);
 		c->free_swaps++;
 		c->moved++;		/* a round added, not by a hit */
+		unclaim(c);
 		cc->loaded->round[cc->rounds++] = p;
 	}
 	cache_unpin(f);
@@ -479,14 +493,19 @@ static void purge(unsigned cls)
 void mag_take_prevs(void)
 {
 	HEAP_ASSERT_LOCKED();
-	for (struct mag_cache *c = caches; c; c = c->next)
+	for (struct mag_cache *c = caches; c; c = c->next) {
+		if (!claim(c))		/* its owner is swapping: next pass */
+			continue;
 		for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
 			struct mag_class_cache *cc = &c->cc[cls];
 
 			unload(cls, cc->prev, cc->prounds);
+			c->moved -= cc->prounds;	/* rounds taken, not by hits */
 			cc->prev = NULL;
 			cc->prounds = 0;
 		}
+		unclaim(c);
+	}
 }
 
 void mag_reclaim(bool all)

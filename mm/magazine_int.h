@@ -50,6 +50,7 @@ struct mag_cache {
 	struct mag_class_cache cc[MAG_CLASSES];
 	uint32_t moved;			/* rounds the slow paths added, less those they took; wraps */
 	uint32_t alloc_swaps, free_swaps;	/* misses served by a swap, no lock: wraps */
+	uint32_t swapping;		/* claimed by its swap or mag_take_prevs (magazine.c) */
 	uint64_t alloc_misses, free_misses;	/* the rest: under the heap lock */
 	struct mag_cache *next, *prev;	/* the registry (heap lock) */
 	bool joined, left;
@@ -191,8 +192,10 @@ bool mag_holds(const void *p, unsigned cls);
 void mag_reclaim(bool all);
 /*
  * Every cache's previous magazine to the depot (before mag_reclaim(true)
- * empties it): safe for other CPUs' and threads' caches, whose fast paths
- * never touch it.  Walks every cache: for the idle and alloc-failed passes.
+ * empties it): other CPUs' and threads' caches too; their hits never touch
+ * it, and their lock-free swaps claim the cache as this does (a cache
+ * claimed at the time keeps its magazine until the next such pass).
+ * Walks every cache: for the idle and alloc-failed passes.
  */
 void mag_take_prevs(void);
 /* Objects and bytes in magazines (caches and depot). */
