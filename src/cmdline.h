@@ -40,7 +40,7 @@ struct kopts {
 	uint32_t apfail;		/* apfail=ID: debug switch, the AP of APIC id ID never answers; 0 off */
 };
 
-#define HEAPSAMPLE_DEFAULT 1000	/* docs/debugging.md, "Guarded blocks": its cost */
+#define HEAPSAMPLE_DEFAULT 2000	/* docs/debugging.md, "Guarded blocks": its cost */
 
 extern struct kopts kopts;
 

@@ -61,7 +61,7 @@
 #define KHEAP_RETAIN_PCT 25u			/* of the live bytes; KHEAP_RETAIN= */
 #define KHEAP_PREFAULT	4096u			/* KiB; KHEAP_PREFAULT= */
 #define KHEAP_DECAY_MS	1000u			/* KHEAP_DECAY_MS= */
-#define KHEAP_SAMPLE_DEFAULT 1000u		/* docs/debugging.md, "Guarded blocks": its cost */
+#define KHEAP_SAMPLE_DEFAULT 2000u		/* docs/debugging.md, "Guarded blocks": its cost */
 
 static volatile int ready;
 
