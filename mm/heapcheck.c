@@ -20,7 +20,7 @@
  *     and are not GUARD;
  *   - every page is AOW, ZERO, PRESENT or KEPT, and a PRESENT page's frame
  *     is in use; KEPT pages only in free runs; GUARD pages only in a
- *     guarded block (LARGE, PG_SAMPLED): its last page while it is live,
+ *     guarded block (LARGE, PG_SAMPLED): its first and last while it is live,
  *     every page once it is freed into the quarantine (PG_RETIRED).
  *
  * Locking: heap lock held (asserted).
@@ -46,7 +46,8 @@ static size_t frameless(uint32_t i, uint32_t n)
 
 /*
  * GUARD pages of the committed run at i: only a guarded block has them,
- * its last page while it is live and all of them once freed (retired).
+ * its first and last pages while it is live and all of them once freed
+ * (retired).
  */
 static bool check_guards(uint32_t i, uint32_t n)
 {
@@ -55,12 +56,13 @@ static bool check_guards(uint32_t i, uint32_t n)
 
 	if (!sampled)
 		return !g || bad(i, "GUARD page in a run that is not a guarded block");
-	if (n < 2)
-		return bad(i, "guarded block of one page (no room for its guard)");
+	if (n < 3)
+		return bad(i, "guarded block of fewer than three pages (no room for its guards)");
 	if (pd[i].flags & PG_RETIRED)
 		return g == n || bad(i, "freed guarded block with a page that is not GUARD");
-	if (g != 1 || mmu_state(pagerun_va(i + n - 1)) != PS_GUARD)
-		return bad(i, "live guarded block whose GUARD page is not exactly its last");
+	if (g != 2 || mmu_state(pagerun_va(i)) != PS_GUARD ||
+	    mmu_state(pagerun_va(i + n - 1)) != PS_GUARD)
+		return bad(i, "live guarded block whose GUARD pages are not exactly its first and last");
 	return true;
 }
 

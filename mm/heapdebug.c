@@ -38,6 +38,14 @@ size_t canary_find(uintptr_t p, size_t from, size_t to)
 	return to;
 }
 
+size_t canary_find_last(uintptr_t p, size_t from, size_t to)
+{
+	for (size_t i = to; i > from; i--)
+		if (((const uint8_t *)p)[i - 1] != canary_byte(p + i - 1))
+			return i - 1;
+	return to;
+}
+
 size_t canary_find_tail(uintptr_t p, size_t from, size_t to)
 {
 	size_t i = to;
@@ -88,17 +96,22 @@ static uint16_t site_slot(uintptr_t pc)
 	return 0;
 }
 
-uint16_t site_index(uintptr_t pc)
+uint16_t site_note(uintptr_t pc)
 {
 	uint16_t i;
 
 	HEAP_ASSERT_LOCKED();
-	if (heap_debug_level < 2 || !pc)
+	if (!pc)
 		return 0;
 	i = site_slot(pc);
 	if (i)
 		sites[i].pc = pc;
 	return i;
+}
+
+uint16_t site_index(uintptr_t pc)
+{
+	return heap_debug_level < 2 ? 0 : site_note(pc);
 }
 
 uintptr_t site_pc(uint16_t idx) { return idx < DBG_SITES ? sites[idx].pc : 0; }
@@ -141,7 +154,6 @@ void site_forget(void)
 void heapdebug_init(void)
 {
 	heap_debug_level = 0;
-	heap_guard_every = 0;
 	memset(sites, 0, sizeof(sites));
 	guarded_init();
 }

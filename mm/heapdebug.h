@@ -9,10 +9,12 @@
  *   3  2, and every allocation a guarded block
  *
  * Guarded blocks (mm/heapguard.c; libkheap has its own, arch/lib/guard.c,
- * and leaves heap_guard_every 0): at level 2 every heap_guard_every-th
- * allocation of alignment up to GUARD_ALIGN, at 3 every one, is a page
- * run of its own with the block at the end of its last data page and a
- * GUARD page after it; freed, all its pages are GUARD, in a quarantine.
+ * and leaves heap_guard_every 0): at every level one allocation of
+ * alignment up to GUARD_ALIGN in heap_guard_every (at level 0, counting
+ * only those that take a slow path), at 3 every one, is a page run of
+ * its own with a GUARD page at each end and the block, turn about, at
+ * the start of its first data page or at the end of its last; freed, all
+ * its pages are GUARD, in a quarantine.
  *
  * Records, never inside an object:
  *  - a small object's (struct obj_rec): one per object in a metadata page
@@ -61,20 +63,34 @@ static inline uint8_t canary_byte(uintptr_t a) { return (uint8_t)(0xC0 | (a & 0x
 #define GUARD_ALIGN	16		/* a guarded block's alignment */
 #define GUARD_QUARANTINE 16		/* freed guarded blocks kept inaccessible */
 
+#define PG_LEFT		0x10		/* a sampled LARGE head: the block starts its first data page */
+
 extern unsigned heap_guard_every;	/* 0: no guarded blocks */
 extern size_t heap_guarded;		/* guarded blocks live or in the quarantine */
+extern int32_t guard_left;		/* slow-path allocations before the next sample; atomic */
 
 /* A guarded block, from its head's descriptor. */
 struct guarded {
 	uint32_t head;
-	uintptr_t obj, end;		/* the block; end: its guard page */
+	uintptr_t obj;			/* the block */
+	uintptr_t lo, end;		/* its data pages: [lo, end), GUARD pages around */
 	size_t size;			/* the size asked for */
 	uint16_t alloc_site, free_site;
 	bool retired;			/* freed: in the quarantine */
 };
 
-/* Is the allocation of n bytes at align the one to guard?  (Counts it; no lock needed.) */
+/* The rate (kheap_set_sample; heap lock held): the countdown starts again, nothing armed. */
+void guarded_set_rate(unsigned every);
+/* Above level 0: is this allocation of n bytes at align the one to guard?  (Counts it; no lock.) */
 bool guarded_due(size_t n, size_t align);
+/*
+ * Level 0, guard_left spent on a slow path (heap lock held): true when a
+ * sample was armed and this allocation of n bytes is it (disarmed now);
+ * otherwise arms one for the next allocation, false.
+ */
+bool guarded_take(size_t n);
+/* A sample is armed: the next allocation must reach the slow path. */
+bool guarded_armed(void);
 /* The bytes of the page run that guards a block of n. */
 size_t guarded_run_bytes(size_t n);
 /* Make the fresh LARGE run at run a guarded block of n bytes; the block's address. */
@@ -97,6 +113,8 @@ void canary_fill(uintptr_t p, size_t from, size_t to);
 size_t canary_find(uintptr_t p, size_t from, size_t to);
 /* The lowest offset of the wrong canaries that end at to - 1, or to. */
 size_t canary_find_tail(uintptr_t p, size_t from, size_t to);
+/* The highest offset in [from, to) whose canary is wrong, or to. */
+size_t canary_find_last(uintptr_t p, size_t from, size_t to);
 void poison_fill(uintptr_t p, size_t n);
 /* The first offset below n that is not poison, or n. */
 size_t poison_find(uintptr_t p, size_t n);
@@ -105,6 +123,8 @@ size_t poison_find_tail(uintptr_t p, size_t n);
 
 /* The index of site pc (0 when none: pc 0, a level below 2, a full table). */
 uint16_t site_index(uintptr_t pc);
+/* The same at any level: a guarded block's sites are recorded always. */
+uint16_t site_note(uintptr_t pc);
 uintptr_t site_pc(uint16_t idx);
 /* The live allocations (and their requested bytes) made at pc. */
 size_t site_live(uintptr_t pc, size_t *bytes);

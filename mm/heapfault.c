@@ -71,7 +71,7 @@ static enum kheap_fault_result misuse(const char **why, const char *what)
  * included) is a misuse, decided before this is asked.
  */
 /* A GUARD page of the region is a guarded block's (mm/heapguard.c). */
-#define GUARDED "access to a guarded block's GUARD page (an overflow, or a use after free)"
+#define GUARDED "access to a guarded block's GUARD page (an overflow or underflow, or a use after free)"
 
 static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
 {

@@ -20,6 +20,7 @@
 #include "mm/heap_int.h"
 #include "mm/slab.h"
 #include "mm/owner.h"
+#include "mm/heapdebug.h"
 
 static struct owner region_owner, desc_owner;
 
@@ -72,9 +73,45 @@ static void describe_slab(const struct slab *s, uintptr_t va, enum owner_access 
 			 (unsigned long)obj, size, (unsigned long)(va - obj));
 }
 
+static const char *plural(unsigned long n) { return n == 1 ? "" : "s"; }
+
+/*
+ * A guarded block's page (mm/heapguard.c), as the misuse report places
+ * it: "write 13 bytes past the end of heap allocation 0x... (100 bytes),
+ * in its guard page", "... 16 bytes before ...", or, freed, "write to
+ * freed heap allocation 0x... (5000 bytes) at offset 4000, in the
+ * quarantine".
+ */
+static void describe_guarded(const struct guarded *g, uintptr_t va, enum owner_access a,
+			     char *buf, size_t len)
+{
+	const char *freed = g->retired ? "freed " : "";
+	const char *in = va < g->lo || va >= g->end ? "its guard page" :
+			 g->retired ? "the quarantine" : "its unused bytes";
+	unsigned long past = (unsigned long)(va - g->obj - g->size + 1), before = (unsigned long)(g->obj - va);
+
+	if (va < g->obj)
+		snprintf(buf, len, "%s %lu byte%s before %sheap allocation %#lx (%zu bytes), in %s",
+			 owner_access_verb(a), before, plural(before), freed, (unsigned long)g->obj,
+			 g->size, in);
+	else if (va >= g->obj + g->size)
+		snprintf(buf, len, "%s %lu byte%s past the end of %sheap allocation %#lx (%zu bytes), in %s",
+			 owner_access_verb(a), past, plural(past), freed, (unsigned long)g->obj, g->size, in);
+	else
+		snprintf(buf, len, "%s%sheap allocation %#lx (%zu bytes) at offset %lu, in %s",
+			 owner_access_words(a), freed, (unsigned long)g->obj, g->size,
+			 (unsigned long)(va - g->obj), in);
+}
+
 static void describe_large(uintptr_t va, enum owner_access a, char *buf, size_t len)
 {
 	struct heap_obj o = { va, 0 };
+	struct guarded g;
+
+	if (guarded_find(va, &g) && (g.retired || va < g.obj || va >= g.obj + g.size)) {
+		describe_guarded(&g, va, a, buf, len);
+		return;
+	}
 
 	heap_alloc_at(va, &o);		/* a LARGE or LARGE_TAIL page: always found */
 	snprintf(buf, len, "%sheap allocation %#lx (%zu bytes) at offset %lu",

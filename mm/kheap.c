@@ -282,13 +282,21 @@ static __attribute__((noinline, cold)) void *alloc_debug(size_t size, uintptr_t 
 	return dbg_alloc(size ? size : 1, 8, caller);
 }
 
+/* The sampling countdown ran out (mm/heapguard.c): cold and out of line too. */
+static __attribute__((noinline, cold)) void *alloc_sample(size_t size, uintptr_t caller)
+{
+	return dbg_sample(size ? size : 1, caller);
+}
+
 static __attribute__((noinline, cold)) void free_debug(void *p, uintptr_t caller)
 {
 	dbg_free(p, caller);
 }
 
 /*
- * Every other kmalloc but an untraced hit: a cached class's miss
+ * Every other kmalloc but an untraced hit: each counts down to the next
+ * sampled guarded block (alloc_sample, mm/heapguard.c: one atomic
+ * decrement here, nothing on the hit path); then a cached class's miss
  * (alloc_miss), else under the heap lock a slab (inline: the slab path)
  * or a page run.  alloc_slow and alloc_written are out of line and each
  * called from one place, so the hit path (ALLOC_FAST) neither saves
@@ -302,6 +310,9 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
 
 	if (__builtin_expect(heap_debug_level != 0, 0))	/* magazines are off then */
 		return alloc_debug(size, caller);
+	if (__builtin_expect(__atomic_sub_fetch(&guard_left, 1, __ATOMIC_RELAXED) <= 0, 0) &&
+	    (p = alloc_sample(size, caller)) != NULL)
+		return p;			/* a sampled guarded block */
 	if (size - 1 < MAG_MAX_SIZE && mag_on)
 		return alloc_miss(size, caller);
 	f = heap_lock();

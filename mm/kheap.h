@@ -126,22 +126,23 @@ bool kheap_check(void);
 /*
  * The debug level (heapcheck=, KHEAP_CHECK; docs/debugging.md): 0
  * validation only; 1 requested sizes, canaries and poison; 2 also the
- * allocation and free sites of every object, and one allocation in
- * kheap_set_sample's N a guarded block; 3 every allocation a guarded
- * block.  Above 0 the magazines are off and ksize is the size asked for.
+ * allocation and free sites of every object; 3 every allocation a
+ * guarded block (at every level one in kheap_set_sample's N is).  Above 0 the magazines are off and ksize is the size asked for.
  * Any time; objects made before a rise from 0 are not checked.  false
  * (nothing changed) for a level above 3.
  */
 bool kheap_set_check(unsigned level);
 unsigned kheap_check_level(void);
 /*
- * Guarded blocks (heapsample=, docs/debugging.md "Guarded blocks"): at
- * level 2 every Nth allocation of alignment up to 16 is placed at the end
- * of a page run of its own with a GUARD page after it, and freed into a
- * quarantine of GUARD pages; at level 3 every one.  0 (the default, and
- * libkheap's, which guards its own: arch/lib/guard.c) for none.  Rate
- * 0, or a level below 2, gives the quarantine's runs back; live guarded
- * blocks stay guarded until freed.
+ * Guarded blocks (heapsample=, KHEAP_SAMPLE; docs/debugging.md "Guarded
+ * blocks"): at every level one allocation in N of alignment up to 16 (at
+ * level 0 counting only those that miss the magazines: the sample is
+ * armed then and the next allocation is it) is placed in a page run of
+ * its own between two GUARD pages, at the start or the end of its data
+ * pages turn about, and freed into a quarantine of GUARD pages; at level
+ * 3 every one.  0 for none (the heap's own default, before the kernel's
+ * command line or libkheap's environment sets it); rate 0 gives the
+ * quarantine's runs back; live guarded blocks stay guarded until freed.
  */
 void kheap_set_sample(unsigned every);
 unsigned kheap_sample(void);

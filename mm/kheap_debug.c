@@ -233,6 +233,7 @@ static void *dbg_alloc_plain(size_t size, size_t align, uintptr_t caller);
 
 static const struct heap_misuse
 	GUARD_TAIL = { HR_OVERFLOW, "the bytes between a sampled block and its guard page were written" },
+	GUARD_HEAD = { HR_UNDERFLOW, "the bytes between a sampled block and the guard page before it were written" },
 	GUARD_TWICE = { HR_DOUBLE_FREE, "a sampled block freed again" };
 
 static void report_guarded(const char *fn, const struct heap_misuse *what, uintptr_t ptr,
@@ -243,46 +244,85 @@ static void report_guarded(const char *fn, const struct heap_misuse *what, uintp
 	report_at(fn, what, ptr, g->obj, g->size, &sites, caller);
 }
 
-/* The canaries between a recorded live block's end and its guard page; false after a report. */
+/*
+ * The canaries around a guarded block, in its data pages: up to
+ * LARGE_CANARY bytes before it (a block at the end of its pages) and
+ * after it, up to its guard page, at most LARGE_CANARY (a block at the
+ * start of its pages).  Offsets from the block's start, which the
+ * canaries' bytes do not depend on.
+ */
+static size_t guard_head(const struct guarded *g) { return MIN(g->obj - g->lo, (size_t)LARGE_CANARY); }
+static size_t guard_tail(const struct guarded *g) { return MIN(g->end - g->obj, g->size + LARGE_CANARY); }
+
+static void guard_fill(const struct guarded *g)
+{
+	uintptr_t lo = g->obj - guard_head(g);
+
+	canary_fill(lo, 0, guard_head(g));
+	canary_fill(g->obj, g->size, guard_tail(g));
+}
+
+/* The canaries of a recorded live block; false after a report (and their repair). */
 static bool check_guarded_tail(const char *fn, const struct guarded *g, uintptr_t caller)
 {
-	size_t n = g->end - g->obj, bad;
+	size_t head = guard_head(g), bad;
+	uintptr_t lo = g->obj - head;
 
 	if (!(pagerun_desc(g->head)->flags & PG_RECORDED))
 		return true;		/* its canaries are not written yet */
-	bad = canary_find(g->obj, g->size, n);
-	if (bad == n)
+	bad = canary_find(g->obj, g->size, guard_tail(g));
+	if (bad < guard_tail(g)) {
+		report_guarded(fn, &GUARD_TAIL, g->obj + bad, g, caller);
+		guard_fill(g);
+		return false;
+	}
+	bad = canary_find_last(lo, 0, head);
+	if (bad == head)
 		return true;
-	report_guarded(fn, &GUARD_TAIL, g->obj + bad, g, caller);
-	canary_fill(g->obj, bad, n);
+	report_guarded(fn, &GUARD_HEAD, lo + bad, g, caller);
+	guard_fill(g);
 	return false;
 }
 
 /*
- * A guarded block of size, when this allocation is the sampled one (NULL
- * otherwise, or when no run is left: the caller allocates as usual).  Its
- * canaries are written outside the lock, then it is recorded.
+ * A guarded block of size (NULL when no run is left: the caller
+ * allocates as usual).  Its canaries are written outside the lock, then
+ * it is recorded.
  */
-static void *guarded_alloc(size_t size, size_t align, uintptr_t caller)
+static void *guarded_alloc(size_t size, uintptr_t caller)
 {
-	unsigned long f;
-	uintptr_t run, obj = 0;
+	unsigned long f = heap_lock();
+	uintptr_t run = (uintptr_t)alloc_locked(guarded_run_bytes(size), PAGE_SIZE, caller), obj = 0;
+	struct guarded g;
 
-	if (!guarded_due(size, align))
-		return NULL;
-	f = heap_lock();
-	run = (uintptr_t)alloc_locked(guarded_run_bytes(size), PAGE_SIZE, caller);
 	if (run)
-		obj = guarded_place(run, size, site_index(caller));
+		obj = guarded_place(run, size, site_note(caller));
 	heap_unlock(f);
 	if (!obj)
 		return NULL;
-	canary_fill(obj, size, ((obj + size + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1)) - obj);
+	guarded_find(obj, &g);
+	guard_fill(&g);
 	f = heap_lock();
-	pagerun_desc(pagerun_index(run))->flags |= PG_RECORDED;
-	site_count(pagerun_desc(pagerun_index(run))->u.big.alloc_site, size);
+	pagerun_desc(g.head)->flags |= PG_RECORDED;
+	site_count(g.alloc_site, size);
 	heap_unlock(f);
 	return (void *)obj;
+}
+
+/*
+ * Level 0: guard_left ran out on a slow path (mm/kheap.c).  The first
+ * time, the sample is armed and the magazines' fast path held off, so the
+ * next allocation, whatever it is, comes here; that one is the guarded
+ * block.  NULL: allocate as usual.
+ */
+void *dbg_sample(size_t size, uintptr_t caller)
+{
+	unsigned long f = heap_lock();
+	bool now = guarded_take(size);
+
+	mag_fast_hold(guarded_armed());
+	heap_unlock(f);
+	return now ? guarded_alloc(size, caller) : NULL;
 }
 
 /* The run a block left the quarantine from, freed as any run (heap lock held). */
@@ -319,7 +359,7 @@ bool dbg_free_guarded(void *p, uintptr_t caller)
 	check_guarded_tail("kfree", &g, caller);
 	if (pagerun_desc(g.head)->flags & PG_RECORDED)
 		site_uncount(g.alloc_site, g.size);
-	out = guarded_retire(&g, site_index(caller));
+	out = guarded_retire(&g, site_note(caller));
 	if (out != PG_NONE)
 		give_back(out, caller);
 	return true;
@@ -337,7 +377,7 @@ size_t dbg_guarded_size(const void *p)
 
 void *dbg_alloc(size_t size, size_t align, uintptr_t caller)
 {
-	void *g = heap_debug_level >= 2 ? guarded_alloc(size, align, caller) : NULL;
+	void *g = guarded_due(size, align) ? guarded_alloc(size, caller) : NULL;
 
 	return g ? g : dbg_alloc_plain(size, align, caller);
 }
@@ -534,8 +574,8 @@ static void forget_records(void)
 
 		if (d->kind == PK_SLAB && d->npages && d->u.slab->rec)
 			memset(d->u.slab->rec, 0, d->u.slab->nobj * sizeof(struct obj_rec));
-		if (d->kind == PK_LARGE)
-			d->flags &= (uint8_t)~PG_RECORDED;
+		if (d->kind == PK_LARGE && !(d->flags & PG_SAMPLED))
+			d->flags &= (uint8_t)~PG_RECORDED;	/* a guarded block's is good at any level */
 	}
 }
 
@@ -558,8 +598,8 @@ bool kheap_set_check(unsigned level)
 		site_forget();
 	}
 	heap_debug_level = level;
-	if (level < 2)
-		give_back_quarantine(CALLER());
+	guarded_set_rate(heap_guard_every);	/* level 3's rate is 1 */
+	mag_fast_hold(false);
 	heap_unlock(f);
 	if (!from_zero && !level)
 		mag_set_enabled(mags_were_on);
@@ -572,7 +612,8 @@ void kheap_set_sample(unsigned every)
 {
 	unsigned long f = heap_lock();
 
-	heap_guard_every = every;
+	guarded_set_rate(every);
+	mag_fast_hold(false);
 	if (!every)
 		give_back_quarantine(CALLER());
 	heap_unlock(f);

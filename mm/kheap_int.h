@@ -41,6 +41,12 @@ void *dbg_realloc(void *p, size_t size, uintptr_t caller);
  * their error path: a block's pointer is never a run's start.
  */
 bool dbg_free_guarded(void *p, uintptr_t caller);
+/*
+ * Level 0, the sampling countdown spent on a slow path (mm/heapguard.c,
+ * guarded_take): the guarded block of size when this call is the armed
+ * sample; NULL otherwise (arming it for the next call): allocate as usual.
+ */
+void *dbg_sample(size_t size, uintptr_t caller);
 /* The size asked for of the live guarded block p, 0 when p is not one (heap lock held). */
 size_t dbg_guarded_size(const void *p);
 /* The object and sites a report at ptr can name (heap lock held). */

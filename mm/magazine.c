@@ -549,6 +549,12 @@ void mag_set_enabled(bool on)
 
 bool mag_enabled(void) { return mag_on; }
 
+void mag_fast_hold(bool hold)
+{
+	HEAP_ASSERT_LOCKED();
+	mag_fast_size = mag_on && !hold ? MAG_MAX_SIZE : 0;
+}
+
 /* --- figures ---------------------------------------------------------- */
 
 void mag_live(size_t *bytes, size_t *allocs)

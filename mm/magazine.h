@@ -32,6 +32,12 @@ struct mag_cache;
 void mag_set_enabled(bool on);
 bool mag_enabled(void);
 /*
+ * Hold kmalloc's fast path off (every call takes the slow path: a
+ * sampled guarded block is armed, mm/heapguard.c), or let it run as the
+ * magazines are.  Heap lock held.
+ */
+void mag_fast_hold(bool hold);
+/*
  * End a working-set interval: the depot gives back the magazines no cache
  * asked for since the last (every scavenger pass does this first).
  */

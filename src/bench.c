@@ -118,6 +118,50 @@ static void bench_levels(void)
 	kheap_set_check(0);
 }
 
+/* n warm pairs of size bytes, in all. */
+static uint64_t pairs_total(size_t size, int n)
+{
+	uint64_t t0;
+
+	for (int i = 0; i < 100; i++)
+		kfree(kmalloc(size));
+	t0 = rdtsc();
+	for (int i = 0; i < n; i++)
+		kfree(kmalloc(size));
+	return rdtsc() - t0;
+}
+
+#define SAMPLE_PAIRS 20000
+
+/*
+ * What the sampled guarded blocks cost at level 0 (heapsample=,
+ * docs/debugging.md "Guarded blocks"), per 1000 pairs, against the same
+ * pairs with heapsample=0: a pair that takes a slow path (a 4096-byte
+ * page run; 64 bytes with the magazines off) counts toward the next
+ * sample and pays one guarded pair in N; a magazine hit counts nothing.
+ */
+static void bench_sample(void)
+{
+	static const size_t sizes[] = { 4096, 64, 64 };
+	unsigned rate = kheap_sample();
+	uint64_t on[3], off[3];
+
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		mag_set_enabled(i != 1);
+		kheap_set_sample(rate);
+		on[i] = pairs_total(sizes[i], SAMPLE_PAIRS) / (SAMPLE_PAIRS / 1000);
+		kheap_set_sample(0);
+		off[i] = pairs_total(sizes[i], SAMPLE_PAIRS) / (SAMPLE_PAIRS / 1000);
+	}
+	mag_set_enabled(true);
+	kheap_set_sample(rate);
+	kprintf("bench: heapsample=%u at heapcheck=0, instructions per 1000 pairs (heapsample=0 in "
+		"brackets): 4096 bytes %llu (%llu), 64 bytes with the magazines off %llu (%llu), "
+		"64 bytes magazine hits %llu (%llu)", rate, (unsigned long long)on[0],
+		(unsigned long long)off[0], (unsigned long long)on[1], (unsigned long long)off[1],
+		(unsigned long long)on[2], (unsigned long long)off[2]);
+}
+
 #define BURST 1000
 
 /* BURST kmallocs then BURST kfrees of one size: misses and depot exchanges, per pair. */
@@ -401,6 +445,7 @@ void bench_run(void)
 	bench_pairs();
 	bench_kept();
 	bench_levels();
+	bench_sample();
 	bench_bursts();
 	bench_scaling();
 	bench_faults();

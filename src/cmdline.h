@@ -34,13 +34,13 @@ struct kopts {
 	int heap_errors;		/* heap_errors=report|panic: is a heap misuse report fatal */
 	uint32_t heapcheck;		/* heapcheck=0..3: the heap's debug level */
 	bool heapleaks;			/* heapleaks: the leak report at poweroff */
-	uint32_t heapsample;		/* heapsample=N: at heapcheck=2 one allocation in N guarded; 0 none */
+	uint32_t heapsample;		/* heapsample=N: one allocation in N guarded, every level; 0 none */
 	uint32_t smp;			/* smp=N: start at most N CPUs in all; 0 (default) all */
 	bool noshootdown;		/* noshootdown: debug switch, TLB shootdowns do nothing */
 	uint32_t apfail;		/* apfail=ID: debug switch, the AP of APIC id ID never answers; 0 off */
 };
 
-#define HEAPSAMPLE_DEFAULT 1000	/* docs/debugging.md, "Guarded blocks": its cost */
+#define HEAPSAMPLE_DEFAULT 2000	/* docs/debugging.md, "Guarded blocks": its cost */
 
 extern struct kopts kopts;
 

@@ -156,20 +156,59 @@ __attribute__((noinline)) void crash_dfree(void)
 }
 
 /*
- * Write past the end of a guarded block (heapcheck=2 with heapsample=1,
- * or heapcheck=3): the first byte of its GUARD page, 13 past the end of
- * the 100 bytes (rounded up to 112).  Below that, nothing is guarded: said.
+ * A guarded block of n bytes placed where asked (heapcheck=1 or 2 with
+ * heapsample=1, or heapcheck=3): at the start of its data pages, right
+ * above the GUARD page below it, or at their end, right below the one
+ * after it.  Samples in a row alternate, so one of two such kmallocs is
+ * placed as asked; the other is freed.  Inline: the allocation site is
+ * the provoker.
+ */
+static inline __attribute__((always_inline)) volatile uint8_t *guarded_block(size_t n, bool at_start)
+{
+	uint8_t *p = kmalloc(n), *q = kmalloc(n);
+
+	if ((((uintptr_t)p & (PAGE_SIZE - 1)) == 0) != at_start) {
+		uint8_t *t = p;
+
+		p = q;
+		q = t;
+	}
+	kfree(q);
+	return (volatile uint8_t *)hide_addr((uintptr_t)p);
+}
+
+static bool guarding_all(const char *kind)
+{
+	if (kheap_sample() == 1 ? kheap_check_level() >= 1 : kheap_check_level() == 3 && kheap_sample())
+		return true;
+	klog(LOG_WARN, "crash: %s needs heapcheck=1 or 2 with heapsample=1, or heapcheck=3", kind);
+	return false;
+}
+
+/*
+ * Write past the end of a guarded block at the end of its pages: the
+ * first byte of its GUARD page, 13 past the end of the 100 bytes
+ * (rounded up to 112).  Below that, nothing is guarded: said.
  */
 __attribute__((noinline)) void crash_guardover(void)
 {
 	volatile uint8_t *p;
 
-	if (kheap_check_level() < 2 || !kheap_sample()) {
-		klog(LOG_WARN, "crash: guardover needs heapcheck=2 or 3 and heapsample= above 0");
+	if (!guarding_all("guardover"))
 		return;
-	}
-	p = (volatile uint8_t *)hide_addr((uintptr_t)kmalloc(100));
+	p = guarded_block(100, false);
 	p[ksize((const void *)p) + 12] = 1;
+}
+
+/* Write 16 bytes before a guarded block at the start of its pages: into the GUARD page below. */
+__attribute__((noinline)) void crash_guardunder(void)
+{
+	volatile uint8_t *p;
+
+	if (!guarding_all("guardunder"))
+		return;
+	p = guarded_block(100, true);
+	p[-16] = 1;
 }
 
 /* Write into a guarded block after freeing it (heapcheck=3): its pages are GUARD. */
@@ -177,10 +216,8 @@ __attribute__((noinline)) void crash_guarduaf(void)
 {
 	volatile uint8_t *p;
 
-	if (kheap_check_level() < 3 || !kheap_sample()) {
-		klog(LOG_WARN, "crash: guarduaf needs heapcheck=3 and heapsample= above 0");
+	if (!guarding_all("guarduaf"))
 		return;
-	}
 	p = kmalloc(5000);
 	memset((void *)p, 0xA5, 5000);
 	kfree((void *)p);
@@ -279,6 +316,7 @@ static const struct { const char *name; void (*fn)(void); } kinds[] = {
 	{ "overrun", crash_overrun }, { "guard", crash_guard }, { "mmio", crash_mmio },
 	{ "vmalloc", crash_vmalloc }, { "kstack", crash_kstack }, { "apstack", crash_apstack },
 	{ "guardover", crash_guardover }, { "guarduaf", crash_guarduaf },
+	{ "guardunder", crash_guardunder },
 };
 
 /* An unknown kind: said, with every known one, and boot goes on. */

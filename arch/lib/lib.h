@@ -20,17 +20,13 @@ void lib_decay_kick(void);
 bool lib_decay_after_fork_child(void);
 
 /*
- * Sampled guarded blocks (arch/lib/guard.c): every guard_every-th
- * guard_alloc is a block at the end of its own pages with an
- * inaccessible page after it (NULL otherwise: the caller allocates as
- * usual); guard_free and guard_size answer for such blocks only (false,
- * 0 for any other pointer).  guard_init(N) installs the SIGSEGV handler
- * that reports their faults; 0 leaves sampling off.
+ * Guarded blocks (arch/lib/guard.c; the heap's own, mm/heapguard.c):
+ * guard_init(N) installs the SIGSEGV handler that reports their faults
+ * and sets the rate (kheap_set_sample); lib_guard_page makes a page
+ * entering the GUARD state inaccessible, or one leaving it accessible
+ * again (mmu_set calls it, heap lock held).
  */
-extern unsigned guard_every;
 void guard_init(unsigned every);
-void *guard_alloc(size_t n, uintptr_t caller);
-bool guard_free(void *p, uintptr_t caller);
-size_t guard_size(const void *p);
+void lib_guard_page(uintptr_t va, bool guard);
 
 #endif

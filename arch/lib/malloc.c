@@ -33,9 +33,10 @@
  * KHEAP_CHECK=0..3 sets the heap's debug level (mm/kheap.h: canaries and
  * poison from 1, allocation and free sites from 2); KHEAP_LEAKS=1 prints
  * the leak report (live allocations by site) at exit, the default at
- * level 2 and above.  KHEAP_SAMPLE=N makes every Nth malloc a guarded
- * block (arch/lib/guard.c): by default 5000 at level 2, 1 (every block)
- * at 3, none below.
+ * level 2 and above.  KHEAP_SAMPLE=N (0 for none) makes one allocation
+ * in N a guarded block at every level (mm/heapguard.c, made inaccessible
+ * by arch/lib/guard.c; at level 0 only allocations that miss the
+ * magazines count): by default KHEAP_SAMPLE_DEFAULT; every one at level 3.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,6 +61,7 @@
 #define KHEAP_RETAIN_PCT 25u			/* of the live bytes; KHEAP_RETAIN= */
 #define KHEAP_PREFAULT	4096u			/* KiB; KHEAP_PREFAULT= */
 #define KHEAP_DECAY_MS	1000u			/* KHEAP_DECAY_MS= */
+#define KHEAP_SAMPLE_DEFAULT 2000u		/* docs/debugging.md, "Guarded blocks": its cost */
 
 static volatile int ready;
 
@@ -121,8 +123,7 @@ static void setup_checks(void)
 {
 	size_t level = env_number("KHEAP_CHECK", 0, 3, "a level");
 
-	size_t every = env_number("KHEAP_SAMPLE", level == 2 ? 5000 : level == 3, 1u << 30,
-				  "a count");
+	size_t every = env_number("KHEAP_SAMPLE", KHEAP_SAMPLE_DEFAULT, 1u << 30, "a count");
 
 	if (level)
 		kheap_set_check((unsigned)level);
@@ -220,8 +221,6 @@ API void *malloc(size_t n)
 	void *p;
 
 	init();
-	if (__builtin_expect(guard_every != 0, 0) && !too_large(n) && (p = guard_alloc(n, CALLER())))
-		return p;
 	p = too_large(n) ? NULL : kheap_malloc_from(n, CALLER());	/* the thread's magazines first */
 	return p ? p : enomem();
 }
@@ -231,8 +230,6 @@ API void free(void *p)
 	if (!p)
 		return;
 	init();
-	if (__builtin_expect(guard_every != 0, 0) && guard_free(p, CALLER()))
-		return;
 	kheap_free_from(p, CALLER());
 	maybe_scavenge();
 }
@@ -245,28 +242,11 @@ API void *calloc(size_t n, size_t size)
 	init();
 	if (__builtin_mul_overflow(n, size, &total) || too_large(total))
 		return enomem();
-	p = guard_every ? guard_alloc(total, CALLER()) : NULL;
-	if (!p)
-		p = kheap_malloc_from(total, CALLER());
+	p = kheap_malloc_from(total, CALLER());
 	if (!p)
 		return enomem();
 	memset(p, 0, total);
 	return p;
-}
-
-/* A guarded block moves to an ordinary one (or another guarded one). */
-static void *realloc_guarded(void *p, size_t n, uintptr_t caller)
-{
-	size_t old = guard_size(p);
-	void *q = guard_alloc(n, caller);
-
-	if (!q)
-		q = kheap_malloc_from(n, caller);
-	if (!q)
-		return enomem();
-	memcpy(q, p, MIN(n, old));
-	guard_free(p, caller);
-	return q;
 }
 
 API void *realloc(void *p, size_t n)
@@ -276,8 +256,6 @@ API void *realloc(void *p, size_t n)
 	init();
 	if (too_large(n))
 		return enomem();
-	if (__builtin_expect(guard_every != 0, 0) && p && guard_size(p))
-		return realloc_guarded(p, n, CALLER());
 	q = kheap_realloc_from(p, n, CALLER());
 	if (!q)
 		return enomem();	/* p, if any, is untouched */
@@ -354,12 +332,8 @@ API void *pvalloc(size_t n)
 
 API size_t malloc_usable_size(void *p)
 {
-	size_t n;
-
 	if (!p)
 		return 0;
 	init();
-	if (__builtin_expect(guard_every != 0, 0) && (n = guard_size(p)))
-		return n;
 	return kheap_size_from(p, CALLER());
 }

@@ -203,6 +203,8 @@ void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 		if (recycled)
 			pending_add(&fill, va);
 	}
+	if ((state == PS_GUARD) != (mmu_state(va) == PS_GUARD))
+		lib_guard_page(va, state == PS_GUARD);	/* a guarded block's (arch/lib/guard.c) */
 	*e = entry_make(state, frame, recycled);
 }
 

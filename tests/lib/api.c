@@ -152,6 +152,27 @@ __attribute__((noinline)) void *misuse_thread(void *p)
 	return NULL;
 }
 
+/*
+ * With every block guarded (KHEAP_CHECK=3, or KHEAP_SAMPLE=1): one of n
+ * bytes at the end of its pages, below the guard page after it, or at
+ * their start, above the one before it.  Samples in a row alternate, so
+ * one of two mallocs is placed as asked; the other is freed.  Inline:
+ * the allocation site is misuse.
+ */
+static inline __attribute__((always_inline)) char *guarded(size_t n, bool at_start)
+{
+	char *a = malloc(n), *b = malloc(n);
+
+	if ((((uintptr_t)a & 4095) == 0) == at_start) {
+		free(b);
+		return a;
+	}
+	free(a);
+	return b;
+}
+#define at_end(n) guarded(n, false)
+#define at_start(n) guarded(n, true)
+
 __attribute__((noinline)) void misuse(int k);
 __attribute__((noinline)) void misuse(int k)
 {
@@ -182,9 +203,11 @@ __attribute__((noinline)) void misuse(int k)
 		for (int i = 0; i < 200; i++)
 			v = malloc(100);
 		break;
-	case 15: w = malloc(112); w[112] = 'x'; break;	/* into a guard page (level 3) */
+	case 15: w = at_end(112); w[112] = 'x'; break;	/* into the guard page after it */
 	case 16: free(q); w = q; printf("%d\n", w[100]); break;	/* read after free, large */
 	case 17: free(p); w = p; w[10] = 'x'; break;	/* write after free, at the write */
+	case 18: w = at_start(100); w[-1] = 'x'; break;	/* into the guard page before it */
+	case 19: w = at_end(100); w[-1] = 'x'; free(w); break;	/* before it: found at free */
 	}
 	printf("misuse %d did not abort\n", k);
 	exit(0);
