@@ -149,6 +149,12 @@ TEST(decay_off_releases_beyond_the_cushion_at_once)
 
 static void *slabobj[2 * NSLABS];
 
+/* How many 2000-byte objects the case takes: two to a page, an eighth of the region. */
+static size_t slab_case_objects(const struct kheap_stats *st)
+{
+	return MIN((size_t)2 * NSLABS, st->pages / 4);
+}
+
 TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
 {
 	struct kheap_stats before, grown, after;
@@ -157,7 +163,7 @@ TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
 
 	ktest_heap_setup();
 	kheap_stats(&before);
-	n = MIN((size_t)2 * NSLABS, before.pages / 4);	/* two to a page: an eighth of the region */
+	n = slab_case_objects(&before);
 	for (size_t i = 0; i < n; i++)
 		CHECK((slabobj[i] = kmalloc(2000)) != NULL);
 	kheap_stats(&grown);
