@@ -4,6 +4,8 @@
  * Interrupt gates: they run with interrupts off; the GS base is the CPU's
  * own (nothing here loads %gs).
  */
+#include "arch/x86/clobbered_64.h"
+
 	.section .text
 
 	/* VEC_WAKE: it only ends a hlt (src/smp.c); nothing to do but EOI. */
@@ -22,26 +24,10 @@ ipi_wake_entry:
 	 */
 	.global ipi_shootdown_entry
 ipi_shootdown_entry:
-	push	%rax
-	push	%rcx
-	push	%rdx
-	push	%rsi
-	push	%rdi
-	push	%r8
-	push	%r9
-	push	%r10
-	push	%r11
+	PUSH_CLOBBERED
 	cld
 	call	tlb_ipi
-	pop	%r11
-	pop	%r10
-	pop	%r9
-	pop	%r8
-	pop	%rdi
-	pop	%rsi
-	pop	%rdx
-	pop	%rcx
-	pop	%rax
+	POP_CLOBBERED
 	iretq
 
 	/* VEC_SPURIOUS: no EOI, by the APIC's rules. */

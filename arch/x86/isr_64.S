@@ -11,6 +11,7 @@
  */
 #include "arch/x86/vectors.h"
 #include "arch/x86/fault_entry.h"
+#include "arch/x86/clobbered_64.h"
 
 	/* Save the registers and CR2: struct trapframe, lowest field last. */
 	.macro SAVE
@@ -63,15 +64,7 @@ isr14:
 	cmpl	$0, %gs:PERCPU_FAULT_DEPTH
 	jne	pf_full
 	movl	$1, %gs:PERCPU_FAULT_DEPTH
-	push	%rax
-	push	%rcx
-	push	%rdx
-	push	%rsi
-	push	%rdi
-	push	%r8
-	push	%r9
-	push	%r10
-	push	%r11
+	PUSH_CLOBBERED
 	sub	$8, %rsp
 	mov	80(%rsp), %esi		/* the error code */
 	shr	$1, %esi
@@ -81,15 +74,7 @@ isr14:
 	add	$8, %rsp
 	movl	$0, %gs:PERCPU_FAULT_DEPTH
 	test	%al, %al
-	pop	%r11
-	pop	%r10
-	pop	%r9
-	pop	%r8
-	pop	%rdi
-	pop	%rsi
-	pop	%rdx
-	pop	%rcx
-	pop	%rax
+	POP_CLOBBERED
 	jz	pf_full
 	add	$8, %rsp		/* the error code */
 	iretq
