@@ -11,6 +11,7 @@
  */
 #include "fault/fault.h"
 #include "fault/diag.h"
+#include "arch/x86/restart.h"
 #include "mm/pagestate.h"
 #include "mm/kheap.h"
 #include "mm/heapfault.h"
@@ -88,6 +89,7 @@ void page_fault(struct trapframe *tf)
 	enum kheap_fault_result r = KF_NOT_HEAP;
 	const char *why = NULL;
 
+	restart_rewind(&tf->eip);	/* before anything can reach the cache (arch/x86/restart.h) */
 	if (fault_depth_get())
 		nested(tf);
 	fault_depth_set(1);

@@ -14,9 +14,11 @@
  * asks the slow path, which searches the magazines (mag_holds) before it
  * calls the free a double free.
  *
- * Context: the fast paths (mag_pop, mag_push) run with the current cache
- * pinned (cache_pin: interrupts off in the kernel) and without the heap
- * lock; everything else here asserts the heap lock.
+ * Context: the fast paths (mag_pop, mag_push) run without the heap lock,
+ * as restartable sections where the platform has them (the kernel:
+ * arch/x86/restart.h) and with the current cache pinned elsewhere
+ * (cache_pin); the swaps pin it everywhere; everything else here asserts
+ * the heap lock.
  */
 #ifndef MM_MAGAZINE_INT_H
 #define MM_MAGAZINE_INT_H
@@ -84,7 +86,32 @@ static inline struct mag_cache *mag_current(void) { return mag_cache_at[cache_id
  * false on a miss.  Its key is still in its first word: the caller checks
  * and clears it (kheap.c reports a key that changed while cached).
  * Always inlined: the hit is the whole of a kmalloc's fast path.
+ *
+ * Where the platform has restartable sections (CACHE_RESTART: the
+ * kernel, arch/x86/restart.h) the hit is one, with interrupts on: read
+ * the round count, take the top round, store the count less one (the
+ * commit).  An interrupt inside it is sent back to its start by the
+ * entry before its handler runs, so a handler's own kmalloc or kfree on
+ * this cache completes first and the hit then reads the cache afresh.
+ * Elsewhere the cache is pinned around the same steps.
  */
+#ifdef CACHE_RESTART
+static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p)
+{
+	struct mag_class_cache *cc = &mag_current()->cc[cls];
+	void *q;
+
+	cache_restart_pop(cc, __builtin_offsetof(struct mag_class_cache, rounds),
+			  __builtin_offsetof(struct mag_class_cache, loaded),
+			  __builtin_offsetof(struct magazine, round),
+			  __builtin_offsetof(struct mag_class_cache, alloc_hits), q, miss);
+	*p = q;
+	return true;
+	/* cppcheck-suppress unusedLabel ; the section's jump (asm goto) */
+miss:
+	return false;
+}
+#else
 static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p)
 {
 	unsigned long f = cache_pin();
@@ -101,6 +128,45 @@ static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p
 	cache_unpin(f);
 	return true;
 }
+#endif
+
+/*
+ * p (valid, keyed) onto the loaded magazine of class cls of the current
+ * cache if it has room: a restartable section as mag_pop's (write the
+ * slot above the count, then store the count plus one: the commit), or
+ * pinned.
+ */
+#ifdef CACHE_RESTART
+static inline __attribute__((always_inline)) bool mag_put(unsigned cls, void *p)
+{
+	struct mag_class_cache *cc = &mag_current()->cc[cls];
+
+	cache_restart_push(cc, __builtin_offsetof(struct mag_class_cache, rounds),
+			   __builtin_offsetof(struct mag_class_cache, loaded),
+			   __builtin_offsetof(struct magazine, round),
+			   __builtin_offsetof(struct mag_class_cache, size), p, full);
+	return true;
+	/* cppcheck-suppress unusedLabel ; the section's jump (asm goto) */
+full:
+	return false;
+}
+#else
+static inline __attribute__((always_inline)) bool mag_put(unsigned cls, void *p)
+{
+	unsigned long f = cache_pin();
+	struct mag_class_cache *cc = &mag_current()->cc[cls];
+	unsigned n = cc->rounds;
+
+	if (__builtin_expect(n >= cc->size, 0)) {
+		cache_unpin(f);
+		return false;
+	}
+	cc->loaded->round[n] = p;
+	cc->rounds = (uint8_t)(n + 1);	/* counted as a hit by the rounds it adds */
+	cache_unpin(f);
+	return true;
+}
+#endif
 
 /*
  * MAG_UNCACHED: p is on a slab page of a class the magazines do not take
@@ -126,11 +192,9 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 	uint32_t i = pagerun_index((uintptr_t)p);
 	const struct pgdesc *d;
 	const struct slab *s;
-	unsigned cls, n;
+	unsigned cls;
 	uint32_t idx;
 	uintptr_t key;
-	unsigned long f;
-	struct mag_class_cache *cc;
 
 	if (__builtin_expect(i == PG_NONE, 0))
 		return MAG_BYPASS;
@@ -148,17 +212,7 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 	if (__builtin_expect(*mag_word(p) == key, 0))
 		return MAG_KEYED;
 	*mag_word(p) = key;
-	f = cache_pin();
-	cc = &mag_current()->cc[cls];
-	n = cc->rounds;
-	if (__builtin_expect(n >= cc->size, 0)) {
-		cache_unpin(f);
-		return MAG_NO_ROOM;
-	}
-	cc->loaded->round[n] = p;
-	cc->rounds = (uint8_t)(n + 1);	/* counted as a hit by the rounds it adds */
-	cache_unpin(f);
-	return MAG_PUSHED;
+	return __builtin_expect(mag_put(cls, p), 1) ? MAG_PUSHED : MAG_NO_ROOM;
 }
 
 /* --- the slow paths (heap lock held) ---------------------------------- */

@@ -26,6 +26,12 @@ static inline uint64_t cycles(void) { return rdtsc(); }
 #endif
 #define MAG_NCACHES CPU_MAX
 static inline unsigned cache_id(void) { return cpu_id(); }
+/*
+ * The hits need no pin: they are restartable sections (arch/x86/restart.h,
+ * cache_restart_pop and cache_restart_push).  The slow paths still pin.
+ */
+#define CACHE_RESTART 1
+#include "arch/x86/restart.h"
 static inline unsigned long cache_pin(void) { return irq_save(); }
 /* irq_restore, laid out for the common case: interrupts were on. */
 static inline void cache_unpin(unsigned long f)

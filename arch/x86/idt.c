@@ -1,14 +1,19 @@
 /*
  * Where traps go, both widths: trap_dispatch sends #PF to the fault path,
- * other exceptions to the fatal diagnostic, and IRQs to their handlers.
+ * other exceptions to the fatal diagnostic (#DB to the debug hook first,
+ * when one is set), and IRQs to their handlers.  Every trap but #DB
+ * first sends an interrupted restartable section back to its start
+ * (arch/x86/restart.h), before any handler can reach this CPU's cache.
  * The IDT itself (gate format, how #DF gets a good stack) is idt_32.c or
  * idt_64.c.
  */
 #include "arch/x86/trap.h"
+#include "arch/x86/restart.h"
 #include "fault/fault.h"
 #include "fault/diag.h"
 
 static irq_handler_fn irq_handlers[16];
+static irq_handler_fn debug_hook;
 
 static const char *const names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow",
@@ -35,9 +40,15 @@ void irq_set_handler(unsigned irq, irq_handler_fn fn)
 	pic_unmask(irq);
 }
 
+void trap_set_debug_hook(irq_handler_fn fn) { debug_hook = fn; }
+
 void trap_dispatch(struct trapframe *tf)
 {
-	if (tf->vector == T_PAGE) {
+	if (tf->vector != T_DEBUG)	/* single-stepping a section must leave it */
+		restart_rewind(&tf->eip);
+	if (tf->vector == T_DEBUG && debug_hook) {
+		debug_hook(tf);
+	} else if (tf->vector == T_PAGE) {
 		page_fault(tf);
 	} else if (tf->vector < IRQ_BASE) {
 		diag_fatal(tf, NULL);

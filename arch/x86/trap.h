@@ -15,6 +15,7 @@
 #endif
 
 #define T_DIVIDE 0
+#define T_DEBUG  1
 #define T_DOUBLE 8
 #define T_GPF    13
 #define T_PAGE   14
@@ -28,6 +29,8 @@ const char *trap_name(unsigned vector);
 /* IRQ handlers (vectors 32-47); the PIC is acknowledged by the caller. */
 typedef void (*irq_handler_fn)(struct trapframe *tf);
 void irq_set_handler(unsigned irq, irq_handler_fn fn);
+/* #DB (single step, breakpoints) to fn instead of the fatal report; NULL: fatal again (the tests). */
+void trap_set_debug_hook(irq_handler_fn fn);
 
 void pic_init(void);
 void pic_unmask(unsigned irq);
