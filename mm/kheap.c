@@ -327,12 +327,13 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
 /*
  * kmalloc's fast path: an untraced magazine hit (1 to MAG_MAX_SIZE
  * bytes) whose key is intact, cleared; everything else is alloc_slow's.
- * With the magazines off, mag_fast_size is 0 and no pop is tried.
+ * One compare gates it: with the magazines off, or kmalloc traced
+ * (trace=heap), mag_fast_size is 0 and no pop is tried.
  */
 #define ALLOC_FAST(size, caller) do {						\
 	void *p_ = NULL;							\
 										\
-	if (__builtin_expect((size) - 1 < mag_fast_size && !TRACE_ON(TR_HEAP), 1) && \
+	if (__builtin_expect((size) - 1 < mag_fast_size, 1) &&			\
 	    __builtin_expect(mag_pop(slab_class_of(size), &p_), 1)) {		\
 		if (__builtin_expect(*mag_word(p_) == mag_key(p_), 1)) {	\
 			*mag_word(p_) = 0;					\

@@ -36,6 +36,18 @@ uintptr_t mag_secret;
 bool mag_on;
 unsigned mag_ncls;
 size_t mag_fast_size;
+
+/*
+ * kmalloc's one gate (mm/kheap.c, ALLOC_FAST): MAG_MAX_SIZE when the
+ * magazines are on, nothing holds the fast path off and kmalloc is not
+ * traced (a traced hit writes its line with interrupts off, in the slow
+ * path); else 0.  Tracing is set at boot before kheap_init (a later
+ * trace_start is followed by mag_set_enabled to bring this up to date).
+ */
+static size_t fast_size(bool hold)
+{
+	return mag_on && !hold && !TRACE_ON(TR_HEAP) ? MAG_MAX_SIZE : 0;
+}
 #ifdef MAG_CACHE_PER_THREAD
 __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
 #else
@@ -88,7 +100,7 @@ void mag_init(void)
 #endif
 	mag_on = true;
 	mag_ncls = MAG_CLASSES;
-	mag_fast_size = MAG_MAX_SIZE;
+	mag_fast_size = fast_size(false);
 }
 
 /* --- the pages of magazines ----------------------------------------- */
@@ -543,7 +555,7 @@ void mag_set_enabled(bool on)
 		purge(cls);
 	mag_on = on;
 	mag_ncls = on ? MAG_CLASSES : 0;
-	mag_fast_size = on ? MAG_MAX_SIZE : 0;
+	mag_fast_size = fast_size(false);
 	heap_unlock(f);
 }
 
@@ -552,7 +564,7 @@ bool mag_enabled(void) { return mag_on; }
 void mag_fast_hold(bool hold)
 {
 	HEAP_ASSERT_LOCKED();
-	mag_fast_size = mag_on && !hold ? MAG_MAX_SIZE : 0;
+	mag_fast_size = fast_size(hold);
 }
 
 /* --- figures ---------------------------------------------------------- */

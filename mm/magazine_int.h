@@ -61,7 +61,7 @@ struct mag_cache {
 extern uintptr_t mag_secret;
 extern bool mag_on;
 extern unsigned mag_ncls;		/* MAG_CLASSES when on, 0 when off: one compare */
-extern size_t mag_fast_size;		/* MAG_MAX_SIZE when on, 0 when off: the same */
+extern size_t mag_fast_size;		/* MAG_MAX_SIZE when on and untraced, else 0: the same */
 
 static inline uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
 static inline uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
