@@ -272,14 +272,31 @@ static unsigned held(const struct mag_class_cache *cc)
 static bool claim(struct mag_cache *c) { return !__atomic_exchange_n(&c->swapping, 1, __ATOMIC_ACQUIRE); }
 static void unclaim(struct mag_cache *c) { __atomic_store_n(&c->swapping, 0, __ATOMIC_RELEASE); }
 
+/*
+ * Could a swap serve the miss?  Read before the pin, as a hint: a miss it
+ * rules out (the usual burst miss: the previous magazine not full for a
+ * kmalloc, not empty for a kfree) goes to the heap lock without pinning
+ * or claiming; a yes is checked again pinned and claimed.  The hint may
+ * be stale only where mag_take_prevs takes the previous magazine meanwhile
+ * (libkheap): a wrong yes is caught after the claim, a wrong no costs the
+ * lock, where mag_alloc_miss and mag_free_miss swap as well.
+ */
+static bool swap_may_pop(const struct mag_class_cache *cc) { return cc->prev && cc->prounds; }
+static bool swap_may_push(const struct mag_class_cache *cc) { return cc->prev && !cc->prounds; }
+
 bool mag_swap_pop(unsigned cls, void **p)
 {
-	unsigned long f = cache_pin();
+	unsigned long f;
 	struct mag_cache *c = mag_current();
 	struct mag_class_cache *cc = &c->cc[cls];
-	bool ok = mag_on && !c->left && !cc->rounds && claim(c);
+	bool ok;
 
-	if (ok && !(ok = cc->prev && cc->prounds))
+	if (!swap_may_pop(cc))
+		return false;
+	f = cache_pin();
+	ok = mag_on && !c->left && !cc->rounds && claim(c);
+
+	if (ok && !(ok = swap_may_pop(cc)))
 		unclaim(c);
 	if (ok) {
 		swap(cc);
@@ -333,12 +350,17 @@ static bool load_empty(unsigned cls, struct mag_class_cache *cc)
 
 bool mag_swap_push(void *p, unsigned cls)
 {
-	unsigned long f = cache_pin();
+	unsigned long f;
 	struct mag_cache *c = mag_current();
 	struct mag_class_cache *cc = &c->cc[cls];
-	bool ok = mag_on && !c->left && cc->loaded && cc->rounds == cc->size && claim(c);
+	bool ok;
 
-	if (ok && !(ok = cc->prev && !cc->prounds))
+	if (!swap_may_push(cc))
+		return false;
+	f = cache_pin();
+	ok = mag_on && !c->left && cc->loaded && cc->rounds == cc->size && claim(c);
+
+	if (ok && !(ok = swap_may_push(cc)))
 		unclaim(c);
 	if (ok) {
 		swap(cc);
