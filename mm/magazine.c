@@ -52,7 +52,9 @@ static size_t fast_size(bool hold)
 __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
 #else
 struct mag_cache mag_caches[MAG_NCACHES];
+#ifndef CACHE_CURRENT
 struct mag_cache *mag_cache_at[MAG_NCACHES];
+#endif
 #endif
 /* A META page of magazines: this header in its first slot, magazines after. */
 struct mag_page {
@@ -94,7 +96,11 @@ void mag_init(void)
 #else
 	memset(mag_caches, 0, sizeof(mag_caches));
 	for (unsigned i = 0; i < MAG_NCACHES; i++) {
+#ifdef CACHE_CURRENT
+		cache_set_current(i, &mag_caches[i]);
+#else
 		mag_cache_at[i] = &mag_caches[i];
+#endif
 		join(&mag_caches[i]);
 	}
 #endif

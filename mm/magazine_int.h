@@ -71,6 +71,10 @@ extern __thread struct mag_cache mag_thread_cache __attribute__((tls_model("init
 static inline struct mag_cache *mag_current(void) { return &mag_thread_cache; }
 #else
 extern struct mag_cache mag_caches[MAG_NCACHES];
+#ifdef CACHE_CURRENT
+/* &mag_caches[cache_id()], which mag_init gave the platform: one load (the kernel's per-CPU segment). */
+static inline struct mag_cache *mag_current(void) { return cache_current(); }
+#else
 /*
  * &mag_caches[i], set by mag_init: one load from the CPU's number.  The
  * fast paths reach a class as the cache's address plus 16 * cls; indexing
@@ -79,6 +83,7 @@ extern struct mag_cache mag_caches[MAG_NCACHES];
  */
 extern struct mag_cache *mag_cache_at[MAG_NCACHES];
 static inline struct mag_cache *mag_current(void) { return mag_cache_at[cache_id()]; }
+#endif
 #endif
 
 /*

@@ -26,6 +26,8 @@ static inline uint64_t cycles(void) { return rdtsc(); }
 #endif
 #define MAG_NCACHES CPU_MAX
 static inline unsigned cache_id(void) { return cpu_id(); }
+/* The current cache straight from the CPU's per-CPU data: cache_current, one load. */
+#define CACHE_CURRENT 1
 /*
  * The hits need no pin: they are restartable sections (arch/x86/restart.h,
  * cache_restart_pop and cache_restart_push).  The slow paths still pin.

@@ -7,6 +7,7 @@
 #define ARCH_X86_CPU_ID_32_H
 
 #define CPU_MAX 16
+#define PERCPU_CACHE 8		/* offsetof(struct percpu, cache): checked in percpu_32.h */
 
 static inline unsigned cpu_id(void)
 {
@@ -15,5 +16,20 @@ static inline unsigned cpu_id(void)
 	__asm__("movl %%fs:0, %0" : "=r"(id));
 	return id;
 }
+
+/*
+ * The magazine layer's cache of this CPU (mm/magazine_int.h), one load
+ * from %fs:PERCPU_CACHE; cache_set_current (percpu_32.c) stores it for
+ * each CPU at mag_init.
+ */
+static inline void *cache_current(void)
+{
+	void *c;
+
+	__asm__("mov %%fs:%c1, %0" : "=r"(c) : "i"(PERCPU_CACHE));
+	return c;
+}
+
+void cache_set_current(unsigned cpu, void *cache);
 
 #endif

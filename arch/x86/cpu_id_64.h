@@ -8,6 +8,7 @@
 #define ARCH_X86_CPU_ID_64_H
 
 #define CPU_MAX 16
+#define PERCPU_CACHE 8		/* offsetof(struct percpu, cache): checked in percpu_64.h */
 
 static inline unsigned cpu_id(void)
 {
@@ -16,5 +17,20 @@ static inline unsigned cpu_id(void)
 	__asm__("movl %%gs:0, %0" : "=r"(id));
 	return id;
 }
+
+/*
+ * The magazine layer's cache of this CPU (mm/magazine_int.h), one load
+ * from %gs:PERCPU_CACHE; cache_set_current (percpu_64.c) stores it for
+ * each CPU at mag_init.
+ */
+static inline void *cache_current(void)
+{
+	void *c;
+
+	__asm__("mov %%gs:%c1, %0" : "=r"(c) : "i"(PERCPU_CACHE));
+	return c;
+}
+
+void cache_set_current(unsigned cpu, void *cache);
 
 #endif

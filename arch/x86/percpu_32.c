@@ -112,3 +112,5 @@ void percpu_enter(unsigned cpu)
 	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
 	load_idt();
 }
+
+void cache_set_current(unsigned cpu, void *cache) { percpu[cpu].cache = cache; }

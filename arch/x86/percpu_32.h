@@ -26,6 +26,7 @@
 struct percpu {
 	unsigned id;			/* offset 0: cpu_id() reads it */
 	unsigned fault_depth;		/* offset 4: arch/x86/fault_entry.h */
+	void *cache;			/* offset 8: the CPU's magazine cache (cpu_id_32.h) */
 	struct percpu *self;
 	uint8_t apic_id;
 	uintptr_t stack_top, df_stack_top;
@@ -36,6 +37,9 @@ struct percpu {
 _Static_assert(__builtin_offsetof(struct percpu, id) == 0, "cpu_id() reads %fs:0");
 _Static_assert(__builtin_offsetof(struct percpu, fault_depth) == PERCPU_FAULT_DEPTH,
 	       "the #PF stub reads the depth at %fs:PERCPU_FAULT_DEPTH");
+
+_Static_assert(__builtin_offsetof(struct percpu, cache) == PERCPU_CACHE,
+	       "cache_current() reads %fs:PERCPU_CACHE");
 
 extern struct percpu percpu[CPU_MAX];
 

@@ -58,3 +58,5 @@ void percpu_enter(unsigned cpu)
 	use_percpu(c);
 	load_idt();
 }
+
+void cache_set_current(unsigned cpu, void *cache) { percpu[cpu].cache = cache; }

@@ -23,6 +23,7 @@
 struct percpu {
 	unsigned id;			/* offset 0: cpu_id() reads it */
 	unsigned fault_depth;		/* offset 4: arch/x86/fault_entry.h */
+	void *cache;			/* offset 8: the CPU's magazine cache (cpu_id_64.h) */
 	struct percpu *self;
 	uint8_t apic_id;
 	uintptr_t stack_top, df_stack_top;
@@ -33,6 +34,9 @@ struct percpu {
 _Static_assert(__builtin_offsetof(struct percpu, id) == 0, "cpu_id() reads %gs:0");
 _Static_assert(__builtin_offsetof(struct percpu, fault_depth) == PERCPU_FAULT_DEPTH,
 	       "the #PF stub reads the depth at %gs:PERCPU_FAULT_DEPTH");
+
+_Static_assert(__builtin_offsetof(struct percpu, cache) == PERCPU_CACHE,
+	       "cache_current() reads %gs:PERCPU_CACHE");
 
 extern struct percpu percpu[CPU_MAX];
 
