@@ -47,6 +47,15 @@
  *   or MAG_CACHE_PER_THREAD         each thread has its cache (libkheap),
  *                                   and the platform defines
  *                                   platform_cache_joined() below
+ *   optionally CACHE_CURRENT        with MAG_NCACHES: void *cache_current(void)
+ *                                   and cache_set_current(id, cache), the
+ *                                   current cache in one load (the kernel's
+ *                                   per-CPU segment)
+ *   optionally CACHE_RESTART        the hits as restartable sections
+ *                                   (cache_restart_pop, cache_restart_push:
+ *                                   arch/x86/restart.h); the platform's
+ *                                   interrupt entry rewinds one it
+ *                                   interrupts, and the hits take no pin
  *
  * Everything else is declared here (and trace_out in mm/trace.h) and
  * defined by the platform, but for mmu_ensure_table, which mm/ never
