@@ -47,8 +47,8 @@ __attribute__((noreturn)) static void oom(const struct trapframe *tf, const char
 	kprintf("OOM: heap page at %#lx has no frame; faulting code %s", (unsigned long)tf->cr2, sym);
 	trace_event(TR_OOM, "oom", "va=%#lx eip=%s frames_free=%u", (unsigned long)tf->cr2, sym,
 		    (unsigned)fs.free);
-	kprintf("OOM: frames: %u total, %u free, %u reserved", (unsigned)fs.total,
-		(unsigned)fs.free, (unsigned)fs.reserved);
+	kprintf("OOM: frames: %u total, %u free, %u reserved, %u of those in per-CPU caches",
+		(unsigned)fs.total, (unsigned)fs.free, (unsigned)fs.reserved, (unsigned)fs.cached);
 	kheap_print_stats();
 	scavenge_print_stats();
 	diag_fatal(tf, why);

@@ -38,6 +38,12 @@
  * every other allocation only when nothing else is free (a block of
  * order > 0, or one below 16 MiB, first gives them all back to the lists).
  *
+ * Per-CPU frame caches (mm/frame_int.h): the heap's demand faults take
+ * promised frames off their CPU's cache without the lock; refills and
+ * drains are sections of the lock here.  A cached frame is handed out
+ * and its promise out of nreserved; frame_stats counts both back, and a
+ * call the pool's promises fall short for drains caches until they do.
+ *
  * Invariants (frame_audit):
  *   count(FS_FREE) == nfree; count(FS_USED) == ntotal - nfree (the used count);
  *   0 <= nreserved <= nfree (below 0 only while faults on several CPUs
@@ -50,17 +56,44 @@
  *   listed block; listed blocks, stacked and zeroed frames cover every
  *   free frame below each chunk cursor; no used frame is above one;
  *   every pre-zeroed frame reads as zero (mmu_frame_is_zero);
- *   a handed-out block is FS_BLOCK(FS_USED, k) then 2^k - 1 frames FS_USED.
+ *   a handed-out block is FS_BLOCK(FS_USED, k) then 2^k - 1 frames FS_USED;
+ *   each cached frame is FS_BLOCK(FS_USED, 0), in one cache once, and
+ *   reads as zero if its slot says so.
  */
 #include "mm/frame.h"
 #include "mm/frame_int.h"
 #include "mm/spinlock.h"
 
 /*
- * The state the fault path's inline take shares (mm/frame_int.h), with the
- * allocator's lock: every section below that reads or writes its state.
+ * The allocator's state besides its zones, all under its lock: the stack
+ * of freed single frames [stack, top), the state bytes, the free count
+ * (used frames: the total less it), the promises (below 0 only while
+ * faults on several CPUs race for one page's promise: frame.h), and the
+ * pre-zeroed frames zeroed[0, nzeroed), free, on no list.
  */
-struct frame_pool fpool = { .lock = SPINLOCK_INIT(LOCK_FRAME) };
+static struct frame_pool {
+	struct spinlock lock;
+	pfn_t *stack, *top;
+	uint8_t *state;
+	uint32_t nfree;
+	int32_t nreserved;
+	uint32_t nzeroed;
+	pfn_t zeroed[FRAME_ZEROED_MAX];
+} fpool = { .lock = SPINLOCK_INIT(LOCK_FRAME) };
+
+/* Mark block (f, k), taken off a list, the stack or the zeroed frames, handed out (locked). */
+static inline void frame_mark_used(pfn_t f, unsigned k)
+{
+	fpool.state[f] = FS_BLOCK(FS_USED, k);
+	for (pfn_t i = 1; i < (1u << k); i++)
+		fpool.state[f + i] = FS_USED;
+	fpool.nfree -= 1u << k;
+}
+
+
+/* The per-CPU frame caches (mm/frame_int.h): their pops take no lock, their refills and drains this one. */
+struct frame_cache frame_caches[FRAME_NCACHES];
+
 static inline unsigned long frame_lock(void) { return spin_lock(&fpool.lock); }
 static inline void frame_unlock(unsigned long f) { spin_unlock(&fpool.lock, f); }
 
@@ -398,38 +431,18 @@ pfn_t frame_alloc_contig(unsigned order, enum frame_constraint c)
 	return PFN_NONE;
 }
 
+/* Promises parked in the per-CPU caches back to the pool, until `need` are (below). */
+static void reclaim_promises(int32_t need);
+
 pfn_t frame_alloc_reserved(void)
 {
 	unsigned long flags = frame_lock();
 	pfn_t f;
 
+	reclaim_promises(1);
 	KASSERT(fpool.nreserved > 0 && fpool.nfree >= (uint32_t)fpool.nreserved);
 	fpool.nreserved--;
 	f = take(0, FRAME_ANY);
-	KASSERT(f != PFN_NONE);
-	frame_unlock(flags);
-	return f;
-}
-
-pfn_t frame_alloc_reserved_zero(bool *was_zeroed)
-{
-	unsigned long flags = frame_lock();
-	pfn_t f;
-
-	if (__builtin_expect(fpool.nreserved <= 0 && !unpromised(), 0)) {
-		frame_unlock(flags);	/* a racing fault holds the page's promise and none is spare */
-		*was_zeroed = false;
-		return PFN_NONE;
-	}
-	fpool.nreserved--;
-	if (fpool.nzeroed) {
-		f = fpool.zeroed[--fpool.nzeroed];
-		frame_mark_used(f, 0);
-		*was_zeroed = true;
-	} else {
-		f = take(0, FRAME_ANY);
-		*was_zeroed = false;
-	}
 	KASSERT(f != PFN_NONE);
 	frame_unlock(flags);
 	return f;
@@ -503,6 +516,7 @@ void frame_unreserve(uint32_t n)
 {
 	unsigned long flags = frame_lock();
 
+	reclaim_promises((int32_t)n);
 	KASSERT(fpool.nreserved >= (int32_t)n);
 	fpool.nreserved -= (int32_t)n;
 	frame_unlock(flags);
@@ -552,6 +566,160 @@ static inline void give_back(pfn_t f, unsigned k)
 		insert(zone_of(f), f, k);
 }
 
+/* ---- per-CPU frame caches (mm/frame_int.h) ---- */
+
+/* Keep one promise: a frame, a pre-zeroed one first, marked used (locked, a promise or an overdraw). */
+static pfn_t take_promised(bool *zeroed)
+{
+	pfn_t f;
+
+	fpool.nreserved--;
+	*zeroed = fpool.nzeroed != 0;
+	if (*zeroed) {
+		f = fpool.zeroed[--fpool.nzeroed];
+		frame_mark_used(f, 0);
+	} else {
+		f = take(0, FRAME_ANY);
+	}
+	KASSERT(f != PFN_NONE);
+	return f;
+}
+
+/* Undo take_promised: f free and promised again, pre-zeroed if it reads as zero and there is room (locked). */
+static void return_promised(pfn_t f, bool zeroed)
+{
+	fpool.nreserved++;
+	if (zeroed && fpool.nzeroed < zeroed_limit) {
+		fpool.state[f] = FS_FREE;
+		fpool.nfree++;
+		fpool.zeroed[fpool.nzeroed++] = f;
+	} else {
+		give_back(f, 0);
+	}
+}
+
+/* Empty cache c, any CPU's: its frames back with their promises (locked); how many. */
+static uint32_t cache_drain(struct frame_cache *c)
+{
+	uint32_t n = __atomic_exchange_n(&c->n, 0, __ATOMIC_ACQ_REL);
+
+	for (uint32_t i = 0; i < n; i++)
+		return_promised(c->slot[i] >> 1, c->slot[i] & 1);
+	return n;
+}
+
+/* Drain caches until `need` promises are free ones again, or every cache is empty (locked). */
+static void reclaim_promises(int32_t need)
+{
+	for (unsigned i = 0; i < FRAME_NCACHES && fpool.nreserved < need; i++)
+		cache_drain(&frame_caches[i]);
+}
+
+/*
+ * Move up to `want` frames off array [a, *end) to cache slots s, each
+ * marked a handed-out single frame and tagged z (locked): the batch's
+ * common case, without take's per-frame steps.  How many it moved.
+ */
+static uint32_t cache_take_batch(pfn_t *s, uint32_t want, const pfn_t *a, pfn_t **end, unsigned z)
+{
+	pfn_t *e = *end;
+	uint32_t k = 0;
+
+	for (; k < want && e != a; k++) {
+		pfn_t f = *--e;
+
+		fpool.state[f] = FS_BLOCK(FS_USED, 0);
+		s[k] = f << 1 | z;
+	}
+	*end = e;
+	return k;
+}
+
+/*
+ * Fill the owner's cache c while it has room and promises are left
+ * (locked), each frame with its promise: the pre-zeroed ones first, then
+ * the stack's, then through take; how many it holds after.
+ */
+static uint32_t cache_refill(struct frame_cache *c)
+{
+	uint32_t n = __atomic_load_n(&c->n, __ATOMIC_RELAXED), k;
+	uint32_t want = MIN(FRAME_CACHE_SLOTS - n, (uint32_t)MAX(fpool.nreserved, 0));
+	pfn_t *zend = fpool.zeroed + fpool.nzeroed;
+
+	k = cache_take_batch(c->slot + n, want, fpool.zeroed, &zend, 1);
+	fpool.nzeroed = (uint32_t)(zend - fpool.zeroed);
+	k += cache_take_batch(c->slot + n + k, want - k, fpool.stack, &fpool.top, 0);
+	fpool.nfree -= k;
+	for (; k < want; k++)
+		c->slot[n + k] = take(0, FRAME_ANY) << 1;	/* a promise is there: take finds one */
+	fpool.nreserved -= (int32_t)want;
+	__atomic_store_n(&c->n, n + want, __ATOMIC_RELEASE);	/* the slots before the count */
+	return n + want;
+}
+
+/* The frames in every cache: free and promised, for the figures (locked, or a snapshot). */
+static uint32_t cached(void)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < FRAME_NCACHES; i++)
+		n += __atomic_load_n(&frame_caches[i].n, __ATOMIC_RELAXED);
+	return n;
+}
+
+/*
+ * The inline take's call (mm/frame_int.h): this CPU's cache is empty, or
+ * a drain took it.  Promises parked in other CPUs' caches come back
+ * first; then one frame for the caller and the cache refilled.
+ */
+pfn_t frame_alloc_reserved_zero(bool *was_zeroed)
+{
+	unsigned long flags = frame_lock();
+	pfn_t f;
+
+	reclaim_promises(1);
+	if (__builtin_expect(fpool.nreserved <= 0 && !unpromised(), 0)) {
+		frame_unlock(flags);	/* a racing fault holds the page's promise and none is spare */
+		*was_zeroed = false;
+		return PFN_NONE;
+	}
+	f = take_promised(was_zeroed);
+	cache_refill(&frame_caches[frame_cache_id()]);
+	frame_unlock(flags);
+	return f;
+}
+
+uint32_t frame_cache_drain(void)
+{
+	unsigned long flags = frame_lock();
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < FRAME_NCACHES; i++)
+		n += cache_drain(&frame_caches[i]);
+	frame_unlock(flags);
+	return n;
+}
+
+uint32_t frame_cache_fill_at(unsigned id)
+{
+	unsigned long flags = frame_lock();
+	uint32_t n;
+
+	KASSERT(id < FRAME_NCACHES);
+	n = cache_refill(&frame_caches[id]);
+	frame_unlock(flags);
+	return n;
+}
+
+void frame_cache_push_broken(unsigned id, pfn_t f, bool zeroed)
+{
+	struct frame_cache *c = &frame_caches[id];
+
+	KASSERT(id < FRAME_NCACHES && c->n < FRAME_CACHE_SLOTS);
+	c->slot[c->n] = f << 1 | zeroed;
+	__atomic_store_n(&c->n, c->n + 1, __ATOMIC_RELEASE);
+}
+
 /* Free block (f, k) if it was handed out as one, else *s is its first frame's state. */
 static inline bool free_block(pfn_t f, unsigned k, uint8_t *s)
 {
@@ -571,14 +739,7 @@ void frame_return_reserved(pfn_t f, bool was_zeroed)
 	unsigned long flags = frame_lock();
 
 	KASSERT(f < fmax && fpool.state[f] == FS_BLOCK(FS_USED, 0));
-	fpool.nreserved++;
-	if (was_zeroed && fpool.nzeroed < zeroed_limit) {
-		fpool.state[f] = FS_FREE;
-		fpool.nfree++;
-		fpool.zeroed[fpool.nzeroed++] = f;
-	} else {
-		give_back(f, 0);
-	}
+	return_promised(f, was_zeroed);
 	frame_unlock(flags);
 }
 
@@ -777,6 +938,7 @@ void frame_init(void *db, pfn_t max_pfn, const struct phys_range *r, size_t n)
 	fpool.nzeroed = 0;
 	zeroed_limit = FRAME_ZEROED_MAX;
 	ntotal = fpool.nfree + counted[FS_USED];
+	memset(frame_caches, 0, sizeof(frame_caches));
 	fpool.stack = fpool.top = d.stack;
 	limit = fpool.stack + frame_stack_slots(max_pfn);
 	init_zones();
@@ -808,10 +970,11 @@ void frame_stats(struct frame_stats *st)
 {
 	unsigned long flags = frame_lock();
 
+	st->cached = cached();
 	st->total = ntotal;
-	st->free = fpool.nfree;
-	st->used = ntotal - fpool.nfree;
-	st->reserved = (uint32_t)MAX(fpool.nreserved, 0);
+	st->free = fpool.nfree + st->cached;
+	st->used = ntotal - st->free;
+	st->reserved = (uint32_t)MAX(fpool.nreserved, 0) + st->cached;
 	st->available = unpromised();
 	st->low = wm_low;
 	st->high = wm_high;
@@ -932,6 +1095,54 @@ static void unmark_stack(void)
 			fpool.state[fpool.zeroed[i]] &= ~FS_MARK;
 }
 
+/* Is slot i of cache c still cached (not popped since the audit read it)? */
+static bool still_cached(const struct frame_cache *c, uint32_t i)
+{
+	return i < __atomic_load_n(&c->n, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Cache c's frames [0, n): each a handed-out single frame, in no other
+ * cache nor twice in this one (marks it), read as zero when it says so
+ * and is still cached (another CPU may pop and write it meanwhile).
+ */
+static bool audit_cache(const struct frame_cache *c, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		pfn_t f = c->slot[i] >> 1;
+
+		if (f >= fmax || (fpool.state[f] & ~FS_MARK) != FS_BLOCK(FS_USED, 0))
+			return audit_fail("cached frame not a handed-out single frame: slot, frame", i, f);
+		if (fpool.state[f] & FS_MARK)
+			return audit_fail("frame cached twice: slot, frame", i, f);
+		fpool.state[f] |= FS_MARK;
+		if ((c->slot[i] & 1) && !mmu_frame_is_zero(f) && still_cached(c, i))
+			return audit_fail("cached frame said zeroed does not read as zero: slot, frame", i, f);
+	}
+	return true;
+}
+
+/* Every CPU's cache within its slots and sound; the marks cleared after. */
+static bool audit_caches(void)
+{
+	uint32_t n[FRAME_NCACHES];
+	bool ok = true;
+
+	for (unsigned i = 0; i < FRAME_NCACHES; i++)
+		n[i] = __atomic_load_n(&frame_caches[i].n, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < FRAME_NCACHES && ok; i++) {
+		if (n[i] > FRAME_CACHE_SLOTS)
+			ok = audit_fail("frame cache holds more than its slots: cache, frames", i, n[i]);
+		else
+			ok = audit_cache(&frame_caches[i], n[i]);
+	}
+	for (unsigned i = 0; i < FRAME_NCACHES; i++)
+		for (uint32_t j = 0; j < n[i] && j < FRAME_CACHE_SLOTS; j++)
+			if ((frame_caches[i].slot[j] >> 1) < fmax)
+				fpool.state[frame_caches[i].slot[j] >> 1] &= ~FS_MARK;
+	return ok;
+}
+
 /* Run while stacked frames are marked: a stacked frame inside a listed block shows. */
 static bool audit_zone(const struct zone *z, uint32_t stacked)
 {
@@ -980,7 +1191,7 @@ bool frame_audit(void)
 {
 	unsigned long flags = frame_lock();
 	uint32_t cfree = 0, cused = 0, heads = 0, blocks = 0, stacked[FRAME_ZONES] = { 0 };
-	bool ok = audit_frames(&cfree, &cused, &heads) && audit_stack(stacked);
+	bool ok = audit_frames(&cfree, &cused, &heads) && audit_caches() && audit_stack(stacked);
 
 	for (int i = 0; i < FRAME_ZONES && ok; i++) {
 		ok = audit_zone(&zones[i], stacked[i]);

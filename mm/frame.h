@@ -59,6 +59,7 @@ struct frame_stats {
 	uint32_t free;		/* in the buddy's free blocks or not yet handed to it */
 	uint32_t used;		/* handed out, including boot-time holdings */
 	uint32_t reserved;	/* free frames promised to the heap */
+	uint32_t cached;	/* of those (free and reserved), held in per-CPU caches */
 	uint32_t available;	/* free - reserved: what frame_available() returns */
 	uint32_t low, high;	/* watermarks, in free frames */
 	pfn_t max_pfn;
@@ -113,6 +114,18 @@ pfn_t frame_alloc_reserved_zero(bool *zeroed);
  * zero) and the limit has room.
  */
 void frame_return_reserved(pfn_t f, bool zeroed);
+
+/*
+ * Per-CPU frame caches (mm/frame_int.h): the heap's demand faults take
+ * their promised frames from a small stack per CPU, refilled in one lock
+ * section; a cached frame is free and promised in every figure here.
+ * Promises parked in caches come back by themselves whenever the pool's
+ * promises fall short (a reservation's take, frame_unreserve, another
+ * CPU's fault); no unpromised allocation can use a cached frame, so the
+ * pressure paths have nothing to drain.  frame_cache_drain empties every
+ * CPU's cache now (exact figures for a test): how many frames it took.
+ */
+uint32_t frame_cache_drain(void);
 
 void frame_stats(struct frame_stats *st);
 /* Free frames nobody has been promised: free - reserved. */

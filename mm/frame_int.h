@@ -1,9 +1,9 @@
 /*
  * The frame allocator's internals (mm/frame.c): the database's layout,
  * shared with the tests that corrupt it on purpose to show frame_audit
- * catching it, and the state the heap's fault path reads and writes in
- * its inline take of a promised frame (frame_take_reserved_zero, for
- * mm/heap_int.h alone: a call is a fifth of a demand fault's cost).
+ * catching it, and the per-CPU frame caches the heap's fault path takes
+ * from in its inline take of a promised frame (frame_take_reserved_zero,
+ * for mm/heap_int.h alone: a call is a fifth of a demand fault's cost).
  *
  * The database handed to frame_init is, for frames [0, max_pfn): next
  * and prev links of the free lists (pfn_t each), the stack of freed
@@ -22,7 +22,6 @@
 #define MM_FRAME_INT_H
 
 #include "mm/frame.h"
-#include "mm/spinlock.h"
 
 enum { FS_FREE = 0, FS_NOTRAM = 1, FS_USED = 2, FS_KIND = 3, FS_HEAD = 4 };
 
@@ -36,58 +35,65 @@ struct frame_db {
 };
 
 /*
- * What the inline take shares with mm/frame.c, all under lock: the stack
- * of freed single frames [stack, top), the state bytes, the free count
- * (used frames: the total less it), the promises (below 0 only while
- * faults on several CPUs race for one page's promise: frame.h), and the
- * pre-zeroed frames zeroed[0, nzeroed), free, on no list.
+ * The per-CPU frame caches (docs/frames.md, "Per-CPU frame caches"): a
+ * small stack per CPU of frames taken, each with its promise, for the
+ * heap's demand faults, so the common take touches this CPU's line
+ * alone and no lock.  A cached frame is handed out (FS_BLOCK(FS_USED, 0),
+ * out of nfree) and its promise out of nreserved: the promises made are
+ * nreserved plus the frames cached, and the free figures are what they
+ * would be with the frames still promised.
+ *
+ * slot[0, n): pfn << 1 | zeroed (it reads as zero).  Only the owner (the
+ * CPU, with interrupts off; the host's current cache) raises n, under the
+ * frame lock (frame_cache_refill); the owner lowers it by one without the
+ * lock (frame_cache_pop) and any CPU holding the frame lock lowers it to
+ * 0 (a drain), each with one atomic step, so a pop that meets a drain
+ * loses and takes the locked way.  No ABA: n never rises while its owner
+ * is inside a pop.  One line each, so no other CPU's take touches it.
  */
-struct frame_pool {
-	struct spinlock lock;
-	pfn_t *stack, *top;
-	uint8_t *state;
-	uint32_t nfree;
-	int32_t nreserved;
-	uint32_t nzeroed;
-	pfn_t zeroed[FRAME_ZEROED_MAX];
-};
-extern struct frame_pool fpool;
+#define FRAME_CACHE_SLOTS 15		/* with the count, one 64-byte line */
+struct frame_cache {
+	uint32_t n;
+	pfn_t slot[FRAME_CACHE_SLOTS];
+} __attribute__((aligned(64)));
 
-/* Mark block (f, k), taken off a list, the stack or the zeroed frames, handed out (locked). */
-static inline void frame_mark_used(pfn_t f, unsigned k)
+#ifdef MAG_NCACHES
+#define FRAME_NCACHES MAG_NCACHES	/* one a CPU (the host: one a simulated CPU) */
+static inline unsigned frame_cache_id(void) { return cache_id(); }
+#else
+#define FRAME_NCACHES 1			/* one CPU, or caches per thread: one, under the heap lock */
+static inline unsigned frame_cache_id(void) { return 0; }
+#endif
+extern struct frame_cache frame_caches[FRAME_NCACHES];
+
+/* This CPU's cached frame, or PFN_NONE when it has none or a drain took them. */
+static inline __attribute__((always_inline)) pfn_t frame_cache_pop(struct frame_cache *c,
+								   bool *zeroed)
 {
-	fpool.state[f] = FS_BLOCK(FS_USED, k);
-	for (pfn_t i = 1; i < (1u << k); i++)
-		fpool.state[f + i] = FS_USED;
-	fpool.nfree -= 1u << k;
+	uint32_t n = __atomic_load_n(&c->n, __ATOMIC_ACQUIRE);
+	pfn_t s;
+
+	if (__builtin_expect(n == 0, 0))
+		return PFN_NONE;
+	s = c->slot[n - 1];
+	if (__builtin_expect(!__atomic_compare_exchange_n(&c->n, &n, n - 1, false, __ATOMIC_ACQ_REL,
+							  __ATOMIC_RELAXED), 0))
+		return PFN_NONE;	/* a drain took them all */
+	*zeroed = s & 1;
+	return s >> 1;
 }
 
 /*
- * frame_alloc_reserved_zero, inline: its common case, a promise to keep
- * and a pre-zeroed frame or a stacked one to take, in one lock section;
- * anything else (the stack to refill, a race that spent the promise) is
- * the call's.  The same frame, the same accounting, whichever takes it.
- * Interrupts off (the heap's fault path, whose entries see to it).
+ * frame_alloc_reserved_zero, inline: its common case, a frame (and its
+ * promise) off this CPU's cache, without the lock; an empty cache (to
+ * refill), a drain that took it, or a race that spent the promise is the
+ * call's.  The same accounting, whichever takes it.  Interrupts off (the
+ * heap's fault path, whose entries see to it).
  */
 static inline __attribute__((always_inline)) pfn_t frame_take_reserved_zero(bool *zeroed)
 {
-	pfn_t f = PFN_NONE;
+	pfn_t f = frame_cache_pop(&frame_caches[frame_cache_id()], zeroed);
 
-	spin_lock_irqs_off(&fpool.lock);
-	if (__builtin_expect(fpool.nreserved > 0, 1)) {
-		if (fpool.nzeroed) {
-			f = fpool.zeroed[--fpool.nzeroed];
-			*zeroed = true;
-		} else if (fpool.top != fpool.stack) {
-			f = *--fpool.top;
-			*zeroed = false;
-		}
-		if (f != PFN_NONE) {
-			fpool.nreserved--;
-			frame_mark_used(f, 0);
-		}
-	}
-	spin_unlock_irqs_off(&fpool.lock);
 	return __builtin_expect(f != PFN_NONE, 1) ? f : frame_alloc_reserved_zero(zeroed);
 }
 
@@ -122,5 +128,13 @@ void frame_give_back_broken(pfn_t f, unsigned k, bool list_it);
  * frame_audit catching a "zeroed" frame that is not zero.
  */
 void frame_zeroed_push_broken(pfn_t f);
+/*
+ * Tests only: refill cache id as its CPU would (as many promises as the
+ * cache holds, or as are left); how many frames it holds after.  And put
+ * frame f in cache id's next slot as a broken refill would (f as it is,
+ * not taken), so a test can show frame_audit catching it.
+ */
+uint32_t frame_cache_fill_at(unsigned id);
+void frame_cache_push_broken(unsigned id, pfn_t f, bool zeroed);
 
 #endif

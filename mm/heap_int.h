@@ -239,9 +239,9 @@ static inline pfn_t pagerun_reserved_frame(bool *zeroed)
  */
 static inline void pagerun_return_frame(pfn_t f, bool zeroed)
 {
-	__atomic_fetch_add(&heap.reserved, 1, __ATOMIC_RELAXED);
 	if (f != PFN_NONE)
-		frame_return_reserved(f, zeroed);
+		frame_return_reserved(f, zeroed);	/* the promise first: reserved never exceeds promises */
+	__atomic_fetch_add(&heap.reserved, 1, __ATOMIC_RELAXED);
 }
 /* Does a committed page of this kind hold a frame reservation? */
 static inline bool pagerun_holds_reservation(unsigned kind)

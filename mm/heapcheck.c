@@ -16,7 +16,9 @@
  *     no KEPT page outside its span [lo, hi), and each KEPT page's frame in
  *     use; a COLD run's span is empty, a WARM run's is not;
  *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages;
- *   - reserved == committed pages holding a reservation that have no frame
+ *   - reserved == committed pages holding a reservation that have no frame,
+ *     and no more than the frame allocator promised (its free promises
+ *     and the frames its per-CPU caches hold: mm/frame_int.h)
  *     and are not GUARD;
  *   - every page is AOW, ZERO, PRESENT or KEPT, and a PRESENT page's frame
  *     is in use; KEPT pages only in free runs; GUARD pages only in a
@@ -205,6 +207,18 @@ static bool check_lists(uint32_t runs)
 	return listed == runs || bad(0, "a free run is on no list");
 }
 
+/*
+ * The frames the allocator has promised, the ones in per-CPU caches
+ * included: at least the heap's reservations (others may promise too).
+ */
+static size_t frames_promised(void)
+{
+	struct frame_stats fs;
+
+	frame_stats(&fs);
+	return fs.reserved;
+}
+
 static bool check_counts(const struct tally *t)
 {
 	if (t->committed != heap.committed || t->free != heap.free_pages ||
@@ -212,6 +226,8 @@ static bool check_counts(const struct tally *t)
 		return bad(0, "committed or free page count is off");
 	if (t->reserved != heap.reserved)
 		return bad(0, "frame reservations != committed pages without a frame");
+	if (heap.reserved > frames_promised())
+		return bad(0, "frame reservations > frames promised (free and per-CPU cached)");
 	if (t->free_present != heap.free_present)
 		return bad(0, "count of KEPT pages in free runs is off");
 	return true;

@@ -21,8 +21,8 @@
  * checks are unchanged, so every refusal is still made there.  Both paths
  * end in map_written or read_zero: the same transition (page_fault_install:
  * the count and the trace line page_set_state would make), the same
- * counter.  kheap_fault_fast is the two tests alone, which the kernel's
- * #PF stub calls before anything else.
+ * counter.  kheap_fault_fast is the two tests alone (kheap_fault_fast_write
+ * and _read, one of which the kernel's #PF stub calls before anything else).
  *
  * Context: the fault path, on any CPU, interrupts off (kheap_fault turns
  * them off for a caller that has them on); no lock.  Each
@@ -223,28 +223,42 @@ fault_general(uintptr_t va, uint32_t i, unsigned st, bool write, const char **wh
 }
 
 /*
- * The common write and the common read, each one test; false, nothing
- * changed, for anything else.  The page is in the region, whose tables
- * exist (mmu_state_tabled).  Interrupts off: the #PF gate's, or
- * kheap_fault's.
+ * The common write, one test; false, nothing changed, for anything
+ * else.  The page is in the region, whose tables exist
+ * (mmu_state_tabled).  Interrupts off: the #PF gate's, or kheap_fault's.
  */
-bool kheap_fault_fast(uintptr_t va, bool write)
+bool kheap_fault_fast_write(uintptr_t va)
 {
 	uint32_t i = pagerun_index(va);
-	unsigned st, kind;
+	unsigned st;
 
 	if (i == PG_NONE)
 		return false;
 	va &= ~(uintptr_t)(PAGE_SIZE - 1);
 	st = mmu_state_tabled(va);
-	kind = pagerun_desc(i)->kind;
-	if (write ? !common_write(kind, st) : !common_read(kind, st))
+	if (!common_write(pagerun_desc(i)->kind, st))
 		return false;
-	if (write)
-		write_reserved(va, st);
-	else
-		read_zero(va);
+	write_reserved(va, st);
 	return true;
+}
+
+/* The common read, as the common write above. */
+bool kheap_fault_fast_read(uintptr_t va)
+{
+	uint32_t i = pagerun_index(va);
+
+	if (i == PG_NONE)
+		return false;
+	va &= ~(uintptr_t)(PAGE_SIZE - 1);
+	if (!common_read(pagerun_desc(i)->kind, mmu_state_tabled(va)))
+		return false;
+	read_zero(va);
+	return true;
+}
+
+bool kheap_fault_fast(uintptr_t va, bool write)
+{
+	return write ? kheap_fault_fast_write(va) : kheap_fault_fast_read(va);
 }
 
 /* Interrupts off for both paths (the frame's inline take needs it), whatever the caller's. */

@@ -37,11 +37,14 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
  * the first read of a page in use; true when it resolved the fault, false
  * with nothing changed for anything else, which kheap_fault then decides.
  * For a fault entry that wants the common case without the general
- * path's reason pointer and result (the kernel's #PF stub calls it
- * first), with interrupts off: the frame allocator's lock is taken
- * without saving them.
+ * path's reason pointer and result, with interrupts off: the frame
+ * allocator's lock is taken without saving them.  The _write and _read
+ * forms are the same for a known access (the kernel's #PF stub calls
+ * one, by the error code's W bit, before anything else).
  */
 bool kheap_fault_fast(uintptr_t va, bool write);
+bool kheap_fault_fast_write(uintptr_t va);
+bool kheap_fault_fast_read(uintptr_t va);
 /*
  * The same fault as if taken inside the heap's own critical section (the
  * heap lock held around it): what the tests use to see the refusal of a

@@ -23,9 +23,10 @@ void trace_stats(trace_live_fn live)
 	live(&live_bytes, &live_allocs);
 	pagestate_counts(c);
 	trace_event(TR_STATS, "stats", "present=%zu zero=%zu aow=%zu live_bytes=%zu live_allocs=%zu "
-		    "frames_free=%u frames_reserved=%u low=%u high=%u",
+		    "frames_free=%u frames_reserved=%u frames_cached=%u frames_used=%u low=%u high=%u",
 		    c[PS_PRESENT], c[PS_ZERO], c[PS_AOW], live_bytes, live_allocs,
-		    (unsigned)fs.free, (unsigned)fs.reserved, (unsigned)fs.low, (unsigned)fs.high);
+		    (unsigned)fs.free, (unsigned)fs.reserved, (unsigned)fs.cached, (unsigned)fs.used,
+		    (unsigned)fs.low, (unsigned)fs.high);
 	trace_release(f);
 }
 

@@ -81,7 +81,7 @@ CAUSE_FITS = {
 TRIGGERS = ["pressure", "alloc-failed", "explicit", "background"]
 VERSION = 2                 # TRACE_VERSION
 PAGE_SIZE = 4096
-RULES = 22                  # docs/trace-format.md numbers the rules 1..RULES
+RULES = 23                  # docs/trace-format.md numbers the rules 1..RULES
 
 # event: (positional fields, required keys, keys whose values are numbers)
 EVENTS = {
@@ -99,9 +99,9 @@ EVENTS = {
     "oom": (0, ("va", "eip", "frames_free"), ("va", "frames_free")),
     "badptr": (0, ("fn", "ptr", "caller", "what"), ()),
     "stats": (0, ("present", "zero", "aow", "live_bytes", "live_allocs", "frames_free",
-                  "frames_reserved", "low", "high"),
+                  "frames_reserved", "frames_cached", "frames_used", "low", "high"),
               ("present", "zero", "aow", "live_bytes", "live_allocs", "frames_free",
-               "frames_reserved", "low", "high")),
+               "frames_reserved", "frames_cached", "frames_used", "low", "high")),
     "snap-begin": (0, ("why", "base", "pages"), ("base", "pages")),
     "snap": (0, (), ()),
     "snap-end": (0, ("present",), ("present",)),
@@ -737,6 +737,20 @@ class Replay:
                     self.broken(18, "stats say %s=%s, the replay counts %d" % (key, f[key], self.counts[st]))
         if self.knows_heap():
             self.check_live_figures(num(f["live_bytes"]), num(f["live_allocs"]))
+        self.check_frame_figures(f)
+
+    def check_frame_figures(self, f):
+        """Rule 23: a cached frame is free and promised; the region's own
+        frames are used ones (the line's figures, read under the frame lock,
+        against the replay: a fault's frame is used before its page line, a
+        released one after)."""
+        cached = num(f["frames_cached"])
+        for key in ("frames_free", "frames_reserved"):
+            if cached > num(f[key]):
+                self.broken(23, "stats say frames_cached=%d, more than %s=%s" % (cached, key, f[key]))
+        if self.knows_pages() and num(f["frames_used"]) < self.resident():
+            self.broken(23, "stats say frames_used=%s, the replay's PRESENT and KEPT pages hold %d"
+                        % (f["frames_used"], self.resident()))
 
     def check_live_figures(self, nbytes, nallocs):
         """Rule 18's live figures: the replay's, or the replay's with the

@@ -9,6 +9,8 @@
 #include "mm/kheap.h"
 #include "mm/frame.h"
 #include "mm/scavenge.h"
+#include "mm/heapfault.h"
+#include "mm/pagestate.h"
 #include "src/ioremap.h"
 #include "src/vmalloc.h"
 #include "src/kstack.h"
@@ -304,6 +306,53 @@ __attribute__((noinline)) void crash_oom(void)
 	p[0] = 1;
 }
 
+/*
+ * A fault inside the fault path's fast path: the debug hook the fast
+ * path calls before its install (kheap_fault_race) reads a second fresh
+ * heap page, so kheap_fault_fast, entered by the #PF stub, faults.  The
+ * stub finds its CPU's depth set and takes the general way, page_fault,
+ * which reports a fault inside the fault path and never resolves it
+ * (docs/faults.md, "Nested faults").  Without the stub's depth test the
+ * nested fault would re-enter the fast path and be resolved: the warning
+ * after the write says so.  Debug builds only (the hook's).
+ */
+static volatile uint8_t *nest_page;
+
+static __attribute__((noinline)) void crash_nest_read(void)
+{
+	(void)*nest_page;
+}
+
+/* Not a leaf, so the backtrace shows who called the hook: kheap_fault_fast, from isr14. */
+static __attribute__((noinline)) void crash_nest_touch(uintptr_t va)
+{
+	(void)va;
+	crash_nest_read();
+	__asm__ volatile("");	/* no tail call */
+}
+
+__attribute__((noinline)) void crash_faultnest(void)
+{
+	volatile uint8_t *p;
+
+	if (!MM_DEBUG) {
+		klog(LOG_WARN, "crash: faultnest needs a debug build (the fast path's hook)");
+		return;
+	}
+	kheap_scavenge(SIZE_MAX);
+	p = kmalloc(2 * PAGE_SIZE);
+	nest_page = p + PAGE_SIZE;
+	kprintf("crash: faultnest: writes %#lx (%s), the fast path's hook reads %#lx (%s)",
+		(unsigned long)(uintptr_t)p, pagestate_name(mmu_state((uintptr_t)p)),
+		(unsigned long)(uintptr_t)nest_page, pagestate_name(mmu_state((uintptr_t)nest_page)));
+	kheap_fault_race = crash_nest_touch;
+	__asm__ volatile("" ::: "memory");	/* the hook is set before the write, cleared after */
+	p[0] = 1;
+	__asm__ volatile("" ::: "memory");
+	kheap_fault_race = NULL;
+	klog(LOG_WARN, "crash: faultnest: the nested fault was resolved inside the fault path");
+}
+
 static void crash_stack_top(void) { crash_stack(0); }
 
 /* The kinds, in the order the unknown-kind warning lists them. */
@@ -316,7 +365,7 @@ static const struct { const char *name; void (*fn)(void); } kinds[] = {
 	{ "overrun", crash_overrun }, { "guard", crash_guard }, { "mmio", crash_mmio },
 	{ "vmalloc", crash_vmalloc }, { "kstack", crash_kstack }, { "apstack", crash_apstack },
 	{ "guardover", crash_guardover }, { "guarduaf", crash_guarduaf },
-	{ "guardunder", crash_guardunder },
+	{ "guardunder", crash_guardunder }, { "faultnest", crash_faultnest },
 };
 
 /* An unknown kind: said, with every known one, and boot goes on. */

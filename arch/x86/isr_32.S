@@ -16,7 +16,8 @@
 
 	/*
 	 * #PF.  A supervisor data access (no user, reserved-bit or fetch bit)
-	 * outside the fault path goes first to kheap_fault_fast(cr2, write),
+	 * outside the fault path goes first to kheap_fault_fast_write(cr2) or
+	 * kheap_fault_fast_read(cr2),
 	 * with the depth set and the registers C may clobber saved: a common
 	 * heap fault returns from there.  Anything else, and whatever it
 	 * declines (it changed nothing then), takes the full path: the frame
@@ -33,14 +34,14 @@ isr14:
 	push	%eax
 	push	%ecx
 	push	%edx
-	mov	12(%esp), %eax		/* the error code */
-	shr	$1, %eax
-	and	$1, %eax		/* PF_W: write */
-	push	%eax
 	mov	%cr2, %eax
 	push	%eax
-	call	kheap_fault_fast
-	add	$8, %esp
+	testl	$PF_W, 16(%esp)		/* the error code's W bit: which of the two */
+	jz	1f
+	call	kheap_fault_fast_write
+	jmp	2f
+1:	call	kheap_fault_fast_read
+2:	add	$4, %esp
 	movl	$0, %fs:PERCPU_FAULT_DEPTH
 	test	%al, %al
 	pop	%edx

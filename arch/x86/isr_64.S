@@ -48,8 +48,9 @@
 
 	/*
 	 * #PF.  A supervisor data access (no user, reserved-bit or fetch bit)
-	 * outside the fault path goes first to kheap_fault_fast(cr2, write),
-	 * with the depth set and the nine registers C may clobber saved: a
+	 * outside the fault path goes first to kheap_fault_fast_write(cr2)
+	 * or kheap_fault_fast_read(cr2), by the error code's W bit, with the
+	 * depth set and the nine registers C may clobber saved: a
 	 * common heap fault returns from there.  Anything else, and whatever
 	 * it declines (it changed nothing then), takes the full path: the
 	 * frame trap_entry builds, then page_fault itself, which finds the
@@ -66,12 +67,13 @@ isr14:
 	movl	$1, %gs:PERCPU_FAULT_DEPTH
 	PUSH_CLOBBERED
 	sub	$8, %rsp
-	mov	80(%rsp), %esi		/* the error code */
-	shr	$1, %esi
-	and	$1, %esi		/* PF_W: write */
 	mov	%cr2, %rdi
-	call	kheap_fault_fast
-	add	$8, %rsp
+	testl	$PF_W, 80(%rsp)		/* the error code's W bit: which of the two */
+	jz	1f
+	call	kheap_fault_fast_write
+	jmp	2f
+1:	call	kheap_fault_fast_read
+2:	add	$8, %rsp
 	movl	$0, %gs:PERCPU_FAULT_DEPTH
 	test	%al, %al
 	POP_CLOBBERED
