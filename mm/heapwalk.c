@@ -6,11 +6,11 @@
  * Invariant kept here: heap_release_pages is the one function that gives
  * back free pages, the PTE change, the frame free and the accounting
  * together: every page it releases is AOW, its frame (kept since the free,
- * KEPT, or PRESENT) went back to the frame allocator only after mmu_set
- * changed its entry and a TLB shootdown dropped it on every CPU
- * (vm_release_ranges; a pass defers the frees to its end, so it pays one
- * shootdown: docs/scavenger.md), and heap.free_present counts the
- * released KEPT pages fewer.
+ * KEPT, or PRESENT) went back to the frame allocator only after its entry
+ * changed and no TLB held it: a KEPT page's went at its free, a PRESENT
+ * page's by a TLB shootdown (vm_release_ranges; a pass defers the frees to
+ * its end, so it pays at most one shootdown: docs/scavenger.md), and
+ * heap.free_present counts the released KEPT pages fewer.
  *
  * A pass releases in batches: the spans of many runs are gathered as
  * ranges and released by one call, and the runs wholly looked at move to
@@ -165,7 +165,7 @@ struct release_count heap_release_warm(size_t want, size_t visit_limit, unsigned
 	uint32_t stop = PG_NONE;
 
 	HEAP_ASSERT_LOCKED();
-	vm_defer_frames();		/* one shootdown for the pass */
+	vm_defer_frames();		/* at most one shootdown for the pass */
 	flush(&w);			/* sets the room */
 	for (int b = RUN_BUCKETS - 1; b >= 0 && stop == PG_NONE; b--) {
 		uint32_t first;
