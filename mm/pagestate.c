@@ -328,7 +328,8 @@ static __attribute__((noinline)) void release_other(struct batch *b, uintptr_t p
 static size_t release_untraced(struct batch *b, const struct vm_range *r, size_t nr,
 			       unsigned cause, size_t moved[PS_COUNT])
 {
-	size_t k = b->n, kept = 0;
+	pfn_t *fp = b->f + b->n, *const full = b->f + VM_DEFER_MAX;
+	size_t kept = (size_t)0 - b->n;		/* + the fill at the end: the frames stored */
 
 	for (const struct vm_range *last = r + nr; r != last; r++) {
 		uintptr_t p = r->va, end = p + r->npages * PAGE_SIZE;
@@ -339,22 +340,24 @@ static size_t release_untraced(struct batch *b, const struct vm_range *r, size_t
 
 			if (__builtin_expect(from == PS_KEPT, 1)) {
 				mmu_set_absent(p, PS_AOW, PFN_NONE);
-				if (__builtin_expect(k == VM_DEFER_MAX, 0)) {
-					b->n = k;
+				if (__builtin_expect(fp == full, 0)) {
+					b->n = VM_DEFER_MAX;
 					free_batch(b);
-					k = 0;
+					kept += VM_DEFER_MAX;
+					fp = b->f;
 				}
-				b->f[k++] = f;
-				kept++;
+				*fp++ = f;
 			} else if (from != PS_AOW) {
-				b->n = k;
+				b->n = (size_t)(fp - b->f);
+				kept += b->n;
 				release_other(b, p, from, f, cause, moved);
-				k = b->n;
+				kept -= b->n;	/* a PRESENT page's frame is not a kept one */
+				fp = b->f + b->n;
 			}
 		}
 	}
-	b->n = k;
-	return kept;
+	b->n = (size_t)(fp - b->f);
+	return kept + b->n;
 }
 
 size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
@@ -365,13 +368,12 @@ size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
 	struct batch *b = my_batch();
 	bool traced = pagestate_traced();
 
-	for (size_t k = 0; k < nr; k++) {
+	for (size_t k = 0; MM_DEBUG && k < nr; k++)
 		KASSERT(r[k].npages && pagestate_watched(r[k].va) &&
 			pagestate_watched(r[k].va + (r[k].npages - 1) * PAGE_SIZE));
-		if (traced)	/* every page checked first and traced, as vm_convert */
+	if (traced) {	/* every page checked first and traced, as vm_convert */
+		for (size_t k = 0; k < nr; k++)
 			check_range(r[k].va, r[k].npages, PS_AOW, cause);
-	}
-	if (traced) {
 		for (size_t k = 0; k < nr; k++)
 			convert_range(b, r[k].va, r[k].npages, PS_AOW, cause, moved);
 	} else {

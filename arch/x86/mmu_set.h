@@ -77,9 +77,10 @@ static inline unsigned mmu_state_tabled(uintptr_t va)
 static inline unsigned mmu_read_tabled(uintptr_t va, pfn_t *frame)
 {
 	pte_t e = *pte_ptr(va);
+	unsigned s = pte_state(e);
 
-	*frame = pte_has_frame(e) ? pte_frame(e) : PFN_NONE;
-	return pte_state(e);
+	*frame = s == PS_KEPT || (e & PTE_P) ? pte_frame(e) : PFN_NONE;	/* pte_has_frame */
+	return s;
 }
 #define mmu_read_tabled mmu_read_tabled
 
