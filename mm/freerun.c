@@ -136,20 +136,15 @@ void freerun_insert(uint32_t i, uint32_t n, struct run_span s)
 
 /*
  * Move the warm runs of bucket b from `first` to the list's tail (the
- * oldest) to the head of the cold list, in their order: the lists end as
- * marking each cold from the oldest on would leave them.
+ * oldest), each marked cold already (freerun_mark_cold), to the head of
+ * the cold list, in their order: the lists end as moving each from the
+ * oldest on would leave them.  One splice, whatever the runs.
  */
 void freerun_cool_tail(unsigned b, uint32_t first)
 {
-	uint32_t last = heap.tail[WARM][b], before = pd[first].u.link.prev, i;
+	uint32_t last = heap.tail[WARM][b], before = pd[first].u.link.prev;
 
-	for (i = first;; i = pd[i].u.link.next) {
-		pg_set_flags(i, PG_COLD);
-		if (pd[i].npages > 1)
-			pd[i + pd[i].npages - 1].u.link.next = pd[i + pd[i].npages - 1].u.link.prev = 0;
-		if (i == last)
-			break;
-	}
+	KASSERT(set_of(first) == COLD && set_of(last) == COLD);
 	heap.tail[WARM][b] = before;
 	if (before != PG_NONE) {
 		pd[before].u.link.next = PG_NONE;

@@ -305,7 +305,18 @@ static inline uint32_t freerun_align_up(uint32_t i, size_t align)
 void freerun_make(uint32_t i, uint32_t n, struct run_span s);
 /* Insert [i, i+n) (all pages FREE) as a run, merging with its neighbours. */
 void freerun_insert(uint32_t i, uint32_t n, struct run_span s);
-/* Move bucket b's warm runs from first to the oldest onto the cold list. */
+/*
+ * Mark warm run h (n pages, descriptors d) cold where it lies: no span,
+ * and PG_COLD, which says its list (set_of) once freerun_cool_tail has
+ * moved it.  A warm head has no flag but PG_USED (freerun_make).
+ */
+static inline void freerun_mark_cold(struct pgdesc *d, uint32_t h, uint32_t n)
+{
+	d[h].flags |= PG_COLD;
+	if (n > 1)
+		d[h + n - 1].u.link.next = d[h + n - 1].u.link.prev = 0;
+}
+/* Move bucket b's warm runs from first to the oldest, marked cold, onto the cold list. */
 void freerun_cool_tail(unsigned b, uint32_t first);
 /* Take the run at head off its list and clear its marks. */
 void freerun_take(uint32_t head);

@@ -173,8 +173,16 @@ static void trace_run(uintptr_t p, size_t run, unsigned from, unsigned to, unsig
  * (mm/pagestate.h): each CPU's, since vm_convert runs under different
  * locks on different CPUs (a vfree beside a scavenger pass).  Used with
  * interrupts off, so the CPU, and the batch, stay the caller's.
+ *
+ * Only a frame whose page was present when it was taken needs the
+ * shootdown (`mapped`): a KEPT page's translation went from every TLB
+ * when the free made it KEPT (vm_keep's shootdown), and none came back
+ * since, as no TLB caches a not-present entry (Intel SDM Vol. 3A,
+ * 4.10.4.3 "Optional Invalidation").  So a batch of KEPT frames goes back
+ * without one, and a pass that removed a present translation still pays
+ * one.
  */
-struct batch { pfn_t f[VM_DEFER_MAX]; size_t n; bool deferring; };
+struct batch { pfn_t f[VM_DEFER_MAX]; size_t n; bool deferring, mapped; };
 static struct batch batches[CPU_MAX];
 
 static struct batch *my_batch(void) { return &batches[cpu_id()]; }
@@ -183,16 +191,20 @@ static void free_batch(struct batch *b)
 {
 	if (!b->n)
 		return;
-	platform_tlb_shootdown();
+	if (b->mapped)
+		platform_tlb_shootdown();
 	frame_free_many(b->f, b->n);	/* one lock section for the batch */
 	b->n = 0;
+	b->mapped = false;
 }
 
-static inline void collect(struct batch *b, pfn_t f)
+/* Frame f of a page that was KEPT (mapped false) or present (true), its entry changed. */
+static inline void collect(struct batch *b, pfn_t f, bool mapped)
 {
 	if (b->n == VM_DEFER_MAX)
 		free_batch(b);
 	b->f[b->n++] = f;
+	b->mapped |= mapped;
 }
 
 /* A call's end: its frames go back now, unless a pass is deferring them. */
@@ -249,7 +261,7 @@ static size_t convert_range(struct batch *b, uintptr_t va, size_t n, unsigned to
 		}
 		f = mmu_frame(p);
 		pagestate_change(p, from, to, PFN_NONE, cause);
-		collect(b, f);
+		collect(b, f, from == PS_PRESENT);
 		freed++;
 	}
 	trace_run(va + n * PAGE_SIZE, run, run_from, to, cause);
@@ -299,47 +311,53 @@ static __attribute__((noinline)) void release_other(struct batch *b, uintptr_t p
 	} else {
 		pagestate_change(p, from, PS_AOW, PFN_NONE, cause);
 		if (from == PS_PRESENT)
-			collect(b, f);
+			collect(b, f, true);
 	}
 	moved[from]++;
 }
 
 /*
  * The release's ranges, untraced: each entry read once, for its state and
- * its frame (mmu_read); a KEPT page turns AOW and its frame goes into the
- * batch, its count with the others at the end.  The batch's fill is kept
- * in a local: a frame's store could alias it.
+ * its frame (mmu_read_tabled: the heap region's tables exist); a KEPT
+ * page turns AOW with no invalidation (mmu_set_absent: the entry was not
+ * present, so no TLB holds it) and its frame goes into the batch, which
+ * needs no shootdown for it (struct batch), its count with the others at
+ * the end.  The batch's fill is kept in a local: a frame's store could
+ * alias it.
  */
 static size_t release_untraced(struct batch *b, const struct vm_range *r, size_t nr,
 			       unsigned cause, size_t moved[PS_COUNT])
 {
-	size_t k = b->n, kept = 0;
+	pfn_t *fp = b->f + b->n, *const full = b->f + VM_DEFER_MAX;
+	size_t kept = (size_t)0 - b->n;		/* + the fill at the end: the frames stored */
 
 	for (const struct vm_range *last = r + nr; r != last; r++) {
 		uintptr_t p = r->va, end = p + r->npages * PAGE_SIZE;
 
 		for (; p != end; p += PAGE_SIZE) {
 			pfn_t f;
-			unsigned from = mmu_read(p, &f);
+			unsigned from = mmu_read_tabled(p, &f);
 
 			if (__builtin_expect(from == PS_KEPT, 1)) {
-				mmu_set(p, PS_AOW, PFN_NONE);
-				if (__builtin_expect(k == VM_DEFER_MAX, 0)) {
-					b->n = k;
+				mmu_set_absent(p, PS_AOW, PFN_NONE);
+				if (__builtin_expect(fp == full, 0)) {
+					b->n = VM_DEFER_MAX;
 					free_batch(b);
-					k = 0;
+					kept += VM_DEFER_MAX;
+					fp = b->f;
 				}
-				b->f[k++] = f;
-				kept++;
+				*fp++ = f;
 			} else if (from != PS_AOW) {
-				b->n = k;
+				b->n = (size_t)(fp - b->f);
+				kept += b->n;
 				release_other(b, p, from, f, cause, moved);
-				k = b->n;
+				kept -= b->n;	/* a PRESENT page's frame is not a kept one */
+				fp = b->f + b->n;
 			}
 		}
 	}
-	b->n = k;
-	return kept;
+	b->n = (size_t)(fp - b->f);
+	return kept + b->n;
 }
 
 size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
@@ -350,13 +368,12 @@ size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
 	struct batch *b = my_batch();
 	bool traced = pagestate_traced();
 
-	for (size_t k = 0; k < nr; k++) {
+	for (size_t k = 0; MM_DEBUG && k < nr; k++)
 		KASSERT(r[k].npages && pagestate_watched(r[k].va) &&
 			pagestate_watched(r[k].va + (r[k].npages - 1) * PAGE_SIZE));
-		if (traced)	/* every page checked first and traced, as vm_convert */
+	if (traced) {	/* every page checked first and traced, as vm_convert */
+		for (size_t k = 0; k < nr; k++)
 			check_range(r[k].va, r[k].npages, PS_AOW, cause);
-	}
-	if (traced) {
 		for (size_t k = 0; k < nr; k++)
 			convert_range(b, r[k].va, r[k].npages, PS_AOW, cause, moved);
 	} else {

@@ -100,11 +100,13 @@ struct vm_range { uintptr_t va; size_t npages; };
 size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
 			 size_t from_counts[PS_COUNT]);
 /*
- * TLB shootdown before reuse: a frame taken off a PRESENT or KEPT page
- * goes back to the frame allocator only after platform_tlb_shootdown, so
- * no CPU still reaches it through the old entry.  vm_convert and
- * vm_release_ranges collect their frames and, at the end of the call,
- * shoot down once and free them.  Between
+ * TLB shootdown before reuse: a frame taken off a PRESENT page goes back
+ * to the frame allocator only after platform_tlb_shootdown, so no CPU
+ * still reaches it through the old entry; a KEPT page's frame needs none,
+ * its translation having gone from every TLB when vm_keep made it KEPT
+ * (no TLB caches a not-present entry: Intel SDM Vol. 3A, 4.10.4.3).
+ * vm_convert and vm_release_ranges collect their frames and, at the end
+ * of the call, shoot down once if any needs it, and free them.  Between
  * vm_defer_frames() and vm_free_deferred() the calls collect and do not
  * free, so a scavenger pass of many calls pays one shootdown; past
  * VM_DEFER_MAX collected frames a call frees the batch early (another

@@ -33,6 +33,15 @@
 #define mmu_state_tabled(va) mmu_state(va)
 #endif
 
+/*
+ * An entry write over an entry the caller knows is not present: the
+ * platform may skip the TLB invalidation mmu_set does (no TLB holds a
+ * not-present entry; x86: arch/x86/mmu_set.h).  mmu_set where it does not.
+ */
+#ifndef mmu_set_absent
+#define mmu_set_absent(va, state, frame) mmu_set(va, state, frame)
+#endif
+
 /* The watched range (the heap region) and its pages in each state. */
 struct pagestate_watch {
 	uintptr_t base;
@@ -76,6 +85,11 @@ static inline unsigned mmu_read(uintptr_t va, pfn_t *frame)
 	*frame = pagestate_has_frame(s) ? mmu_frame(va) : PFN_NONE;
 	return s;
 }
+#endif
+
+/* mmu_read for a page of the heap region (as mmu_state_tabled for mmu_state). */
+#ifndef mmu_read_tabled
+#define mmu_read_tabled(va, frame) mmu_read(va, frame)
 #endif
 
 static inline bool pagestate_watched(uintptr_t va)

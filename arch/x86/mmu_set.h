@@ -1,6 +1,7 @@
 /*
  * The x86 kernel's entry writes, inline: mm/platform.h's mmu_set and
- * mmu_set_if.  mm/pagestate_int.h includes this header by the name
+ * mmu_set_if, and mm/pagestate_int.h's optional mmu_set_absent and the
+ * heap region's reads (mmu_state_tabled, mmu_read_tabled).  mm/pagestate_int.h includes this header by the name
  * arch/x86/arch_glue.h gives it (MMU_SET_INLINE), so the page-state
  * machine and the fault path write entries without a call;
  * arch/x86/mmu.c includes it for its windows.  It cannot live in
@@ -26,7 +27,20 @@ static inline void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 }
 
 /*
- * A not-present entry is never in a TLB: only a present one needs invlpg.
+ * mmu_set over an entry that is not present (KEPT, AOW): no invlpg, as no
+ * TLB holds such an entry.  Intel SDM Vol. 3A, 4.10.4.3 "Optional
+ * Invalidation": "no TLB entry or paging-structure cache entry is created
+ * with information from a paging-structure entry in which the P flag is
+ * 0" (4.10.3.3 in older editions).  The caller knows the old entry.
+ */
+static inline void mmu_set_absent(uintptr_t va, unsigned state, pfn_t frame)
+{
+	*pte_ptr(va) = pte_make(state, frame);
+}
+#define mmu_set_absent mmu_set_absent
+
+/*
+ * A not-present entry is never in a TLB (above): only a present one needs invlpg.
  * Nor does the CPU write one (accessed and dirty bits go to present
  * entries), so a state that is neither mapped nor KEPT has one entry,
  * pte_make's, and the swap compares with it without reading the entry
@@ -58,5 +72,16 @@ static inline unsigned mmu_state_tabled(uintptr_t va)
 	return pte_state(*pte_ptr(va));
 }
 #define mmu_state_tabled mmu_state_tabled
+
+/* mmu_read (arch/x86/arch_glue.h), the same way: one read of the entry, no walk above it. */
+static inline unsigned mmu_read_tabled(uintptr_t va, pfn_t *frame)
+{
+	pte_t e = *pte_ptr(va);
+	unsigned s = pte_state(e);
+
+	*frame = s == PS_KEPT || (e & PTE_P) ? pte_frame(e) : PFN_NONE;	/* pte_has_frame */
+	return s;
+}
+#define mmu_read_tabled mmu_read_tabled
 
 #endif

@@ -516,6 +516,49 @@ TEST(scav_batched_release_frees_each_frame_once_and_leaves_every_page_aow)
 	CHECK(kheap_check() && frame_audit());
 }
 
+/*
+ * A ZERO page in a free run (a read fault that raced the free leaves one)
+ * between KEPT pages: the release takes it the table's way, in the middle
+ * of a batch, and must still count and free each KEPT frame once.
+ */
+TEST(scav_release_counts_the_kept_frames_around_a_zero_page)
+{
+	struct kheap_stats before, after;
+	struct scav_stats s0, s1;
+	volatile uint8_t *big;
+	uintptr_t zero_at;
+	size_t avail, n, counted = 0, read = 0;
+	unsigned off;
+
+	ktest_heap_setup();
+	kheap_scavenge(SIZE_MAX);
+	big = kmalloc(6 * PAGE_SIZE);
+	CHECK(big);
+	for (int i = 0; i < 6; i++)
+		if (i != 2)
+			big[i * PAGE_SIZE] = 1;		/* PRESENT, KEPT once freed */
+	kfree((void *)big);
+	zero_at = (uintptr_t)big + 2 * PAGE_SIZE;
+	CHECK(mmu_state(zero_at) == PS_AOW);
+	page_set_state(zero_at, PS_ZERO, zero_frame(), PC_READ_FAULT);	/* the raced fault */
+	kheap_stats(&before);
+	scavenge_stats(&s0);
+	avail = frames_available();
+	CHECKF(before.free_resident == 5, "%zu resident free pages", before.free_resident);
+	n = kheap_scavenge(SIZE_MAX);
+	kheap_stats(&after);
+	scavenge_stats(&s1);
+	CHECKF(n == 5, "released %zu", n);
+	CHECK(frames_available() == avail + 5);		/* each KEPT frame given back once */
+	CHECK(s1.zero_dropped == s0.zero_dropped + 1 && after.free_resident == 0);
+	for (int i = 0; i < 6; i++)
+		CHECK(mmu_state((uintptr_t)big + i * PAGE_SIZE) == PS_AOW);
+	off = count_off(&counted, &read);
+	CHECKF(off == PS_COUNT, "%s: %zu pages counted, %zu in the entries", pagestate_name(off),
+	       counted, read);
+	CHECK(kheap_check() && frame_audit());
+}
+
 TEST(scav_batched_release_stops_at_exactly_what_was_asked)
 {
 	struct kheap_stats st;
