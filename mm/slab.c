@@ -173,8 +173,7 @@ static void disown(struct slab *s);
 
 static void slab_destroy(struct slab_class *c, struct slab *s)
 {
-	if (s->owner)
-		disown(s);
+	disown(s);
 	partial_remove(c, s);
 	pagerun_free(pagerun_index(s->base), c->npages);
 	if (s->rec)
@@ -188,13 +187,17 @@ static void slab_destroy(struct slab_class *c, struct slab *s)
 
 static void disown(struct slab *s)
 {
+	struct slab_owner *o = s->owner;
+
+	if (!o)
+		return;
 	if (s->own_prev)
 		s->own_prev->own_next = s->own_next;
 	else
 		owned = s->own_next;
 	if (s->own_next)
 		s->own_next->own_prev = s->own_prev;
-	s->owner->cur[s->cls] = NULL;
+	o->cur[s->cls] = NULL;
 	s->owner = NULL;
 }
 
@@ -240,8 +243,12 @@ bool slab_owned_first(unsigned cls)
 	}
 	if (!s) {
 		s = unowned_partial(c);
-		if (!s && (grew = (s = slab_new(cls)) != NULL) == false)
-			return false;
+		if (!s) {
+			s = slab_new(cls);
+			if (!s)
+				return false;
+			grew = true;
+		}
 		adopt(s, o);
 	}
 	if (c->partial != s) {			/* first, for slab_alloc */

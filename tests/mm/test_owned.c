@@ -20,7 +20,7 @@
 #define N 40			/* fewer than a slab or a magazine of SMALL holds */
 #define SLAB_MOST 600		/* more than a slab of SMALL holds */
 
-static void *a[N], *b[N], *c[SLAB_MOST];
+static void *first[N], *second[N], *many[SLAB_MOST];
 
 /* Empty magazines and no slab owned: every kmalloc below takes the slab path. */
 static void fresh(void)
@@ -49,16 +49,6 @@ static void free_n(void **v, size_t n)
 		kfree(v[i]);
 }
 
-/* Does any object of v share a slab with one of w? */
-static bool share_a_slab(void **v, void **w, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++)
-			if (slab_of(v[i]) == slab_of(w[j]))
-				return true;
-	return false;
-}
-
 /* A kmalloc that misses comes from a slab the cache owns, until it is found full. */
 TEST(owned_slab_serves_a_cache_until_full_then_goes)
 {
@@ -66,20 +56,20 @@ TEST(owned_slab_serves_a_cache_until_full_then_goes)
 	size_t n = 1;
 
 	fresh();
-	c[0] = kmalloc(SMALL);
-	CHECK(c[0]);
-	s = slab_of(c[0]);
+	many[0] = kmalloc(SMALL);
+	CHECK(many[0]);
+	s = slab_of(many[0]);
 	CHECK(s->owner != NULL && s->owner->cur[s->cls] == s);
-	while (s->nfree && n < SLAB_MOST && (c[n] = kmalloc(SMALL)) != NULL)
-		CHECK(slab_of(c[n++]) == s);		/* all from it while it lasts */
+	while (s->nfree && n < SLAB_MOST && (many[n] = kmalloc(SMALL)) != NULL)
+		CHECK(slab_of(many[n++]) == s);		/* all from it while it lasts */
 	CHECK(s->nfree == 0);
-	CHECK(n < SLAB_MOST && (c[n] = kmalloc(SMALL)) != NULL);
+	CHECK(n < SLAB_MOST && (many[n] = kmalloc(SMALL)) != NULL);
 	CHECK(s->owner == NULL);			/* found full: let go */
-	CHECK(slab_of(c[n]) != s && slab_of(c[n])->owner != NULL);	/* the next one's */
+	CHECK(slab_of(many[n]) != s && slab_of(many[n])->owner != NULL);	/* the next one's */
 	n++;
-	kfree(c[0]);
+	kfree(many[0]);
 	CHECK(s->owner == NULL && kheap_check());	/* on the partial list again */
-	free_n(c + 1, n - 1);
+	free_n(many + 1, n - 1);
 	CHECK(kheap_check());
 }
 
@@ -89,10 +79,10 @@ TEST(owned_slabs_go_back_at_a_whole_heap_pass)
 	void *p;
 
 	fresh();
-	CHECK(alloc_n(a, N));
-	p = a[0];
+	CHECK(alloc_n(first, N));
+	p = first[0];
 	CHECK(slab_of(p)->owner != NULL);
-	free_n(a + 1, N - 1);
+	free_n(first + 1, N - 1);
 	kheap_scavenge(SIZE_MAX);
 	CHECK(slab_of(p)->owner == NULL);
 	kfree(p);
@@ -123,21 +113,33 @@ TEST(owned_check_rejects_broken_ownership)
 }
 
 #ifdef cache_switch
+static void *second[N];
+
+/* Does any object of v share a slab with one of w? */
+static bool share_a_slab(void **v, void **w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			if (slab_of(v[i]) == slab_of(w[j]))
+				return true;
+	return false;
+}
+
 /* Two caches taking turns get their objects from slabs of their own. */
 TEST(owned_two_caches_share_no_slab)
 {
 	fresh();
 	for (size_t i = 0; i < N; i++) {
 		cache_switch(0);
-		a[i] = kmalloc(SMALL);
+		first[i] = kmalloc(SMALL);
 		cache_switch(1);
-		b[i] = kmalloc(SMALL);
-		CHECK(a[i] && b[i]);
+		second[i] = kmalloc(SMALL);
+		CHECK(first[i] && second[i]);
 	}
-	CHECK(!share_a_slab(a, b, N));
-	free_n(b, N);
+	CHECK(!share_a_slab(first, second, N));
+	free_n(second, N);
 	cache_switch(0);
-	free_n(a, N);
+	free_n(first, N);
 	CHECK(kheap_check());
 }
 
@@ -151,22 +153,22 @@ TEST(owned_objects_freed_by_another_cache_return_to_the_owner)
 	struct slab *s;
 
 	fresh();
-	CHECK(alloc_n(a, N));
-	s = slab_of(a[0]);
+	CHECK(alloc_n(first, N));
+	s = slab_of(first[0]);
 	cache_switch(1);
-	free_n(a, N);			/* remote frees: into cache 1's magazines */
+	free_n(first, N);			/* remote frees: into cache 1's magazines */
 	mag_cache_leave(mag_current());	/* and from them into s */
 	CHECK(s->nfree == s->nobj && s->owner != NULL);
 	cache_switch(2);
-	CHECK(alloc_n(b, N));
-	CHECK(slab_of(b[0]) != s);
+	CHECK(alloc_n(second, N));
+	CHECK(slab_of(second[0]) != s);
 	cache_switch(0);
-	CHECK(alloc_n(a, N));
+	CHECK(alloc_n(first, N));
 	for (size_t i = 0; i < N; i++)
-		CHECK(slab_of(a[i]) == s);
-	free_n(a, N);
+		CHECK(slab_of(first[i]) == s);
+	free_n(first, N);
 	cache_switch(2);
-	free_n(b, N);
+	free_n(second, N);
 	cache_switch(0);
 	CHECK(kheap_check());
 	ktest_heap_setup();		/* cache 1 left: a fresh heap for the next case */
@@ -179,18 +181,18 @@ TEST(owned_owner_leaves_while_another_frees_its_objects)
 
 	fresh();
 	cache_switch(1);
-	CHECK(alloc_n(a, N));
-	s = slab_of(a[0]);
+	CHECK(alloc_n(first, N));
+	s = slab_of(first[0]);
 	mag_cache_leave(mag_current());
 	CHECK(s->owner == NULL);	/* back on the partial list, its objects live */
 	cache_switch(0);
-	free_n(a, N / 2);
+	free_n(first, N / 2);
 	CHECK(kheap_check());
 	cache_switch(2);
-	CHECK((b[0] = kmalloc(SMALL)) != NULL && slab_of(b[0]) == s);	/* adopted again */
-	kfree(b[0]);
+	CHECK((second[0] = kmalloc(SMALL)) != NULL && slab_of(second[0]) == s);	/* adopted again */
+	kfree(second[0]);
 	cache_switch(0);
-	free_n(a + N / 2, N - N / 2);
+	free_n(first + N / 2, N - N / 2);
 	CHECK(kheap_check());
 	ktest_heap_setup();
 }
