@@ -169,11 +169,12 @@ static struct slab *slab_new(unsigned cls)
 	return s;
 }
 
-static void disown(struct slab *s);
+static void disown(struct slab *s);	/* out of line: slab_free's path stays as it was */
 
 static void slab_destroy(struct slab_class *c, struct slab *s)
 {
-	disown(s);
+	if (s->owner)
+		disown(s);
 	partial_remove(c, s);
 	pagerun_free(pagerun_index(s->base), c->npages);
 	if (s->rec)
@@ -185,7 +186,7 @@ static void slab_destroy(struct slab_class *c, struct slab *s)
 
 /* --- owned slabs ------------------------------------------------------ */
 
-static void disown(struct slab *s)
+static __attribute__((noinline)) void disown(struct slab *s)
 {
 	struct slab_owner *o = s->owner;
 
@@ -251,10 +252,7 @@ bool slab_owned_first(unsigned cls)
 		}
 		adopt(s, o);
 	}
-	if (c->partial != s) {			/* first, for slab_alloc */
-		partial_remove(c, s);
-		partial_push(c, s, false);
-	}
+	c->partial = s;		/* first, for slab_alloc: the ring turned, nothing relinked */
 	return grew;
 }
 

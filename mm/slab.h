@@ -51,12 +51,12 @@ struct slab_owner {
 
 struct slab {
 	struct slab *next, *prev;		/* class partial list; pool link */
-	struct slab_owner *owner;		/* the cache allocating from it, or NULL */
-	struct slab *own_next, *own_prev;	/* the owned list */
 	uintptr_t base;
 	uint16_t cls, nobj, nfree, hint;	/* hint: no free bit below this word */
 	uint32_t map[MAP_WORDS];		/* bit set: object free */
 	struct obj_rec *rec;			/* per-object debug records, or NULL */
+	struct slab_owner *owner;		/* the cache allocating from it, or NULL */
+	struct slab *own_next, *own_prev;	/* the owned list */
 };
 
 /*
