@@ -24,6 +24,7 @@ static struct slab_class classes[SLAB_CLASSES];
 static struct slab *pool;			/* free descriptors */
 
 static unsigned own_ncls;		/* classes below it are allocated from owned slabs */
+static unsigned own_caches, own_min = 2;	/* caches that may own; how many before any does */
 static struct slab *owned;		/* every owned slab, linked by own_next/own_prev */
 #ifdef MAG_CACHE_PER_THREAD
 static __thread struct slab_owner own_thread __attribute__((tls_model("initial-exec")));
@@ -72,9 +73,9 @@ void slab_init(void)
 	memset(&own_thread, 0, sizeof(own_thread));
 #else
 	memset(owners, 0, sizeof(owners));
-	for (unsigned i = 0; i < MAG_NCACHES; i++)
-		owners[i].on = true;
 #endif
+	own_caches = 0;
+	own_min = 2;
 }
 
 
@@ -236,8 +237,14 @@ bool slab_owned_first(unsigned cls)
 	bool grew = false;
 
 	HEAP_ASSERT_LOCKED();
-	if (cls >= own_ncls || !o->on)
+	if (cls >= own_ncls)
 		return false;
+#ifndef MAG_CACHE_PER_THREAD
+	if (!o->on)
+		slab_owner_join();		/* a CPU's cache: its first miss */
+#endif
+	if (!o->on || own_caches < own_min)
+		return false;			/* alone: no other cache to share a line with */
 	if (s && !s->nfree) {
 		disown(s);			/* full: on no list, anyone's again */
 		s = NULL;
@@ -267,7 +274,15 @@ void slab_set_owning(unsigned ncls)
 void slab_owner_join(void)
 {
 	HEAP_ASSERT_LOCKED();
+	if (!owner_current()->on)
+		own_caches++;
 	owner_current()->on = true;
+}
+
+void slab_owners_needed(unsigned n)
+{
+	HEAP_ASSERT_LOCKED();
+	own_min = n;
 }
 
 void slab_owner_leave(void)
@@ -279,6 +294,8 @@ void slab_owner_leave(void)
 		if (o->cur[i])
 			disown(o->cur[i]);
 #ifdef MAG_CACHE_PER_THREAD
+	if (o->on)
+		own_caches--;
 	o->on = false;
 #endif
 }

@@ -46,7 +46,7 @@ struct slab;
 /* The slabs one cache owns: the one it allocates each class from, or NULL. */
 struct slab_owner {
 	struct slab *cur[SLAB_CLASSES];
-	bool on;			/* may own (a thread with an exit hook) */
+	bool on;			/* may own (a thread with an exit hook; a CPU that missed) */
 };
 
 struct slab {
@@ -121,10 +121,16 @@ bool slab_owned_first(unsigned cls);
 /*
  * Where a cache is a thread's (MAG_CACHE_PER_THREAD): the current thread
  * may own slabs from now on (it has an exit hook: mm/platform.h), or
- * (leave) hands its slabs back and owns none again.  Elsewhere every
- * cache may own slabs from the start; leave hands the current cache's back.
+ * (leave) hands its slabs back and owns none again.  Elsewhere a CPU's
+ * cache joins at its first miss; leave hands the current cache's back.
  */
 void slab_owner_join(void);
+/*
+ * Caches own slabs only once n of them may (default 2: one cache alone
+ * shares no line with another, and a single-threaded program or a
+ * one-CPU kernel keeps the slab path as it was); tests set 1.
+ */
+void slab_owners_needed(unsigned n);
 void slab_owner_leave(void);
 /* Every owned slab back to its class (a whole-heap pass; a fork child). */
 void slab_disown_all(void);

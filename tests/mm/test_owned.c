@@ -20,14 +20,33 @@
 #define N 40			/* fewer than a slab or a magazine of SMALL holds */
 #define SLAB_MOST 600		/* more than a slab of SMALL holds */
 
-static void *first[N], *second[N], *many[SLAB_MOST];
+static void *first[N], *many[SLAB_MOST];
 
-/* Empty magazines and no slab owned: every kmalloc below takes the slab path. */
+static void owners_needed(unsigned n)
+{
+	unsigned long f = heap_lock();
+
+	slab_owners_needed(n);
+	heap_unlock(f);
+}
+
+/*
+ * Empty magazines and no slab owned: every kmalloc below takes the slab
+ * path, and a cache owns slabs even alone (done() puts the default back:
+ * in the kernel the heap is live).
+ */
 static void fresh(void)
 {
 	ktest_heap_setup();
 	mag_set_enabled(false);
 	mag_set_enabled(true);
+	owners_needed(1);
+}
+
+static void done(void)
+{
+	owners_needed(2);
+	CHECK(kheap_check());
 }
 
 static struct slab *slab_of(const void *p)
@@ -70,7 +89,7 @@ TEST(owned_slab_serves_a_cache_until_full_then_goes)
 	kfree(many[0]);
 	CHECK(s->owner == NULL && kheap_check());	/* on the partial list again */
 	free_n(many + 1, n - 1);
-	CHECK(kheap_check());
+	done();
 }
 
 /* A whole-heap pass hands every owned slab back, so its empty pages can go. */
@@ -86,7 +105,7 @@ TEST(owned_slabs_go_back_at_a_whole_heap_pass)
 	kheap_scavenge(SIZE_MAX);
 	CHECK(slab_of(p)->owner == NULL);
 	kfree(p);
-	CHECK(kheap_check());
+	done();
 }
 
 /* The check rejects an owned slab its owner does not point at, and one that lost its owner. */
@@ -108,7 +127,7 @@ TEST(owned_check_rejects_broken_ownership)
 	s->owner = NULL;
 	CHECK(!kheap_check());		/* on the owned list, owned by none */
 	s->owner = o;
-	CHECK(kheap_check());
+	done();
 	kfree(p);
 }
 
@@ -140,7 +159,7 @@ TEST(owned_two_caches_share_no_slab)
 	free_n(second, N);
 	cache_switch(0);
 	free_n(first, N);
-	CHECK(kheap_check());
+	done();
 }
 
 /*
@@ -170,7 +189,7 @@ TEST(owned_objects_freed_by_another_cache_return_to_the_owner)
 	cache_switch(2);
 	free_n(second, N);
 	cache_switch(0);
-	CHECK(kheap_check());
+	done();
 	ktest_heap_setup();		/* cache 1 left: a fresh heap for the next case */
 }
 
@@ -193,7 +212,7 @@ TEST(owned_owner_leaves_while_another_frees_its_objects)
 	kfree(second[0]);
 	cache_switch(0);
 	free_n(first + N / 2, N - N / 2);
-	CHECK(kheap_check());
+	done();
 	ktest_heap_setup();
 }
 
@@ -220,7 +239,7 @@ TEST(owned_double_free_of_a_remote_freed_object_is_reported)
 	kfree(FREED(p));
 	kheap_stats(&st0);
 	CHECK(st0.invalid_frees == st1.invalid_frees + 1);
-	CHECK(kheap_check());
+	done();
 	ktest_heap_setup();
 }
 #endif
