@@ -81,8 +81,27 @@ static void join(struct mag_cache *c)
 	c->joined = true;
 }
 
+/*
+ * A thread's cache joins the registry at its first miss either way, and
+ * only then owns slabs: from then on its exit hook hands them back.
+ */
+static void join_current(struct mag_cache *c)
+{
+#ifdef MAG_CACHE_PER_THREAD
+	if (!c->joined && !c->left) {
+		join(c);
+		slab_owner_join();
+		platform_cache_joined(c);
+	}
+#else
+	(void)c;
+#endif
+}
+
 void mag_init(void)
 {
+	unsigned long f;
+
 	memset(depot, 0, sizeof(depot));
 	caches = NULL;
 	pool = NULL;
@@ -107,6 +126,9 @@ void mag_init(void)
 	mag_on = true;
 	mag_ncls = MAG_CLASSES;
 	mag_fast_size = fast_size(false);
+	f = heap_lock();
+	slab_set_owning(MAG_CLASSES);	/* a cache's misses come from its own slabs */
+	heap_unlock(f);
 }
 
 /* --- the pages of magazines ----------------------------------------- */
@@ -324,10 +346,13 @@ void *mag_alloc_miss(unsigned cls)
 	void *p = NULL;
 
 	HEAP_ASSERT_LOCKED();
+	join_current(c);
 	c->alloc_misses++;
 	if (mag_on && !c->left && (cc->rounds || load_full(cls, cc)))
 		p = cc->loaded->round[--cc->rounds];
 	c->moved += held(cc) - before;
+	if (!p && mag_on && !c->left && slab_owned_first(cls))
+		heap_reclaim(0, HR_COMMITTED);	/* the slab path follows: its object from our slab */
 	cache_unpin(f);
 	return p;
 }
@@ -388,12 +413,7 @@ bool mag_free_miss(void *p, unsigned cls)
 	bool ok;
 
 	HEAP_ASSERT_LOCKED();
-#ifdef MAG_CACHE_PER_THREAD
-	if (!c->joined && !c->left) {
-		join(c);
-		platform_cache_joined(c);
-	}
-#endif
+	join_current(c);
 	c->free_misses++;
 	ok = mag_on && !c->left && (cc->rounds < cc->size || load_empty(cls, cc));
 	if (ok)
@@ -481,6 +501,8 @@ void mag_cache_leave(struct mag_cache *c)
 	c->left = true;
 	flush_cache(c);
 	unregister(c);
+	if (c == mag_current())
+		slab_owner_leave();	/* its slabs back to their classes */
 	heap_unlock(f);
 }
 
@@ -491,6 +513,7 @@ void mag_after_fork_child(void)
 	caches = NULL;
 	if (me->joined && !me->left)
 		join(me);
+	slab_disown_all();		/* the other threads' are gone */
 }
 
 /* Give back up to n magazines of a depot list (their objects to the slabs). */
@@ -546,6 +569,7 @@ void mag_take_prevs(void)
 		}
 		unclaim(c);
 	}
+	slab_disown_all();		/* their free objects may go with the slabs */
 }
 
 void mag_reclaim(bool all)
@@ -553,8 +577,10 @@ void mag_reclaim(bool all)
 	unsigned long f = cache_pin();
 
 	HEAP_ASSERT_LOCKED();
-	if (all)
+	if (all) {
 		flush_cache(mag_current());
+		slab_disown_all();	/* every cache's: a whole-heap pass */
+	}
 	for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
 		if (all)
 			purge(cls);
@@ -581,6 +607,7 @@ void mag_set_enabled(bool on)
 			flush_cache(c);
 	for (unsigned cls = 0; !on && cls < MAG_CLASSES; cls++)
 		purge(cls);
+	slab_set_owning(on ? MAG_CLASSES : 0);
 	mag_on = on;
 	mag_ncls = on ? MAG_CLASSES : 0;
 	mag_fast_size = fast_size(false);

@@ -32,7 +32,8 @@
  *   CPU_MAX, unsigned cpu_id(void)  the CPUs: the number of this one
  *                                   (< CPU_MAX; 0 where there is one)
  *
- * and what "the current cache" of the magazine layer (mm/magazine.h) is:
+ * and what "the current cache" of the magazine layer (mm/magazine.h) is
+ * (the slabs' owners too, mm/slab.h):
  *
  *   unsigned long cache_pin(void); void cache_unpin(unsigned long);
  *                                   keep the current cache ours for a few

@@ -4,7 +4,8 @@
  * on its class's partial list iff nfree > 0 (both directions checked);
  * each of a slab's pages has a descriptor pointing at the slab, the first
  * one holding the page count; the kept empty slab, if any, is on the list
- * with nfree == nobj.
+ * with nfree == nobj.  An owned slab is on the owned list and its owner's
+ * slot of its class points at it.
  */
 #include "mm/heap_int.h"
 #include "mm/heapdebug.h"
@@ -21,6 +22,17 @@ struct slab_class {
 #define class_sizes slab_class_sizes
 static struct slab_class classes[SLAB_CLASSES];
 static struct slab *pool;			/* free descriptors */
+
+static unsigned own_ncls;		/* classes below it are allocated from owned slabs */
+static unsigned own_caches, own_min = 2;	/* caches that may own; how many before any does */
+static struct slab *owned;		/* every owned slab, linked by own_next/own_prev */
+#ifdef MAG_CACHE_PER_THREAD
+static __thread struct slab_owner own_thread __attribute__((tls_model("initial-exec")));
+static struct slab_owner *owner_current(void) { return &own_thread; }
+#else
+static struct slab_owner owners[MAG_NCACHES];
+static struct slab_owner *owner_current(void) { return &owners[cache_id()]; }
+#endif
 
 /*
  * Pages for a slab of objects of this size: the fewest that waste at most
@@ -55,6 +67,15 @@ void slab_init(void)
 		KASSERT(classes[i].npages && classes[i].nobj <= MAP_WORDS * 32);
 	}
 	pool = NULL;
+	owned = NULL;
+	own_ncls = 0;
+#ifdef MAG_CACHE_PER_THREAD
+	memset(&own_thread, 0, sizeof(own_thread));
+#else
+	memset(owners, 0, sizeof(owners));
+#endif
+	own_caches = 0;
+	own_min = 2;
 }
 
 
@@ -132,6 +153,7 @@ static struct slab *slab_new(unsigned cls)
 		return NULL;
 	}
 	s->base = pagerun_va(pg);
+	s->owner = NULL;
 	s->cls = (uint16_t)cls;
 	s->nobj = s->nfree = (uint16_t)c->nobj;
 	s->hint = 0;
@@ -148,8 +170,12 @@ static struct slab *slab_new(unsigned cls)
 	return s;
 }
 
+static void disown(struct slab *s);	/* out of line: slab_free's path stays as it was */
+
 static void slab_destroy(struct slab_class *c, struct slab *s)
 {
+	if (s->owner)
+		disown(s);
 	partial_remove(c, s);
 	pagerun_free(pagerun_index(s->base), c->npages);
 	if (s->rec)
@@ -158,6 +184,130 @@ static void slab_destroy(struct slab_class *c, struct slab *s)
 	s->next = pool;
 	pool = s;
 }
+
+/* --- owned slabs ------------------------------------------------------ */
+
+static __attribute__((noinline)) void disown(struct slab *s)
+{
+	struct slab_owner *o = s->owner;
+
+	if (!o)
+		return;
+	if (s->own_prev)
+		s->own_prev->own_next = s->own_next;
+	else
+		owned = s->own_next;
+	if (s->own_next)
+		s->own_next->own_prev = s->own_prev;
+	o->cur[s->cls] = NULL;
+	s->owner = NULL;
+}
+
+/* s (partial, unowned) becomes o's slab of its class. */
+static void adopt(struct slab *s, struct slab_owner *o)
+{
+	s->owner = o;
+	o->cur[s->cls] = s;
+	s->own_prev = NULL;
+	s->own_next = owned;
+	if (owned)
+		owned->own_prev = s;
+	owned = s;
+}
+
+/*
+ * The first slab on c's partial list that no cache owns, or NULL.  Owned slabs of a class are at most one a
+ * cache, so the walk is that short.
+ */
+static struct slab *unowned_partial(struct slab_class *c)
+{
+	struct slab *s = c->partial;
+
+	for (; s; s = s->next == c->partial ? NULL : s->next)
+		if (!s->owner)
+			return s;
+	return NULL;
+}
+
+bool slab_owned_first(unsigned cls)
+{
+	struct slab_class *c = &classes[cls];
+	struct slab_owner *o = owner_current();
+	struct slab *s = o->cur[cls];
+	bool grew = false;
+
+	HEAP_ASSERT_LOCKED();
+	if (cls >= own_ncls)
+		return false;
+#ifndef MAG_CACHE_PER_THREAD
+	if (!o->on)
+		slab_owner_join();		/* a CPU's cache: its first miss */
+#endif
+	if (!o->on || own_caches < own_min)
+		return false;			/* alone: no other cache to share a line with */
+	if (s && !s->nfree) {
+		disown(s);			/* full: on no list, anyone's again */
+		s = NULL;
+	}
+	if (!s) {
+		s = unowned_partial(c);
+		if (!s) {
+			s = slab_new(cls);
+			if (!s)
+				return false;
+			grew = true;
+		}
+		adopt(s, o);
+	}
+	c->partial = s;		/* first, for slab_alloc: the ring turned, nothing relinked */
+	return grew;
+}
+
+void slab_set_owning(unsigned ncls)
+{
+	HEAP_ASSERT_LOCKED();
+	if (!ncls)
+		slab_disown_all();
+	own_ncls = ncls;
+}
+
+void slab_owner_join(void)
+{
+	HEAP_ASSERT_LOCKED();
+	if (!owner_current()->on)
+		own_caches++;
+	owner_current()->on = true;
+}
+
+void slab_owners_needed(unsigned n)
+{
+	HEAP_ASSERT_LOCKED();
+	own_min = n;
+}
+
+void slab_owner_leave(void)
+{
+	struct slab_owner *o = owner_current();
+
+	HEAP_ASSERT_LOCKED();
+	for (unsigned i = 0; i < SLAB_CLASSES; i++)
+		if (o->cur[i])
+			disown(o->cur[i]);
+#ifdef MAG_CACHE_PER_THREAD
+	if (o->on)
+		own_caches--;
+	o->on = false;
+#endif
+}
+
+void slab_disown_all(void)
+{
+	HEAP_ASSERT_LOCKED();
+	while (owned)
+		disown(owned);
+}
+
+/* --- objects ---------------------------------------------------------- */
 
 void *slab_alloc(unsigned cls, bool *grew)
 {
@@ -338,7 +488,7 @@ static bool bad(const struct slab *s, const char *what)
 }
 
 /* Each slab page against its descriptor and bitmap; tallies per class. */
-static bool check_pages(size_t *in_use, size_t *slabs, size_t *partial)
+static bool check_pages(size_t *in_use, size_t *slabs, size_t *partial, size_t *nowned)
 {
 	for (uint32_t i = 0; i < heap.npg; i++) {
 		struct pgdesc *d = pagerun_desc(i);
@@ -361,6 +511,9 @@ static bool check_pages(size_t *in_use, size_t *slabs, size_t *partial)
 		}
 		if (nf != s->nfree || s->nobj != classes[s->cls].nobj)
 			return bad(s, "free count disagrees with the bitmap");
+		if (s->owner && s->owner->cur[s->cls] != s)
+			return bad(s, "an owned slab is not its owner's slab of the class");
+		(*nowned) += s->owner != NULL;
 		in_use[s->cls] += s->nobj - s->nfree;
 		slabs[s->cls]++;
 		partial[s->cls] += s->nfree > 0;
@@ -368,13 +521,26 @@ static bool check_pages(size_t *in_use, size_t *slabs, size_t *partial)
 	return true;
 }
 
+/* The owned list: its slabs owned, as many as the pages counted. */
+static bool check_owned(size_t nowned)
+{
+	size_t n = 0;
+
+	for (const struct slab *s = owned; s; s = s->own_next)
+		if (!s->owner || (s->own_next && s->own_next->own_prev != s) || ++n > nowned)
+			return bad(s, "the owned list holds an unowned slab, is mislinked, or is too long");
+	if (n != nowned)
+		return bad(NULL, "an owned slab is missing from the owned list");
+	return true;
+}
+
 bool slab_check(void)
 {
 	size_t in_use[SLAB_CLASSES] = { 0 }, slabs[SLAB_CLASSES] = { 0 };
-	size_t partial[SLAB_CLASSES] = { 0 };
+	size_t partial[SLAB_CLASSES] = { 0 }, nowned = 0;
 
 	HEAP_ASSERT_LOCKED();
-	if (!check_pages(in_use, slabs, partial))
+	if (!check_pages(in_use, slabs, partial, &nowned) || !check_owned(nowned))
 		return false;
 	for (unsigned ci = 0; ci < SLAB_CLASSES; ci++) {
 		struct slab_class *c = &classes[ci];

@@ -7,6 +7,18 @@
  * checked against the bitmap: not an object start, or already free, is
  * caught before anything changes.
  *
+ * Owned slabs: for the classes below slab_set_owning's bound, each cache
+ * (the current CPU, or thread: mm/platform.h) has a slab of its own, and
+ * its magazine misses that reach the slabs are served from it
+ * (slab_owned_first puts it first on the partial list, for the
+ * slab_alloc that follows), so the objects of one slab go to one cache
+ * and two caches' objects do not share a cache line.  A cache lets its
+ * slab go when it finds it full (it takes another: a partial slab no
+ * cache owns, or a new one), when the slab is destroyed, and when it
+ * hands its slabs back (thread exit, a whole-heap pass, a fork child).
+ * slab_alloc and slab_free are as without owners: a free from any cache
+ * goes back into the slab's bitmap (docs/magazines.md, "Owned slabs").
+ *
  * A slab whose objects are all free goes back to page level at once,
  * except one per class kept for reuse (so a loop of kmalloc/kfree of one
  * object does not create and destroy a slab each time);
@@ -29,12 +41,22 @@ struct obj_rec;
 
 #define MAP_WORDS 16				/* up to 512 objects a slab */
 
+struct slab;
+
+/* The slabs one cache owns: the one it allocates each class from, or NULL. */
+struct slab_owner {
+	struct slab *cur[SLAB_CLASSES];
+	bool on;			/* may own (a thread with an exit hook; a CPU that missed) */
+};
+
 struct slab {
 	struct slab *next, *prev;		/* class partial list; pool link */
 	uintptr_t base;
 	uint16_t cls, nobj, nfree, hint;	/* hint: no free bit below this word */
 	uint32_t map[MAP_WORDS];		/* bit set: object free */
 	struct obj_rec *rec;			/* per-object debug records, or NULL */
+	struct slab_owner *owner;		/* the cache allocating from it, or NULL */
+	struct slab *own_next, *own_prev;	/* the owned list */
 };
 
 /*
@@ -81,6 +103,37 @@ enum slab_ptr slab_free(struct slab *s, uintptr_t p, size_t *usable);
  * record page when make is set; NULL when there is none (or no page).
  */
 struct obj_rec *slab_obj_rec(struct slab *s, uint32_t idx, bool make);
+
+/*
+ * Classes below ncls are allocated from slabs the current cache owns (the
+ * magazine layer's classes while magazines are on; 0: none, and every
+ * owned slab is handed back).
+ */
+void slab_set_owning(unsigned ncls);
+/*
+ * Put the current cache's slab of cls first on the class's partial list
+ * (taking one first if it has none, or a full one), so that the next
+ * slab_alloc(cls) takes its object; nothing for a class not owned.  True
+ * when it made a new slab (the caller tells the reclaim hook, as for a
+ * slab_alloc that grew).
+ */
+bool slab_owned_first(unsigned cls);
+/*
+ * Where a cache is a thread's (MAG_CACHE_PER_THREAD): the current thread
+ * may own slabs from now on (it has an exit hook: mm/platform.h), or
+ * (leave) hands its slabs back and owns none again.  Elsewhere a CPU's
+ * cache joins at its first miss; leave hands the current cache's back.
+ */
+void slab_owner_join(void);
+/*
+ * Caches own slabs only once n of them may (default 2: one cache alone
+ * shares no line with another, and a single-threaded program or a
+ * one-CPU kernel keeps the slab path as it was); tests set 1.
+ */
+void slab_owners_needed(unsigned n);
+void slab_owner_leave(void);
+/* Every owned slab back to its class (a whole-heap pass; a fork child). */
+void slab_disown_all(void);
 
 /* Return the kept empty slabs to page level; returns how many pages. */
 size_t slab_release_empty(void);

@@ -6,6 +6,11 @@
 /* The page-state array for the region (arch/lib/platform.c). */
 void lib_mmu_init(uintptr_t region, size_t pages, uint32_t *entries);
 void lib_lock_reset_in_child(void);
+/*
+ * The heap lock's outermost takes since the start, and how many of them
+ * found it held by another thread (KHEAP_STATS prints both).
+ */
+void lib_lock_counts(uint64_t *all, uint64_t *contended);
 /* Commit ranges up to this many bytes are backed at once (0: never). */
 void lib_set_prefault(size_t bytes);
 

@@ -136,8 +136,13 @@ static void setup_checks(void)
 /* KHEAP_STATS=1: the heap's and the scavenger's figures on stderr at exit. */
 static void print_stats(void)
 {
+	uint64_t all, contended;
+
 	kheap_print_stats();
 	scavenge_print_stats();
+	lib_lock_counts(&all, &contended);
+	kprintf("heap: lock taken %llu times, %llu of them waiting for another thread",
+		(unsigned long long)all, (unsigned long long)contended);
 }
 
 static void setup(void)

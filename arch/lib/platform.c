@@ -113,6 +113,14 @@ static bool pending_has(const struct pending *r, uintptr_t va)
 }
 
 static unsigned held;			/* lock depth of the owner */
+/* Outermost takes of the lock, and those that found it held (written by the owner). */
+static uint64_t takes, waited;
+
+void lib_lock_counts(uint64_t *all, uint64_t *contended)
+{
+	*all = takes;
+	*contended = waited;
+}
 
 unsigned long irq_save(void)
 {
@@ -122,7 +130,9 @@ unsigned long irq_save(void)
 		held++;
 		return 0;
 	}
-	for (unsigned spins = 0; !atomic_compare_exchange_weak_explicit(&owner, &none, me,
+	unsigned spins = 0;
+
+	for (; !atomic_compare_exchange_weak_explicit(&owner, &none, me,
 			memory_order_acquire, memory_order_relaxed); none = 0) {
 		if (++spins < 64)
 			__builtin_ia32_pause();
@@ -130,6 +140,8 @@ unsigned long irq_save(void)
 			sched_yield();
 	}
 	held = 1;
+	takes++;
+	waited += spins != 0;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
  *                  look like, strings filling every usable byte: no report
  *   api once       one malloc and free, then exit 0 (for environment checks)
  *   api thread-exits  32 threads in turn allocate and free small blocks and exit
+ *   api owned-slabs  two threads taking turns: no page holds blocks of both
  *   api decay-keeps|decay-idle|decay-fork|decay-threads|decay-slabs  the decay schedule
  *                  (run with KHEAP_DECAY_MS): exit 0 when it held
  */
@@ -16,6 +17,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -152,6 +154,16 @@ __attribute__((noinline)) void *misuse_thread(void *p)
 	return NULL;
 }
 
+/* Frees p, says so, and stays (its magazine holds p). */
+static volatile int remote_freed;
+static void *free_and_stay(void *p)
+{
+	free(p);
+	remote_freed = 1;
+	for (;;)
+		pause();
+}
+
 /*
  * With every block guarded (KHEAP_CHECK=3, or KHEAP_SAMPLE=1): one of n
  * bytes at the end of its pages, below the guard page after it, or at
@@ -208,6 +220,15 @@ __attribute__((noinline)) void misuse(int k)
 	case 17: free(p); w = p; w[10] = 'x'; break;	/* write after free, at the write */
 	case 18: w = at_start(100); w[-1] = 'x'; break;	/* into the guard page before it */
 	case 19: w = at_end(100); w[-1] = 'x'; free(w); break;	/* before it: found at free */
+	case 20: pthread_create(&t, NULL, misuse_thread, p);	/* a remote free, back in */
+		pthread_join(t, NULL);				/* p's slab at the exit, */
+		free(p);					/* then freed again */
+		break;
+	case 21: pthread_create(&t, NULL, free_and_stay, p);	/* a remote free, cached */
+		while (!remote_freed)				/* by a thread still there, */
+			sched_yield();
+		free(p);					/* then freed again */
+		break;
 	}
 	printf("misuse %d did not abort\n", k);
 	exit(0);
@@ -299,6 +320,113 @@ static void check_cross_thread(void)
 		pthread_join(t, NULL);
 	}
 	CHECK(bad == 0);
+}
+
+/*
+ * An owner thread exits while others still free its blocks: it allocates
+ * and writes them and exits; two threads each free half of them while
+ * they allocate, write and check blocks of their own; then no two live
+ * blocks may overlap and none may lose its contents.
+ */
+#define OBLOCKS 4096
+static void *ob[OBLOCKS];
+
+static void *alloc_and_exit(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < OBLOCKS; i++) {
+		ob[i] = malloc(1 + (size_t)(i * 7919) % 1024);
+		memset(ob[i], i & 0xFF, 1 + (size_t)(i * 7919) % 1024);
+	}
+	return NULL;
+}
+
+static void *free_half_and_churn(void *arg)
+{
+	int half = (int)(uintptr_t)arg;
+	void *mine[OBLOCKS / 2];
+	size_t bad = 0;
+
+	for (int i = 0; i < OBLOCKS / 2; i++) {
+		int k = half * (OBLOCKS / 2) + i;
+
+		bad += ((unsigned char *)ob[k])[(size_t)(k * 7919) % 1024] != (k & 0xFF);
+		free(ob[k]);
+		mine[i] = malloc(1 + (size_t)i % 700);
+		memset(mine[i], half + 1, 1 + (size_t)i % 700);
+	}
+	for (int i = 0; i < OBLOCKS / 2; i++) {
+		bad += ((unsigned char *)mine[i])[(size_t)i % 700] != half + 1;
+		ob[half * (OBLOCKS / 2) + i] = mine[i];	/* what is live now */
+	}
+	return (void *)bad;
+}
+
+static void check_owner_exits(void)
+{
+	static void *sorted[OBLOCKS];
+	pthread_t t[2];
+	void *bad[2];
+	size_t overlaps = 0;
+
+	pthread_create(&t[0], NULL, alloc_and_exit, NULL);
+	pthread_join(t[0], NULL);
+	for (int h = 0; h < 2; h++)
+		pthread_create(&t[h], NULL, free_half_and_churn, (void *)(uintptr_t)h);
+	for (int h = 0; h < 2; h++)
+		pthread_join(t[h], &bad[h]);
+	CHECK(bad[0] == NULL && bad[1] == NULL);
+	memcpy(sorted, ob, sizeof(ob));
+	qsort(sorted, OBLOCKS, sizeof(void *), by_address);
+	for (int i = 1; i < OBLOCKS; i++)
+		overlaps += (uintptr_t)sorted[i - 1] + malloc_usable_size(sorted[i - 1]) > (uintptr_t)sorted[i];
+	CHECK(overlaps == 0);
+	for (int i = 0; i < OBLOCKS; i++)
+		free(ob[i]);
+}
+
+/*
+ * Two threads taking turns get their blocks from slabs of their own: no
+ * page holds blocks of both (a fresh process, so no magazine of another
+ * thread's blocks waits in the depot).  Exit 0 when none is shared.
+ */
+#define TURNS 300
+static void *turn_blocks[2][TURNS];
+static pthread_mutex_t turn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
+static int turn;
+
+static void *take_turns(void *arg)
+{
+	int me = (int)(uintptr_t)arg;
+
+	for (int i = 0; i < TURNS; i++) {
+		pthread_mutex_lock(&turn_mu);
+		while (turn != 2 * i + me)
+			pthread_cond_wait(&turn_cv, &turn_mu);
+		turn_blocks[me][i] = malloc(16 + (size_t)(i % 4) * 16);
+		turn++;
+		pthread_cond_broadcast(&turn_cv);
+		pthread_mutex_unlock(&turn_mu);
+	}
+	return NULL;
+}
+
+static int owned_slabs(void)
+{
+	pthread_t t[2];
+	int shared = 0;
+
+	free(malloc(16));	/* this thread's cache first: the two turn-takers make three */
+	for (int i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, take_turns, (void *)(uintptr_t)i);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < TURNS; i++)
+		for (int j = 0; j < TURNS; j++)
+			shared += (uintptr_t)turn_blocks[0][i] / 4096 == (uintptr_t)turn_blocks[1][j] / 4096;
+	printf("owned-slabs: %d pairs of blocks of the two threads share a page\n", shared);
+	return shared != 0;
 }
 
 /* Threads that allocate and free small blocks, then exit, one after another. */
@@ -534,6 +662,8 @@ int main(int argc, char **argv)
 		return decay_case(argv[1]);
 	if (argc == 2 && !strcmp(argv[1], "lookalikes"))
 		return lookalikes();
+	if (argc == 2 && !strcmp(argv[1], "owned-slabs"))
+		return owned_slabs();
 	if (argc == 2 && !strcmp(argv[1], "once")) {
 		free(malloc(10));
 		return 0;
@@ -586,6 +716,7 @@ int main(int argc, char **argv)
 	free(p);
 	check_rss_follows_live();
 	check_cross_thread();
+	check_owner_exits();
 	for (int i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, i == 3 ? fork_while_busy : worker, (void *)(uintptr_t)(i + 1));
 	for (int i = 0; i < 4; i++) {
