@@ -25,9 +25,10 @@ static inline unsigned cpu_id(void) { return 0; }
  * stopping the fast paths (lib_stop, platform_cache_stop in
  * arch/lib/platform.c), waits for it to finish first.  The store of the
  * mark and the load of lib_stop are kept in that order by the compiler
- * only; the CPU's order comes from the stopper's membarrier(2).  The
- * mark's old value comes back to unpin, so a pin nested in a signal
- * handler leaves it set.
+ * only; the CPU's order comes from the stopper's membarrier(2).  Pins
+ * do not nest: a malloc in a signal handler that interrupted the fast
+ * path would corrupt the magazine anyway (malloc is not
+ * async-signal-safe), so the mark is a plain flag.
  */
 #define MAG_CACHE_PER_THREAD 1
 extern __thread unsigned char lib_pinned __attribute__((tls_model("initial-exec")));
@@ -36,18 +37,17 @@ void lib_pin_wait(void);
 
 static inline unsigned long cache_pin(void)
 {
-	unsigned long was = lib_pinned;
-
 	lib_pinned = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (__builtin_expect(__atomic_load_n(&lib_stop, __ATOMIC_ACQUIRE), 0) && !was)
+	if (__builtin_expect(__atomic_load_n(&lib_stop, __ATOMIC_ACQUIRE), 0))
 		lib_pin_wait();
-	return was;
+	return 0;
 }
 
-static inline void cache_unpin(unsigned long was)
+static inline void cache_unpin(unsigned long f)
 {
-	__atomic_store_n(&lib_pinned, (unsigned char)was, __ATOMIC_RELEASE);
+	(void)f;
+	__atomic_store_n(&lib_pinned, 0, __ATOMIC_RELEASE);
 }
 
 unsigned long irq_save(void);
