@@ -549,6 +549,24 @@ static void purge(unsigned cls)
 }
 
 /*
+ * Per-thread caches: another thread's loaded magazines too, once the
+ * platform has stopped its fast paths (platform_cache_stop); true if so.
+ * The current cache is mag_reclaim's.
+ */
+static bool take_stopped(struct mag_cache *c)
+{
+#ifdef MAG_CACHE_PER_THREAD
+	if (c != mag_current() && platform_cache_stop(c)) {
+		flush_cache(c);
+		return true;
+	}
+#else
+	(void)c;
+#endif
+	return false;
+}
+
+/*
  * Every cache's previous magazine to the depot.  Safe for another
  * thread's or CPU's cache: the fast paths touch only the loaded magazine
  * and its counts; prev and prounds change only under the heap lock.
@@ -557,7 +575,7 @@ void mag_take_prevs(void)
 {
 	HEAP_ASSERT_LOCKED();
 	for (struct mag_cache *c = caches; c; c = c->next) {
-		if (!claim(c))		/* its owner is swapping: next pass */
+		if (take_stopped(c) || !claim(c))	/* claimed: its owner is swapping */
 			continue;
 		for (unsigned cls = 0; cls < MAG_CLASSES; cls++) {
 			struct mag_class_cache *cc = &c->cc[cls];

@@ -254,6 +254,8 @@ void mag_reclaim(bool all);
  * empties it): other CPUs' and threads' caches too; their hits never touch
  * it, and their lock-free swaps claim the cache as this does (a cache
  * claimed at the time keeps its magazine until the next such pass).
+ * Per-thread caches whose thread the platform could stop
+ * (platform_cache_stop) give their loaded magazines too.
  * Walks every cache: for the idle and alloc-failed passes.
  */
 void mag_take_prevs(void);

@@ -101,6 +101,14 @@ void platform_misuse(void);
 struct mag_cache;
 void platform_cache_joined(struct mag_cache *c);
 /*
+ * MAG_CACHE_PER_THREAD platforms, heap lock held (the idle and
+ * alloc-failed passes): keep c's thread out of its fast paths until the
+ * heap lock is let go, true if it is out now (not inside one), so its
+ * loaded magazines may be emptied; false if that cannot be had (the
+ * platform cannot stop threads, or c's thread is inside and stays).
+ */
+bool platform_cache_stop(struct mag_cache *c);
+/*
  * A spinlock waiter's pause between polls (mm/spinlock.h): the kernel
  * also answers TLB shootdowns there; nothing on the host and in libkheap.
  */

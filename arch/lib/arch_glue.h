@@ -19,10 +19,36 @@
 #define CPU_MAX 1
 static inline unsigned cpu_id(void) { return 0; }
 
-/* The magazine layer's caches: one per thread, its own. */
+/*
+ * The magazine layer's caches: one per thread, its own.  A pin marks the
+ * thread as inside its cache (lib_pinned) and, if the idle pass is
+ * stopping the fast paths (lib_stop, platform_cache_stop in
+ * arch/lib/platform.c), waits for it to finish first.  The store of the
+ * mark and the load of lib_stop are kept in that order by the compiler
+ * only; the CPU's order comes from the stopper's membarrier(2).  Pins
+ * do not nest: a malloc in a signal handler that interrupted the fast
+ * path would corrupt the magazine anyway (malloc is not
+ * async-signal-safe), so the mark is a plain flag.
+ */
 #define MAG_CACHE_PER_THREAD 1
-static inline unsigned long cache_pin(void) { return 0; }
-static inline void cache_unpin(unsigned long f) { (void)f; }
+extern __thread unsigned char lib_pinned __attribute__((tls_model("initial-exec")));
+extern int lib_stop;
+void lib_pin_wait(void);
+
+static inline unsigned long cache_pin(void)
+{
+	lib_pinned = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(__atomic_load_n(&lib_stop, __ATOMIC_ACQUIRE), 0))
+		lib_pin_wait();
+	return 0;
+}
+
+static inline void cache_unpin(unsigned long f)
+{
+	(void)f;
+	__atomic_store_n(&lib_pinned, 0, __ATOMIC_RELEASE);
+}
 
 unsigned long irq_save(void);
 void irq_restore(unsigned long flags);

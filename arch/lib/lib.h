@@ -11,6 +11,17 @@ void lib_lock_reset_in_child(void);
  * found it held by another thread (KHEAP_STATS prints both).
  */
 void lib_lock_counts(uint64_t *all, uint64_t *contended);
+/* Does this thread hold the heap's lock? */
+bool lib_lock_mine(void);
+
+/*
+ * Stopping other threads' fast paths for the idle pass (arch/lib/stop.c):
+ * lib_stop_note_cache when a thread's cache joins, lib_stop_end when the
+ * heap lock is let go.
+ */
+struct mag_cache;
+void lib_stop_note_cache(struct mag_cache *c);
+void lib_stop_end(void);
 /* Commit ranges up to this many bytes are backed at once (0: never). */
 void lib_set_prefault(size_t bytes);
 

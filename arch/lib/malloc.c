@@ -95,6 +95,7 @@ static void on_thread_exit(void *c) { mag_cache_leave(c); }
 
 void platform_cache_joined(struct mag_cache *c)
 {
+	lib_stop_note_cache(c);
 	if (have_exit_key && pthread_setspecific(exit_key, c))
 		klog(LOG_WARN, "no thread-exit hook for a magazine cache: it stays loaded");
 }

@@ -154,7 +154,14 @@ void irq_restore(unsigned long flags)
 		pending_flush(&drop);
 	if (fill.lo != fill.hi)
 		pending_flush(&fill);
+	if (__atomic_load_n(&lib_stop, __ATOMIC_RELAXED))
+		lib_stop_end();			/* stopped fast paths go on (arch/lib/stop.c) */
 	atomic_store_explicit(&owner, 0, memory_order_release);
+}
+
+bool lib_lock_mine(void)
+{
+	return atomic_load_explicit(&owner, memory_order_relaxed) == (uintptr_t)&self;
 }
 
 /*

@@ -10,7 +10,7 @@
  *   api once       one malloc and free, then exit 0 (for environment checks)
  *   api thread-exits  32 threads in turn allocate and free small blocks and exit
  *   api owned-slabs  two threads taking turns: no page holds blocks of both
- *   api decay-keeps|decay-idle|decay-fork|decay-threads|decay-slabs  the decay schedule
+ *   api decay-keeps|decay-idle|decay-fork|decay-threads|decay-slabs|decay-loaded  the decay schedule
  *                  (run with KHEAP_DECAY_MS): exit 0 when it held
  */
 #define _GNU_SOURCE
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -629,6 +630,76 @@ static int decay_threads(void)
 	return !came_back("decay-threads") || bad != NULL;
 }
 
+/*
+ * Idle threads' loaded magazines: LTHREADS threads each fill 63 slabs of
+ * each of eight small classes (one page each, magazines of 63 rounds),
+ * free every object but one of each slab, then the one left of each (so
+ * their last frees, in the loaded magazines, each pin a slab of their
+ * own: up to LTHREADS * 8 * 63 pages, 16 MiB), and wait, calling nothing
+ * of the allocator, until main has looked.  RSS must come back to 2% of
+ * the start plus 2 MiB (the threads' stacks, the per-page arrays, the
+ * decay thread): only if the idle pass empties the idle threads' loaded
+ * magazines (arch/lib/stop.c).  The pointer arrays are mmap'd, and
+ * unmapped before the wait, so they are not in the figure.
+ */
+#define LTHREADS 8
+#define LSLABS 63
+static const unsigned lsizes[] = { 16, 32, 48, 64, 80, 96, 112, 128 };
+static pthread_mutex_t idle_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t idle_cv = PTHREAD_COND_INITIALIZER;
+static int idle_done, idle_release;
+
+/* Every object of one class's LSLABS slabs, the last of each slab freed last. */
+static void fill_class(unsigned size, void **v)
+{
+	unsigned per = 4096 / size, n = per * LSLABS;
+
+	for (unsigned i = 0; i < n; i++)
+		*(char *)(v[i] = malloc(size)) = 1;
+	for (unsigned k = 0; k < per; k++)
+		for (unsigned j = 0; j < LSLABS; j++)
+			free(v[j * per + (per - 1 - k)]);
+}
+
+static void *fill_and_idle(void *arg)
+{
+	size_t bytes = 4096 / 16 * LSLABS * sizeof(void *);
+	void **v = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)arg;
+	for (unsigned c = 0; c < sizeof(lsizes) / sizeof(lsizes[0]); c++)
+		fill_class(lsizes[c], v);
+	munmap(v, bytes);
+	pthread_mutex_lock(&idle_mu);
+	idle_done++;
+	pthread_cond_broadcast(&idle_cv);
+	while (!idle_release)
+		pthread_cond_wait(&idle_cv, &idle_mu);
+	pthread_mutex_unlock(&idle_mu);
+	return NULL;
+}
+
+static int decay_loaded(void)
+{
+	pthread_t t[LTHREADS];
+	bool ok;
+
+	for (int i = 0; i < LTHREADS; i++)
+		pthread_create(&t[i], NULL, fill_and_idle, NULL);
+	pthread_mutex_lock(&idle_mu);
+	while (idle_done < LTHREADS)
+		pthread_cond_wait(&idle_cv, &idle_mu);
+	pthread_mutex_unlock(&idle_mu);
+	ok = came_back("decay-loaded");
+	pthread_mutex_lock(&idle_mu);
+	idle_release = 1;
+	pthread_cond_broadcast(&idle_cv);
+	pthread_mutex_unlock(&idle_mu);
+	for (int i = 0; i < LTHREADS; i++)
+		pthread_join(t[i], NULL);
+	return !ok;
+}
+
 static int decay_case(const char *name)
 {
 	free(malloc(1));
@@ -643,6 +714,8 @@ static int decay_case(const char *name)
 		return decay_threads();
 	if (!strcmp(name, "decay-slabs"))
 		return decay_slabs();
+	if (!strcmp(name, "decay-loaded"))
+		return decay_loaded();
 	printf("no case %s\n", name);
 	return 2;
 }
