@@ -31,6 +31,10 @@
  *
  *   CPU_MAX, unsigned cpu_id(void)  the CPUs: the number of this one
  *                                   (< CPU_MAX; 0 where there is one)
+ *   optionally irq_lock_mine()      where threads share a CPU number and
+ *                                   irq_save is a lock among them
+ *                                   (libkheap): true if the caller holds
+ *                                   it (spin_held, mm/spinlock.h)
  *
  * and what "the current cache" of the magazine layer (mm/magazine.h) is
  * (the slabs' owners too, mm/slab.h):

@@ -86,9 +86,20 @@ void spin_smp_begin(void);
 /* Its debug check, pure: NULL when a CPU holding the ranks in held may call it. */
 const char *spin_smp_problem(uint32_t held, char *buf, size_t len);
 
+/*
+ * Where threads share one CPU number and "interrupts off" is a lock
+ * among them (libkheap), a lock recorded on this CPU may be another
+ * thread's: the glue's irq_lock_mine() says whether the caller holds the
+ * interrupts-off lock, without which it holds no spinlock.  Elsewhere the
+ * CPU a lock is recorded on is the caller's.
+ */
+#ifndef irq_lock_mine
+#define irq_lock_mine() true
+#endif
+
 static inline bool spin_held(const struct spinlock *l)
 {
-	return __atomic_load_n(&l->cpu, __ATOMIC_RELAXED) == (int32_t)cpu_id();
+	return __atomic_load_n(&l->cpu, __ATOMIC_RELAXED) == (int32_t)cpu_id() && irq_lock_mine();
 }
 
 /* The ticket's half of a take: wait for our turn. */

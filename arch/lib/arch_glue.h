@@ -52,6 +52,13 @@ static inline void cache_unpin(unsigned long f)
 
 unsigned long irq_save(void);
 void irq_restore(unsigned long flags);
+/*
+ * Every thread is CPU 0, so a spinlock's holder is known only as CPU 0:
+ * spin_held (mm/spinlock.h) also asks whether the caller is the thread
+ * holding the interrupts-off lock (arch/lib/platform.c).
+ */
+bool lib_lock_mine(void);
+#define irq_lock_mine() lib_lock_mine()
 unsigned mmu_state(uintptr_t va);
 pfn_t mmu_frame(uintptr_t va);
 
