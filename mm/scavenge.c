@@ -214,6 +214,10 @@ void scavenge_on_pressure(bool failed)
  * most a step longer.  The pages a call found beyond the target are not
  * noted: they were noted when they appeared.  A step, not a curve: a heap
  * that grows back at any time within decay_ms finds every page it freed.
+ * Callers read their clock before they take the heap lock, so a time may
+ * come in earlier than the last call's: it counts as that call's (else
+ * now - active_at would wrap to a quiet time and its slot, ten steps
+ * back, would wipe the later step's pages).
  */
 
 static void decay_reset(void)
@@ -326,6 +330,7 @@ uint64_t scavenge_decay(uint64_t now)
 	if (heap_held())
 		return 0;
 	f = heap_lock();
+	now = MAX(now, active_at);	/* read before a wait for the lock: not before the last note */
 	if (decay_note(now)) {
 		idle_pass = true;
 		pass_locked(SIZE_MAX, SIZE_MAX, SCAV_EXPLICIT);

@@ -122,6 +122,35 @@ TEST(decay_regrowth_within_the_time_reuses_resident_pages)
 	CHECK(kheap_check());
 }
 
+/*
+ * Two callers, one clock: a caller that read the time, then waited for
+ * the heap lock while another noted frees at a later time, brings a time
+ * from before them.  It is no quiet time (now - active_at would wrap)
+ * and no older step (its slot is the later one's, ten steps on): the
+ * pages keep their decay time, and the quiet time still ends on time.
+ */
+TEST(decay_a_clock_read_before_another_callers_is_no_quiet_time)
+{
+	unsigned long irq;
+	void *a;
+
+	ktest_heap_setup();
+	a = written(32);
+	CHECK(a);
+	irq = decay_begin(DECAY);
+	kfree(a);
+	CHECK(scavenge_decay(5000) != 0);	/* a noted in the step of 5000-5099 */
+	CHECK(scavenge_decay(5000 - 10 * STEP) != 0);	/* read before, slot of the same index */
+	CHECKF(free_resident() == 32, "%zu free resident pages after a late call with an early clock",
+	       free_resident());
+	CHECK(scavenge_decay(5000 + DECAY - 1) != 0);
+	CHECKF(free_resident() == 32, "%zu free resident pages before the decay time", free_resident());
+	CHECK(scavenge_decay(5000 + DECAY) == 0);	/* quiet since a: everything */
+	CHECKF(free_resident() == 0, "%zu free resident pages after a quiet decay time", free_resident());
+	decay_end(irq);
+	CHECK(kheap_check() && frame_audit());
+}
+
 TEST(decay_off_releases_beyond_the_cushion_at_once)
 {
 	unsigned long irq;
