@@ -4,7 +4,8 @@
  * handler on the holder's CPU cannot spin on it.
  *
  * Promises: CPUs get a contended lock in the order they asked (tickets).
- * spin_held says whether *this* CPU holds the lock, in every build (the
+ * spin_held says whether *this* CPU holds the lock (where threads share
+ * one CPU number, this thread: irq_lock_mine below), in every build (the
  * fault path needs it).  Debug builds (MM_DEBUG) panic, naming both locks
  * where two are involved, on taking a lock this CPU already holds, on
  * releasing one it does not hold, and on taking a lock out of the lock
