@@ -541,7 +541,9 @@ const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
  * MAG_NO_ROOM (p valid and keyed: a magazine exchange, or its slab),
  * MAG_KEYED (maybe cached: searched), MAG_BYPASS or MAG_UNCACHED (not a
  * cached class, an invalid pointer, NULL, or magazines off: no object is
- * cached then; checked as it is freed, as without magazines).
+ * cached then; checked as it is freed, as without magazines), MAG_REMOTE
+ * (valid, unkeyed, another cache's slab: to its slab, where its owner's
+ * next miss takes it).
  */
 static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 {
@@ -550,7 +552,7 @@ static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 	const struct heap_misuse *why;
 
 	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
-	if (!why && push != MAG_BYPASS && push != MAG_UNCACHED && mag_free_miss(p, l.d->cls))
+	if (!why && (push == MAG_NO_ROOM || push == MAG_KEYED) && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
 	else if (!why)
 		why = free_locked((uintptr_t)p, &l);
