@@ -176,8 +176,8 @@ static inline __attribute__((always_inline)) bool mag_put(unsigned cls, void *p)
 /*
  * MAG_UNCACHED: p is on a slab page of a class the magazines do not take
  * (or they are off).  MAG_UNTRIED: no push was tried (kfree traced: the
- * push waits for interrupts off).  MAG_REMOTE: p is valid, unkeyed, and
- * its slab is owned by another cache: it goes back to its slab, so that
+ * push waits for interrupts off).  MAG_REMOTE: p is valid, its key not
+ * yet looked at, and its slab is owned by another cache: it goes back to its slab, so that
  * this cache never hands out an object on another cache's lines.
  */
 enum mag_push {
@@ -190,7 +190,8 @@ enum mag_push {
  * MAG_BYPASS (not a cached class, or not a valid pointer: the slow path
  * says which), MAG_KEYED (p holds its key: cached already, or data that
  * looks like it; the slow path searches), MAG_REMOTE (a remote free: p
- * valid, its slab another cache's; the slow path frees it to its slab),
+ * valid, its slab another cache's, its key unread; the slow path checks
+ * it as MAG_KEYED and frees it to its slab),
  * MAG_NO_ROOM (p is valid and now holds its key; the slow path finds a
  * magazine or frees it).
  *
@@ -219,11 +220,11 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 	idx = slab_class_div_exact((uint32_t)((uintptr_t)p - s->base), cls);	/* s's class */
 	if (__builtin_expect(idx >= s->nobj || slab_object_free(s, idx), 0))
 		return MAG_BYPASS;
+	if (slab_owned_elsewhere(s))
+		return MAG_REMOTE;		/* before the key: the slow path searches */
 	key = mag_key(p);
 	if (__builtin_expect(*mag_word(p) == key, 0))
 		return MAG_KEYED;
-	if (slab_owned_elsewhere(s))
-		return MAG_REMOTE;
 	*mag_word(p) = key;
 	return __builtin_expect(mag_put(cls, p), 1) ? MAG_PUSHED : MAG_NO_ROOM;
 }
