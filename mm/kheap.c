@@ -541,7 +541,9 @@ const struct heap_misuse *check_live(uintptr_t p, struct lookup *l)
  * MAG_NO_ROOM (p valid and keyed: a magazine exchange, or its slab),
  * MAG_KEYED (maybe cached: searched), MAG_BYPASS or MAG_UNCACHED (not a
  * cached class, an invalid pointer, NULL, or magazines off: no object is
- * cached then; checked as it is freed, as without magazines).
+ * cached then; checked as it is freed, as without magazines), MAG_REMOTE
+ * (another cache's slab: searched as MAG_KEYED, since the owner may have
+ * cached it, then to its slab, where its owner's next miss takes it).
  */
 static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 {
@@ -549,8 +551,9 @@ static void free_locked_side(void *p, enum mag_push push, uintptr_t caller)
 	struct lookup l = { .usable = 0 };	/* read by end_free on a report too */
 	const struct heap_misuse *why;
 
-	why = push == MAG_KEYED ? check_live((uintptr_t)p, &l) : lookup((uintptr_t)p, &l);
-	if (!why && push != MAG_BYPASS && push != MAG_UNCACHED && mag_free_miss(p, l.d->cls))
+	why = push == MAG_KEYED || push == MAG_REMOTE ? check_live((uintptr_t)p, &l)
+						       : lookup((uintptr_t)p, &l);
+	if (!why && (push == MAG_NO_ROOM || push == MAG_KEYED) && mag_free_miss(p, l.d->cls))
 		l.usable = slab_class_size(l.d->cls);
 	else if (!why)
 		why = free_locked((uintptr_t)p, &l);

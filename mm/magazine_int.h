@@ -176,17 +176,24 @@ static inline __attribute__((always_inline)) bool mag_put(unsigned cls, void *p)
 /*
  * MAG_UNCACHED: p is on a slab page of a class the magazines do not take
  * (or they are off).  MAG_UNTRIED: no push was tried (kfree traced: the
- * push waits for interrupts off).
+ * push waits for interrupts off).  MAG_REMOTE: p is valid, its key not
+ * yet looked at, and its slab is owned by another cache: it goes back to its slab, so that
+ * this cache never hands out an object on another cache's lines.
  */
-enum mag_push { MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM, MAG_UNCACHED, MAG_UNTRIED };
+enum mag_push {
+	MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM, MAG_UNCACHED, MAG_UNTRIED, MAG_REMOTE
+};
 
 /*
  * Take the free of p into the current cache if p is the start of a live
  * object of a cached class and the loaded magazine has room.  Otherwise:
  * MAG_BYPASS (not a cached class, or not a valid pointer: the slow path
  * says which), MAG_KEYED (p holds its key: cached already, or data that
- * looks like it; the slow path searches), MAG_NO_ROOM (p is valid and now
- * holds its key; the slow path finds a magazine or frees it).
+ * looks like it; the slow path searches), MAG_REMOTE (a remote free: p
+ * valid, its slab another cache's, its key unread; the slow path checks
+ * it as MAG_KEYED and frees it to its slab),
+ * MAG_NO_ROOM (p is valid and now holds its key; the slow path finds a
+ * magazine or frees it).
  *
  * The key is written before the cache is read: that write may fault (a
  * page the caller never wrote), and the fault may run a scavenger pass
@@ -213,6 +220,8 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 	idx = slab_class_div_exact((uint32_t)((uintptr_t)p - s->base), cls);	/* s's class */
 	if (__builtin_expect(idx >= s->nobj || slab_object_free(s, idx), 0))
 		return MAG_BYPASS;
+	if (slab_owned_elsewhere(s))
+		return MAG_REMOTE;		/* before the key: the slow path searches */
 	key = mag_key(p);
 	if (__builtin_expect(*mag_word(p) == key, 0))
 		return MAG_KEYED;

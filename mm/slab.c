@@ -27,12 +27,11 @@ static unsigned own_ncls;		/* classes below it are allocated from owned slabs */
 static unsigned own_caches, own_min = 2;	/* caches that may own; how many before any does */
 static struct slab *owned;		/* every owned slab, linked by own_next/own_prev */
 #ifdef MAG_CACHE_PER_THREAD
-static __thread struct slab_owner own_thread __attribute__((tls_model("initial-exec")));
-static struct slab_owner *owner_current(void) { return &own_thread; }
+__thread struct slab_owner own_thread __attribute__((tls_model("initial-exec")));
 #else
-static struct slab_owner owners[MAG_NCACHES];
-static struct slab_owner *owner_current(void) { return &owners[cache_id()]; }
+struct slab_owner owners[MAG_NCACHES];
 #endif
+#define owner_current slab_owner_current
 
 /*
  * Pages for a slab of objects of this size: the fewest that waste at most

@@ -16,8 +16,10 @@
  * slab go when it finds it full (it takes another: a partial slab no
  * cache owns, or a new one), when the slab is destroyed, and when it
  * hands its slabs back (thread exit, a whole-heap pass, a fork child).
- * slab_alloc and slab_free are as without owners: a free from any cache
- * goes back into the slab's bitmap (docs/magazines.md, "Owned slabs").
+ * slab_alloc and slab_free are as without owners.  A free from a cache
+ * other than the owner (slab_owned_elsewhere, tested on kfree's magazine
+ * path) goes straight back into the slab's bitmap, so the freeing cache
+ * never reuses it (docs/magazines.md, "Owned slabs").
  *
  * A slab whose objects are all free goes back to page level at once,
  * except one per class kept for reuse (so a loop of kmalloc/kfree of one
@@ -49,6 +51,15 @@ struct slab_owner {
 	bool on;			/* may own (a thread with an exit hook; a CPU that missed) */
 };
 
+/* The current cache's (mm/platform.h); no lock: only its own cache changes it. */
+#ifdef MAG_CACHE_PER_THREAD
+extern __thread struct slab_owner own_thread __attribute__((tls_model("initial-exec")));
+static inline struct slab_owner *slab_owner_current(void) { return &own_thread; }
+#else
+extern struct slab_owner owners[MAG_NCACHES];
+static inline struct slab_owner *slab_owner_current(void) { return &owners[cache_id()]; }
+#endif
+
 struct slab {
 	struct slab *next, *prev;		/* class partial list; pool link */
 	uintptr_t base;
@@ -58,6 +69,16 @@ struct slab {
 	struct slab_owner *owner;		/* the cache allocating from it, or NULL */
 	struct slab *own_next, *own_prev;	/* the owned list */
 };
+
+/*
+ * Is s owned by a cache other than the current one?  No lock: a stale
+ * answer only sends a free the other way, both of them correct.  The
+ * unowned test comes first: a slab no cache owns pays a load and a test.
+ */
+static inline bool slab_owned_elsewhere(const struct slab *s)
+{
+	return __builtin_expect(s->owner != NULL, 0) && s->owner != slab_owner_current();
+}
 
 /*
  * The index of the object of s that starts at p, or a value >= s->nobj

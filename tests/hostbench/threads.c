@@ -2,8 +2,15 @@
  * threads: N threads, each doing a fixed number of random free/malloc
  * replacements (1..512 bytes) in its own table of 64 slots, every block
  * written and checked; what one lock costs when threads allocate at once.
- *   threads N [-q] [--shared-lines]	(-q: 1/8 of the operations)
+ *   threads N [-q] [--shared-lines] [--pass]	(-q: 1/8 of the operations)
  * Prints one line: threads= ops= bad=  (bad: blocks found overwritten)
+ *
+ * --pass (producer-consumer): a replaced block is not freed by the thread
+ * that allocated it but handed to the next thread (id + 1 mod N) through
+ * a single-producer single-consumer ring, and each thread frees what
+ * waits in its own ring before each replacement; so nearly every free is
+ * remote, and every thread also allocates.  A full ring: the block is
+ * freed at home.
  *
  * --shared-lines (not for timing): each thread also records the 64-byte
  * cache lines of every block it got, and at the end a second line says
@@ -14,6 +21,7 @@
  * The records are tables mmap'd apart from the allocator under test.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +30,50 @@
 
 static long steps = 2000000;
 static int record;			/* --shared-lines */
+static int pass, nthreads;		/* --pass */
+
+#define RING 256
+/* Blocks handed to one thread: head written by the thread before it, tail by it. */
+static struct ring {
+	_Alignas(64) _Atomic unsigned long head;
+	_Alignas(64) _Atomic unsigned long tail;
+	uintptr_t p[RING];		/* blocks, as integers: the analysers lose nothing in a ring */
+} rings[64];
+
+/* Hand b to ring r; false when it is full. */
+static int ring_put(struct ring *r, unsigned char *b)
+{
+	unsigned long h = atomic_load_explicit(&r->head, memory_order_relaxed);
+
+	if (h - atomic_load_explicit(&r->tail, memory_order_acquire) == RING)
+		return 0;
+	r->p[h % RING] = (uintptr_t)b;
+	atomic_store_explicit(&r->head, h + 1, memory_order_release);
+	return 1;
+}
+
+/* Free every block waiting in r (each begins with its slot's byte, below 64); the bad ones. */
+static long ring_drain(struct ring *r)
+{
+	unsigned long t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	unsigned long h = atomic_load_explicit(&r->head, memory_order_acquire);
+	long bad = 0;
+
+	for (; t != h; t++) {
+		unsigned char *b = (unsigned char *)r->p[t % RING];
+
+		bad += b[0] >= 64;
+		free(b);
+	}
+	atomic_store_explicit(&r->tail, t, memory_order_release);
+	return bad;
+}
+
+/* The old block of a replacement to the next thread (--pass); false: free it here. */
+static int hand_over(int id, unsigned char *b)
+{
+	return pass && b && ring_put(&rings[(id + 1) % nthreads], b);
+}
 
 #define LINE_SHIFT 6
 #define TABLE_BITS 20			/* entries per table: far more than a run's distinct keys */
@@ -113,11 +165,28 @@ static void report_lines(int nthreads)
 	       nlines, nshared, allocs, on_shared, allocs ? 100.0 * on_shared / allocs : 0.0);
 }
 
+static _Alignas(64) unsigned char *slots[64][64];	/* per thread: its table of blocks */
+
+/* The block that replaces old: old handed over (--pass) or freed. */
+static unsigned char *replace(int id, unsigned char *old, size_t n)
+{
+	unsigned char *b;
+
+	if (!hand_over(id, old))
+		free(old);
+	b = malloc(n);
+	if (!b) {
+		perror("malloc");
+		exit(1);
+	}
+	return b;
+}
+
 static void *worker(void *arg)
 {
 	unsigned seed = (unsigned)(size_t)arg;
 	int id = (int)(size_t)arg - 1;
-	unsigned char *slot[64] = { 0 };
+	unsigned char **slot = slots[id];
 	long bad = 0;
 
 	for (long i = 0; i < steps; i++) {
@@ -126,18 +195,16 @@ static void *worker(void *arg)
 
 		if (slot[k] && slot[k][0] != (unsigned char)k)
 			bad++;
-		free(slot[k]);
-		slot[k] = malloc(n);
-		if (!slot[k]) {
-			perror("malloc");
-			exit(1);
-		}
+		if (pass)
+			bad += ring_drain(&rings[id]);
+		slot[k] = replace(id, slot[k], n);
 		memset(slot[k], k, n);
 		if (record)
 			record_block(id, slot[k], n);
 	}
 	for (int k = 0; k < 64; k++)
-		free(slot[k]);
+		if (!hand_over(id, slot[k]))
+			free(slot[k]);
 	return (void *)bad;
 }
 
@@ -152,13 +219,16 @@ int main(int argc, char **argv)
 			steps /= 8;
 		else if (!strcmp(argv[i], "--shared-lines"))
 			record = 1;
+		else if (!strcmp(argv[i], "--pass"))
+			pass = 1;
 		else
 			n = 0;
 	}
 	if (n < 1 || n > 64) {
-		fprintf(stderr, "threads: usage: threads N [-q] [--shared-lines] (N 1..64)\n");
+		fprintf(stderr, "threads: usage: threads N [-q] [--shared-lines] [--pass] (N 1..64)\n");
 		return 2;
 	}
+	nthreads = n;
 	for (int i = 0; record && i < n; i++)
 		table_new(&got[i]);
 	for (int i = 0; i < n; i++)
@@ -169,6 +239,8 @@ int main(int argc, char **argv)
 		pthread_join(t[i], &b);
 		bad += (long)b;
 	}
+	for (int i = 0; pass && i < n; i++)
+		bad += ring_drain(&rings[i]);
 	printf("threads=%d ops=%ld bad=%ld\n", n, 2 * steps * n, bad);
 	if (record)
 		report_lines(n);

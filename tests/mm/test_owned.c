@@ -3,7 +3,8 @@
  * slab-path objects come from a slab it owns, so two caches' objects
  * never share a slab (nor a cache line); a slab is let go when full, when
  * its owner leaves and at a whole-heap pass; objects freed by another
- * cache go back into the owner's slab; the check rejects each broken
+ * cache go straight back into the owner's slab, never into the freeing
+ * cache's magazines; the check rejects each broken
  * ownership rule.  The cases that play a second cache need the host's
  * cache_switch; the rest run in the kernel too.
  */
@@ -163,34 +164,60 @@ TEST(owned_two_caches_share_no_slab)
 }
 
 /*
- * Objects of cache 0's slab freed by cache 1 go back into that slab when
- * they leave cache 1's magazines, and the slab stays cache 0's: cache 0
- * gets them again, and a third cache does not.
+ * Objects of cache 0's slab freed by cache 1 go straight back into that
+ * slab (a remote free), not into cache 1's magazines, and the slab stays
+ * cache 0's: cache 1's next allocations do not get them, cache 0's do.
  */
-TEST(owned_objects_freed_by_another_cache_return_to_the_owner)
+TEST(owned_remote_frees_go_to_the_owner_not_the_freeing_cache)
 {
 	struct slab *s;
+	unsigned long f;
+	bool held = false;
 
 	fresh();
 	CHECK(alloc_n(first, N));
 	s = slab_of(first[0]);
 	cache_switch(1);
-	free_n(first, N);			/* remote frees: into cache 1's magazines */
-	mag_cache_leave(mag_current());	/* and from them into s */
-	CHECK(s->nfree == s->nobj && s->owner != NULL);
-	cache_switch(2);
+	free_n(first, N);			/* remote frees */
+	f = heap_lock();
+	for (size_t i = 0; i < N; i++)
+		held |= mag_holds(first[i], s->cls);
+	heap_unlock(f);
+	CHECK(!held && s->nfree == s->nobj && s->owner != NULL && s->owner != slab_owner_current());
 	CHECK(alloc_n(second, N));
-	CHECK(slab_of(second[0]) != s);
+	CHECK(!share_a_slab(first, second, N));	/* cache 1 hands out none of them */
 	cache_switch(0);
 	CHECK(alloc_n(first, N));
 	for (size_t i = 0; i < N; i++)
 		CHECK(slab_of(first[i]) == s);
 	free_n(first, N);
-	cache_switch(2);
+	cache_switch(1);
 	free_n(second, N);
 	cache_switch(0);
 	done();
-	ktest_heap_setup();		/* cache 1 left: a fresh heap for the next case */
+}
+
+/* A free to a slab no cache owns is a magazine hit of the freeing cache, as before owners. */
+TEST(owned_free_to_an_unowned_slab_is_cached_locally)
+{
+	unsigned long f;
+	bool held;
+	void *p;
+
+	fresh();
+	cache_switch(1);
+	p = kmalloc(SMALL);
+	CHECK(p);
+	mag_cache_leave(mag_current());	/* its slab unowned, p still live */
+	CHECK(slab_of(p)->owner == NULL);
+	cache_switch(0);
+	kfree(p);
+	f = heap_lock();
+	held = mag_holds(p, slab_of(p)->cls);
+	heap_unlock(f);
+	CHECK(held);
+	done();
+	ktest_heap_setup();
 }
 
 /* An owner that leaves hands its slab back, while another cache still frees its objects. */
@@ -226,20 +253,21 @@ TEST(owned_double_free_of_a_remote_freed_object_is_reported)
 	p = kmalloc(SMALL);
 	CHECK(p);
 	cache_switch(1);
-	kfree(p);			/* remote: cached by cache 1 */
+	kfree(p);			/* remote: back in cache 0's slab */
 	kheap_stats(&st0);
 	kfree(FREED(p));
 	cache_switch(0);
 	kfree(FREED(p));
 	kheap_stats(&st1);
 	CHECK(st1.invalid_frees == st0.invalid_frees + 2);
+	p = kmalloc(SMALL);		/* the owner gets it again, and caches its own free */
+	CHECK(p);
+	kfree(p);
 	cache_switch(1);
-	mag_cache_leave(mag_current());	/* p back in cache 0's slab */
-	cache_switch(0);
-	kfree(FREED(p));
+	kfree(FREED(p));		/* keyed in cache 0's magazine: found there */
 	kheap_stats(&st0);
 	CHECK(st0.invalid_frees == st1.invalid_frees + 1);
+	cache_switch(0);
 	done();
-	ktest_heap_setup();
 }
 #endif
