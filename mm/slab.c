@@ -31,7 +31,6 @@ __thread struct slab_owner own_thread __attribute__((tls_model("initial-exec")))
 #else
 struct slab_owner owners[MAG_NCACHES];
 #endif
-#define owner_current slab_owner_current
 
 /*
  * Pages for a slab of objects of this size: the fewest that waste at most
@@ -231,7 +230,7 @@ static struct slab *unowned_partial(struct slab_class *c)
 bool slab_owned_first(unsigned cls)
 {
 	struct slab_class *c = &classes[cls];
-	struct slab_owner *o = owner_current();
+	struct slab_owner *o = slab_owner_current();
 	struct slab *s = o->cur[cls];
 	bool grew = false;
 
@@ -273,9 +272,9 @@ void slab_set_owning(unsigned ncls)
 void slab_owner_join(void)
 {
 	HEAP_ASSERT_LOCKED();
-	if (!owner_current()->on)
+	if (!slab_owner_current()->on)
 		own_caches++;
-	owner_current()->on = true;
+	slab_owner_current()->on = true;
 }
 
 void slab_owners_needed(unsigned n)
@@ -286,7 +285,7 @@ void slab_owners_needed(unsigned n)
 
 void slab_owner_leave(void)
 {
-	struct slab_owner *o = owner_current();
+	struct slab_owner *o = slab_owner_current();
 
 	HEAP_ASSERT_LOCKED();
 	for (unsigned i = 0; i < SLAB_CLASSES; i++)
