@@ -516,7 +516,8 @@ void frame_unreserve(uint32_t n)
 {
 	unsigned long flags = frame_lock();
 
-	reclaim_promises((int32_t)n);
+	if (fpool.nreserved < (int32_t)n)	/* some of them parked in caches: the call only then */
+		reclaim_promises((int32_t)n);
 	KASSERT(fpool.nreserved >= (int32_t)n);
 	fpool.nreserved -= (int32_t)n;
 	frame_unlock(flags);
@@ -989,6 +990,15 @@ uint32_t frame_available(void)
 
 	frame_unlock(flags);
 	return n;
+}
+
+bool frame_below_low(void)
+{
+	unsigned long flags = frame_lock();
+	bool low = unpromised() < wm_low;
+
+	frame_unlock(flags);
+	return low;
 }
 
 /* ---- audit ---- */

@@ -130,6 +130,8 @@ uint32_t frame_cache_drain(void);
 void frame_stats(struct frame_stats *st);
 /* Free frames nobody has been promised: free - reserved. */
 uint32_t frame_available(void);
+/* Are they below the low watermark?  frame_stats' test without its walk of every CPU's cache. */
+bool frame_below_low(void);
 void frame_set_watermarks(uint32_t low, uint32_t high);
 /* Check the accounting and the free lists; logs the first problem and returns false. */
 bool frame_audit(void);

@@ -162,12 +162,10 @@ size_t kheap_scavenge(size_t limit)
 	return run_pass(limit, SIZE_MAX, SCAV_EXPLICIT);
 }
 
+/* Every committing kmalloc asks: frame_below_low, not frame_stats, which walks every CPU's cache. */
 static bool frames_low(void)
 {
-	struct frame_stats fs;
-
-	frame_stats(&fs);
-	return fs.available < fs.low;
+	return frame_below_low();
 }
 
 /*

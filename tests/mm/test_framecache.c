@@ -156,3 +156,28 @@ TEST(framecache_promises_parked_elsewhere_are_taken_back)
 	done();
 	CHECK(figures().cached == 0 && frame_audit());
 }
+
+/*
+ * frame_below_low, the scavenger's question on every committing kmalloc,
+ * answers what frame_stats does (available < low) with frames and their
+ * promises in caches, on either side of the mark.
+ */
+TEST(framecache_below_low_agrees_with_the_figures)
+{
+	uint8_t *q = fresh_pages(32);
+	struct frame_stats a = figures();
+	uint32_t avail;
+
+	CHECK(q && FRAME_NCACHES >= 2);
+	CHECK(frame_cache_fill_at(other(0)) == FRAME_CACHE_SLOTS);
+	avail = figures().available;
+	CHECK(avail == a.available && figures().cached == FRAME_CACHE_SLOTS);
+	frame_set_watermarks(avail + 1, avail + 2);
+	CHECK(figures().available < figures().low && frame_below_low());
+	frame_set_watermarks(avail, avail + 1);
+	CHECK(!(figures().available < figures().low) && !frame_below_low());
+	frame_set_watermarks(a.low, a.high);
+	CHECK(frame_below_low() == (a.available < a.low));
+	kfree(q);
+	done();
+}
