@@ -59,6 +59,20 @@ static void *written(size_t n)
 	return p;
 }
 
+/* A fresh heap under the decay schedule, 32 written pages just freed (false: no 32 pages). */
+static bool freed_under_decay(unsigned long *irq)
+{
+	void *a;
+
+	ktest_heap_setup();
+	a = written(32);
+	if (!a)
+		return false;
+	*irq = decay_begin(DECAY);
+	kfree(a);
+	return true;
+}
+
 TEST(decay_keeps_freed_pages_for_the_decay_time_then_the_cushion)
 {
 	void *a, *b, *keep;
@@ -102,11 +116,7 @@ TEST(decay_regrowth_within_the_time_reuses_resident_pages)
 	unsigned long irq;
 	void *a;
 
-	ktest_heap_setup();
-	a = written(32);
-	CHECK(a);
-	irq = decay_begin(DECAY);
-	kfree(a);
+	CHECK(freed_under_decay(&irq));
 	scavenge_decay(5000);
 	scavenge_decay(5000 + DECAY - 1);	/* shrunk for almost the decay time */
 	kheap_stats(&s0);
@@ -132,13 +142,8 @@ TEST(decay_regrowth_within_the_time_reuses_resident_pages)
 TEST(decay_a_clock_read_before_another_callers_is_no_quiet_time)
 {
 	unsigned long irq;
-	void *a;
 
-	ktest_heap_setup();
-	a = written(32);
-	CHECK(a);
-	irq = decay_begin(DECAY);
-	kfree(a);
+	CHECK(freed_under_decay(&irq));
 	CHECK(scavenge_decay(5000) != 0);	/* a noted in the step of 5000-5099 */
 	CHECK(scavenge_decay(5000 - 10 * STEP) != 0);	/* read before, slot of the same index */
 	CHECKF(free_resident() == 32, "%zu free resident pages after a late call with an early clock",

@@ -17,12 +17,14 @@
 struct seen {
 	struct kheap_stats st;
 	size_t avail;
+	struct frame_stats frames;
 };
 
 static void look(struct seen *s)
 {
 	kheap_stats(&s->st);
 	s->avail = frames_available();
+	frame_stats(&s->frames);
 }
 
 /* n pages of a fresh allocation, every one AOW (nothing warm to reuse). */
@@ -109,11 +111,17 @@ static void other_cpu_first(uintptr_t va)
 	race_result = kheap_fault(va, race_write, &why);
 }
 
-static bool lost_race(uint8_t *p, bool other_writes, struct seen *a, struct seen *b)
+/* A fresh AOW page whose write lost to the other CPU's access (NULL: no page, or no loss). */
+static uint8_t *lost_race(bool other_writes, struct seen *a, struct seen *b)
 {
 	const char *why = NULL;
 	enum kheap_fault_result r;
+	uint8_t *p;
 
+	ktest_heap_setup();
+	p = aow_pages(1);
+	if (!p)
+		return NULL;
 	race_write = other_writes;
 	race_result = KF_BAD_ACCESS;
 	look(a);
@@ -121,28 +129,24 @@ static bool lost_race(uint8_t *p, bool other_writes, struct seen *a, struct seen
 	r = kheap_fault((uintptr_t)p + 5, true, &why);
 	kheap_fault_race = NULL;
 	look(b);
-	return r == KF_RESOLVED && race_result == KF_RESOLVED;
+	return r == KF_RESOLVED && race_result == KF_RESOLVED ? p : NULL;
 }
 
 TEST(fault_two_cpus_on_one_page_map_one_frame)
 {
-	struct frame_stats fa, fb;
 	struct seen a, b;
 	uint8_t *p;
 
-	ktest_heap_setup();
-	p = aow_pages(1);
+	p = lost_race(true, &a, &b);
 	CHECK(p);
-	frame_stats(&fa);
-	CHECK(lost_race(p, true, &a, &b));
-	frame_stats(&fb);
 	CHECK(mmu_state((uintptr_t)p) == PS_PRESENT);
 	CHECK(b.st.by_state[PS_PRESENT] == a.st.by_state[PS_PRESENT] + 1);
 	CHECK(b.st.faults_write_aow == a.st.faults_write_aow + 1);	/* the winner's alone */
 	CHECKF(b.st.reserved_frames == a.st.reserved_frames - 1, "reservations %zu before, %zu after",
 	       a.st.reserved_frames, b.st.reserved_frames);
-	CHECKF(fb.free == fa.free - 1, "free frames %u before, %u after: %d frames for one page",
-	       (unsigned)fa.free, (unsigned)fb.free, (int)(fa.free - fb.free));
+	CHECKF(b.frames.free == a.frames.free - 1,
+	       "free frames %u before, %u after: %d frames for one page", (unsigned)a.frames.free,
+	       (unsigned)b.frames.free, (int)(a.frames.free - b.frames.free));
 	CHECK(b.avail == a.avail);		/* the loser's frame promised again */
 	for (size_t i = 0; i < PAGE_SIZE; i++)
 		CHECK(p[i] == 0);
@@ -153,20 +157,16 @@ TEST(fault_two_cpus_on_one_page_map_one_frame)
 TEST(fault_write_that_loses_to_a_read_gives_its_frame_back)
 {
 	const char *why = NULL;
-	struct frame_stats fa, fb;
 	struct seen a, b;
 	uint8_t *p;
 
-	ktest_heap_setup();
-	p = aow_pages(1);
+	p = lost_race(false, &a, &b);
 	CHECK(p);
-	frame_stats(&fa);
-	CHECK(lost_race(p, false, &a, &b));
-	frame_stats(&fb);
 	CHECK(mmu_state((uintptr_t)p) == PS_ZERO);	/* the read's entry */
 	CHECK(b.st.faults_read_aow == a.st.faults_read_aow + 1);
 	CHECK(b.st.faults_write_aow == a.st.faults_write_aow);
-	CHECK(b.st.reserved_frames == a.st.reserved_frames && fb.free == fa.free && b.avail == a.avail);
+	CHECK(b.st.reserved_frames == a.st.reserved_frames && b.frames.free == a.frames.free &&
+	      b.avail == a.avail);
 	CHECK(kheap_fault((uintptr_t)p + 5, true, &why) == KF_RESOLVED);	/* the retry */
 	CHECK(mmu_state((uintptr_t)p) == PS_PRESENT);
 	kfree(p);
