@@ -388,22 +388,40 @@ size_t vm_release_ranges(const struct vm_range *r, size_t nr, unsigned cause,
 	return moved[PS_KEPT] + moved[PS_PRESENT];
 }
 
+/*
+ * vm_keep and vm_reuse read each entry once (mmu_read_tabled: heap pages,
+ * whose tables exist) and, untraced, write it without the per-page
+ * count, counting the run once at the end (as vm_release_ranges does);
+ * traced, each change is pagestate_change's, line and all.
+ */
+static void keep_present(uintptr_t p, pfn_t f, bool traced)
+{
+	if (traced)
+		pagestate_change(p, PS_PRESENT, PS_KEPT, f, PC_FREE);
+	else
+		mmu_set(p, PS_KEPT, f);		/* was present: invlpg */
+}
+
 size_t vm_keep(uintptr_t va, size_t npages)
 {
 	size_t kept = 0, dropped = 0;
+	bool traced = pagestate_traced();
 
-	for (size_t i = 0; i < npages; i++) {
-		uintptr_t p = va + i * PAGE_SIZE;
-		unsigned from = mmu_state(p);
+	KASSERT(!npages || (pagestate_watched(va) && pagestate_watched(va + (npages - 1) * PAGE_SIZE)));
+	for (uintptr_t p = va, end = va + npages * PAGE_SIZE; p != end; p += PAGE_SIZE) {
+		pfn_t f;
+		unsigned from = mmu_read_tabled(p, &f);
 
 		if (from == PS_PRESENT) {
-			pagestate_change(p, from, PS_KEPT, mmu_frame(p), PC_FREE);
+			keep_present(p, f, traced);
 			kept++;
 		} else if (from == PS_ZERO) {
 			pagestate_change(p, from, PS_AOW, PFN_NONE, PC_FREE);
 			dropped++;
 		}
 	}
+	if (kept && !traced)
+		pagestate_count_many(PS_PRESENT, PS_KEPT, kept);
 	if (kept || dropped)
 		platform_tlb_shootdown();	/* nothing with one CPU */
 	return kept;
@@ -411,10 +429,21 @@ size_t vm_keep(uintptr_t va, size_t npages)
 
 void vm_reuse(uintptr_t va, size_t npages)
 {
-	for (size_t i = 0; i < npages; i++) {
-		uintptr_t p = va + i * PAGE_SIZE;
+	size_t reused = 0;
+	bool traced = pagestate_traced();
 
-		if (mmu_state(p) == PS_KEPT)
-			pagestate_change(p, PS_KEPT, PS_PRESENT, mmu_frame(p), PC_REUSE);
+	KASSERT(!npages || (pagestate_watched(va) && pagestate_watched(va + (npages - 1) * PAGE_SIZE)));
+	for (uintptr_t p = va, end = va + npages * PAGE_SIZE; p != end; p += PAGE_SIZE) {
+		pfn_t f;
+
+		if (mmu_read_tabled(p, &f) != PS_KEPT)
+			continue;
+		if (traced)
+			pagestate_change(p, PS_KEPT, PS_PRESENT, f, PC_REUSE);
+		else
+			mmu_set_absent(p, PS_PRESENT, f);	/* KEPT is not present: no invlpg */
+		reused++;
 	}
+	if (reused && !traced)
+		pagestate_count_many(PS_KEPT, PS_PRESENT, reused);
 }
