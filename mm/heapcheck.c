@@ -7,8 +7,8 @@
  * Invariants of the page level:
  *   - every page's descriptor says FREE, LARGE, LARGE_TAIL, SLAB or META;
  *   - a free run's head has npages = n and no PG_TAIL; its last page (if
- *     n > 1) has PG_TAIL and npages = n; pages between have no flag but
- *     PG_USED;
+ *     n > 1) has PG_TAIL and npages = n; the descriptors of pages between
+ *     are zero bytes (what lets the idle pass give their pages back);
  *   - no two free runs touch (freeing coalesces);
  *   - each free run is on exactly one list: set = its PG_COLD flag,
  *     bucket = floor(log2 n);
@@ -88,6 +88,13 @@ static bool check_free_pages(uint32_t i, uint32_t n, struct run_span s, struct t
 	return true;
 }
 
+static bool desc_is_zero(const struct pgdesc *d)
+{
+	static const struct pgdesc zero;
+
+	return !memcmp(d, &zero, sizeof(zero));
+}
+
 static bool check_free_run(uint32_t i, struct tally *t)
 {
 	uint32_t n = pd[i].npages;
@@ -99,8 +106,8 @@ static bool check_free_run(uint32_t i, struct tally *t)
 		      pd[i + n - 1].npages != n))
 		return bad(i, "free run's last page does not mirror its head");
 	for (uint32_t j = i + 1; j + 1 < i + n; j++)
-		if (pd[j].kind != PK_FREE || pd[j].flags & ~PG_USED)
-			return bad(j, "inside of a free run is not plain FREE");
+		if (!desc_is_zero(&pd[j]))
+			return bad(j, "inside of a free run is not zero bytes");
 	if ((i > 0 && pd[i - 1].kind == PK_FREE) || (i + n < heap.npg && pd[i + n].kind == PK_FREE))
 		return bad(i, "free run touches another free run (not coalesced)");
 	s = freerun_span(i);

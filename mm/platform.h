@@ -117,6 +117,14 @@ bool platform_cache_stop(struct mag_cache *c);
  * also answers TLB shootdowns there; nothing on the host and in libkheap.
  */
 void platform_spin_wait(void);
+/*
+ * The idle pass (heap lock held): the len bytes of heap metadata at addr,
+ * whole pages, hold only zeros and no write to them is pending; the
+ * platform may drop their backing, so long as they read as zeros after
+ * (Linux: MADV_DONTNEED).  Nothing, where the metadata is wired (the
+ * kernels).
+ */
+void platform_meta_release(void *addr, size_t len);
 /* Write "name+0xoff" (or the bare address) for a code address into buf. */
 void ksym_format(uintptr_t addr, char *buf, size_t len);
 

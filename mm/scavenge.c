@@ -31,7 +31,8 @@ static size_t seen;		/* heap.free_present after the last call */
 static size_t freed_mark;	/* heap.freed_since_check after the last call */
 static uint64_t active_at;	/* the last call that found something freed */
 static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
-static bool idle_pass;		/* that pass is running: unused descriptor pages go too */
+static bool idle_pass;		/* that pass is running: unused descriptor pages go too,
+				   and the page descriptors inside free runs */
 
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
@@ -113,8 +114,10 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	stats.last_counter_before = heap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
 		slab_release_empty();	/* background leaves the kept slabs be */
-	if (idle_pass)
+	if (idle_pass) {
 		slab_release_descriptors();	/* their pages go in this pass */
+		stats.meta_released += freerun_release_meta(platform_meta_release);
+	}
 	if (want)
 		c = heap_release_warm(want, visit_limit,
 				      trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE);
