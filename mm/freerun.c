@@ -184,20 +184,22 @@ uint32_t freerun_find(int set, size_t n, size_t align)
 
 /* --- the idle pass's metadata ---------------------------------------- */
 
-/* Give fn the whole pages of descriptors strictly inside run h; how many. */
-static size_t release_inside(uint32_t h, meta_release_fn fn)
+/* Give r the whole pages of descriptors strictly inside run h, and a cold run's pages; how many. */
+static size_t release_inside(uint32_t h, const struct meta_release *r)
 {
 	uintptr_t lo = (uintptr_t)&pd[h + 1], hi = (uintptr_t)&pd[h + pd[h].npages - 1];
 
 	lo = (lo + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
 	hi &= ~(uintptr_t)(PAGE_SIZE - 1);
+	if (pd[h].flags & PG_COLD)
+		r->state(pagerun_va(h), pd[h].npages);
 	if (lo >= hi)
 		return 0;
-	fn((void *)lo, hi - lo);
+	r->meta((void *)lo, hi - lo);
 	return (hi - lo) / PAGE_SIZE;
 }
 
-size_t freerun_release_meta(meta_release_fn fn)
+size_t freerun_release_meta(const struct meta_release *r)
 {
 	size_t pages = 0;
 
@@ -205,7 +207,7 @@ size_t freerun_release_meta(meta_release_fn fn)
 	for (int set = 0; set < 2; set++)	/* smaller runs hold no whole page inside */
 		for (unsigned b = freerun_bucket(PAGE_SIZE / sizeof(*pd)); b < RUN_BUCKETS; b++)
 			for (uint32_t i = heap.head[set][b]; i != PG_NONE; i = pd[i].u.link.next)
-				pages += release_inside(i, fn);
+				pages += release_inside(i, r);
 	return pages;
 }
 

@@ -342,13 +342,19 @@ void freerun_count(size_t *warm, size_t *cold);
  * The idle pass's metadata release: every whole page of descriptors that
  * lies strictly between a listed run's head and its last page holds only
  * zero bytes (the inside of a free run: docs/heap.md), and is passed to
- * fn in page-aligned ranges, one per run (platform_meta_release, or a
- * test's recorder); returns the pages passed.  Such a page may read back
- * as zeros at any later time: every write to it comes after an
- * allocation or a free changed the run.
+ * r->meta in page-aligned ranges, one per run; each cold run of at least
+ * a page of descriptors' pages (all AOW) is passed to r->state, for the
+ * platform's own page states (platform_meta_release and
+ * platform_state_release, or a test's recorders).  Returns the pages
+ * passed to r->meta.  Such a page may read back as zeros at any later
+ * time: every write to it comes after an allocation or a free changed
+ * the run.
  */
-typedef void (*meta_release_fn)(void *addr, size_t len);
-size_t freerun_release_meta(meta_release_fn fn);
+struct meta_release {
+	void (*meta)(void *addr, size_t len);
+	void (*state)(uintptr_t va, size_t npages);
+};
+size_t freerun_release_meta(const struct meta_release *r);
 
 /* --- walking and releasing free space (mm/heapwalk.c) ---------------- */
 

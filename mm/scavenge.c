@@ -34,6 +34,10 @@ static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
 static bool idle_pass;		/* that pass is running: unused descriptor pages go too,
 				   and the page descriptors inside free runs */
 
+static const struct meta_release platform_release = {
+	platform_meta_release, platform_state_release,
+};
+
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
 };
@@ -114,13 +118,13 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	stats.last_counter_before = heap_take_freed();
 	if (trigger != SCAV_BACKGROUND)
 		slab_release_empty();	/* background leaves the kept slabs be */
-	if (idle_pass) {
+	if (idle_pass)
 		slab_release_descriptors();	/* their pages go in this pass */
-		stats.meta_released += freerun_release_meta(platform_meta_release);
-	}
 	if (want)
 		c = heap_release_warm(want, visit_limit,
 				      trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE);
+	if (idle_pass)			/* every run cold now: the platform's states go too */
+		stats.meta_released += freerun_release_meta(&platform_release);
 	dry = trigger != SCAV_BACKGROUND && heap.free_present == 0;
 	frame_stats(&fs);
 	stats.passes[trigger]++;

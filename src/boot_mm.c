@@ -38,6 +38,13 @@ void platform_meta_release(void *addr, size_t len)
 	(void)addr;
 	(void)len;
 }
+
+/* The page states are in the page tables, which stay. */
+void platform_state_release(uintptr_t va, size_t n)
+{
+	(void)va;
+	(void)n;
+}
 #include "src/cmdline.h"
 #include "arch/x86/trap.h"
 

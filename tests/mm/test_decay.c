@@ -275,13 +275,41 @@ static void meta_record(void *addr, size_t len)
 	memset(addr, 0, len);
 }
 
+static struct { uintptr_t lo, hi; } state_seen[META_RANGES];
+static size_t state_nseen;
+
+/* The platform's page states: only recorded (they are the MMU's here). */
+static void state_record(uintptr_t va, size_t n)
+{
+	if (state_nseen < META_RANGES)
+		state_seen[state_nseen++] = (typeof(state_seen[0])){ va, va + n * PAGE_SIZE };
+}
+
+/* Is [lo, hi) within one recorded state range? */
+static bool state_covered(uintptr_t lo, uintptr_t hi)
+{
+	for (size_t k = 0; k < state_nseen; k++)
+		if (state_seen[k].lo <= lo && state_seen[k].hi >= hi)
+			return true;
+	return false;
+}
+
+static bool state_touched(uintptr_t lo, uintptr_t hi)
+{
+	for (size_t k = 0; k < state_nseen; k++)
+		if (state_seen[k].lo < hi && state_seen[k].hi > lo)
+			return true;
+	return false;
+}
+
 static size_t meta_release_recorded(void)
 {
+	static const struct meta_release rec = { meta_record, state_record };
 	unsigned long f = heap_lock();
 	size_t pages;
 
-	meta_nseen = 0;
-	pages = freerun_release_meta(meta_record);
+	meta_nseen = state_nseen = 0;
+	pages = freerun_release_meta(&rec);
 	heap_unlock(f);
 	return pages;
 }
@@ -330,6 +358,7 @@ TEST(meta_release_offers_the_descriptors_inside_a_freed_block_only)
 	meta_release_recorded();
 	CHECKF(meta_covered((uintptr_t)&heap.pd[i], (uintptr_t)&heap.pd[i + n]) == 0,
 	       "a live block's descriptors offered back");
+	CHECK(!state_touched((uintptr_t)p, (uintptr_t)p + n * PAGE_SIZE));
 	CHECK(kheap_check());
 	kfree(p);
 	meta_inside(i, n, &lo, &hi);
@@ -337,6 +366,7 @@ TEST(meta_release_offers_the_descriptors_inside_a_freed_block_only)
 	CHECK(meta_release_recorded() >= (hi - lo) / PAGE_SIZE);
 	CHECKF(meta_covered(lo, hi) == hi - lo, "%zu of %zu bytes inside the freed block offered",
 	       meta_covered(lo, hi), (size_t)(hi - lo));
+	CHECK(state_covered((uintptr_t)p, (uintptr_t)p + n * PAGE_SIZE));	/* never written: cold */
 	CHECK(kheap_check());			/* the zeroed descriptors read right */
 	CHECK(pagerun_desc(mid)->kind == PK_FREE && pagerun_once_used(mid));
 	p = kmalloc(n * PAGE_SIZE);		/* reuse: the descriptors written again */

@@ -239,6 +239,13 @@ void platform_meta_release(void *addr, size_t len)
 	port_meta_pages += len / PAGE_SIZE;
 }
 
+/* The entries here are the port's MMU (AOW is not zero in them): they stay. */
+void platform_state_release(uintptr_t va, size_t n)
+{
+	(void)va;
+	(void)n;
+}
+
 /* The heap reported a misuse and is unchanged: count it, carry on. */
 void platform_misuse(void) { port_misuses++; }
 
