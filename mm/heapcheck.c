@@ -15,7 +15,8 @@
  *   - a free run's pages are AOW or KEPT (free space is never mapped), with
  *     no KEPT page outside its span [lo, hi), and each KEPT page's frame in
  *     use; a COLD run's span is empty, a WARM run's is not;
- *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages;
+ *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages,
+ *     their descriptors zero bytes but for the kind;
  *   - reserved == committed pages holding a reservation that have no frame,
  *     and no more than the frame allocator promised (its free promises
  *     and the frames its per-CPU caches hold: mm/frame_int.h)
@@ -95,6 +96,14 @@ static bool desc_is_zero(const struct pgdesc *d)
 	return !memcmp(d, &zero, sizeof(zero));
 }
 
+/* LARGE_TAIL and zero bytes besides: pagerun_free clears only the kind of a tail. */
+static bool is_plain_tail(const struct pgdesc *d)
+{
+	struct pgdesc t = { .kind = PK_LARGE_TAIL };
+
+	return !memcmp(d, &t, sizeof(t));
+}
+
 static bool check_free_run(uint32_t i, struct tally *t)
 {
 	uint32_t n = pd[i].npages;
@@ -130,8 +139,8 @@ static bool check_used_run(uint32_t i, struct tally *t)
 		if (n == 0 || i + n > heap.npg)
 			return bad(i, "large allocation with a bad length");
 		for (uint32_t j = i + 1; j < i + n; j++)
-			if (pd[j].kind != PK_LARGE_TAIL)
-				return bad(j, "large allocation page is not LARGE_TAIL");
+			if (!is_plain_tail(&pd[j]))
+				return bad(j, "large allocation page is not a plain LARGE_TAIL");
 		break;
 	case PK_SLAB:
 		if (n == 0 || i + n > heap.npg)

@@ -162,6 +162,24 @@ static __attribute__((noinline, cold)) size_t unguard(uint32_t i, size_t n)
 	return g;
 }
 
+/*
+ * Make the descriptors of the run [i, i+n) zero bytes, as the inside of
+ * a free run has them.  A large run's tails hold nothing but their kind
+ * (heap_check), so only that is cleared: the 16-page pair's stores.
+ */
+static void clear_descs(uint32_t i, size_t n)
+{
+	bool large = pd[i].kind == PK_LARGE || pd[i].kind == PK_LARGE_TAIL;
+
+	pd[i] = (struct pgdesc){ 0 };
+	if (large)
+		for (size_t j = 1; j < n; j++)
+			pd[i + j].kind = PK_FREE;
+	else
+		for (size_t j = 1; j < n; j++)
+			pd[i + j] = (struct pgdesc){ 0 };
+}
+
 /* Note [i, i+n) as handed out once (pagerun_once_used): a word at a time. */
 static void mark_freed(uint32_t i, size_t n)
 {
@@ -189,8 +207,7 @@ void pagerun_free(uint32_t i, size_t n)
 		guards = unguard(i, n);
 	kept = vm_keep(pagerun_va(i), n);
 	unreserve(n, kept, guards, pd[i].kind);
-	for (size_t j = 0; j < n; j++)
-		pd[i + j] = (struct pgdesc){ 0 };
+	clear_descs(i, n);
 	mark_freed(i, n);
 	freerun_insert(i, (uint32_t)n, kept ? (struct run_span){ 0, (uint32_t)n } : no_span);
 }

@@ -414,3 +414,33 @@ TEST(decay_idle_pass_gives_back_the_descriptors_inside_free_runs)
 	       (unsigned long long)(c.meta_released - b.meta_released), inside);
 	CHECK(kheap_check());
 }
+
+/*
+ * What the release relies on, held by heap_check: the inside of a free
+ * run is zero bytes, and a large run's tails are zero but for the kind.
+ * One broken descriptor of each, then put back.
+ */
+TEST(meta_check_finds_a_stray_byte_inside_a_free_run_or_a_large_tail)
+{
+	struct pgdesc saved_desc;
+	size_t n;
+	uint32_t i;
+	void *p;
+
+	ktest_heap_setup();
+	n = meta_case_pages();
+	p = kmalloc(n * PAGE_SIZE);
+	CHECK(p != NULL);
+	i = pagerun_index((uintptr_t)p);
+	saved_desc = heap.pd[i + 1];
+	heap.pd[i + 1].cls = 1;
+	CHECK(!kheap_check());
+	heap.pd[i + 1] = saved_desc;
+	CHECK(kheap_check());
+	kfree(p);
+	saved_desc = heap.pd[i + n / 2];
+	heap.pd[i + n / 2].u.link.next = 1;
+	CHECK(!kheap_check());
+	heap.pd[i + n / 2] = saved_desc;
+	CHECK(kheap_check());
+}
