@@ -10,8 +10,11 @@
  *
  * A run's head descriptor holds its length and list links; its last page
  * (n > 1) has PG_TAIL, the length, and the run's span in u.link
- * (next = lo, prev = hi).  Pages between have kind FREE and no flags but
- * PG_USED, which no change here touches (pg_set_flags).
+ * (next = lo, prev = hi).  Pages between have descriptors of zero bytes
+ * (kind FREE, no flags, no length, no links): a run taken off its list
+ * leaves its head and last page so, and pagerun_free writes the pages it
+ * frees so.  Whole pages of such descriptors are what the idle pass may
+ * give back to the platform (freerun_release_meta).
  *
  * Locking: heap lock held; these are helpers of mm/pagerun.c and
  * mm/heapwalk.c, whose entry points assert it.
@@ -107,10 +110,8 @@ void freerun_take(uint32_t i)
 	uint32_t n = pd[i].npages;
 
 	list_remove(i);
-	pg_set_flags(i, 0);
-	pd[i].npages = 0;
-	pg_set_flags(i + n - 1, 0);
-	pd[i + n - 1].npages = 0;
+	pd[i] = (struct pgdesc){ 0 };
+	pd[i + n - 1] = (struct pgdesc){ 0 };
 }
 
 void freerun_insert(uint32_t i, uint32_t n, struct run_span s)
@@ -179,6 +180,35 @@ uint32_t freerun_find(int set, size_t n, size_t align)
 		mask &= mask - 1;
 	}
 	return PG_NONE;
+}
+
+/* --- the idle pass's metadata ---------------------------------------- */
+
+/* Give r the whole pages of descriptors strictly inside run h, and a cold run's pages; how many. */
+static size_t release_inside(uint32_t h, const struct meta_release *r)
+{
+	uintptr_t lo = (uintptr_t)&pd[h + 1], hi = (uintptr_t)&pd[h + pd[h].npages - 1];
+
+	lo = (lo + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	hi &= ~(uintptr_t)(PAGE_SIZE - 1);
+	if (pd[h].flags & PG_COLD)
+		r->state(pagerun_va(h), pd[h].npages);
+	if (lo >= hi)
+		return 0;
+	r->meta((void *)lo, hi - lo);
+	return (hi - lo) / PAGE_SIZE;
+}
+
+size_t freerun_release_meta(const struct meta_release *r)
+{
+	size_t pages = 0;
+
+	HEAP_ASSERT_LOCKED();
+	for (int set = 0; set < 2; set++)	/* smaller runs hold no whole page inside */
+		for (unsigned b = freerun_bucket(PAGE_SIZE / sizeof(*pd)); b < RUN_BUCKETS; b++)
+			for (uint32_t i = heap.head[set][b]; i != PG_NONE; i = pd[i].u.link.next)
+				pages += release_inside(i, r);
+	return pages;
 }
 
 /* --- figures --------------------------------------------------------- */

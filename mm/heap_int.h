@@ -54,9 +54,6 @@ enum page_kind {
 #define PG_TAIL  0x01		/* free run: the run's last page (n > 1); its
 				   u.link holds the run's span */
 #define PG_COLD  0x02		/* free run head: on a cold list */
-#define PG_USED  0x04		/* handed out since boot (any kind but FREE, once):
-				   what tells a use after free from a wild access;
-				   pg_set_flags keeps it */
 #define PG_SAMPLED 0x40		/* LARGE head: a sampled block, its last page
 				   GUARD (mm/heapguard.c) */
 #define PG_RETIRED 0x20		/* LARGE head of a sampled block: freed, every
@@ -96,6 +93,7 @@ struct heap {
 	/* the region */
 	uintptr_t base;
 	struct pgdesc *pd;
+	uint32_t *freed;		/* a bit a page: freed since boot (pagerun_once_used) */
 	uint32_t npg;
 	bool overcommit;
 	/* free-run index (mm/freerun.c) */
@@ -122,9 +120,12 @@ static inline unsigned long heap_lock(void) { return spin_lock(&heap.lock); }
 
 static inline void heap_unlock(unsigned long flags) { spin_unlock(&heap.lock, flags); }
 
-/* Set up the region's descriptors (zeroed, npages of them) and the counters. */
+/*
+ * Set up the region's descriptors (zeroed: npages of them, then the
+ * freed-page bitmap, heap_desc_size bytes in all) and the counters.
+ */
 void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit);
-/* Bytes of descriptors for npages. */
+/* Bytes of descriptors and freed-page bitmap for npages. */
 size_t heap_desc_size(size_t npages);
 /* Index the region (its describe hook) and the descriptors by owner (mm/heapowner.c). */
 void heap_owner_register(void);
@@ -162,10 +163,22 @@ static inline struct pgdesc *pagerun_desc(uint32_t i)
 	return &heap.pd[i];
 }
 
-/* Set page i's flags to f, keeping PG_USED. */
+/* Set page i's flags to f. */
 static inline void pg_set_flags(uint32_t i, uint8_t f)
 {
-	heap.pd[i].flags = (uint8_t)((heap.pd[i].flags & PG_USED) | f);
+	heap.pd[i].flags = f;
+}
+
+/*
+ * Was FREE page i handed out since boot?  What tells a use after free from
+ * a wild access (mm/heapfault.c).  Kept in a bitmap apart from the
+ * descriptors, set when a run is freed, so that a FREE page's descriptor
+ * inside a free run is all zero bytes and the idle pass may give its
+ * page of descriptors back (freerun_release_meta).  No lock: one word read.
+ */
+static inline bool pagerun_once_used(uint32_t i)
+{
+	return heap.freed[i / 32] >> (i % 32) & 1;
 }
 
 /* --- reclaim: the scavenger's hook ----------------------------------- */
@@ -308,7 +321,7 @@ void freerun_insert(uint32_t i, uint32_t n, struct run_span s);
 /*
  * Mark warm run h (n pages, descriptors d) cold where it lies: no span,
  * and PG_COLD, which says its list (set_of) once freerun_cool_tail has
- * moved it.  A warm head has no flag but PG_USED (freerun_make).
+ * moved it.  A warm head has no flag (freerun_make).
  */
 static inline void freerun_mark_cold(struct pgdesc *d, uint32_t h, uint32_t n)
 {
@@ -325,6 +338,23 @@ uint32_t freerun_find(int set, size_t n, size_t align);
 void freerun_init(void);
 /* Runs on the warm and cold lists. */
 void freerun_count(size_t *warm, size_t *cold);
+/*
+ * The idle pass's metadata release: every whole page of descriptors that
+ * lies strictly between a listed run's head and its last page holds only
+ * zero bytes (the inside of a free run: docs/heap.md), and is passed to
+ * r->meta in page-aligned ranges, one per run; each cold run of at least
+ * a page of descriptors' pages (all AOW) is passed to r->state, for the
+ * platform's own page states (platform_meta_release and
+ * platform_state_release, or a test's recorders).  Returns the pages
+ * passed to r->meta.  Such a page may read back as zeros at any later
+ * time: every write to it comes after an allocation or a free changed
+ * the run.
+ */
+struct meta_release {
+	void (*meta)(void *addr, size_t len);
+	void (*state)(uintptr_t va, size_t npages);
+};
+size_t freerun_release_meta(const struct meta_release *r);
 
 /* --- walking and releasing free space (mm/heapwalk.c) ---------------- */
 

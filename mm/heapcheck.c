@@ -7,15 +7,16 @@
  * Invariants of the page level:
  *   - every page's descriptor says FREE, LARGE, LARGE_TAIL, SLAB or META;
  *   - a free run's head has npages = n and no PG_TAIL; its last page (if
- *     n > 1) has PG_TAIL and npages = n; pages between have no flag but
- *     PG_USED;
+ *     n > 1) has PG_TAIL and npages = n; the descriptors of pages between
+ *     are zero bytes (what lets the idle pass give their pages back);
  *   - no two free runs touch (freeing coalesces);
  *   - each free run is on exactly one list: set = its PG_COLD flag,
  *     bucket = floor(log2 n);
  *   - a free run's pages are AOW or KEPT (free space is never mapped), with
  *     no KEPT page outside its span [lo, hi), and each KEPT page's frame in
  *     use; a COLD run's span is empty, a WARM run's is not;
- *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages;
+ *   - a LARGE head with npages = n is followed by n - 1 LARGE_TAIL pages,
+ *     their descriptors zero bytes but for the kind;
  *   - reserved == committed pages holding a reservation that have no frame,
  *     and no more than the frame allocator promised (its free promises
  *     and the frames its per-CPU caches hold: mm/frame_int.h)
@@ -88,6 +89,21 @@ static bool check_free_pages(uint32_t i, uint32_t n, struct run_span s, struct t
 	return true;
 }
 
+static bool desc_is_zero(const struct pgdesc *d)
+{
+	static const struct pgdesc zero;
+
+	return !memcmp(d, &zero, sizeof(zero));
+}
+
+/* LARGE_TAIL and zero bytes besides: pagerun_free clears only the kind of a tail. */
+static bool is_plain_tail(const struct pgdesc *d)
+{
+	struct pgdesc t = { .kind = PK_LARGE_TAIL };
+
+	return !memcmp(d, &t, sizeof(t));
+}
+
 static bool check_free_run(uint32_t i, struct tally *t)
 {
 	uint32_t n = pd[i].npages;
@@ -99,8 +115,8 @@ static bool check_free_run(uint32_t i, struct tally *t)
 		      pd[i + n - 1].npages != n))
 		return bad(i, "free run's last page does not mirror its head");
 	for (uint32_t j = i + 1; j + 1 < i + n; j++)
-		if (pd[j].kind != PK_FREE || pd[j].flags & ~PG_USED)
-			return bad(j, "inside of a free run is not plain FREE");
+		if (!desc_is_zero(&pd[j]))
+			return bad(j, "inside of a free run is not zero bytes");
 	if ((i > 0 && pd[i - 1].kind == PK_FREE) || (i + n < heap.npg && pd[i + n].kind == PK_FREE))
 		return bad(i, "free run touches another free run (not coalesced)");
 	s = freerun_span(i);
@@ -123,8 +139,8 @@ static bool check_used_run(uint32_t i, struct tally *t)
 		if (n == 0 || i + n > heap.npg)
 			return bad(i, "large allocation with a bad length");
 		for (uint32_t j = i + 1; j < i + n; j++)
-			if (pd[j].kind != PK_LARGE_TAIL)
-				return bad(j, "large allocation page is not LARGE_TAIL");
+			if (!is_plain_tail(&pd[j]))
+				return bad(j, "large allocation page is not a plain LARGE_TAIL");
 		break;
 	case PK_SLAB:
 		if (n == 0 || i + n > heap.npg)

@@ -12,7 +12,10 @@
 struct heap heap;
 static heap_reclaim_fn reclaim_hook;
 
-size_t heap_desc_size(size_t npages) { return npages * sizeof(struct pgdesc); }
+size_t heap_desc_size(size_t npages)
+{
+	return npages * sizeof(struct pgdesc) + (npages + 31) / 32 * sizeof(uint32_t);
+}
 
 void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit)
 {
@@ -21,6 +24,7 @@ void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool ove
 	heap.base = base;
 	heap.npg = (uint32_t)npages;
 	heap.pd = desc;		/* arrives zeroed (every page FREE): untouched parts cost nothing */
+	heap.freed = (uint32_t *)(desc + npages);	/* zeroed too: no page freed yet */
 	heap.overcommit = overcommit;
 	heap.free_pages = npages;
 	freerun_init();

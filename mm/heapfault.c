@@ -303,7 +303,7 @@ bool kheap_fault_report(uintptr_t va, bool write, uintptr_t ip)
 		return guarded_fault_report(va, write, ip);
 	if (i == PG_NONE || pagerun_desc(i)->kind != PK_FREE)
 		return false;
-	r.what = !(pagerun_desc(i)->flags & PG_USED) ? &WILD : write ? &UAF_WRITE : &UAF_READ;
+	r.what = !pagerun_once_used(i) ? &WILD : write ? &UAF_WRITE : &UAF_READ;
 	if (heap_nearest_alloc(va, &o)) {
 		r.obj = o.start;
 		r.obj_size = o.size;

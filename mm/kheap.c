@@ -34,10 +34,11 @@ static size_t scale_down(size_t v, size_t num, size_t den)
 size_t kheap_region_pages(size_t ram_frames, size_t vspace_pages, const char **rule)
 {
 	size_t by_ram = ram_frames / 4, by_vspace = 0, n;
-	size_t per_page = PAGE_SIZE + heap_desc_size(1);
+	/* in eighths of a byte: a page, its descriptor and its bit of the freed bitmap */
+	size_t per_page = (PAGE_SIZE + sizeof(struct pgdesc)) * 8 + 1;
 
-	if (vspace_pages > 3)		/* two guards and a partly used descriptor page */
-		by_vspace = scale_down(vspace_pages - 3, PAGE_SIZE, per_page);
+	if (vspace_pages > 3)		/* two guards and a partly used metadata page */
+		by_vspace = scale_down(vspace_pages - 3, PAGE_SIZE * 8, per_page);
 	n = MIN(by_ram, by_vspace);
 	*rule = by_ram <= by_vspace ? "RAM / 4" : "the kernel virtual space left";
 	if (n > PG_NONE - 1) {		/* 64-bit hosts only: indices are 32-bit */

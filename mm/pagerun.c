@@ -36,7 +36,7 @@ static void mark_used(uint32_t i, size_t n, unsigned kind)
 {
 	for (size_t j = 0; j < n; j++) {
 		pd[i + j].kind = j && kind == PK_LARGE ? PK_LARGE_TAIL : kind;
-		pd[i + j].flags = PG_USED;
+		pd[i + j].flags = 0;
 		pd[i + j].npages = 0;
 	}
 	pd[i].npages = (uint32_t)n;
@@ -163,9 +163,39 @@ static __attribute__((noinline, cold)) size_t unguard(uint32_t i, size_t n)
 }
 
 /*
+ * Make the descriptors of the run [i, i+n) zero bytes, as the inside of
+ * a free run has them.  A large run's tails hold nothing but their kind
+ * (heap_check), so only that is cleared: the 16-page pair's stores.
+ */
+static void clear_descs(uint32_t i, size_t n)
+{
+	bool large = pd[i].kind == PK_LARGE || pd[i].kind == PK_LARGE_TAIL;
+
+	pd[i] = (struct pgdesc){ 0 };
+	if (large)
+		for (size_t j = 1; j < n; j++)
+			pd[i + j].kind = PK_FREE;
+	else
+		for (size_t j = 1; j < n; j++)
+			pd[i + j] = (struct pgdesc){ 0 };
+}
+
+/* Note [i, i+n) as handed out once (pagerun_once_used): a word at a time. */
+static void mark_freed(uint32_t i, size_t n)
+{
+	for (uint32_t end = i + (uint32_t)n; i < end;) {
+		uint32_t k = MIN(end - i, 32 - i % 32);
+
+		heap.freed[i / 32] |= (k == 32 ? ~0u : (1u << k) - 1) << (i % 32);
+		i += k;
+	}
+}
+
+/*
  * Freed pages are inaccessible at once (vm_keep): a PRESENT page keeps
  * its frame as KEPT, a ZERO page drops the zero frame; a run that kept
- * no frame goes straight to the cold set.
+ * no frame goes straight to the cold set.  Their descriptors become zero
+ * bytes (mm/freerun.c), what they were noted in the freed bitmap.
  */
 void pagerun_free(uint32_t i, size_t n)
 {
@@ -177,11 +207,8 @@ void pagerun_free(uint32_t i, size_t n)
 		guards = unguard(i, n);
 	kept = vm_keep(pagerun_va(i), n);
 	unreserve(n, kept, guards, pd[i].kind);
-	for (size_t j = 0; j < n; j++) {
-		pd[i + j].kind = PK_FREE;
-		pd[i + j].flags = PG_USED;
-		pd[i + j].npages = 0;
-	}
+	clear_descs(i, n);
+	mark_freed(i, n);
 	freerun_insert(i, (uint32_t)n, kept ? (struct run_span){ 0, (uint32_t)n } : no_span);
 }
 

@@ -117,6 +117,23 @@ bool platform_cache_stop(struct mag_cache *c);
  * also answers TLB shootdowns there; nothing on the host and in libkheap.
  */
 void platform_spin_wait(void);
+/*
+ * The idle pass (heap lock held): the len bytes of heap metadata at addr,
+ * whole pages, hold only zeros and no write to them is pending; the
+ * platform may drop their backing, so long as they read as zeros after
+ * (Linux: MADV_DONTNEED).  Nothing, where the metadata is wired (the
+ * kernels).
+ */
+void platform_meta_release(void *addr, size_t len);
+/*
+ * The idle pass (heap lock held): the n pages at va, a free run of the
+ * region, are AOW and stay so until the next mmu_set of one of them; a
+ * platform that keeps its page states in demand-zero memory where AOW
+ * reads as zero may drop the whole pages of entries they cover, so long
+ * as mmu_state still says AOW after (libkheap).  Nothing where the
+ * entries are the MMU's (the kernels, the host's simulation).
+ */
+void platform_state_release(uintptr_t va, size_t n);
 /* Write "name+0xoff" (or the bare address) for a code address into buf. */
 void ksym_format(uintptr_t addr, char *buf, size_t len);
 

@@ -31,7 +31,12 @@ static size_t seen;		/* heap.free_present after the last call */
 static size_t freed_mark;	/* heap.freed_since_check after the last call */
 static uint64_t active_at;	/* the last call that found something freed */
 static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
-static bool idle_pass;		/* that pass is running: unused descriptor pages go too */
+static bool idle_pass;		/* that pass is running: unused descriptor pages go too,
+				   and the page descriptors inside free runs */
+
+static const struct meta_release platform_release = {
+	platform_meta_release, platform_state_release,
+};
 
 static const char *const trigger_names[SCAV_TRIGGERS] = {
 	"pressure", "alloc-failed", "explicit", "background",
@@ -118,6 +123,8 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	if (want)
 		c = heap_release_warm(want, visit_limit,
 				      trigger == SCAV_EXPLICIT ? PC_EXPLICIT : PC_SCAVENGE);
+	if (idle_pass)			/* every run cold now: the platform's states go too */
+		stats.meta_released += freerun_release_meta(&platform_release);
 	dry = trigger != SCAV_BACKGROUND && heap.free_present == 0;
 	frame_stats(&fs);
 	stats.passes[trigger]++;

@@ -59,6 +59,7 @@ struct scav_stats {
 	uint64_t skipped_locked, skipped_below_threshold;
 	uint64_t skipped_dry;		/* passes not run: nothing freed since one left nothing */
 	uint64_t cycles;		/* rdtsc spent in passes (guest instructions under -icount) */
+	uint64_t meta_released;		/* descriptor pages offered back by idle passes */
 	size_t last_counter_before, last_released, last_free_after;
 	unsigned last_trigger;
 };

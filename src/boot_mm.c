@@ -28,6 +28,23 @@
 #include "mm/scavenge.h"
 #include "mm/heapreport.h"
 #include "mm/trace.h"
+
+/*
+ * The heap's descriptors are WIRED (map_wired below) and all of them
+ * were touched by the memset at boot: there is nothing to give back.
+ */
+void platform_meta_release(void *addr, size_t len)
+{
+	(void)addr;
+	(void)len;
+}
+
+/* The page states are in the page tables, which stay. */
+void platform_state_release(uintptr_t va, size_t n)
+{
+	(void)va;
+	(void)n;
+}
 #include "src/cmdline.h"
 #include "arch/x86/trap.h"
 

@@ -4,7 +4,7 @@
 #include "mm/platform.h"
 
 /* The page-state array for the region (arch/lib/platform.c). */
-void lib_mmu_init(uintptr_t region, size_t pages, uint32_t *entries);
+void lib_mmu_init(uintptr_t region, size_t pages, uint32_t *entries, uint32_t *given_back);
 void lib_lock_reset_in_child(void);
 /*
  * The heap lock's outermost takes since the start, and how many of them

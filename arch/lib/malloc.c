@@ -158,7 +158,8 @@ static void setup(void)
 	pfn_t max = frame_max_pfn(&ram, 1);
 	uintptr_t region = (uintptr_t)map((size_t)KHEAP_PAGES * PAGE_SIZE);
 
-	lib_mmu_init(region, KHEAP_PAGES, map((size_t)KHEAP_PAGES * sizeof(uint32_t)));
+	lib_mmu_init(region, KHEAP_PAGES, map((size_t)KHEAP_PAGES * sizeof(uint32_t)),
+		     map(KHEAP_PAGES / 32 * sizeof(uint32_t)));
 	frame_init(map(frame_db_size(max)), max, &ram, 1);	/* a frame per page: never short */
 	pagestate_init(frame_alloc());
 	pagestate_watch_uniform(region, KHEAP_PAGES, PS_AOW);	/* the array reads AOW when zero */

@@ -13,9 +13,13 @@
  * writing a byte of it.  Its entries are not the i386 layout
  * (arch/x86/pte.h, state in bits 9-11, frame above bit 12) on purpose:
  * no MMU reads them, and the 8 GiB region has 2^21 frames, more than the
- * 20 bits an i386 entry leaves for the frame; with RECYCLED taking bit 31,
- * the state goes in bits 0-2 and the frame in the 28 bits above.  The
- * state field is checked to hold every page state, as the x86 one is.
+ * 20 bits an i386 entry leaves for the frame: the state goes in bits 0-2
+ * and the frame in the 29 bits above.  The state field is checked to hold
+ * every page state, as the x86 one is.  Whether a page was given back
+ * before (so its next commit is populated at once, below) is a bit of a
+ * bitmap apart, so that an AOW entry is zero bytes: the idle pass's
+ * platform_state_release gives back whole pages of such entries, which
+ * read as AOW again (a page of the bitmap is 128 pages of entries).
  *
  * A KEPT page (freed, its frame kept) stays readable and writable here:
  * Linux keeps its bytes, and no mprotect makes it inaccessible
@@ -56,20 +60,20 @@ static __thread char self __attribute__((tls_model("initial-exec")));
 static uintptr_t base;
 static size_t npages;
 static uint32_t *pte;			/* entry_make(), read by entry_state/frame */
-#define RECYCLED 0x80000000u		/* the page has been given back before */
+static uint32_t *given_back;		/* a bit a page: given back before (MADV_DONTNEED) */
 #define ENTRY_STATE_BITS 3
 #define ENTRY_STATE_MASK ((1u << ENTRY_STATE_BITS) - 1)
 #define ENTRY_FRAME_SHIFT ENTRY_STATE_BITS
 _Static_assert(PS_COUNT <= 1u << ENTRY_STATE_BITS, "page states must fit the entry's state field");
 
-static uint32_t entry_make(unsigned state, pfn_t frame, uint32_t recycled)
+static uint32_t entry_make(unsigned state, pfn_t frame)
 {
-	return recycled | (frame != PFN_NONE ? frame << ENTRY_FRAME_SHIFT : 0) | (state ^ PS_AOW);
+	return (frame != PFN_NONE ? frame << ENTRY_FRAME_SHIFT : 0) | (state ^ PS_AOW);
 }
 
 static unsigned entry_state(uint32_t e) { return (e & ENTRY_STATE_MASK) ^ PS_AOW; }
 
-static pfn_t entry_frame(uint32_t e) { return (e & ~RECYCLED) >> ENTRY_FRAME_SHIFT; }
+static pfn_t entry_frame(uint32_t e) { return e >> ENTRY_FRAME_SHIFT; }
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
@@ -175,11 +179,12 @@ void lib_lock_reset_in_child(void)
 	held = 0;
 }
 
-void lib_mmu_init(uintptr_t region, size_t pages, uint32_t *entries)
+void lib_mmu_init(uintptr_t region, size_t pages, uint32_t *entries, uint32_t *bits)
 {
 	base = region;
 	npages = pages;
 	pte = entries;
+	given_back = bits;
 }
 
 static uint32_t *entry(uintptr_t va)
@@ -205,26 +210,47 @@ pfn_t mmu_frame(uintptr_t va)
 
 void mmu_set(uintptr_t va, unsigned state, pfn_t frame)
 {
-	uint32_t *e = entry(va), recycled;
+	uint32_t *e = entry(va);
+	size_t i;
 
 	if (!e)
 		panic("libkheap: page state change outside the region at %#lx", (unsigned long)va);
 	va &= ~(uintptr_t)(PAGE_SIZE - 1);
-	recycled = *e & RECYCLED;
+	i = (size_t)(e - pte);
 	if (pagestate_has_frame(mmu_state(va)) && !pagestate_has_frame(state)) {
 		if (pending_has(&fill, va))
 			pending_flush(&fill);
 		pending_add(&drop, va);
-		recycled = RECYCLED;
+		given_back[i / 32] |= 1u << i % 32;
 	} else if (!pagestate_has_frame(mmu_state(va)) && pagestate_has_frame(state)) {
 		if (pending_has(&drop, va))
 			pending_flush(&drop);
-		if (recycled)
+		if (given_back[i / 32] >> i % 32 & 1)
 			pending_add(&fill, va);
 	}
 	if ((state == PS_GUARD) != (mmu_state(va) == PS_GUARD))
 		lib_guard_page(va, state == PS_GUARD);	/* a guarded block's (arch/lib/guard.c) */
-	*e = entry_make(state, frame, recycled);
+	*e = entry_make(state, frame);
+}
+
+/*
+ * The idle pass: [va, va + n pages) are AOW, free, and stay so until the
+ * next mmu_set of one: the whole pages of their entries, zero bytes
+ * (entry_make of AOW), go back to Linux and read zero again.  The
+ * given-back bits stay: they are what a regrowth's populate reads.
+ */
+void platform_state_release(uintptr_t va, size_t n)
+{
+	uintptr_t lo = (uintptr_t)entry(va), hi = lo + n * sizeof(*pte);
+	int saved = errno;
+
+	if (!lo || !entry(va + (n - 1) * PAGE_SIZE))
+		panic("libkheap: state release outside the region at %#lx", (unsigned long)va);
+	lo = (lo + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	hi &= ~(uintptr_t)(PAGE_SIZE - 1);
+	if (lo < hi)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+	errno = saved;
 }
 
 /* Only the fault path calls it, and no fault reaches the heap here (MMU_EAGER). */
@@ -284,6 +310,15 @@ void panic(const char *fmt, ...)
 	say("libkheap: fatal: ", fmt, ap);
 	va_end(ap);
 	abort();
+}
+
+/* Descriptor pages of long-free runs: Linux frees them, and they read zero again. */
+void platform_meta_release(void *addr, size_t len)
+{
+	int saved = errno;
+
+	madvise(addr, len, MADV_DONTNEED);
+	errno = saved;
 }
 
 /* An invalid or double free was reported: stop, as C libraries do. */

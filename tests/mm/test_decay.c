@@ -258,3 +258,194 @@ TEST(decay_idle_pass_empties_the_previous_magazine_of_every_cache)
 	CHECK(mag_enabled());		/* one cache on this platform: nothing to switch to */
 #endif
 }
+
+/*
+ * The idle pass gives back the pages of page descriptors that lie wholly
+ * inside a free run (freerun_release_meta).  The recorder stands in for
+ * the platform: it keeps the ranges and zeroes them, as MADV_DONTNEED
+ * would leave them, so a descriptor that was not zero bytes is lost and
+ * the checks after see it.
+ */
+#define META_RANGES 64
+#define DESCS_PER_PAGE (PAGE_SIZE / sizeof(struct pgdesc))
+
+static struct { uintptr_t lo, hi; } meta_seen[META_RANGES];
+static size_t meta_nseen;
+
+static void meta_record(void *addr, size_t len)
+{
+	if (meta_nseen < META_RANGES)
+		meta_seen[meta_nseen++] = (typeof(meta_seen[0])){ (uintptr_t)addr,
+								  (uintptr_t)addr + len };
+	memset(addr, 0, len);
+}
+
+static struct { uintptr_t lo, hi; } state_seen[META_RANGES];
+static size_t state_nseen;
+
+/* The platform's page states: only recorded (they are the MMU's here). */
+static void state_record(uintptr_t va, size_t n)
+{
+	if (state_nseen < META_RANGES)
+		state_seen[state_nseen++] = (typeof(state_seen[0])){ va, va + n * PAGE_SIZE };
+}
+
+/* Is [lo, hi) within one recorded state range? */
+static bool state_covered(uintptr_t lo, uintptr_t hi)
+{
+	for (size_t k = 0; k < state_nseen; k++)
+		if (state_seen[k].lo <= lo && state_seen[k].hi >= hi)
+			return true;
+	return false;
+}
+
+static bool state_touched(uintptr_t lo, uintptr_t hi)
+{
+	for (size_t k = 0; k < state_nseen; k++)
+		if (state_seen[k].lo < hi && state_seen[k].hi > lo)
+			return true;
+	return false;
+}
+
+static size_t meta_release_recorded(void)
+{
+	static const struct meta_release rec = { meta_record, state_record };
+	unsigned long f = heap_lock();
+	size_t pages;
+
+	meta_nseen = state_nseen = 0;
+	pages = freerun_release_meta(&rec);
+	heap_unlock(f);
+	return pages;
+}
+
+/* Bytes of [lo, hi) that the recorded ranges cover. */
+static size_t meta_covered(uintptr_t lo, uintptr_t hi)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < meta_nseen; k++)
+		if (meta_seen[k].lo < hi && meta_seen[k].hi > lo)
+			n += MIN(hi, meta_seen[k].hi) - MAX(lo, meta_seen[k].lo);
+	return n;
+}
+
+/* The whole descriptor pages strictly inside the run [i, i + n): lo, hi. */
+static void meta_inside(uint32_t i, size_t n, uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = ((uintptr_t)&heap.pd[i + 1] + PAGE_SIZE - 1) & ~(uintptr_t)(PAGE_SIZE - 1);
+	*hi = (uintptr_t)&heap.pd[i + n - 1] & ~(uintptr_t)(PAGE_SIZE - 1);
+}
+
+/* Pages for a block with at least two whole descriptor pages inside it. */
+static size_t meta_case_pages(void)
+{
+	struct kheap_stats st;
+
+	kheap_stats(&st);
+	return MIN(3 * DESCS_PER_PAGE, st.pages / 2);
+}
+
+TEST(meta_release_offers_the_descriptors_inside_a_freed_block_only)
+{
+	size_t n, mid;
+	uintptr_t lo, hi;
+	uint32_t i;
+	void *p;
+
+	ktest_heap_setup();
+	n = meta_case_pages();
+	CHECK(n >= 2 * DESCS_PER_PAGE + 2);
+	p = kmalloc(n * PAGE_SIZE);
+	CHECK(p != NULL);
+	i = pagerun_index((uintptr_t)p);
+	mid = i + n / 2;
+	meta_release_recorded();
+	CHECKF(meta_covered((uintptr_t)&heap.pd[i], (uintptr_t)&heap.pd[i + n]) == 0,
+	       "a live block's descriptors offered back");
+	CHECK(!state_touched((uintptr_t)p, (uintptr_t)p + n * PAGE_SIZE));
+	CHECK(kheap_check());
+	kfree(p);
+	meta_inside(i, n, &lo, &hi);
+	CHECK(hi > lo);
+	CHECK(meta_release_recorded() >= (hi - lo) / PAGE_SIZE);
+	CHECKF(meta_covered(lo, hi) == hi - lo, "%zu of %zu bytes inside the freed block offered",
+	       meta_covered(lo, hi), (size_t)(hi - lo));
+	CHECK(state_covered((uintptr_t)p, (uintptr_t)p + n * PAGE_SIZE));	/* never written: cold */
+	CHECK(kheap_check());			/* the zeroed descriptors read right */
+	CHECK(pagerun_desc(mid)->kind == PK_FREE && pagerun_once_used(mid));
+	p = kmalloc(n * PAGE_SIZE);		/* reuse: the descriptors written again */
+	CHECK(p != NULL);
+	i = pagerun_index((uintptr_t)p);
+	CHECK(pagerun_desc(i)->kind == PK_LARGE && pagerun_desc(i)->npages == n);
+	CHECK(pagerun_desc(i + n / 2)->kind == PK_LARGE_TAIL);
+	memset(p, 0x3c, n * PAGE_SIZE);
+	CHECK(((uint8_t *)p)[n * PAGE_SIZE - 1] == 0x3c && kheap_check());
+	kfree(p);
+	CHECK(kheap_check());
+}
+
+/* The idle pass itself: what it offers grows by the freed block's inside. */
+TEST(decay_idle_pass_gives_back_the_descriptors_inside_free_runs)
+{
+	struct scav_stats a, b, c;
+	uintptr_t lo, hi;
+	size_t n, inside;
+	unsigned long irq;
+	void *p, *q;
+
+	ktest_heap_setup();
+	n = meta_case_pages();
+	p = kmalloc(n * PAGE_SIZE);
+	CHECK(p != NULL);
+	meta_inside(pagerun_index((uintptr_t)p), n, &lo, &hi);
+	inside = (hi - lo) / PAGE_SIZE;
+	irq = decay_begin(DECAY);
+	q = kmalloc(2 * PAGE_SIZE);		/* a free to start the quiet time from */
+	kfree(q);
+	scavenge_stats(&a);
+	CHECK(scavenge_decay(1000) != 0);
+	scavenge_decay(1000 + DECAY);		/* the idle pass with the block live */
+	scavenge_stats(&b);
+	kfree(p);
+	CHECK(scavenge_decay(2000) != 0);	/* the free noted */
+	scavenge_decay(2000 + DECAY);		/* quiet again: the idle pass */
+	scavenge_stats(&c);
+	decay_end(irq);
+	CHECK(b.meta_released > a.meta_released);	/* the rest of the region's free run */
+	CHECKF(c.meta_released - b.meta_released >= b.meta_released - a.meta_released + inside,
+	       "idle passes offered %llu, then %llu descriptor pages; the block holds %zu",
+	       (unsigned long long)(b.meta_released - a.meta_released),
+	       (unsigned long long)(c.meta_released - b.meta_released), inside);
+	CHECK(kheap_check());
+}
+
+/*
+ * What the release relies on, held by heap_check: the inside of a free
+ * run is zero bytes, and a large run's tails are zero but for the kind.
+ * One broken descriptor of each, then put back.
+ */
+TEST(meta_check_finds_a_stray_byte_inside_a_free_run_or_a_large_tail)
+{
+	struct pgdesc saved_desc;
+	size_t n;
+	uint32_t i;
+	void *p;
+
+	ktest_heap_setup();
+	n = meta_case_pages();
+	p = kmalloc(n * PAGE_SIZE);
+	CHECK(p != NULL);
+	i = pagerun_index((uintptr_t)p);
+	saved_desc = heap.pd[i + 1];
+	heap.pd[i + 1].cls = 1;
+	CHECK(!kheap_check());
+	heap.pd[i + 1] = saved_desc;
+	CHECK(kheap_check());
+	kfree(p);
+	saved_desc = heap.pd[i + n / 2];
+	heap.pd[i + n / 2].u.link.next = 1;
+	CHECK(!kheap_check());
+	heap.pd[i + n / 2] = saved_desc;
+	CHECK(kheap_check());
+}

@@ -314,7 +314,7 @@ TEST(fault_read_after_free_of_a_large_block_is_reported_against_its_neighbour)
 static uintptr_t never_used_page(void)
 {
 	for (uint32_t i = heap.npg; i-- > 0;)
-		if (heap.pd[i].kind == PK_FREE && !(heap.pd[i].flags & PG_USED))
+		if (heap.pd[i].kind == PK_FREE && !pagerun_once_used(i))
 			return pagerun_va(i);
 	return 0;
 }

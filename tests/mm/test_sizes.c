@@ -168,9 +168,10 @@ TEST(heap_edge_kcalloc_products_that_overflow_or_reach_size_max)
 
 /*
  * The region sized for any RAM and virtual space, up to SIZE_MAX: it fits
- * the space with its descriptors and two guard pages, falls short of the
- * space by at most a descriptor page in 256 (unless RAM / 4 or the 32-bit
- * page index decides), and never wraps.
+ * the space with its descriptors, their freed bitmap and two guard pages,
+ * falls short of the space by at most a descriptor page in 256 and a
+ * bitmap page in 32768 (unless RAM / 4 or the 32-bit page index decides),
+ * and never wraps.
  */
 static const char *region_problem(size_t ram, size_t v)
 {
@@ -184,7 +185,8 @@ static const char *region_problem(size_t ram, size_t v)
 		return pages ? "pages from a space too small for the guards" : NULL;
 	if (pages + dpages + 2 > v)
 		return "region, descriptors and guards exceed the space";
-	if (pages < ram / 4 && pages < UINT32_MAX - 1 && pages < (v - 3) - (v - 3) / 256 - 1)
+	if (pages < ram / 4 && pages < UINT32_MAX - 1 &&
+	    pages < (v - 3) - (v - 3) / 256 - (v - 3) / 32768 - 1)
 		return "far less than the space holds";
 	return NULL;
 }

@@ -21,7 +21,7 @@
 uint8_t port_region[PORT_PAGES * PAGE_SIZE] __attribute__((aligned(4096)));
 static struct { uint8_t state; pfn_t frame; } table[PORT_PAGES];
 static uint16_t mapped_at[PORT_FRAMES_MAX];	/* page index + 1 holding the frame, 0: none */
-unsigned port_misuses, port_trace_lines, port_errors;
+unsigned port_misuses, port_trace_lines, port_errors, port_meta_pages;
 
 /* --- the console: the port's two system calls ------------------------ */
 
@@ -226,6 +226,24 @@ void panic(const char *fmt, ...)
 	say("port: PANIC: ", fmt, ap);
 	va_end(ap);
 	port_exit(2);
+}
+
+/*
+ * The idle pass says these metadata bytes hold zeros: a port with nothing
+ * to give back ignores them; this one zeroes them (a byte that was not
+ * zero is lost, as it would be to an unmapping) and counts the pages.
+ */
+void platform_meta_release(void *addr, size_t len)
+{
+	memset(addr, 0, len);
+	port_meta_pages += len / PAGE_SIZE;
+}
+
+/* The entries here are the port's MMU (AOW is not zero in them): they stay. */
+void platform_state_release(uintptr_t va, size_t n)
+{
+	(void)va;
+	(void)n;
 }
 
 /* The heap reported a misuse and is unchanged: count it, carry on. */

@@ -12,7 +12,7 @@
 #define POISON          0xA5	/* what a page reads once its frame is gone */
 
 extern uint8_t port_region[PORT_PAGES * PAGE_SIZE];
-extern unsigned port_misuses, port_trace_lines, port_errors;
+extern unsigned port_misuses, port_trace_lines, port_errors, port_meta_pages;
 
 void port_write(const char *s, size_t n);
 __attribute__((noreturn)) void port_exit(int status);
