@@ -13,7 +13,8 @@
 #   make debug      QEMU paused for gdb (scripts/gdbinit)
 #   make host-test  the host tests alone
 #   make port-test  the minimal freestanding port (tests/port) and its hook check
-#   make check      cppcheck and clang --analyze: any finding fails (make test runs it)
+#   make check      cppcheck and clang --analyze: any finding fails; the layer and
+#                   docs checks (make test runs it)
 #   make clean      remove build/ (installs nothing)
 
 # Two stages.  On a fresh machine the compiler this Makefile probes (gcc's
@@ -255,6 +256,7 @@ $(foreach b,$(CHECK_BUILDS),$(eval $(call check_build,$(b))))
 
 check: $(CHECK_STAMPS)
 	@scripts/check-layers
+	@scripts/check-docs
 	@echo "check: cppcheck and clang --analyze: no findings in $(words $(filter %.c.ok,$(CHECK_STAMPS))) analyses"
 
 endif # KHEAP_DEPS
