@@ -102,9 +102,7 @@ map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed)
 	if (!(st == PS_AOW ? page_fault_install(va, PS_AOW, PS_PRESENT, f)
 			   : page_fault_install(va, PS_ZERO, PS_PRESENT, f)))
 		return false;
-	if (!*zeroed)
-		mmu_zero_page(va);
-	c = counts();
+	c = counts();			/* counted first: nothing lives across the zeroing call */
 	if (pre)
 		c->prezeroed++;
 	if (st == PS_AOW) {
@@ -113,6 +111,8 @@ map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed)
 		c->write_zero++;
 		platform_tlb_shootdown();	/* other CPUs may still read the zero frame there */
 	}
+	if (!*zeroed)
+		mmu_zero_page(va);
 	return true;
 }
 

@@ -45,7 +45,7 @@
 /* The watched range (the heap region) and its pages in each state. */
 struct pagestate_watch {
 	uintptr_t base;
-	size_t pages;
+	size_t bytes;		/* pages * PAGE_SIZE: pagestate_watched is one subtract and compare */
 	size_t counts[PS_COUNT];
 	bool quiet[CPU_MAX];	/* this CPU's vm_convert traces its runs itself */
 };
@@ -94,7 +94,7 @@ static inline unsigned mmu_read(uintptr_t va, pfn_t *frame)
 
 static inline bool pagestate_watched(uintptr_t va)
 {
-	return va - ps_watch.base < ps_watch.pages * PAGE_SIZE;
+	return va - ps_watch.base < ps_watch.bytes;
 }
 
 /* Does this CPU's change of a watched page write its own trace line? */
