@@ -70,15 +70,18 @@ extern struct frame_cache frame_caches[FRAME_NCACHES];
 static inline __attribute__((always_inline)) pfn_t frame_cache_pop(struct frame_cache *c,
 								   bool *zeroed)
 {
-	uint32_t n = __atomic_load_n(&c->n, __ATOMIC_ACQUIRE);
+	uint32_t n, m;
 	pfn_t s;
 
+	__asm__("" : "+r"(c));	/* one register for the cache: the slot is read through it */
+	n = __atomic_load_n(&c->n, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(n == 0, 0))
 		return PFN_NONE;
-	if (__builtin_expect(!__atomic_compare_exchange_n(&c->n, &n, n - 1, false, __ATOMIC_ACQ_REL,
+	m = n - 1;
+	if (__builtin_expect(!__atomic_compare_exchange_n(&c->n, &n, m, false, __ATOMIC_ACQ_REL,
 							  __ATOMIC_RELAXED), 0))
 		return PFN_NONE;	/* a drain took them all */
-	s = c->slot[n - 1];	/* ours now: a drain reads slots below n, and only we refill */
+	s = c->slot[m];		/* ours now: a drain reads slots below the count, and only we refill */
 	*zeroed = s & 1;
 	return s >> 1;
 }

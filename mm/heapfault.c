@@ -46,6 +46,8 @@ void (*kheap_fault_race)(uintptr_t va);
 
 static inline struct fault_counts *counts(void) { return &heap.faults[cpu_id()]; }
 
+static inline uintptr_t page_of(uintptr_t va) { return va & ~(uintptr_t)(PAGE_SIZE - 1); }
+
 static enum kheap_fault_result refuse(const char **why, const char *what)
 {
 	*why = what;
@@ -84,11 +86,9 @@ static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
  * one; zeroed: it needs no zeroing): its counters, then the zeroing, then
  * ZERO's shootdown, in that order so that nothing lives across a call.
  */
-static inline __attribute__((always_inline)) void written(uintptr_t va, unsigned st, bool pre,
-							   bool zeroed)
+static inline __attribute__((always_inline)) void written(struct fault_counts *c, uintptr_t va,
+							   unsigned st, bool pre, bool zeroed)
 {
-	struct fault_counts *c = counts();
-
 	if (pre)
 		c->prezeroed++;
 	if (st == PS_AOW)
@@ -126,7 +126,7 @@ map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed, bool watched)
 		     : (st == PS_AOW ? page_fault_install(va, PS_AOW, PS_PRESENT, f)
 				     : page_fault_install(va, PS_ZERO, PS_PRESENT, f))))
 		return false;
-	written(va, st, pre, *zeroed);
+	written(counts(), va, st, pre, *zeroed);
 	return true;
 }
 
@@ -254,6 +254,7 @@ fault_general(uintptr_t va, uint32_t i, unsigned st, bool write, const char **wh
 static __attribute__((noinline)) bool fast_write_rest(uintptr_t va, unsigned st, pfn_t f,
 						      bool zeroed)
 {
+	va = page_of(va);
 	if (f == PFN_NONE)
 		f = pagerun_reserved_frame_locked(&zeroed);
 	if (f == PFN_NONE || !map_written(va, st, f, &zeroed, true))
@@ -270,29 +271,33 @@ static __attribute__((noinline)) bool fast_write_lost(pfn_t f, bool zeroed)
 /*
  * write_reserved for a common write (page tracing off, the region
  * watched): the same frame, transition, counters and zeroing as
- * map_written, whose other cases are fast_write_rest's.
+ * map_written, whose other cases are fast_write_rest's.  va is any
+ * address in the page: the entry's primitives and the zeroing take the
+ * page of va (mm/platform.h), and the tails round it themselves.
  */
 static inline __attribute__((always_inline)) bool fast_write(uintptr_t va, unsigned st)
 {
 	bool zeroed = false;	/* the rest's when there is no cached frame */
 	pfn_t f = pagerun_reserved_frame_cached(&zeroed);
+	struct fault_counts *c = counts();	/* while the CPU's number is in a register */
 
 	if (__builtin_expect(f == PFN_NONE || (!zeroed && spin_smp), 0))
 		return fast_write_rest(va, st, f, zeroed);
 	if (MM_DEBUG && kheap_fault_race)
-		kheap_fault_race(va);		/* the tests' other CPU */
+		kheap_fault_race(page_of(va));	/* the tests' other CPU */
 	/* each pair by name: the platform's swap from AOW, whose entry is known, reads nothing */
 	if (__builtin_expect(!(st == PS_AOW ? page_fault_install_untraced(va, PS_AOW, PS_PRESENT, f)
 					    : page_fault_install_untraced(va, PS_ZERO, PS_PRESENT, f)),
 			     0))
 		return fast_write_lost(f, zeroed);
-	written(va, st, zeroed, zeroed);
+	written(c, va, st, zeroed, zeroed);
 	return true;
 }
 
 /* The common write to a ZERO page: out of line, so the first write's path saves no registers. */
 static __attribute__((noinline)) bool fast_write_zero(uintptr_t va, unsigned kind)
 {
+	va = page_of(va);
 	if (mmu_state_tabled(va) != PS_ZERO || !common_write(kind, PS_ZERO))
 		return false;
 	return fast_write(va, PS_ZERO);
@@ -310,7 +315,6 @@ bool FAULT_FAST_ABI kheap_fault_fast_write(uintptr_t va)
 
 	if (i == PG_NONE)
 		return false;
-	va &= ~(uintptr_t)(PAGE_SIZE - 1);
 	kind = pagerun_desc(i)->kind;
 	if (!mmu_aow_tabled(va))		/* the first write: AOW's entry, one compare */
 		return fast_write_zero(va, kind);
