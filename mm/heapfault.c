@@ -102,8 +102,9 @@ static inline __attribute__((always_inline)) void written(struct fault_counts *c
 }
 
 /*
- * The page (AOW or ZERO, read as st; watched: known to be in the watched
- * range: heap.fast_write_kinds) gets frame f, zeroed unless it was
+ * The page (AOW or ZERO, read as st; fast: the fast write's rest, for a
+ * page known to be watched, heap.fast_write_kinds, whose caller ran the
+ * tests' hook) gets frame f, zeroed unless it was
  * pre-zeroed, installed if the entry is still st.  With more than one
  * CPU the frame is zeroed before it is mapped (mmu_zero_frame), as
  * another CPU may write the page as soon as the entry exists (a slab
@@ -112,16 +113,16 @@ static inline __attribute__((always_inline)) void written(struct fault_counts *c
  * entry first: f is the caller's still.
  */
 static inline __attribute__((always_inline)) bool
-map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed, bool watched)
+map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed, bool fast)
 {
 	bool pre = *zeroed;
 
 	if (!pre && spin_smp)
 		*zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
-	if (MM_DEBUG && kheap_fault_race)
+	if (MM_DEBUG && kheap_fault_race && !fast)
 		kheap_fault_race(va);		/* the tests' other CPU */
 	/* each pair by name: the platform's swap from AOW, whose entry is known, reads nothing */
-	if (!(watched ? (st == PS_AOW ? page_fault_install_watched(va, PS_AOW, PS_PRESENT, f)
+	if (!(fast ? (st == PS_AOW ? page_fault_install_watched(va, PS_AOW, PS_PRESENT, f)
 				     : page_fault_install_watched(va, PS_ZERO, PS_PRESENT, f))
 		     : (st == PS_AOW ? page_fault_install(va, PS_AOW, PS_PRESENT, f)
 				     : page_fault_install(va, PS_ZERO, PS_PRESENT, f))))
@@ -281,10 +282,10 @@ static inline __attribute__((always_inline)) bool fast_write(uintptr_t va, unsig
 	pfn_t f = pagerun_reserved_frame_cached(&zeroed);
 	struct fault_counts *c = counts();	/* while the CPU's number is in a register */
 
+	if (MM_DEBUG && kheap_fault_race)
+		kheap_fault_race(page_of(va));	/* the tests' other CPU, for the rest too */
 	if (__builtin_expect(f == PFN_NONE || (!zeroed && spin_smp), 0))
 		return fast_write_rest(va, st, f, zeroed);
-	if (MM_DEBUG && kheap_fault_race)
-		kheap_fault_race(page_of(va));	/* the tests' other CPU */
 	/* each pair by name: the platform's swap from AOW, whose entry is known, reads nothing */
 	if (__builtin_expect(!(st == PS_AOW ? page_fault_install_untraced(va, PS_AOW, PS_PRESENT, f)
 					    : page_fault_install_untraced(va, PS_ZERO, PS_PRESENT, f)),
