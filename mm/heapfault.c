@@ -19,9 +19,10 @@
  * common_read, stands for every check of the general path, and implies
  * each of them passes; whatever fails it takes the general path, whose
  * checks are unchanged, so every refusal is still made there.  Both paths
- * end in map_written or read_zero: the same transition (page_fault_install:
- * the count and the trace line page_set_state would make), the same
- * counter.  kheap_fault_fast is the two tests alone (kheap_fault_fast_write
+ * end in the same transition (page_fault_install and its forms: the count
+ * and the trace line page_set_state would make; the fast write only with
+ * tracing off and the region watched) and the same counters (written,
+ * read_zero).  kheap_fault_fast is the two tests alone (kheap_fault_fast_write
  * and _read, one of which the kernel's #PF stub calls before anything else).
  *
  * Context: the fault path, on any CPU, interrupts off (kheap_fault turns
@@ -159,7 +160,6 @@ write_reserved(uintptr_t va, unsigned st)
  * (page_fault_install_untraced); a traced write takes the general path,
  * which writes its line as before.
  */
-
 static inline bool common_write(unsigned kind, unsigned st)
 {
 	bool ok = (st == PS_AOW || st == PS_ZERO) && (heap.fast_write_kinds >> kind & 1) &&
