@@ -70,31 +70,46 @@ extern struct frame_cache frame_caches[FRAME_NCACHES];
 static inline __attribute__((always_inline)) pfn_t frame_cache_pop(struct frame_cache *c,
 								   bool *zeroed)
 {
-	uint32_t n = __atomic_load_n(&c->n, __ATOMIC_ACQUIRE);
+	uint32_t n, m;
 	pfn_t s;
 
+	__asm__("" : "+r"(c));	/* one register for the cache: the slot is read through it */
+	n = __atomic_load_n(&c->n, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(n == 0, 0))
 		return PFN_NONE;
-	s = c->slot[n - 1];
-	if (__builtin_expect(!__atomic_compare_exchange_n(&c->n, &n, n - 1, false, __ATOMIC_ACQ_REL,
+	m = n - 1;
+	if (__builtin_expect(!__atomic_compare_exchange_n(&c->n, &n, m, false, __ATOMIC_ACQ_REL,
 							  __ATOMIC_RELAXED), 0))
 		return PFN_NONE;	/* a drain took them all */
+	s = c->slot[m];		/* ours now: a drain reads slots below the count, and only we refill */
 	*zeroed = s & 1;
 	return s >> 1;
 }
 
 /*
+ * frame_take_cached: this CPU's cached frame alone (PFN_NONE: the caller
+ * calls frame_alloc_reserved_zero, which finishes the take).
  * frame_alloc_reserved_zero, inline: its common case, a frame (and its
  * promise) off this CPU's cache, without the lock; an empty cache (to
  * refill), a drain that took it, or a race that spent the promise is the
  * call's.  The same accounting, whichever takes it.  Interrupts off (the
  * heap's fault path, whose entries see to it).
  */
+static inline __attribute__((always_inline)) pfn_t frame_take_cached(bool *zeroed)
+{
+	return frame_cache_pop(&frame_caches[frame_cache_id()], zeroed);
+}
+
 static inline __attribute__((always_inline)) pfn_t frame_take_reserved_zero(bool *zeroed)
 {
-	pfn_t f = frame_cache_pop(&frame_caches[frame_cache_id()], zeroed);
+	pfn_t f = frame_take_cached(zeroed);
+	bool z;
 
-	return __builtin_expect(f != PFN_NONE, 1) ? f : frame_alloc_reserved_zero(zeroed);
+	if (__builtin_expect(f != PFN_NONE, 1))
+		return f;
+	f = frame_alloc_reserved_zero(&z);	/* its own flag: *zeroed may stay in a register */
+	*zeroed = z;
+	return f;
 }
 
 /* Slots of the stack of freed single frames: an eighth of the frames (at least one). */

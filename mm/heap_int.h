@@ -96,6 +96,7 @@ struct heap {
 	uint32_t *freed;		/* a bit a page: freed since boot (pagerun_once_used) */
 	uint32_t npg;
 	bool overcommit;
+	uint8_t fast_write_kinds;	/* bit k: kind k takes mm/heapfault.c's fast write */
 	/* free-run index (mm/freerun.c) */
 	uint32_t head[2][RUN_BUCKETS], tail[2][RUN_BUCKETS];
 	uint32_t nonempty[2];
@@ -244,6 +245,20 @@ static inline pfn_t pagerun_reserved_frame(bool *zeroed)
 	 */
 	__atomic_fetch_sub(&heap.reserved, 1, __ATOMIC_RELAXED);
 	return frame_take_reserved_zero(zeroed);
+}
+/*
+ * pagerun_reserved_frame in two halves, for the fast write's path: the
+ * reservation and this CPU's cached frame (PFN_NONE when it has none);
+ * then, for PFN_NONE, the locked take, which ends it as the whole would.
+ */
+static inline __attribute__((always_inline)) pfn_t pagerun_reserved_frame_cached(bool *zeroed)
+{
+	__atomic_fetch_sub(&heap.reserved, 1, __ATOMIC_RELAXED);	/* as above */
+	return frame_take_cached(zeroed);
+}
+static inline pfn_t pagerun_reserved_frame_locked(bool *zeroed)
+{
+	return frame_alloc_reserved_zero(zeroed);
 }
 /*
  * The fault path's loser (another CPU mapped the page first): frame f,

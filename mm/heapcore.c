@@ -8,6 +8,7 @@
  * scavenger) a reclaim releases nothing.
  */
 #include "mm/heap_int.h"
+#include "mm/pagestate_int.h"	/* pagestate_watched: the fault path's flag */
 
 struct heap heap;
 static heap_reclaim_fn reclaim_hook;
@@ -15,6 +16,22 @@ static heap_reclaim_fn reclaim_hook;
 size_t heap_desc_size(size_t npages)
 {
 	return npages * sizeof(struct pgdesc) + (npages + 31) / 32 * sizeof(uint32_t);
+}
+
+/*
+ * The kinds whose write faults take the fast path (mm/heapfault.c,
+ * common_write): the data kinds (whose faults the heap lock's holder may
+ * not take), under strict commit (where they hold a reservation), when
+ * the whole region is watched (the install need not test it); none
+ * otherwise.  The platform watches the region before kheap_init
+ * (docs/porting.md, boot step 3).
+ */
+static uint8_t fast_write_kinds(uintptr_t base, size_t npages, bool overcommit)
+{
+	if (overcommit || !npages || !pagestate_watched(base) ||
+	    !pagestate_watched(base + (npages - 1) * PAGE_SIZE))
+		return 0;
+	return 1u << PK_LARGE | 1u << PK_LARGE_TAIL | 1u << PK_SLAB;
 }
 
 void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool overcommit)
@@ -26,6 +43,7 @@ void heap_core_init(uintptr_t base, size_t npages, struct pgdesc *desc, bool ove
 	heap.pd = desc;		/* arrives zeroed (every page FREE): untouched parts cost nothing */
 	heap.freed = (uint32_t *)(desc + npages);	/* zeroed too: no page freed yet */
 	heap.overcommit = overcommit;
+	heap.fast_write_kinds = fast_write_kinds(base, npages, overcommit);
 	heap.free_pages = npages;
 	freerun_init();
 	if (npages)

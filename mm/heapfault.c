@@ -19,9 +19,10 @@
  * common_read, stands for every check of the general path, and implies
  * each of them passes; whatever fails it takes the general path, whose
  * checks are unchanged, so every refusal is still made there.  Both paths
- * end in map_written or read_zero: the same transition (page_fault_install:
- * the count and the trace line page_set_state would make), the same
- * counter.  kheap_fault_fast is the two tests alone (kheap_fault_fast_write
+ * end in the same transition (page_fault_install and its forms: the count
+ * and the trace line page_set_state would make; the fast write only with
+ * tracing off and the region watched) and the same counters (written,
+ * read_zero).  kheap_fault_fast is the two tests alone (kheap_fault_fast_write
  * and _read, one of which the kernel's #PF stub calls before anything else).
  *
  * Context: the fault path, on any CPU, interrupts off (kheap_fault turns
@@ -45,6 +46,8 @@
 void (*kheap_fault_race)(uintptr_t va);
 
 static inline struct fault_counts *counts(void) { return &heap.faults[cpu_id()]; }
+
+static inline uintptr_t page_of(uintptr_t va) { return va & ~(uintptr_t)(PAGE_SIZE - 1); }
 
 static enum kheap_fault_result refuse(const char **why, const char *what)
 {
@@ -80,7 +83,29 @@ static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
 }
 
 /*
- * The page (AOW or ZERO, read as st) gets frame f, zeroed unless it was
+ * The end of a write fault that installed frame f (pre: a pre-zeroed
+ * one; zeroed: it needs no zeroing): its counters, then the zeroing, then
+ * ZERO's shootdown, in that order so that nothing lives across a call.
+ */
+static inline __attribute__((always_inline)) void written(struct fault_counts *c, uintptr_t va,
+							   unsigned st, bool pre, bool zeroed)
+{
+	if (pre)
+		c->prezeroed++;
+	if (st == PS_AOW)
+		c->write_aow++;
+	else
+		c->write_zero++;
+	if (!zeroed)
+		mmu_zero_page(va);
+	if (st == PS_ZERO)
+		platform_tlb_shootdown();	/* other CPUs may still read the zero frame there */
+}
+
+/*
+ * The page (AOW or ZERO, read as st; fast: the fast write's rest, for a
+ * page known to be watched, heap.fast_write_kinds, whose caller ran the
+ * tests' hook) gets frame f, zeroed unless it was
  * pre-zeroed, installed if the entry is still st.  With more than one
  * CPU the frame is zeroed before it is mapped (mmu_zero_frame), as
  * another CPU may write the page as soon as the entry exists (a slab
@@ -89,30 +114,21 @@ static enum kheap_fault_result resolved_elsewhere(uintptr_t va)
  * entry first: f is the caller's still.
  */
 static inline __attribute__((always_inline)) bool
-map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed)
+map_written(uintptr_t va, unsigned st, pfn_t f, bool *zeroed, bool fast)
 {
 	bool pre = *zeroed;
-	struct fault_counts *c;
 
 	if (!pre && spin_smp)
 		*zeroed = mmu_zero_frame(f);	/* before other CPUs can reach it */
-	if (MM_DEBUG && kheap_fault_race)
+	if (MM_DEBUG && kheap_fault_race && !fast)
 		kheap_fault_race(va);		/* the tests' other CPU */
 	/* each pair by name: the platform's swap from AOW, whose entry is known, reads nothing */
-	if (!(st == PS_AOW ? page_fault_install(va, PS_AOW, PS_PRESENT, f)
-			   : page_fault_install(va, PS_ZERO, PS_PRESENT, f)))
+	if (!(fast ? (st == PS_AOW ? page_fault_install_watched(va, PS_AOW, PS_PRESENT, f)
+				     : page_fault_install_watched(va, PS_ZERO, PS_PRESENT, f))
+		     : (st == PS_AOW ? page_fault_install(va, PS_AOW, PS_PRESENT, f)
+				     : page_fault_install(va, PS_ZERO, PS_PRESENT, f))))
 		return false;
-	if (!*zeroed)
-		mmu_zero_page(va);
-	c = counts();
-	if (pre)
-		c->prezeroed++;
-	if (st == PS_AOW) {
-		c->write_aow++;
-	} else {
-		c->write_zero++;
-		platform_tlb_shootdown();	/* other CPUs may still read the zero frame there */
-	}
+	written(counts(), va, st, pre, *zeroed);
 	return true;
 }
 
@@ -126,25 +142,31 @@ write_reserved(uintptr_t va, unsigned st)
 	bool zeroed;
 	pfn_t f = pagerun_reserved_frame(&zeroed);
 
-	if (__builtin_expect(f == PFN_NONE || !map_written(va, st, f, &zeroed), 0))
+	if (__builtin_expect(f == PFN_NONE || !map_written(va, st, f, &zeroed, false), 0))
 		pagerun_return_frame(f, zeroed);	/* the access retries through the winner's entry */
 	return KF_RESOLVED;
 }
 
 /*
  * The common write, in one test.  It implies every check of write_fault:
- * AOW or ZERO is not "already writable"; LARGE, LARGE_TAIL and SLAB are
- * not FREE, and are data pages, for which the lock must be free; and a
- * page that holds a reservation gets its frame from it, which cannot
+ * AOW or ZERO is not "already writable"; the kinds of
+ * heap.fast_write_kinds (mm/heapcore.c) are LARGE, LARGE_TAIL and SLAB,
+ * not FREE, and data pages, for which the lock must be free; and only
+ * under strict commit, where such a page holds a reservation
+ * (pagerun_holds_reservation) and gets its frame from it, which cannot
  * fail (mm/frame.h), where pagerun_fault_frame would take the same one.
+ * The set is empty unless the whole region is watched, and with page
+ * tracing off no install writes a line, so the install skips both tests
+ * (page_fault_install_untraced); a traced write takes the general path,
+ * which writes its line as before.
  */
-_Static_assert(PK_LARGE_TAIL == PK_LARGE + 1 && PK_SLAB == PK_LARGE + 2,
-	       "common_write tests the data kinds as one range");
-
 static inline bool common_write(unsigned kind, unsigned st)
 {
-	return (st == PS_AOW || st == PS_ZERO) && kind - PK_LARGE <= PK_SLAB - PK_LARGE &&
-	       !heap_held() && pagerun_holds_reservation(kind);
+	bool ok = (st == PS_AOW || st == PS_ZERO) && (heap.fast_write_kinds >> kind & 1) &&
+		  !TRACE_ON(TR_PAGES) && !heap_held();
+
+	KASSERT(!ok || pagerun_holds_reservation(kind));
+	return ok;
 }
 
 /*
@@ -196,7 +218,7 @@ static enum kheap_fault_result write_fault(uintptr_t va, uint32_t i, unsigned st
 		counts()->oom++;
 		return KF_OOM;
 	}
-	if (!map_written(va, st, f, &zeroed))
+	if (!map_written(va, st, f, &zeroed, false))
 		frame_free(f);		/* another CPU mapped it meanwhile */
 	return KF_RESOLVED;
 }
@@ -223,27 +245,87 @@ fault_general(uintptr_t va, uint32_t i, unsigned st, bool write, const char **wh
 }
 
 /*
+ * The tails of the common write, out of line so that its own path calls
+ * nothing but the zeroing, with nothing live across it (no registers to
+ * save): a frame that is not a ready one (this CPU's cache was empty, f
+ * is PFN_NONE: the locked take; or, with several CPUs, one to zero
+ * before it is mapped), which ends as write_reserved; and a lost race,
+ * whose frame goes back with its reservation.
+ */
+static __attribute__((noinline)) bool fast_write_rest(uintptr_t va, unsigned st, pfn_t f,
+						      bool zeroed)
+{
+	va = page_of(va);
+	if (f == PFN_NONE)
+		f = pagerun_reserved_frame_locked(&zeroed);
+	if (f == PFN_NONE || !map_written(va, st, f, &zeroed, true))
+		pagerun_return_frame(f, zeroed);	/* the access retries through the winner's entry */
+	return true;
+}
+
+static __attribute__((noinline)) bool fast_write_lost(pfn_t f, bool zeroed)
+{
+	pagerun_return_frame(f, zeroed);
+	return true;
+}
+
+/*
+ * write_reserved for a common write (page tracing off, the region
+ * watched): the same frame, transition, counters and zeroing as
+ * map_written, whose other cases are fast_write_rest's.  va is any
+ * address in the page: the entry's primitives and the zeroing take the
+ * page of va (mm/platform.h), and the tails round it themselves.
+ */
+static inline __attribute__((always_inline)) bool fast_write(uintptr_t va, unsigned st)
+{
+	bool zeroed = false;	/* the rest's when there is no cached frame */
+	pfn_t f = pagerun_reserved_frame_cached(&zeroed);
+	struct fault_counts *c = counts();	/* while the CPU's number is in a register */
+
+	if (MM_DEBUG && kheap_fault_race)
+		kheap_fault_race(page_of(va));	/* the tests' other CPU, for the rest too */
+	if (__builtin_expect(f == PFN_NONE || (!zeroed && spin_smp), 0))
+		return fast_write_rest(va, st, f, zeroed);
+	/* each pair by name: the platform's swap from AOW, whose entry is known, reads nothing */
+	if (__builtin_expect(!(st == PS_AOW ? page_fault_install_untraced(va, PS_AOW, PS_PRESENT, f)
+					    : page_fault_install_untraced(va, PS_ZERO, PS_PRESENT, f)),
+			     0))
+		return fast_write_lost(f, zeroed);
+	written(c, va, st, zeroed, zeroed);
+	return true;
+}
+
+/* The common write to a ZERO page: out of line, so the first write's path saves no registers. */
+static __attribute__((noinline)) bool fast_write_zero(uintptr_t va, unsigned kind)
+{
+	va = page_of(va);
+	if (mmu_state_tabled(va) != PS_ZERO || !common_write(kind, PS_ZERO))
+		return false;
+	return fast_write(va, PS_ZERO);
+}
+
+/*
  * The common write, one test; false, nothing changed, for anything
  * else.  The page is in the region, whose tables exist
  * (mmu_state_tabled).  Interrupts off: the #PF gate's, or kheap_fault's.
  */
-bool kheap_fault_fast_write(uintptr_t va)
+bool FAULT_FAST_ABI kheap_fault_fast_write(uintptr_t va)
 {
 	uint32_t i = pagerun_index(va);
-	unsigned st;
+	unsigned kind;
 
 	if (i == PG_NONE)
 		return false;
-	va &= ~(uintptr_t)(PAGE_SIZE - 1);
-	st = mmu_state_tabled(va);
-	if (!common_write(pagerun_desc(i)->kind, st))
+	kind = pagerun_desc(i)->kind;
+	if (!mmu_aow_tabled(va))		/* the first write: AOW's entry, one compare */
+		return fast_write_zero(va, kind);
+	if (!common_write(kind, PS_AOW))
 		return false;
-	write_reserved(va, st);
-	return true;
+	return fast_write(va, PS_AOW);
 }
 
 /* The common read, as the common write above. */
-bool kheap_fault_fast_read(uintptr_t va)
+bool FAULT_FAST_ABI kheap_fault_fast_read(uintptr_t va)
 {
 	uint32_t i = pagerun_index(va);
 

@@ -43,8 +43,11 @@ enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why);
  * one, by the error code's W bit, before anything else).
  */
 bool kheap_fault_fast(uintptr_t va, bool write);
-bool kheap_fault_fast_write(uintptr_t va);
-bool kheap_fault_fast_read(uintptr_t va);
+#ifndef FAULT_FAST_ABI
+#define FAULT_FAST_ABI		/* the platform's calling convention for its fault entry */
+#endif
+bool FAULT_FAST_ABI kheap_fault_fast_write(uintptr_t va);
+bool FAULT_FAST_ABI kheap_fault_fast_read(uintptr_t va);
 /*
  * The same fault as if taken inside the heap's own critical section (the
  * heap lock held around it): what the tests use to see the refusal of a

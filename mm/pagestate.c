@@ -39,7 +39,7 @@ struct pagestate_watch ps_watch;
 void pagestate_watch(uintptr_t base, size_t npages)
 {
 	ps_watch.base = base;
-	ps_watch.pages = npages;
+	ps_watch.bytes = npages * PAGE_SIZE;
 	memset(ps_watch.counts, 0, sizeof(ps_watch.counts));
 	for (size_t i = 0; i < npages; i++)
 		ps_watch.counts[mmu_state(base + i * PAGE_SIZE)]++;
@@ -48,7 +48,7 @@ void pagestate_watch(uintptr_t base, size_t npages)
 void pagestate_watch_uniform(uintptr_t base, size_t npages, unsigned state)
 {
 	ps_watch.base = base;
-	ps_watch.pages = npages;
+	ps_watch.bytes = npages * PAGE_SIZE;
 	memset(ps_watch.counts, 0, sizeof(ps_watch.counts));
 	ps_watch.counts[state] = npages;
 	KASSERT(!npages || (mmu_state(base) == state && mmu_state(base + (npages - 1) * PAGE_SIZE) == state));

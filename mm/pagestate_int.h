@@ -33,6 +33,11 @@
 #define mmu_state_tabled(va) mmu_state(va)
 #endif
 
+/* Is the heap region's page at va AOW?  A platform may compare the whole entry (x86). */
+#ifndef mmu_aow_tabled
+#define mmu_aow_tabled(va) (mmu_state_tabled(va) == PS_AOW)
+#endif
+
 /*
  * An entry write over an entry the caller knows is not present: the
  * platform may skip the TLB invalidation mmu_set does (no TLB holds a
@@ -45,7 +50,7 @@
 /* The watched range (the heap region) and its pages in each state. */
 struct pagestate_watch {
 	uintptr_t base;
-	size_t pages;
+	size_t bytes;		/* pages * PAGE_SIZE: pagestate_watched is one subtract and compare */
 	size_t counts[PS_COUNT];
 	bool quiet[CPU_MAX];	/* this CPU's vm_convert traces its runs itself */
 };
@@ -94,7 +99,7 @@ static inline unsigned mmu_read(uintptr_t va, pfn_t *frame)
 
 static inline bool pagestate_watched(uintptr_t va)
 {
-	return va - ps_watch.base < ps_watch.pages * PAGE_SIZE;
+	return va - ps_watch.base < ps_watch.bytes;
 }
 
 /* Does this CPU's change of a watched page write its own trace line? */
@@ -140,25 +145,42 @@ static inline void pagestate_change(uintptr_t va, unsigned from, unsigned to, pf
  * the pairs against the table by tests/mm/test_pagestate.c); the entry,
  * the count and the trace line (cause write-fault or read-fault) are the
  * same, counted once the entry is in (traced: all three under the trace
- * lock, as pagestate_change).
+ * lock, as pagestate_change).  A caller that knows the page is watched
+ * calls page_fault_install_watched; one that also knows page tracing is
+ * off (the fast write, which tests it first) page_fault_install_untraced:
+ * each skips what it knows.
  */
 static inline __attribute__((always_inline)) bool
-page_fault_install(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+page_fault_install_untraced(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
 {
-	unsigned cause = to == PS_ZERO ? PC_READ_FAULT : PC_WRITE_FAULT;
-
 	KASSERT(pagestate_allowed(from, to));
 	KASSERT((from == PS_AOW || from == PS_ZERO) && (to == PS_PRESENT || to == PS_ZERO));
 	KASSERT(pagestate_has_frame(to) == (frame != PFN_NONE));
 	KASSERT(to != PS_ZERO || frame == zero_frame());
-	if (!pagestate_watched(va))
-		return mmu_set_if(va, from, to, frame);
-	if (pagestate_traced())
-		return pagestate_install_traced(va, from, to, frame, cause);
+	KASSERT(pagestate_watched(va) && !pagestate_traced());
 	if (!mmu_set_if(va, from, to, frame))
 		return false;
 	pagestate_count(from, to);
 	return true;
+}
+
+static inline __attribute__((always_inline)) bool
+page_fault_install_watched(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+{
+	unsigned cause = to == PS_ZERO ? PC_READ_FAULT : PC_WRITE_FAULT;
+
+	KASSERT(pagestate_watched(va));
+	if (pagestate_traced())
+		return pagestate_install_traced(va, from, to, frame, cause);
+	return page_fault_install_untraced(va, from, to, frame);
+}
+
+static inline __attribute__((always_inline)) bool
+page_fault_install(uintptr_t va, unsigned from, unsigned to, pfn_t frame)
+{
+	if (!pagestate_watched(va))
+		return mmu_set_if(va, from, to, frame);
+	return page_fault_install_watched(va, from, to, frame);
 }
 
 #endif

@@ -167,7 +167,9 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
  * The MMU, one page at a time.  The platform encodes the page state
  * (mm/pagestate.h) in the page-table entry itself: on x86 in PTE bits 9-11.
  * Only mm/pagestate.c calls mmu_set, and only mm/pagestate_int.h's
- * page_fault_install (the fault path) mmu_set_if.
+ * page_fault_install (the fault path) mmu_set_if.  An address given to
+ * them, to the reads and to mmu_zero_page stands for its page: any
+ * address in it will do (the fault path passes the faulting one).
  */
 /*
  * Write the entry for va (state, frame) and invalidate its TLB entry.

@@ -24,6 +24,10 @@ static inline uint64_t cycles(void) { return rdtsc(); }
 #else
 #include "arch/x86/cpu_id_32.h"		/* up to 16, cpu_id() from %fs:0 */
 #endif
+/* i386's #PF stub passes the address in %eax (isr_32.S): no push, no pop, no load. */
+#ifndef CONFIG_X86_64
+#define FAULT_FAST_ABI __attribute__((regparm(1)))
+#endif
 #define MAG_NCACHES CPU_MAX
 static inline unsigned cache_id(void) { return cpu_id(); }
 /* The current cache straight from the CPU's per-CPU data: cache_current, one load. */

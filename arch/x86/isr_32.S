@@ -34,15 +34,13 @@ isr14:
 	push	%eax
 	push	%ecx
 	push	%edx
-	mov	%cr2, %eax
-	push	%eax
-	testl	$PF_W, 16(%esp)		/* the error code's W bit: which of the two */
+	mov	%cr2, %eax		/* the argument, in %eax (FAULT_FAST_ABI: regparm(1)) */
+	testl	$PF_W, 12(%esp)		/* the error code's W bit: which of the two */
 	jz	1f
 	call	kheap_fault_fast_write
 	jmp	2f
 1:	call	kheap_fault_fast_read
-2:	add	$4, %esp
-	movl	$0, %fs:PERCPU_FAULT_DEPTH
+2:	movl	$0, %fs:PERCPU_FAULT_DEPTH
 	test	%al, %al
 	pop	%edx
 	pop	%ecx

@@ -73,6 +73,17 @@ static inline unsigned mmu_state_tabled(uintptr_t va)
 }
 #define mmu_state_tabled mmu_state_tabled
 
+/*
+ * Is the heap page at va AOW?  AOW's entry is pte_make's alone (above:
+ * nothing else writes a not-present entry that holds no frame), so one
+ * compare of the whole entry, no decoding of the state.
+ */
+static inline bool mmu_aow_tabled(uintptr_t va)
+{
+	return *pte_ptr(va) == pte_make(PS_AOW, PFN_NONE);
+}
+#define mmu_aow_tabled mmu_aow_tabled
+
 /* mmu_read (arch/x86/arch_glue.h), the same way: one read of the entry, no walk above it. */
 static inline unsigned mmu_read_tabled(uintptr_t va, pfn_t *frame)
 {
