@@ -35,6 +35,15 @@ static inline unsigned slab_class_of(size_t size)	/* size <= SLAB_MAX */
 	return slab_class_for[(size + 7) / 8];
 }
 
+/*
+ * The same for 1 <= size <= SLAB_MAX, from size - 1 (which kmalloc's gate
+ * has computed already): (size + 7) / 8 is (size - 1) / 8 + 1 then.
+ */
+static inline unsigned slab_class_of_less1(size_t size_less1)
+{
+	return slab_class_for[size_less1 / 8 + 1];
+}
+
 static inline size_t slab_class_size(unsigned cls) { return slab_class_sizes[cls]; }
 
 extern uint32_t slab_class_inv[SLAB_CLASSES];

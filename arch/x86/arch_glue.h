@@ -18,6 +18,7 @@
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 
+
 /* The magazine layer's caches: one per CPU (CPU_MAX and cpu_id: the width's cpu_id_*.h). */
 #ifdef CONFIG_X86_64
 #include "arch/x86/cpu_id_64.h"		/* up to 16, cpu_id() from %gs:0 */
