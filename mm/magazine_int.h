@@ -69,8 +69,8 @@ extern bool mag_on;
 extern unsigned mag_ncls;
 extern size_t mag_fast_size;		/* MAG_MAX_SIZE when on and untraced, else 0: the same */
 
-static inline uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
-static inline uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
+static inline __attribute__((always_inline)) uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
+static inline __attribute__((always_inline)) uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
 
 #ifdef MAG_CACHE_PER_THREAD
 extern __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
@@ -112,7 +112,7 @@ static inline struct mag_cache *mag_current(void) { return mag_cache_at[cache_id
  * offset in the cache, which the platform's sections add to the current
  * cache's address themselves (the kernel: the base of a per-CPU segment).
  */
-static inline uintptr_t mag_class_at(unsigned cls)
+static inline __attribute__((always_inline)) uintptr_t mag_class_at(unsigned cls)
 {
 	return __builtin_offsetof(struct mag_cache, cc) + cls * sizeof(struct mag_class_cache);
 }

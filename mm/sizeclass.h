@@ -54,7 +54,7 @@ extern uint8_t slab_class_shift[SLAB_CLASSES];
  * multiple of size iff rotating off * inverse(odd) right by k gives at
  * most UINT32_MAX / size, and then that is the quotient.
  */
-static inline uint32_t slab_class_div_exact(uint32_t off, unsigned cls)
+static inline __attribute__((always_inline)) uint32_t slab_class_div_exact(uint32_t off, unsigned cls)
 {
 	uint32_t q = off * slab_class_inv[cls];
 	unsigned k = slab_class_shift[cls];

@@ -18,7 +18,6 @@
 
 static inline uint64_t cycles(void) { return rdtsc(); }
 
-
 /* The magazine layer's caches: one per CPU (CPU_MAX and cpu_id: the width's cpu_id_*.h). */
 #ifdef CONFIG_X86_64
 #include "arch/x86/cpu_id_64.h"		/* up to 16, cpu_id() from %gs:0 */
@@ -26,7 +25,7 @@ static inline uint64_t cycles(void) { return rdtsc(); }
 #include "arch/x86/cpu_id_32.h"		/* up to 16, cpu_id() from %fs:0 */
 #endif
 #define MAG_NCACHES CPU_MAX
-static inline unsigned cache_id(void) { return cpu_id(); }
+static inline __attribute__((always_inline)) unsigned cache_id(void) { return cpu_id(); }
 /* The current cache straight from the CPU's per-CPU data: cache_current, one load. */
 #define CACHE_CURRENT 1
 /*

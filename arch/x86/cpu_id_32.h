@@ -9,7 +9,7 @@
 #define CPU_MAX 16
 #define PERCPU_CACHE 8		/* offsetof(struct percpu, cache): checked in percpu_32.h */
 
-static inline unsigned cpu_id(void)
+static inline __attribute__((always_inline)) unsigned cpu_id(void)
 {
 	unsigned id;
 
@@ -48,6 +48,10 @@ void cache_set_current(unsigned cpu, void *cache);
  * module built apart would have to see the same header).  x86_64's C ABI
  * passes them in registers already: cpu_id_64.h defines nothing.
  */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KHEAP_FAST_ABI __attribute__((regparm(3), target("tune=generic")))
+#else
 #define KHEAP_FAST_ABI __attribute__((regparm(3)))
+#endif
 
 #endif

@@ -10,7 +10,7 @@
 #define CPU_MAX 16
 #define PERCPU_CACHE 8		/* offsetof(struct percpu, cache): checked in percpu_64.h */
 
-static inline unsigned cpu_id(void)
+static inline __attribute__((always_inline)) unsigned cpu_id(void)
 {
 	unsigned id;
 
