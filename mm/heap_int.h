@@ -152,14 +152,14 @@ static inline size_t pagerun_pages_for(size_t bytes)
 }
 
 /* Page index of va, PG_NONE outside the region. */
-static inline uint32_t pagerun_index(uintptr_t va)
+static inline __attribute__((always_inline)) uint32_t pagerun_index(uintptr_t va)
 {
 	uintptr_t pg = (va - heap.base) / PAGE_SIZE;	/* wraps when below */
 
 	return pg < heap.npg ? (uint32_t)pg : PG_NONE;
 }
 
-static inline struct pgdesc *pagerun_desc(uint32_t i)
+static inline __attribute__((always_inline)) struct pgdesc *pagerun_desc(uint32_t i)
 {
 	return &heap.pd[i];
 }

@@ -332,10 +332,11 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
  * (trace=heap), mag_fast_size is 0 and no pop is tried.
  */
 #define ALLOC_FAST(size, caller) do {						\
+	size_t m_ = (size) - 1;							\
 	void *p_ = NULL;							\
 										\
-	if (__builtin_expect((size) - 1 < mag_fast_size, 1) &&			\
-	    __builtin_expect(mag_pop(slab_class_of(size), &p_), 1)) {		\
+	if (__builtin_expect(m_ < mag_fast_size, 1) &&				\
+	    __builtin_expect(mag_pop_size(m_, &p_), 1)) {				\
 		if (__builtin_expect(*mag_word(p_) == mag_key(p_), 1)) {	\
 			*mag_word(p_) = 0;					\
 			return p_;						\
@@ -365,12 +366,12 @@ static __attribute__((noinline)) void *alloc_slow(size_t size, uintptr_t caller)
 #define FAST_ENTRY
 #endif
 
-FAST_ENTRY void *kheap_malloc_from(size_t size, uintptr_t caller)
+FAST_ENTRY KHEAP_FAST_ABI void *kheap_malloc_from(size_t size, uintptr_t caller)
 {
 	ALLOC_FAST(size, caller);
 }
 
-FAST_ENTRY void *kmalloc(size_t size)
+FAST_ENTRY KHEAP_FAST_ABI void *kmalloc(size_t size)
 {
 	ALLOC_FAST(size, CALLER());
 }
@@ -568,11 +569,15 @@ static unsigned free_class(const void *p)
 	return pagerun_desc(pagerun_index((uintptr_t)p))->cls;
 }
 
-/* kfree traced: as alloc_cached_traced, the push (or swap) and its line with interrupts off. */
+/*
+ * kfree traced (the fast path's gate, mag_ncls, is 0 then): as
+ * alloc_cached_traced, the push (or swap) and its line with interrupts
+ * off.
+ */
 static void free_traced(void *p, uintptr_t caller)
 {
 	unsigned long f = irq_save();
-	enum mag_push r = mag_push(p);
+	enum mag_push r = mag_push(p, true);
 
 	if (r == MAG_NO_ROOM && mag_swap_push(p, free_class(p)))
 		r = MAG_PUSHED;
@@ -613,44 +618,46 @@ static inline __attribute__((always_inline)) void free_uncached(void *p, uintptr
 }
 
 /*
- * Every kfree but an untraced push: NULL, a traced free (MAG_UNTRIED),
- * and what mag_push refused.  Out of line and called from one place, as
- * alloc_slow.
+ * Every kfree but an untraced push: NULL, a traced free (mag_push said
+ * MAG_UNCACHED or MAG_BYPASS: the gate was 0), and what mag_push
+ * refused.  Out of line and called from one place, as alloc_slow.
  */
 static __attribute__((noinline)) void free_slow(void *p, enum mag_push push, uintptr_t caller)
 {
 	if (__builtin_expect(heap_debug_level != 0, 0)) {	/* magazines are off then */
 		if (p)
 			free_debug(p, caller);
-	} else if (push == MAG_UNCACHED)
+	} else if (push == MAG_UNCACHED && !TRACE_ON(TR_HEAP))
 		free_uncached(p, caller);
 	else if (!p)
 		return;
-	else if (push == MAG_UNTRIED)
+	else if (TRACE_ON(TR_HEAP))
 		free_traced(p, caller);
 	else if (push != MAG_NO_ROOM || !mag_swap_push(p, free_class(p)))
 		free_locked_side(p, push, caller);
 }
 
 /*
- * kfree's fast path: an untraced push.  NULL needs no test here: it is
- * outside the region, so mag_push says MAG_BYPASS and free_slow ignores it.
+ * kfree's fast path: a push.  NULL needs no test here: it is outside the
+ * region, so mag_push says MAG_BYPASS and free_slow ignores it; nor does
+ * the trace: mag_ncls is 0 while kfree is traced, so the push is refused
+ * (MAG_UNCACHED, or MAG_BYPASS where the page is no cached slab's) and
+ * free_slow tries it again with interrupts off.
  */
 #define FREE_FAST(p, caller) do {						\
-	enum mag_push r_ = MAG_UNTRIED;						\
+	enum mag_push r_ = mag_push(p, false);					\
 										\
-	if (__builtin_expect(!TRACE_ON(TR_HEAP), 1) &&				\
-	    __builtin_expect((r_ = mag_push(p)) == MAG_PUSHED, 1))		\
+	if (__builtin_expect(r_ == MAG_PUSHED, 1))				\
 		return;								\
 	free_slow(p, r_, caller);						\
 } while (0)
 
-FAST_ENTRY void kfree(void *p)
+FAST_ENTRY KHEAP_FAST_ABI void kfree(void *p)
 {
 	FREE_FAST(p, CALLER());
 }
 
-FAST_ENTRY void kheap_free_from(void *p, uintptr_t caller)
+FAST_ENTRY KHEAP_FAST_ABI void kheap_free_from(void *p, uintptr_t caller)
 {
 	FREE_FAST(p, caller);
 }

@@ -64,12 +64,12 @@ size_t kheap_meta_size(size_t npages);
  */
 void kheap_init(uintptr_t base, size_t npages, void *meta, bool overcommit);
 
-void *kmalloc(size_t size);
+KHEAP_FAST_ABI void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void *kcalloc(size_t n, size_t size);
 void *krealloc(void *p, size_t size);
 void *kmalloc_aligned(size_t size, size_t align);
-void kfree(void *p);
+KHEAP_FAST_ABI void kfree(void *p);
 size_t ksize(const void *p);		/* usable size; 0 (and a report) if invalid */
 size_t kheap_max_size(void);		/* the largest size kmalloc may grant */
 
@@ -77,10 +77,10 @@ size_t kheap_max_size(void);		/* the largest size kmalloc may grant */
  * The same calls for allocator front ends (arch/lib's malloc) that name
  * their own caller in reports and traces.
  */
-void *kheap_malloc_from(size_t size, uintptr_t caller);
+KHEAP_FAST_ABI void *kheap_malloc_from(size_t size, uintptr_t caller);
 void *kheap_aligned_from(size_t size, size_t align, uintptr_t caller);
 void *kheap_realloc_from(void *p, size_t size, uintptr_t caller);
-void kheap_free_from(void *p, uintptr_t caller);
+KHEAP_FAST_ABI void kheap_free_from(void *p, uintptr_t caller);
 size_t kheap_size_from(const void *p, uintptr_t caller);
 bool kheap_contains(uintptr_t va);
 

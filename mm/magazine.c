@@ -48,6 +48,12 @@ static size_t fast_size(bool hold)
 {
 	return mag_on && !hold && !TRACE_ON(TR_HEAP) ? MAG_MAX_SIZE : 0;
 }
+
+/* kfree's gate (mag_push), as kmalloc's: the trace holds it off too. */
+static unsigned fast_ncls(void)
+{
+	return mag_on && !TRACE_ON(TR_HEAP) ? MAG_CLASSES : 0;
+}
 #ifdef MAG_CACHE_PER_THREAD
 __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
 #else
@@ -55,6 +61,9 @@ struct mag_cache mag_caches[MAG_NCACHES];
 #ifndef CACHE_CURRENT
 struct mag_cache *mag_cache_at[MAG_NCACHES];
 #endif
+#endif
+#ifdef CACHE_RESTART
+uint16_t mag_at_for[MAG_MAX_SIZE / 8];
 #endif
 /* A META page of magazines: this header in its first slot, magazines after. */
 struct mag_page {
@@ -110,6 +119,10 @@ void mag_init(void)
 	mag_secret |= (uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1);	/* no key is a heap address */
 	for (unsigned c = 0; c < MAG_CLASSES; c++)
 		mag_size[c] = (uint8_t)MIN(MAG_ROUNDS, MAX(8u, 8192u / slab_class_size(c)));
+#ifdef CACHE_RESTART
+	for (unsigned i = 0; i < MAG_MAX_SIZE / 8; i++)		/* sizes 8i + 1 .. 8i + 8 */
+		mag_at_for[i] = (uint16_t)mag_class_at(slab_class_of(8 * i + 8));
+#endif
 #ifdef MAG_CACHE_PER_THREAD
 	memset(&mag_thread_cache, 0, sizeof(mag_thread_cache));
 #else
@@ -124,7 +137,7 @@ void mag_init(void)
 	}
 #endif
 	mag_on = true;
-	mag_ncls = MAG_CLASSES;
+	mag_ncls = fast_ncls();
 	mag_fast_size = fast_size(false);
 	f = heap_lock();
 	slab_set_owning(MAG_CLASSES);	/* a cache's misses come from its own slabs */
@@ -627,7 +640,7 @@ void mag_set_enabled(bool on)
 		purge(cls);
 	slab_set_owning(on ? MAG_CLASSES : 0);
 	mag_on = on;
-	mag_ncls = on ? MAG_CLASSES : 0;
+	mag_ncls = fast_ncls();
 	mag_fast_size = fast_size(false);
 	heap_unlock(f);
 }

@@ -35,9 +35,10 @@ struct magazine {
 };
 
 /*
- * One class of a cache: 16 bytes on i386, so the fast paths reach all of
- * it from one pointer (the hit counter is here, not in the cache, for
- * that).  Only kmalloc's hits are counted: a kfree hit adds a round, so
+ * One class of a cache: 16 bytes on i386, 32 on 64-bit (23 padded to a
+ * power of two, so the class's offset is one shift), so the fast paths
+ * reach all of it from one pointer or offset (the hit counter is here,
+ * not in the cache, for that).  Only kmalloc's hits are counted: a kfree hit adds a round, so
  * free hits are alloc_hits + the rounds held - what the slow paths and swaps moved
  * in (struct mag_cache's moved), all mod 2^32 (mag_stats).
  */
@@ -46,7 +47,7 @@ struct mag_class_cache {
 	uint32_t alloc_hits;		/* 32 bits: one add on the fast path; wraps */
 	uint8_t rounds, prounds;	/* objects in each (MAG_ROUNDS fits) */
 	uint8_t size;			/* rounds a magazine holds; 0 with none loaded */
-};
+} __attribute__((aligned(4 * sizeof(void *))));
 
 struct mag_cache {
 	struct mag_class_cache cc[MAG_CLASSES];
@@ -60,11 +61,16 @@ struct mag_cache {
 
 extern uintptr_t mag_secret;
 extern bool mag_on;
-extern unsigned mag_ncls;		/* MAG_CLASSES when on, 0 when off: one compare */
+/*
+ * kfree's one gate (mag_push): MAG_CLASSES when the magazines are on and
+ * kfree is not traced, else 0 (a traced push writes its line with
+ * interrupts off, in the slow path, which gates with mag_on instead).
+ */
+extern unsigned mag_ncls;
 extern size_t mag_fast_size;		/* MAG_MAX_SIZE when on and untraced, else 0: the same */
 
-static inline uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
-static inline uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
+static inline __attribute__((always_inline)) uintptr_t mag_key(const void *p) { return mag_secret ^ (uintptr_t)p; }
+static inline __attribute__((always_inline)) uintptr_t *mag_word(void *p) { return (uintptr_t *)p; }
 
 #ifdef MAG_CACHE_PER_THREAD
 extern __thread struct mag_cache mag_thread_cache __attribute__((tls_model("initial-exec")));
@@ -101,9 +107,25 @@ static inline struct mag_cache *mag_current(void) { return mag_cache_at[cache_id
  * Elsewhere the cache is pinned around the same steps.
  */
 #ifdef CACHE_RESTART
-static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p)
+/*
+ * Where the class's part of the current cache is for the sections: an
+ * offset in the cache, which the platform's sections add to the current
+ * cache's address themselves (the kernel: the base of a per-CPU segment).
+ */
+static inline __attribute__((always_inline)) uintptr_t mag_class_at(unsigned cls)
 {
-	struct mag_class_cache *cc = &mag_current()->cc[cls];
+	return __builtin_offsetof(struct mag_cache, cc) + cls * sizeof(struct mag_class_cache);
+}
+
+/*
+ * mag_class_at(slab_class_of(n)) at [(n - 1) / 8] for n of 1 to
+ * MAG_MAX_SIZE: kmalloc's class and its offset in one load (mag_pop_size).
+ * mag_init fills it from slab_class_for, the one table of classes.
+ */
+extern uint16_t mag_at_for[MAG_MAX_SIZE / 8];
+
+static inline __attribute__((always_inline)) bool mag_pop_at(uintptr_t cc, void **p)
+{
 	void *q;
 
 	cache_restart_pop(cc, __builtin_offsetof(struct mag_class_cache, rounds),
@@ -115,6 +137,17 @@ static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p
 	/* cppcheck-suppress unusedLabel ; the section's jump (asm goto) */
 miss:
 	return false;
+}
+
+static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p)
+{
+	return mag_pop_at(mag_class_at(cls), p);
+}
+
+/* mag_pop of the class of a kmalloc of size_less1 + 1 bytes (< MAG_MAX_SIZE). */
+static inline __attribute__((always_inline)) bool mag_pop_size(size_t size_less1, void **p)
+{
+	return mag_pop_at(mag_at_for[size_less1 / 8], p);
 }
 #else
 static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p)
@@ -133,6 +166,11 @@ static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p
 	cache_unpin(f);
 	return true;
 }
+
+static inline __attribute__((always_inline)) bool mag_pop_size(size_t size_less1, void **p)
+{
+	return mag_pop(slab_class_of_less1(size_less1), p);
+}
 #endif
 
 /*
@@ -144,7 +182,7 @@ static inline __attribute__((always_inline)) bool mag_pop(unsigned cls, void **p
 #ifdef CACHE_RESTART
 static inline __attribute__((always_inline)) bool mag_put(unsigned cls, void *p)
 {
-	struct mag_class_cache *cc = &mag_current()->cc[cls];
+	uintptr_t cc = mag_class_at(cls);
 
 	cache_restart_push(cc, __builtin_offsetof(struct mag_class_cache, rounds),
 			   __builtin_offsetof(struct mag_class_cache, loaded),
@@ -174,19 +212,19 @@ static inline __attribute__((always_inline)) bool mag_put(unsigned cls, void *p)
 #endif
 
 /*
- * MAG_UNCACHED: p is on a slab page of a class the magazines do not take
- * (or they are off).  MAG_UNTRIED: no push was tried (kfree traced: the
- * push waits for interrupts off).  MAG_REMOTE: p is valid, its key not
+ * MAG_UNCACHED: p is on a slab page of a class at or above the gate (not
+ * cached, or the magazines off, or kfree traced).  MAG_REMOTE: p is valid, its key not
  * yet looked at, and its slab is owned by another cache: it goes back to its slab, so that
  * this cache never hands out an object on another cache's lines.
  */
 enum mag_push {
-	MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM, MAG_UNCACHED, MAG_UNTRIED, MAG_REMOTE
+	MAG_PUSHED, MAG_BYPASS, MAG_KEYED, MAG_NO_ROOM, MAG_UNCACHED, MAG_REMOTE
 };
 
 /*
  * Take the free of p into the current cache if p is the start of a live
- * object of a cached class and the loaded magazine has room.  Otherwise:
+ * object of a cached class (below mag_ncls, or for a traced free every
+ * one while the magazines are on) and the loaded magazine has room.  Otherwise:
  * MAG_BYPASS (not a cached class, or not a valid pointer: the slow path
  * says which), MAG_KEYED (p holds its key: cached already, or data that
  * looks like it; the slow path searches), MAG_REMOTE (a remote free: p
@@ -199,7 +237,7 @@ enum mag_push {
  * page the caller never wrote), and the fault may run a scavenger pass
  * that empties this cache.
  */
-static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
+static inline __attribute__((always_inline)) enum mag_push mag_push(void *p, bool traced)
 {
 	uint32_t i = pagerun_index((uintptr_t)p);
 	const struct pgdesc *d;
@@ -214,7 +252,7 @@ static inline __attribute__((always_inline)) enum mag_push mag_push(void *p)
 	cls = d->cls;
 	if (__builtin_expect(d->kind != PK_SLAB, 0))
 		return MAG_BYPASS;
-	if (__builtin_expect(cls >= mag_ncls, 0))
+	if (__builtin_expect(cls >= (traced ? (mag_on ? MAG_CLASSES : 0u) : mag_ncls), 0))
 		return MAG_UNCACHED;
 	s = d->u.slab;
 	idx = slab_class_div_exact((uint32_t)((uintptr_t)p - s->base), cls);	/* s's class */

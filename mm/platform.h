@@ -56,11 +56,17 @@
  *                                   and cache_set_current(id, cache), the
  *                                   current cache in one load (the kernel's
  *                                   per-CPU segment)
+ *   optionally KHEAP_FAST_ABI       an attribute for kmalloc's and kfree's
+ *                                   calling convention (below)
  *   optionally CACHE_RESTART        the hits as restartable sections
  *                                   (cache_restart_pop, cache_restart_push:
  *                                   arch/x86/restart.h); the platform's
  *                                   interrupt entry rewinds one it
- *                                   interrupts, and the hits take no pin
+ *                                   interrupts, and the hits take no pin;
+ *                                   a section is given the class's offset
+ *                                   in the current cache and finds the
+ *                                   cache itself (the kernel: the base of
+ *                                   a per-CPU segment)
  *
  * Everything else is declared here (and trace_out in mm/trace.h) and
  * defined by the platform, but for mmu_ensure_table, which mm/ never
@@ -162,6 +168,17 @@ int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #define CALLER() ((uintptr_t)__builtin_return_address(0))
+
+/*
+ * KHEAP_FAST_ABI: the calling convention of the four fast entries
+ * (kmalloc, kfree, kheap_malloc_from, kheap_free_from: mm/kheap.h).  A
+ * platform whose every caller is compiled against mm/kheap.h may name a
+ * cheaper one than its C ABI (the i386 kernel: regparm(3), arguments in
+ * registers); the default is the C ABI.
+ */
+#ifndef KHEAP_FAST_ABI
+#define KHEAP_FAST_ABI
+#endif
 
 /*
  * The MMU, one page at a time.  The platform encodes the page state

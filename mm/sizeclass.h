@@ -35,6 +35,15 @@ static inline unsigned slab_class_of(size_t size)	/* size <= SLAB_MAX */
 	return slab_class_for[(size + 7) / 8];
 }
 
+/*
+ * The same for 1 <= size <= SLAB_MAX, from size - 1 (which kmalloc's gate
+ * has computed already): (size + 7) / 8 is (size - 1) / 8 + 1 then.
+ */
+static inline unsigned slab_class_of_less1(size_t size_less1)
+{
+	return slab_class_for[size_less1 / 8 + 1];
+}
+
 static inline size_t slab_class_size(unsigned cls) { return slab_class_sizes[cls]; }
 
 extern uint32_t slab_class_inv[SLAB_CLASSES];
@@ -45,7 +54,7 @@ extern uint8_t slab_class_shift[SLAB_CLASSES];
  * multiple of size iff rotating off * inverse(odd) right by k gives at
  * most UINT32_MAX / size, and then that is the quotient.
  */
-static inline uint32_t slab_class_div_exact(uint32_t off, unsigned cls)
+static inline __attribute__((always_inline)) uint32_t slab_class_div_exact(uint32_t off, unsigned cls)
 {
 	uint32_t q = off * slab_class_inv[cls];
 	unsigned k = slab_class_shift[cls];

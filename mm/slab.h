@@ -54,10 +54,10 @@ struct slab_owner {
 /* The current cache's (mm/platform.h); no lock: only its own cache changes it. */
 #ifdef MAG_CACHE_PER_THREAD
 extern __thread struct slab_owner own_thread __attribute__((tls_model("initial-exec")));
-static inline struct slab_owner *slab_owner_current(void) { return &own_thread; }
+static inline __attribute__((always_inline)) struct slab_owner *slab_owner_current(void) { return &own_thread; }
 #else
 extern struct slab_owner owners[MAG_NCACHES];
-static inline struct slab_owner *slab_owner_current(void) { return &owners[cache_id()]; }
+static inline __attribute__((always_inline)) struct slab_owner *slab_owner_current(void) { return &owners[cache_id()]; }
 #endif
 
 struct slab {
@@ -75,7 +75,7 @@ struct slab {
  * answer only sends a free the other way, both of them correct.  The
  * unowned test comes first: a slab no cache owns pays a load and a test.
  */
-static inline bool slab_owned_elsewhere(const struct slab *s)
+static inline __attribute__((always_inline)) bool slab_owned_elsewhere(const struct slab *s)
 {
 	return __builtin_expect(s->owner != NULL, 0) && s->owner != slab_owner_current();
 }
@@ -95,7 +95,7 @@ static inline uint32_t slab_object_index(const struct slab *s, uintptr_t p)
  * (the bit offset indexes past the first word), which kfree's magazine
  * path tests on every push; elsewhere the word and the bit.
  */
-static inline bool slab_object_free(const struct slab *s, uint32_t idx)
+static inline __attribute__((always_inline)) bool slab_object_free(const struct slab *s, uint32_t idx)
 {
 #if defined(__i386__) || defined(__x86_64__)
 	bool set;

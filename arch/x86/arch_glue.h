@@ -29,7 +29,7 @@ static inline uint64_t cycles(void) { return rdtsc(); }
 #define FAULT_FAST_ABI __attribute__((regparm(1)))
 #endif
 #define MAG_NCACHES CPU_MAX
-static inline unsigned cache_id(void) { return cpu_id(); }
+static inline __attribute__((always_inline)) unsigned cache_id(void) { return cpu_id(); }
 /* The current cache straight from the CPU's per-CPU data: cache_current, one load. */
 #define CACHE_CURRENT 1
 /*

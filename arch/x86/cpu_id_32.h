@@ -9,7 +9,7 @@
 #define CPU_MAX 16
 #define PERCPU_CACHE 8		/* offsetof(struct percpu, cache): checked in percpu_32.h */
 
-static inline unsigned cpu_id(void)
+static inline __attribute__((always_inline)) unsigned cpu_id(void)
 {
 	unsigned id;
 
@@ -30,6 +30,28 @@ static inline void *cache_current(void)
 	return c;
 }
 
+/*
+ * The same cache is the base of the CPU's %gs segment (percpu_32.c,
+ * SEL_CACHE), so the magazine hits (arch/x86/restart.h) address the
+ * class's part of it as %gs:offset, with no load of the pointer and no
+ * add (mm/platform.h, CACHE_RESTART).
+ */
+#define CACHE_SEG "%%gs:"
+
+/* Store the cache of cpu for cache_current, and make it cpu's %gs base. */
 void cache_set_current(unsigned cpu, void *cache);
+
+/*
+ * kmalloc and kfree (and their _from forms) take their arguments in
+ * registers (mm/platform.h, KHEAP_FAST_ABI): every caller is kernel code
+ * built against mm/kheap.h, and nothing calls them from assembly (a
+ * module built apart would have to see the same header).  x86_64's C ABI
+ * passes them in registers already: cpu_id_64.h defines nothing.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define KHEAP_FAST_ABI __attribute__((regparm(3), target("tune=generic")))
+#else
+#define KHEAP_FAST_ABI __attribute__((regparm(3)))
+#endif
 
 #endif

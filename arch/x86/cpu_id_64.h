@@ -10,7 +10,7 @@
 #define CPU_MAX 16
 #define PERCPU_CACHE 8		/* offsetof(struct percpu, cache): checked in percpu_64.h */
 
-static inline unsigned cpu_id(void)
+static inline __attribute__((always_inline)) unsigned cpu_id(void)
 {
 	unsigned id;
 
@@ -31,6 +31,15 @@ static inline void *cache_current(void)
 	return c;
 }
 
+/*
+ * The same cache is the CPU's FS base (percpu_64.c, MSR_FS_BASE: nothing
+ * loads %fs after boot), so the magazine hits (arch/x86/restart.h)
+ * address the class's part of it as %fs:offset, with no load of the
+ * pointer and no add (mm/platform.h, CACHE_RESTART).
+ */
+#define CACHE_SEG "%%fs:"
+
+/* Store the cache of cpu for cache_current, and make it cpu's FS base. */
 void cache_set_current(unsigned cpu, void *cache);
 
 #endif

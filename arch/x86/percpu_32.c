@@ -1,5 +1,5 @@
 /*
- * Per-CPU GDTs, the %fs per-CPU segment and the shared 256-gate IDT
+ * Per-CPU GDTs, the %fs per-CPU segment, the %gs cache segment and the shared 256-gate IDT
  * (arch/x86/percpu_32.h).  The boot CPU's GDT is gdt_32.c's, copied and given
  * the per-CPU segment; an application processor's is built here, its
  * TSSes its own.  Nothing is freed: CPUs never go away.
@@ -31,6 +31,12 @@ static uint64_t percpu_seg(struct percpu *c)
 	return seg((uint32_t)c, sizeof(*c) - 1, 0x92, 0x4);
 }
 
+/* %gs: flat from the cache on (4 GiB, so no offset wraps short), or one byte before it is set. */
+static uint64_t cache_seg(void *cache)
+{
+	return cache ? seg((uint32_t)cache, 0xFFFFF, 0x92, 0xC) : seg(0, 0, 0x92, 0x4);
+}
+
 static void load_gdt(struct percpu *c)
 {
 	struct dtr d = { sizeof(c->gdt) - 1, (uint32_t)c->gdt };
@@ -39,9 +45,11 @@ static void load_gdt(struct percpu *c)
 		"lgdt %0\n"
 		"ljmp %1, $1f\n"
 		"1: mov %2, %%ax\n"
-		"mov %%ax, %%ds; mov %%ax, %%es; mov %%ax, %%ss; mov %%ax, %%gs\n"
+		"mov %%ax, %%ds; mov %%ax, %%es; mov %%ax, %%ss\n"
 		"mov %3, %%ax; mov %%ax, %%fs\n"
-		: : "m"(d), "i"(SEL_KCODE), "i"(SEL_KDATA), "i"(SEL_PERCPU) : "eax", "memory");
+		"mov %4, %%ax; mov %%ax, %%gs\n"
+		: : "m"(d), "i"(SEL_KCODE), "i"(SEL_KDATA), "i"(SEL_PERCPU), "i"(SEL_CACHE)
+		: "eax", "memory");
 }
 
 static void load_idt(void)
@@ -75,6 +83,7 @@ void percpu_init_boot(void)
 	memcpy(idt, (void *)i.base, MIN((size_t)i.limit + 1, sizeof(idt)));
 	c->self = c;
 	c->gdt[5] = percpu_seg(c);
+	c->gdt[6] = cache_seg(c->cache);
 	/* gdt_32.c's double-fault task must reach cpu_id() too: its %fs is ours */
 	((struct tss *)seg_base(c->gdt[SEL_DFTSS / 8]))->fs = SEL_PERCPU;
 	load_gdt(c);
@@ -108,9 +117,21 @@ void percpu_enter(unsigned cpu)
 	c->gdt[3] = seg((uint32_t)&c->tss, sizeof(c->tss) - 1, 0x89, 0);
 	c->gdt[4] = seg((uint32_t)&c->df_tss, sizeof(c->df_tss) - 1, 0x89, 0);
 	c->gdt[5] = percpu_seg(c);
+	c->gdt[6] = cache_seg(c->cache);
 	load_gdt(c);
 	__asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
 	load_idt();
 }
 
-void cache_set_current(unsigned cpu, void *cache) { percpu[cpu].cache = cache; }
+/*
+ * The cache's address for cache_current, and the base of cpu's %gs for
+ * the hits: the descriptor now, and %gs reloaded when cpu is this CPU (a
+ * CPU not yet started loads it in percpu_enter).
+ */
+void cache_set_current(unsigned cpu, void *cache)
+{
+	percpu[cpu].cache = cache;
+	percpu[cpu].gdt[6] = cache_seg(cache);
+	if (cpu == cpu_id())
+		__asm__ volatile("mov %w0, %%gs" : : "r"(SEL_CACHE) : "memory");
+}

@@ -3,7 +3,9 @@
  * base of its %fs segment, so cpu_id() (arch/x86/arch_glue.h) is one load
  * from %fs:0.  Each CPU has its own GDT: arch/x86/gdt_32.c's layout (null,
  * code 0x08, data 0x10, TSS 0x18, double-fault TSS 0x20) plus the per-CPU
- * segment 0x28; all share one IDT of 256 gates, the 48 of arch/x86/idt.c
+ * segment 0x28 and the cache segment 0x30 (%gs, based at the CPU's
+ * magazine cache once mag_init has named it; until then one byte long,
+ * so that any use faults); all share one IDT of 256 gates, the 48 of arch/x86/idt.c
  * plus those set with percpu_set_gate (IPIs).
  *
  * Promises: percpu_init_boot runs once on the boot CPU right after
@@ -21,7 +23,8 @@
 #include "arch/x86/fault_entry.h"
 
 #define SEL_PERCPU	0x28
-#define PERCPU_GDT	6
+#define SEL_CACHE	0x30	/* %gs: based at the CPU's magazine cache (cpu_id_32.h) */
+#define PERCPU_GDT	7
 
 struct percpu {
 	unsigned id;			/* offset 0: cpu_id() reads it */

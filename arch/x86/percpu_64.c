@@ -1,5 +1,5 @@
 /*
- * Per-CPU GDTs and TSSes, the GS base and the shared 256-gate IDT
+ * Per-CPU GDTs and TSSes, the GS and FS bases and the shared 256-gate IDT
  * (arch/x86/percpu_64.h).  The boot CPU keeps gdt_64.c's GDT and TSS; an
  * application processor's are built here by gdt_load, its IST stack the
  * one src/smp.c gave it.  Nothing is freed: CPUs never go away.
@@ -9,6 +9,7 @@
 #include "src/lib.h"
 
 #define SEL_KCODE	0x08
+#define MSR_FS_BASE	0xC0000100
 #define MSR_GS_BASE	0xC0000101
 
 struct dtr { uint16_t limit; uint64_t base; } __attribute__((packed));
@@ -32,11 +33,12 @@ void percpu_set_gate(unsigned vec, void (*entry)(void))
 	idt[2 * vec + 1] = off >> 32;
 }
 
-/* %gs:0 is c's from here on. */
+/* %gs:0 is c's from here on, and %fs:0 its magazine cache's (0 until mag_init names it). */
 static void use_percpu(struct percpu *c)
 {
 	c->self = c;
 	wrmsr(MSR_GS_BASE, (uintptr_t)c);
+	wrmsr(MSR_FS_BASE, (uintptr_t)c->cache);
 }
 
 void percpu_init_boot(void)
@@ -59,4 +61,13 @@ void percpu_enter(unsigned cpu)
 	load_idt();
 }
 
-void cache_set_current(unsigned cpu, void *cache) { percpu[cpu].cache = cache; }
+/*
+ * The cache's address for cache_current, and cpu's FS base for the hits:
+ * now when cpu is this CPU, else when it starts (percpu_enter).
+ */
+void cache_set_current(unsigned cpu, void *cache)
+{
+	percpu[cpu].cache = cache;
+	if (cpu == cpu_id())
+		wrmsr(MSR_FS_BASE, (uintptr_t)cache);
+}

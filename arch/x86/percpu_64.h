@@ -1,15 +1,16 @@
 /*
  * Per-CPU state on x86_64: each CPU's struct percpu, reached through the
  * GS base (MSR IA32_GS_BASE), so cpu_id() (arch/x86/cpu_id_64.h) is one
- * load from %gs:0.  Each CPU has its own GDT and TSS (arch/x86/tss_64.h's
+ * load from %gs:0; the FS base is the CPU's magazine cache (the hits'
+ * segment, cpu_id_64.h).  Each CPU has its own GDT and TSS (arch/x86/tss_64.h's
  * layout; IST 1, #DF's stack, its own); all share one IDT of 256 gates,
  * the 48 of arch/x86/idt_64.c plus those set with percpu_set_gate (IPIs).
  *
  * Promises: percpu_init_boot runs once on the boot CPU right after
  * gdt_init and idt_init, before anything calls cpu_id(); it keeps the boot
  * CPU's GDT and TSS (gdt_64.c's).  percpu_enter runs first thing on each
- * application processor, on its own stack.  Nothing loads %gs after
- * either (a selector load would clear the base).
+ * application processor, on its own stack.  Nothing loads %gs or %fs
+ * after either (a selector load would clear the base).
  * Context: boot, interrupts off.
  */
 #ifndef ARCH_X86_PERCPU_64_H

@@ -25,9 +25,12 @@
  * reach one (the #PF stub's fast path, the IPI entries) do not call it,
  * and neither does #DB, so that single-stepping through a section ends
  * (tests/kernel/test_restart.c steps through them).
- * Context: the sections need no lock and any interrupt state; the cache
- * pointer they are given is computed before them, which holds because a
- * kernel thread never changes CPU (no preemption: docs/smp.md).
+ * Context: the sections need no lock and any interrupt state; they reach
+ * the current CPU's cache through the segment whose base is that cache
+ * (CACHE_SEG), and the class's part of it by an offset computed before
+ * them; the flat pointers they read inside (the magazine) are read again
+ * on a restart.  A kernel thread never changes CPU (no preemption:
+ * docs/smp.md).
  */
 #ifndef ARCH_X86_RESTART_H
 #define ARCH_X86_RESTART_H
@@ -64,25 +67,27 @@ extern unsigned long restart_rewinds;	/* interrupted sections sent back to their
 #endif
 
 /*
- * A pop from a byte-counted stack of pointers: at base, a count byte at
- * offset N and a pointer at M to an array whose slot 0 is at offset S0;
- * the top slot into out and the count less one stored (the commit), then
- * the 32-bit counter at H counted, outside the section (one add: an
- * interrupt cannot split it).  A count of 0 jumps to miss.
+ * A pop from a byte-counted stack of pointers: at base (an offset in the
+ * current cache's segment, CACHE_SEG: arch/x86/cpu_id_32.h, cpu_id_64.h)
+ * a count byte at offset N and a pointer at M to an array (in flat
+ * memory) whose slot 0 is at offset S0; the top slot into out and the
+ * count less one stored (the commit), then the 32-bit counter at H
+ * counted, outside the section (one add: an interrupt cannot split it).
+ * A count of 0 jumps to miss.
  */
 #define cache_restart_pop(base, N, M, S0, H, out, miss) do {		\
 	unsigned long i_;						\
 									\
 	__asm__ volatile goto(							\
-		"1:	movzbl %c[n](%[b]), %k[i]\n"			\
+		"1:	movzbl " CACHE_SEG "%c[n](%[b]), %k[i]\n"		\
 		"	test %k[i], %k[i]\n"				\
 		"	jz %l[" #miss "]\n"				\
-		"	mov %c[m](%[b]), %[o]\n"			\
+		"	mov " CACHE_SEG "%c[m](%[b]), %[o]\n"		\
 		"	mov %c[s0]-%c[w](%[o],%[i],%c[w]), %[o]\n"	\
 		"	dec %k[i]\n"					\
-		"	movb %b[i], %c[n](%[b])\n"			\
+		"	movb %b[i], " CACHE_SEG "%c[n](%[b])\n"		\
 		"2:\n"							\
-		"	addl $1, %c[h](%[b])\n"				\
+		"	addl $1, " CACHE_SEG "%c[h](%[b])\n"		\
 		RESTART_ENTRY						\
 		: [o] "=&r"(out), [i] "=&q"(i_)				\
 		: [b] "r"(base), [n] "i"(N), [m] "i"(M), [s0] "i"(S0),	\
@@ -102,13 +107,13 @@ extern unsigned long restart_rewinds;	/* interrupted sections sent back to their
 	void *t_;							\
 									\
 	__asm__ volatile goto(							\
-		"1:	movzbl %c[n](%[b]), %k[i]\n"			\
-		"	cmpb %c[z](%[b]), %b[i]\n"			\
+		"1:	movzbl " CACHE_SEG "%c[n](%[b]), %k[i]\n"		\
+		"	cmpb " CACHE_SEG "%c[z](%[b]), %b[i]\n"		\
 		"	jae %l[" #full "]\n"				\
-		"	mov %c[m](%[b]), %[t]\n"			\
+		"	mov " CACHE_SEG "%c[m](%[b]), %[t]\n"		\
 		"	mov %[p], %c[s0](%[t],%[i],%c[w])\n"		\
 		"	inc %k[i]\n"					\
-		"	movb %b[i], %c[n](%[b])\n"			\
+		"	movb %b[i], " CACHE_SEG "%c[n](%[b])\n"		\
 		"2:\n"							\
 		RESTART_ENTRY						\
 		: [t] "=&r"(t_), [i] "=&q"(i_)				\
