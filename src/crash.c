@@ -19,7 +19,11 @@
 
 #define BAD_ADDR 0xE0001234u		/* kernel space nobody maps */
 
-__attribute__((noinline)) void crash_write(void) { *(volatile uint32_t *)BAD_ADDR = 0x5A5A5A5A; }
+/* The value goes through the accumulator, so the report's register line shows it. */
+__attribute__((noinline)) void crash_write(void)
+{
+	__asm__ volatile("mov %0, %1" : : "a"(0x5A5A5A5Au), "m"(*(volatile uint32_t *)BAD_ADDR));
+}
 __attribute__((noinline)) void crash_read(void) { (void)*(volatile uint32_t *)BAD_ADDR; }
 __attribute__((noinline)) void crash_null(void) { (void)*(volatile uint32_t *)hide_addr(0); }
 __attribute__((noinline)) void crash_exec(void) { ((void (*)(void))BAD_ADDR)(); }

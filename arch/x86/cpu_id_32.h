@@ -48,10 +48,6 @@ void cache_set_current(unsigned cpu, void *cache);
  * module built apart would have to see the same header).  x86_64's C ABI
  * passes them in registers already: cpu_id_64.h defines nothing.
  */
-#if defined(__GNUC__) && !defined(__clang__)
-#define KHEAP_FAST_ABI __attribute__((regparm(3), target("tune=generic")))
-#else
 #define KHEAP_FAST_ABI __attribute__((regparm(3)))
-#endif
 
 #endif

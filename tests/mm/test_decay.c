@@ -337,13 +337,18 @@ static void meta_inside(uint32_t i, size_t n, uintptr_t *lo, uintptr_t *hi)
 	*hi = (uintptr_t)&heap.pd[i + n - 1] & ~(uintptr_t)(PAGE_SIZE - 1);
 }
 
-/* Pages for a block with at least two whole descriptor pages inside it. */
-static size_t meta_case_pages(void)
+/*
+ * Pages for a block with whole descriptor pages inside it: at most
+ * `share` quarters of the region (a 16 MiB boot has 1024 pages, four
+ * descriptor pages; a case that needs free space beside the block takes
+ * two quarters, one that needs two whole pages inside it three).
+ */
+static size_t meta_case_pages(size_t share)
 {
 	struct kheap_stats st;
 
 	kheap_stats(&st);
-	return MIN(3 * DESCS_PER_PAGE, st.pages / 2);
+	return MIN(3 * DESCS_PER_PAGE, st.pages / 4 * share);
 }
 
 TEST(meta_release_offers_the_descriptors_inside_a_freed_block_only)
@@ -354,7 +359,7 @@ TEST(meta_release_offers_the_descriptors_inside_a_freed_block_only)
 	void *p;
 
 	ktest_heap_setup();
-	n = meta_case_pages();
+	n = meta_case_pages(3);
 	CHECK(n >= 2 * DESCS_PER_PAGE + 2);
 	p = kmalloc(n * PAGE_SIZE);
 	CHECK(p != NULL);
@@ -395,7 +400,7 @@ TEST(decay_idle_pass_gives_back_the_descriptors_inside_free_runs)
 	void *p, *q;
 
 	ktest_heap_setup();
-	n = meta_case_pages();
+	n = meta_case_pages(2);
 	p = kmalloc(n * PAGE_SIZE);
 	CHECK(p != NULL);
 	meta_inside(pagerun_index((uintptr_t)p), n, &lo, &hi);
@@ -433,7 +438,7 @@ TEST(meta_check_finds_a_stray_byte_inside_a_free_run_or_a_large_tail)
 	void *p;
 
 	ktest_heap_setup();
-	n = meta_case_pages();
+	n = meta_case_pages(2);
 	p = kmalloc(n * PAGE_SIZE);
 	CHECK(p != NULL);
 	i = pagerun_index((uintptr_t)p);
