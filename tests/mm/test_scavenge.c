@@ -109,7 +109,7 @@ TEST(scav_pass_after_every_step_never_changes_a_live_byte)
 TEST(scav_releases_exactly_the_wholly_free_pages)
 {
 	void *big, *pair[8][2];
-	struct kheap_stats a, b;
+	struct kheap_stats s0, s1;
 	size_t released;
 
 	ktest_heap_setup();
@@ -126,14 +126,14 @@ TEST(scav_releases_exactly_the_wholly_free_pages)
 	CHECK(big);
 	memset(big, 3, 10 * PAGE_SIZE);
 	kheap_scavenge(SIZE_MAX);		/* start from nothing warm */
-	kheap_stats(&a);
+	kheap_stats(&s0);
 	for (int i = 0; i < 8; i++)
 		kfree(pair[i][0]);		/* into magazines, whose META pages the pass frees */
 	kfree(big);
-	kheap_stats(&b);
+	kheap_stats(&s1);
 	released = kheap_scavenge(SIZE_MAX);
-	CHECKF(released == 10 + b.meta_pages - a.meta_pages, "released %zu pages, not 10 + %zu",
-	       released, b.meta_pages - a.meta_pages);
+	CHECKF(released == 10 + s1.meta_pages - s0.meta_pages, "released %zu pages, not 10 + %zu",
+	       released, s1.meta_pages - s0.meta_pages);
 	for (int i = 0; i < 8; i++) {
 		uint8_t *q = pair[i][1];
 
