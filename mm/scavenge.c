@@ -333,13 +333,14 @@ uint64_t scavenge_decay(uint64_t now)
 	unsigned long f;
 	uint64_t wait = 0;
 
-	if (!cfg.decay_ms) {
-		scavenge_tick();
-		return 0;
-	}
 	if (heap_held())
 		return 0;
 	f = heap_lock();
+	if (!cfg.decay_ms) {		/* the tick's pass, run with no excess too: the trim */
+		tick_locked();
+		heap_unlock(f);
+		return 0;
+	}
 	now = MAX(now, active_at);	/* read before a wait for the lock: not before the last note */
 	if (decay_note(now)) {
 		idle_pass = true;

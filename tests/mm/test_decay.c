@@ -255,6 +255,36 @@ TEST(decay_keeps_the_pages_a_depot_trim_frees_for_the_decay_time)
 }
 
 /*
+ * With no decay the call is the background tick's pass, and it runs with
+ * nothing free beyond the cushion too: frees that all went into
+ * magazines leave no free page, and the depot is still trimmed.
+ */
+TEST(decay_off_still_trims_the_depot)
+{
+	struct kheap_stats st;
+	unsigned long irq;
+
+	ktest_heap_setup();
+	mag_set_enabled(false);		/* empty magazines: the count is this case's */
+	mag_set_enabled(true);
+	for (size_t i = 0; i < TRIMMED; i++) {
+		CHECK((slabobj[i] = kmalloc(PAGE_SIZE)) != NULL);
+		memset(slabobj[i], 0x5a, PAGE_SIZE);
+	}
+	irq = decay_begin(0);
+	for (size_t i = 0; i < TRIMMED; i++)
+		kfree(slabobj[i]);
+	CHECK(scavenge_excess() == 0);		/* nothing beyond the cushion */
+	scavenge_decay(1000);
+	scavenge_decay(1001);
+	kheap_stats(&st);
+	CHECKF(st.cached_objs < TRIMMED / 2, "%zu objects still cached of %d freed (the cache's "
+	       "two magazines hold %d)", st.cached_objs, TRIMMED, 2 * MAG_MIN_ROUNDS);
+	decay_end(irq);
+	CHECK(kheap_check());
+}
+
+/*
  * The idle pass also empties every cache's previous magazine, not only
  * the current cache's (no fast path touches it): what stays cached is at
  * most the other cache's loaded magazine, and that cache still works.
