@@ -117,8 +117,10 @@ void mag_init(void)
 	nmagazines = trimmed = 0;
 	mag_secret = (uintptr_t)(cycles() * 0x9E3779B97F4A7C15ull);
 	mag_secret |= (uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1);	/* no key is a heap address */
+	KASSERT(slab_class_size(MAG_CLASSES - 1) == MAG_MAX_SIZE && MAG_MAX_SIZE <= SLAB_MAX);
 	for (unsigned c = 0; c < MAG_CLASSES; c++)
-		mag_size[c] = (uint8_t)MIN(MAG_ROUNDS, MAX(8u, 8192u / slab_class_size(c)));
+		mag_size[c] = (uint8_t)MIN(MAG_ROUNDS, MAX(MAG_MIN_ROUNDS,
+							   MAG_BYTES / slab_class_size(c)));
 #ifdef CACHE_RESTART
 	for (unsigned i = 0; i < MAG_MAX_SIZE / 8; i++)		/* sizes 8i + 1 .. 8i + 8 */
 		mag_at_for[i] = (uint16_t)mag_class_at(slab_class_of(8 * i + 8));

@@ -24,7 +24,7 @@
 
 #include "mm/platform.h"
 
-#define MAG_MAX_SIZE	1024		/* the largest cached object */
+#define MAG_MAX_SIZE	4096		/* the largest cached object: slab classes 0..28 */
 
 struct mag_cache;
 

@@ -26,8 +26,16 @@
 #include "mm/magazine.h"
 #include "mm/heap_int.h"
 
-#define MAG_CLASSES	21		/* classes 0..20: 8 to 1024 bytes */
+#define MAG_CLASSES	29		/* classes 0..28: 8 to MAG_MAX_SIZE (4096) bytes */
 #define MAG_ROUNDS	63		/* the largest magazine; a class may use fewer */
+/*
+ * A class's magazine holds MAG_BYTES / size rounds, at least
+ * MAG_MIN_ROUNDS and at most MAG_ROUNDS: 63 up to 128 bytes, 8 of 1024,
+ * 4 from 1792 up, so none caches more than 16 KiB of objects (4 of 4096
+ * bytes); docs/magazines.md says why.
+ */
+#define MAG_BYTES	8192
+#define MAG_MIN_ROUNDS	4
 
 struct magazine {
 	struct magazine *next;		/* depot list; pool */

@@ -33,6 +33,7 @@ static uint64_t active_at;	/* the last call that found something freed */
 static bool idle_done;		/* the whole-heap pass after a quiet decay time ran */
 static bool idle_pass;		/* that pass is running: unused descriptor pages go too,
 				   and the page descriptors inside free runs */
+static size_t trim_rise;	/* free resident pages the last pass's magazine trim made */
 
 static const struct meta_release platform_release = {
 	platform_meta_release, platform_state_release,
@@ -99,6 +100,7 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	struct frame_stats fs;
 	uint64_t t0 = cycles();
 	struct release_count c = { 0, 0, 0 };
+	size_t present = heap.free_present;
 
 	HEAP_ASSERT_LOCKED();
 	/*
@@ -109,6 +111,7 @@ static size_t pass_locked(size_t want, size_t visit_limit, unsigned trigger)
 	if (idle_pass || trigger == SCAV_ALLOC_FAILED)
 		mag_take_prevs();	/* other caches' too: what they pin goes */
 	mag_reclaim(trigger == SCAV_EXPLICIT || trigger == SCAV_ALLOC_FAILED);
+	trim_rise = heap.free_present > present ? heap.free_present - present : 0;
 	if (dry && heap.freed_since_check == 0) {
 		stats.skipped_dry++;
 		return 0;
@@ -217,7 +220,9 @@ void scavenge_on_pressure(bool failed)
  * long); a slot's pages count as recent until decay_ms after its step
  * ends, so a page is kept at least decay_ms after it was noted and at
  * most a step longer.  The pages a call found beyond the target are not
- * noted: they were noted when they appeared.  A step, not a curve: a heap
+ * noted: they were noted when they appeared.  Those its own pass freed
+ * (the depot trim gives full magazines' objects back, emptying slabs)
+ * appeared after the note: they are noted when the pass is done.  A step, not a curve: a heap
  * that grows back at any time within decay_ms finds every page it freed.
  * Callers read their clock before they take the heap lock, so a time may
  * come in earlier than the last call's: it counts as that call's (else
@@ -328,13 +333,14 @@ uint64_t scavenge_decay(uint64_t now)
 	unsigned long f;
 	uint64_t wait = 0;
 
-	if (!cfg.decay_ms) {
-		scavenge_tick();
-		return 0;
-	}
 	if (heap_held())
 		return 0;
 	f = heap_lock();
+	if (!cfg.decay_ms) {		/* the tick's pass, run with no excess too: the trim */
+		tick_locked();
+		heap_unlock(f);
+		return 0;
+	}
 	now = MAX(now, active_at);	/* read before a wait for the lock: not before the last note */
 	if (decay_note(now)) {
 		idle_pass = true;
@@ -342,7 +348,10 @@ uint64_t scavenge_decay(uint64_t now)
 		idle_pass = false;
 		decay_reset();			/* nothing free is left to wait */
 	} else {
+		trim_rise = 0;
 		tick_locked();
+		note_pages(now, trim_rise);	/* freed after decay_note looked: noted here */
+		recent = count_recent(now);
 	}
 	seen = heap.free_present;
 	freed_mark = heap.freed_since_check;

@@ -84,7 +84,8 @@ size_t scavenge_excess(void);
  * were noted decay_ms ago or longer, and once nothing was freed for a
  * whole decay time, everything (an explicit pass: the cushion, the kept
  * empty slabs, the depot).  Returns the milliseconds until a page's time
- * comes (0: nothing waits).  With decay_ms 0 it is scavenge_tick.
+ * comes (0: nothing waits).  With decay_ms 0 it is scavenge_tick's
+ * pass, run even with nothing beyond the cushion (the depot's trim).
  */
 uint64_t scavenge_decay(uint64_t now_ms);
 void scavenge_stats(struct scav_stats *st);

@@ -38,7 +38,7 @@ static uint64_t pair_cost(size_t size)
  */
 static void bench_pairs(void)
 {
-	static const size_t sizes[] = { 16, 64, 256, 1024, 4096, 65536 };
+	static const size_t sizes[] = { 16, 64, 256, 1024, 4096, 8192, 65536 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++)
 		kprintf("bench: pair %zu bytes: %llu instructions per kmalloc+kfree%s",
@@ -136,13 +136,14 @@ static uint64_t pairs_total(size_t size, int n)
 /*
  * What the sampled guarded blocks cost at level 0 (heapsample=,
  * docs/debugging.md "Guarded blocks"), per 1000 pairs, against the same
- * pairs with heapsample=0: a pair that takes a slow path (a 4096-byte
- * page run; 64 bytes with the magazines off) counts toward the next
- * sample and pays one guarded pair in N; a magazine hit counts nothing.
+ * pairs with heapsample=0: a pair that takes a slow path (8192 bytes, a
+ * slab class above MAG_MAX_SIZE; 64 bytes with the magazines off) counts
+ * toward the next sample and pays one guarded pair in N; a magazine hit
+ * counts nothing.
  */
 static void bench_sample(void)
 {
-	static const size_t sizes[] = { 4096, 64, 64 };
+	static const size_t sizes[] = { 8192, 64, 64 };
 	unsigned rate = kheap_sample();
 	uint64_t on[3], off[3];
 
@@ -156,7 +157,7 @@ static void bench_sample(void)
 	mag_set_enabled(true);
 	kheap_set_sample(rate);
 	kprintf("bench: heapsample=%u at heapcheck=0, instructions per 1000 pairs (heapsample=0 in "
-		"brackets): 4096 bytes %llu (%llu), 64 bytes with the magazines off %llu (%llu), "
+		"brackets): 8192 bytes %llu (%llu), 64 bytes with the magazines off %llu (%llu), "
 		"64 bytes magazine hits %llu (%llu)", rate, (unsigned long long)on[0],
 		(unsigned long long)off[0], (unsigned long long)on[1], (unsigned long long)off[1],
 		(unsigned long long)on[2], (unsigned long long)off[2]);
@@ -331,6 +332,7 @@ static void bench_scavenger(void)
 	size_t released;
 
 	kheap_scavenge(SIZE_MAX);
+	mag_set_enabled(false);			/* they would cache the one-page slabs' objects */
 	for (int i = 0; i < 2 * RUNS; i++) {
 		pg[i] = kmalloc(PAGE_SIZE);
 		if (pg[i])
@@ -338,6 +340,7 @@ static void bench_scavenger(void)
 	}
 	for (int i = 0; i < 2 * RUNS; i += 2)
 		kfree(pg[i]);			/* 10000 one-page free runs, all resident */
+	mag_set_enabled(true);
 	t0 = rdtsc();
 	released = kheap_scavenge(SIZE_MAX);
 	t = rdtsc() - t0;

@@ -175,7 +175,7 @@ TEST(decay_off_releases_beyond_the_cushion_at_once)
 /*
  * The pass after a quiet decay time gives back the metadata pages whose
  * slab descriptors are all unused: up to a thousand one-page slabs (2000-byte
- * objects, two a page, a class no magazine takes) freed leave at most
+ * objects, two a page; the pass empties the magazines first) freed leave at most
  * the descriptor page they shared with what was there before (an eighth
  * of the region on a small machine: 16 MiB of RAM has a 4 MiB heap).
  */
@@ -196,13 +196,16 @@ TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
 	size_t n;
 
 	ktest_heap_setup();
+	mag_set_enabled(false);		/* cached 2048-byte objects would serve some kmallocs */
+	mag_set_enabled(true);
 	kheap_stats(&before);
 	n = slab_case_objects(&before);
 	for (size_t i = 0; i < n; i++)
 		CHECK((slabobj[i] = kmalloc(2000)) != NULL);
 	kheap_stats(&grown);
 	CHECKF(grown.meta_pages >= before.meta_pages + n / 2 / (PAGE_SIZE / sizeof(struct slab)),
-	       "%zu metadata pages for %zu slabs", grown.meta_pages, n / 2);
+	       "%zu metadata pages for %zu slabs, %zu before", grown.meta_pages, n / 2,
+	       before.meta_pages);
 	irq = decay_begin(DECAY);
 	for (size_t i = 0; i < n; i++)
 		kfree(slabobj[i]);
@@ -211,6 +214,72 @@ TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
 	kheap_stats(&after);
 	CHECKF(after.meta_pages <= before.meta_pages + 1, "%zu metadata pages left (%zu before)",
 	       after.meta_pages, before.meta_pages);
+	decay_end(irq);
+	CHECK(kheap_check());
+}
+
+/*
+ * Pages that a background pass's depot trim frees (the objects of full
+ * magazines no cache asked for, back to their one-page slabs) appear
+ * after the call noted what was free: they are noted then, and kept for
+ * the decay time as any freed page.
+ */
+#define TRIMMED 64			/* 4096-byte objects: 16 magazines of 4 */
+
+TEST(decay_keeps_the_pages_a_depot_trim_frees_for_the_decay_time)
+{
+	unsigned long irq;
+	size_t trimmed;
+
+	ktest_heap_setup();
+	mag_set_enabled(false);		/* empty magazines: the trim is this case's */
+	mag_set_enabled(true);
+	for (size_t i = 0; i < TRIMMED; i++) {
+		CHECK((slabobj[i] = kmalloc(PAGE_SIZE)) != NULL);
+		memset(slabobj[i], 0x5a, PAGE_SIZE);
+	}
+	irq = decay_begin(DECAY);
+	for (size_t i = 0; i < TRIMMED; i++)
+		kfree(slabobj[i]);		/* into magazines: the depot's full list */
+	CHECK(free_resident() == 0);
+	scavenge_decay(1000);			/* the first trim: the interval starts */
+	scavenge_decay(1001);			/* nothing asked since: the depot's go */
+	trimmed = free_resident();
+	CHECKF(trimmed > CUSHION, "%zu free resident pages after the trim", trimmed);
+	scavenge_decay(1000 + DECAY - 1);
+	CHECKF(free_resident() == trimmed, "%zu free resident pages before the decay time, %zu "
+	       "after the trim", free_resident(), trimmed);
+	scavenge_decay(3000);			/* the idle pass: the slabs' descriptor pages go too */
+	decay_end(irq);
+	CHECK(kheap_check() && frame_audit());
+}
+
+/*
+ * With no decay the call is the background tick's pass, and it runs with
+ * nothing free beyond the cushion too: frees that all went into
+ * magazines leave no free page, and the depot is still trimmed.
+ */
+TEST(decay_off_still_trims_the_depot)
+{
+	struct kheap_stats st;
+	unsigned long irq;
+
+	ktest_heap_setup();
+	mag_set_enabled(false);		/* empty magazines: the count is this case's */
+	mag_set_enabled(true);
+	for (size_t i = 0; i < TRIMMED; i++) {
+		CHECK((slabobj[i] = kmalloc(PAGE_SIZE)) != NULL);
+		memset(slabobj[i], 0x5a, PAGE_SIZE);
+	}
+	irq = decay_begin(0);
+	for (size_t i = 0; i < TRIMMED; i++)
+		kfree(slabobj[i]);
+	CHECK(scavenge_excess() == 0);		/* nothing beyond the cushion */
+	scavenge_decay(1000);
+	scavenge_decay(1001);
+	kheap_stats(&st);
+	CHECKF(st.cached_objs < TRIMMED / 2, "%zu objects still cached of %d freed (the cache's "
+	       "two magazines hold %d)", st.cached_objs, TRIMMED, 2 * MAG_MIN_ROUNDS);
 	decay_end(irq);
 	CHECK(kheap_check());
 }

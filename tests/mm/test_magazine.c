@@ -15,6 +15,8 @@
 
 #define OBJ 64			/* a cached class */
 #define MANY 2000		/* far more than two magazines of it */
+#define BIG 4096		/* the largest cached class: one-page slabs, 4-round magazines */
+#define BIG_MANY 64		/* far more than two magazines of it, 256 KiB */
 
 static void *o[MANY];
 
@@ -55,49 +57,62 @@ static void free_all(size_t n)
 		kfree(o[i]);
 }
 
-/* Freed objects wait in the magazines and come back last in, first out. */
-TEST(mag_fill_and_take_back)
+/* n freed objects of size wait in the magazines and come back last in, first out. */
+static void fill_and_take_back(size_t n, size_t size)
 {
 	struct kheap_stats a, b;
 
 	fresh();
-	CHECK(alloc_all(4, OBJ));
+	CHECK(alloc_all(n, size));
 	kheap_stats(&a);
-	free_all(4);
+	free_all(n);
 	kheap_stats(&b);
-	CHECKF(b.cached_objs == a.cached_objs + 4, "%zu cached, %zu before", b.cached_objs,
+	CHECKF(b.cached_objs == a.cached_objs + n, "%zu cached, %zu before", b.cached_objs,
 	       a.cached_objs);
-	CHECK(b.live_allocs == a.live_allocs - 4 && b.cached_bytes == a.cached_bytes + 4 * OBJ);
-	CHECK(b.cls[slab_class_of(OBJ)].in_use == a.cls[slab_class_of(OBJ)].in_use);
-	for (int i = 3; i >= 0; i--)
-		CHECK(kmalloc(OBJ) == o[i]);
+	CHECK(b.live_allocs == a.live_allocs - n && b.cached_bytes == a.cached_bytes + n * size);
+	CHECK(b.cls[slab_class_of(size)].in_use == a.cls[slab_class_of(size)].in_use);
+	for (size_t i = n; i-- > 0;)
+		CHECK(kmalloc(size) == o[i]);
 	CHECK(cached() == a.cached_objs);
-	free_all(4);
+	free_all(n);
 	CHECK(kheap_check());
 }
 
-/* Turning the magazines off flushes them: the objects are free in their slabs again. */
-TEST(mag_flush_gives_objects_back_to_the_slabs)
+TEST(mag_fill_and_take_back) { fill_and_take_back(4, OBJ); }
+/* Eight of the largest class fill both of its magazines (four rounds each). */
+TEST(mag_fill_and_take_back_4096) { fill_and_take_back(8, BIG); }
+
+/*
+ * n frees of size fill magazines into the depot; turning the magazines
+ * off flushes them: the objects are free in their slabs again.
+ */
+static void flush_gives_back(size_t n, size_t size)
 {
 	struct kheap_stats a, b;
-	unsigned c = slab_class_of(OBJ);
+	unsigned c = slab_class_of(size);
 
 	fresh();
 	kheap_stats(&a);
-	CHECK(alloc_all(MANY, OBJ));
-	free_all(MANY);
+	CHECK(alloc_all(n, size));
+	free_all(n);
 	kheap_stats(&b);
-	CHECK(b.cached_objs == MANY && b.cls[c].in_use == a.cls[c].in_use + MANY);
+	CHECKF(b.cached_objs == n && b.cls[c].in_use == a.cls[c].in_use + n,
+	       "%zu cached of %zu", b.cached_objs, n);
+	CHECK(mstats().depot_full > 0);
+	CHECK(kheap_check());
 	mag_set_enabled(false);
 	kheap_stats(&b);
 	CHECK(b.cached_objs == 0 && b.cls[c].in_use == a.cls[c].in_use);
 	CHECK(mstats().depot_full == 0 && mstats().depot_empty == 0);
-	CHECK(alloc_all(8, OBJ));		/* off: straight from the slabs */
+	CHECK(alloc_all(8, size));		/* off: straight from the slabs */
 	free_all(8);
 	CHECK(cached() == 0);
 	mag_set_enabled(true);
 	CHECK(kheap_check());
 }
+
+TEST(mag_flush_gives_objects_back_to_the_slabs) { flush_gives_back(MANY, OBJ); }
+TEST(mag_flush_gives_4096_byte_objects_back_to_the_slabs) { flush_gives_back(BIG_MANY, BIG); }
 
 /* More frees than two magazines hold go to the depot as full magazines, and come back. */
 TEST(mag_depot_exchange_both_ways)
@@ -201,31 +216,41 @@ TEST(mag_trim_keeps_the_working_set)
 	CHECK(kheap_check());
 }
 
-/* A second free, ksize or krealloc of a cached object is reported and changes nothing. */
-TEST(mag_double_free_of_a_cached_object_is_reported)
+/*
+ * A second free, ksize or krealloc of a cached object is reported and
+ * changes nothing.  The first free must have cached it (the count).
+ */
+static void double_free_reported(size_t size)
 {
 	struct kheap_stats a, b;
 	void *p, *q;
 
 	fresh();
-	p = kmalloc(OBJ);
+	p = kmalloc(size);
 	CHECK(p);
-	kfree(p);
 	kheap_stats(&a);
+	kfree(p);
+	kheap_stats(&b);
+	CHECKF(b.cached_objs == a.cached_objs + 1, "the free of %zu bytes cached %zu objects",
+	       size, b.cached_objs - a.cached_objs);
+	a = b;
 	kfree(FREED(p));
 	CHECK(ksize(FREED(p)) == 0);
-	CHECK(krealloc(FREED(p), 2 * OBJ) == NULL);
+	CHECK(krealloc(FREED(p), 2 * size) == NULL);
 	kheap_stats(&b);
 	CHECKF(b.invalid_frees == a.invalid_frees + 3, "%llu reports",
 	       (unsigned long long)(b.invalid_frees - a.invalid_frees));
 	CHECK(b.cached_objs == a.cached_objs && b.live_allocs == a.live_allocs);
-	q = kmalloc(OBJ);
-	o[0] = kmalloc(OBJ);
+	q = kmalloc(size);
+	o[0] = kmalloc(size);
 	CHECK(q == p && o[0] != p);		/* cached once, handed out once */
 	kfree(q);
 	kfree(o[0]);
 	CHECK(kheap_check());
 }
+
+TEST(mag_double_free_of_a_cached_object_is_reported) { double_free_reported(OBJ); }
+TEST(mag_double_free_of_a_cached_4096_byte_object_is_reported) { double_free_reported(BIG); }
 
 /* An object cached by one cache and freed again from another is reported too. */
 TEST(mag_free_of_an_object_cached_by_another_cache)
@@ -285,20 +310,21 @@ TEST(mag_write_after_free_is_reported_at_the_next_kmalloc)
  * current cache and the depot, so slabs that only cached objects held go
  * back and their pages with them.
  */
-TEST(mag_explicit_pass_releases_pages_held_by_full_magazines)
+static void pass_releases_full_magazines(size_t n, size_t size)
 {
 	struct kheap_stats a, b;
-	unsigned c = slab_class_of(256);
+	unsigned c = slab_class_of(size);
 
 	fresh();
 	kheap_scavenge(SIZE_MAX);
 	kheap_stats(&a);
-	CHECK(alloc_all(MANY, 256));
-	for (size_t i = 0; i < MANY; i++)
-		pattern_fill(o[i], 256, (uint32_t)i);
-	free_all(MANY);
+	CHECK(alloc_all(n, size));
+	for (size_t i = 0; i < n; i++)
+		pattern_fill(o[i], size, (uint32_t)i);
+	free_all(n);
 	kheap_stats(&b);
-	CHECK(b.cached_objs == MANY && b.cls[c].slabs >= MANY / 16);
+	CHECK(b.cached_objs == n && b.cls[c].slabs * b.cls[c].objects >= n);
+	CHECK(mstats().depot_full > 0);		/* full magazines, not just the cache's two */
 	kheap_scavenge(SIZE_MAX);
 	kheap_stats(&b);
 	CHECKF(b.cached_objs == 0 && b.cls[c].in_use == a.cls[c].in_use, "%zu cached, %zu in use",
@@ -308,6 +334,16 @@ TEST(mag_explicit_pass_releases_pages_held_by_full_magazines)
 	       "slab pages %zu, were %zu; resident %zu, were %zu", b.slab_pages, a.slab_pages,
 	       b.by_state[PS_PRESENT], a.by_state[PS_PRESENT]);
 	CHECK(kheap_check() && frame_audit());
+}
+
+TEST(mag_explicit_pass_releases_pages_held_by_full_magazines)
+{
+	pass_releases_full_magazines(MANY, 256);
+}
+
+TEST(mag_explicit_pass_releases_pages_held_by_full_magazines_of_4096)
+{
+	pass_releases_full_magazines(BIG_MANY, BIG);
 }
 
 /* The same churn with magazines on and off keeps every byte. */
