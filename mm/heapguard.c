@@ -27,7 +27,10 @@
  * Locking: the heap lock for placing, retiring, arming and the
  * quarantine; the countdown is atomic and read without it, so an
  * unsampled call takes no lock for it (racing CPUs may skew the rate,
- * nothing else); guarded_find and guarded_fault_report read descriptors
+ * nothing else).  Two CPUs may spend it at once: the one that gets the
+ * lock second finds the count restarted by the first one's sample and
+ * arms nothing (guarded_take), else the fast path would stay held off
+ * for a whole count of slow calls with no sample due; guarded_find and guarded_fault_report read descriptors
  * only (the fault path, as mm/heapfind.c).
  */
 #include "mm/heap_int.h"
@@ -88,6 +91,8 @@ bool guarded_take(size_t n)
 {
 	HEAP_ASSERT_LOCKED();
 	if (!armed) {
+		if (__atomic_load_n(&guard_left, __ATOMIC_RELAXED) > 0)
+			return false;	/* a late caller: another CPU's sample restarted the count */
 		armed = guard_rate() != 0;
 		if (!armed)
 			restart();

@@ -19,6 +19,8 @@
 #include "tests/mm/heap_util.h"
 #include "mm/heapfault.h"
 #include "mm/heapreport.h"
+#include "mm/heapdebug.h"	/* white box: the countdown and the arming */
+#include "mm/kheap_int.h"	/* white box: dbg_sample */
 #include "mm/pagestate.h"
 #include "mm/owner.h"
 #include "src/lib.h"
@@ -341,6 +343,28 @@ TEST(guard_level_zero_arms_the_next_allocation)
 	kfree(p[0]);
 	kfree(big);
 	CHECK(kheap_check());
+	done();
+}
+
+/*
+ * Two CPUs spend the level-0 countdown at once: the first takes the lock,
+ * arms and, on its next call, takes the sample, which restarts the count;
+ * the second, whose decrement came before the restart, gets the lock only
+ * then.  It must not arm again: armed, every kmalloc would take the slow
+ * path (no magazine hit) until the whole count ran out once more, which
+ * in libkheap took two threads' allocations to the heap lock by the
+ * tens of thousands.  The late caller is dbg_sample called with the count
+ * restarted.
+ */
+TEST(guard_level_zero_a_late_second_caller_arms_nothing)
+{
+	void *p;
+
+	guarded(0, 1000);
+	CHECK(guard_left > 0);			/* as the first CPU's sample left it */
+	p = dbg_sample(48, 0);			/* the second CPU, late */
+	CHECK(p == NULL);
+	CHECKF(!guarded_armed(), "armed with %d slow allocations still to count", (int)guard_left);
 	done();
 }
 
