@@ -331,7 +331,7 @@ bool FAULT_FAST_ABI kheap_fault_fast_read(uintptr_t va)
 
 	if (i == PG_NONE)
 		return false;
-	va &= ~(uintptr_t)(PAGE_SIZE - 1);
+	va = page_of(va);
 	if (!common_read(pagerun_desc(i)->kind, mmu_state_tabled(va)))
 		return false;
 	read_zero(va);
@@ -347,7 +347,7 @@ bool kheap_fault_fast(uintptr_t va, bool write)
 enum kheap_fault_result kheap_fault(uintptr_t va, bool write, const char **why)
 {
 	uint32_t i = pagerun_index(va);
-	uintptr_t pg = va & ~(uintptr_t)(PAGE_SIZE - 1);
+	uintptr_t pg = page_of(va);
 	enum kheap_fault_result r = KF_RESOLVED;
 	unsigned long f;
 

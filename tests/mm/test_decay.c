@@ -226,18 +226,27 @@ TEST(decay_idle_pass_frees_the_pages_of_unused_slab_descriptors)
  */
 #define TRIMMED 64			/* 4096-byte objects: 16 magazines of 4 */
 
+/* A fresh heap, its magazines empty, and TRIMMED written 4096-byte objects in slabobj. */
+static bool written_objects(void)
+{
+	ktest_heap_setup();
+	mag_set_enabled(false);		/* empty magazines: what they hold is the case's */
+	mag_set_enabled(true);
+	for (size_t i = 0; i < TRIMMED; i++) {
+		slabobj[i] = kmalloc(PAGE_SIZE);
+		if (!slabobj[i])
+			return false;
+		memset(slabobj[i], 0x5a, PAGE_SIZE);
+	}
+	return true;
+}
+
 TEST(decay_keeps_the_pages_a_depot_trim_frees_for_the_decay_time)
 {
 	unsigned long irq;
 	size_t trimmed;
 
-	ktest_heap_setup();
-	mag_set_enabled(false);		/* empty magazines: the trim is this case's */
-	mag_set_enabled(true);
-	for (size_t i = 0; i < TRIMMED; i++) {
-		CHECK((slabobj[i] = kmalloc(PAGE_SIZE)) != NULL);
-		memset(slabobj[i], 0x5a, PAGE_SIZE);
-	}
+	CHECK(written_objects());
 	irq = decay_begin(DECAY);
 	for (size_t i = 0; i < TRIMMED; i++)
 		kfree(slabobj[i]);		/* into magazines: the depot's full list */
@@ -264,13 +273,7 @@ TEST(decay_off_still_trims_the_depot)
 	struct kheap_stats st;
 	unsigned long irq;
 
-	ktest_heap_setup();
-	mag_set_enabled(false);		/* empty magazines: the count is this case's */
-	mag_set_enabled(true);
-	for (size_t i = 0; i < TRIMMED; i++) {
-		CHECK((slabobj[i] = kmalloc(PAGE_SIZE)) != NULL);
-		memset(slabobj[i], 0x5a, PAGE_SIZE);
-	}
+	CHECK(written_objects());
 	irq = decay_begin(0);
 	for (size_t i = 0; i < TRIMMED; i++)
 		kfree(slabobj[i]);
